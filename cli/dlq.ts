@@ -1,0 +1,7 @@
+import { EXIT, type CliIo } from './index.ts';
+
+/** Placeholder until the 'dlq' commands land (owned by the issue that builds them). */
+export async function run(_args: readonly string[], io: CliIo): Promise<number> {
+  io.stderr.write("klaxon dlq: not available in this build yet\n");
+  return EXIT.usage;
+}

@@ -1,0 +1,43 @@
+/** The `klaxon` command table: each group in its own module, loaded on demand. */
+
+/** Streams a command writes to (injected so tests can capture them). */
+export interface CliIo {
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+  readonly stdin: NodeJS.ReadableStream;
+}
+
+/** A command group module. */
+export interface CommandModule {
+  /** Runs the group with its arguments; resolves to the exit code. */
+  run(args: readonly string[], io: CliIo): Promise<number>;
+}
+
+/** Exit codes, the same for every command. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, external: 3 } as const;
+
+interface CommandEntry {
+  readonly summary: string;
+  load(): Promise<CommandModule>;
+}
+
+/** Every command group. */
+export const COMMANDS: Record<string, CommandEntry> = {
+  rules: {
+    summary: 'rules validate FILE | test FILE | push --to dynamodb|ssm FILE | list | diff FILE',
+    load: () => import('./rules.ts'),
+  },
+  replay: {
+    summary: 'replay --rules FILE --samples FILE|- [--until TIME] [--format json|table]',
+    load: () => import('./replay.ts'),
+  },
+  routes: { summary: 'routes test [--routes FILE] label=value ...', load: () => import('./routes.ts') },
+  alerts: { summary: 'alerts list', load: () => import('./alerts.ts') },
+  dlq: { summary: 'dlq list | redrive [QUEUE]', load: () => import('./dlq.ts') },
+};
+
+/** The usage text. */
+export function usage(): string {
+  const lines = Object.values(COMMANDS).map((c) => `  klaxon ${c.summary}`);
+  return `Usage:\n${lines.join('\n')}\n\nExit codes: 0 ok, 1 check failed, 2 usage error, 3 external system failed.\n`;
+}

@@ -1,0 +1,296 @@
+/**
+ * The pipeline, declared once: tables, queues, functions, their triggers, environment and grants.
+ *
+ * This file is plain data (no CDK import). `infra/` renders it into CDK constructs for AWS, and
+ * `local/` provisions the same tables and queues in the emulators and runs the same handlers with
+ * the same environment, so the two cannot drift (a test compares them).
+ *
+ * Environment variables of the functions are named here and nowhere else: each function's config
+ * schema in `shared/config/` reads exactly the names its entry lists.
+ */
+
+/** A DynamoDB attribute definition. */
+export interface KeyAttribute {
+  readonly name: string;
+  readonly type: 'S' | 'N';
+}
+
+/** One DynamoDB table. Physical names are generated (CDK) or prefixed (local). */
+export interface TableSpec {
+  readonly description: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
+  /** TTL attribute (epoch seconds), if records expire. */
+  readonly ttlAttribute?: string;
+  readonly globalIndexes?: readonly {
+    readonly name: string;
+    readonly partitionKey: KeyAttribute;
+    readonly sortKey?: KeyAttribute;
+    /** Projected attributes besides the keys; `all` when absent. */
+    readonly projection?: 'keys-only' | 'all';
+  }[];
+}
+
+/** One SQS queue; `deadLetter` creates `<name>-dlq` with the given maxReceiveCount. */
+export interface QueueSpec {
+  readonly description: string;
+  readonly fifo: boolean;
+  /** FIFO only: deduplicate by message body hash when no MessageDeduplicationId is given. */
+  readonly contentBasedDeduplication?: boolean;
+  readonly deadLetter?: { readonly maxReceiveCount: number };
+  readonly retentionDays: number;
+}
+
+/** How a function is invoked. */
+export type TriggerSpec =
+  | { readonly kind: 'kafka'; readonly batchSize: number; readonly maxBatchingWindowSeconds: number }
+  | { readonly kind: 'sqs'; readonly queue: QueueName; readonly batchSize: number; readonly maxBatchingWindowSeconds: number; readonly maxConcurrency: number }
+  | { readonly kind: 'schedule'; readonly everyMinutes: number };
+
+/** Where an environment variable's value comes from. */
+export type EnvSource =
+  | { readonly tableName: TableName }
+  | { readonly queueUrl: QueueName }
+  | { readonly config: ConfigKey };
+
+/** What a function may do to a resource (least privilege: each function lists only what it uses). */
+export type Grant =
+  | { readonly table: TableName; readonly access: 'read' | 'write' | 'readWrite' }
+  | { readonly queue: QueueName; readonly access: 'send' | 'consume' }
+  | { readonly secret: SecretName }
+  | { readonly ses: true }
+  | { readonly ssmParameters: 'rules' | 'routes' };
+
+/** One Lambda function. */
+export interface FunctionSpec {
+  readonly description: string;
+  /** Handler module, relative to the repository root; it exports `handler`. */
+  readonly entry: string;
+  readonly memoryMb: number;
+  readonly timeoutSeconds: number;
+  readonly trigger: TriggerSpec;
+  readonly env: Readonly<Record<string, EnvSource>>;
+  readonly grants: readonly Grant[];
+}
+
+/** Deployment configuration values that reach functions' environment (see infra/config). */
+export const CONFIG_KEYS = [
+  'rulesSource',
+  'rulesSsmPath',
+  'rulesCacheTtlSeconds',
+  'routesSsmParameter',
+  'slackSecretName',
+  'pagerDutySecretName',
+  'sesSender',
+  'sesConfigurationSet',
+  'defaultEmailRecipients',
+  'productName',
+  'dashboardUrl',
+  'throttleWindows',
+  'breaker',
+  'kafkaTopic',
+  'staleAfterSeconds',
+] as const;
+/** One of {@link CONFIG_KEYS}. */
+export type ConfigKey = (typeof CONFIG_KEYS)[number];
+
+/** The tables. */
+export const TABLES = {
+  rules: {
+    description: 'Alert rules, one item per rule id (when the rule source is DynamoDB).',
+    partitionKey: { name: 'id', type: 'S' },
+  },
+  state: {
+    description:
+      'Series state per (rule, series): alert state, bounded sample window, last event time, version. ' +
+      'Items with a due time (absence, staleness, keep_firing_for) appear in the sparse by-due index.',
+    partitionKey: { name: 'pk', type: 'S' },
+    ttlAttribute: 'expiresAt',
+    globalIndexes: [
+      {
+        name: 'by-due',
+        partitionKey: { name: 'dueShard', type: 'S' },
+        sortKey: { name: 'dueAt', type: 'N' },
+        projection: 'keys-only',
+      },
+    ],
+  },
+  alerts: {
+    description: 'Alert record per fingerprint: state, severity, labels, fire count, last notification per channel, Slack thread.',
+    partitionKey: { name: 'fingerprint', type: 'S' },
+    ttlAttribute: 'expiresAt',
+  },
+  delivery: {
+    description:
+      'Delivery state: cooldowns (per alert and channel), circuit breakers (per destination), ' +
+      'idempotency and delivery records (per notification). Expiring records carry expiresAt.',
+    partitionKey: { name: 'pk', type: 'S' },
+    ttlAttribute: 'expiresAt',
+  },
+} as const satisfies Record<string, TableSpec>;
+/** Logical table names. */
+export type TableName = keyof typeof TABLES;
+
+/** The queues. Channel queues are FIFO grouped by fingerprint so a resolution never overtakes its firing. */
+export const QUEUES = {
+  alertEvents: {
+    description: 'Alert transitions from the evaluator and timers (FIFO, group = fingerprint, dedup = transition id).',
+    fifo: true,
+    deadLetter: { maxReceiveCount: 5 },
+    retentionDays: 14,
+  },
+  rejected: {
+    description: 'Records that could not be decoded or validated, with their Kafka coordinates and reason.',
+    fifo: false,
+    retentionDays: 14,
+  },
+  slack: {
+    description: 'Slack notification jobs.',
+    fifo: true,
+    deadLetter: { maxReceiveCount: 10 },
+    retentionDays: 4,
+  },
+  email: {
+    description: 'Email notification jobs.',
+    fifo: true,
+    deadLetter: { maxReceiveCount: 10 },
+    retentionDays: 4,
+  },
+  pagerduty: {
+    description: 'PagerDuty notification jobs.',
+    fifo: true,
+    deadLetter: { maxReceiveCount: 10 },
+    retentionDays: 4,
+  },
+} as const satisfies Record<string, QueueSpec>;
+/** Logical queue names. */
+export type QueueName = keyof typeof QUEUES;
+
+/** Secrets (created empty by the stack; their values are set by the operator). */
+export const SECRETS = {
+  slack: 'Slack: JSON object { "botToken"?: "xoxb-...", "webhooks"?: { "<name>": "https://hooks.slack.com/..." }, "signingSecret"?: "..." }',
+  pagerduty: 'PagerDuty: JSON object { "<name>": "<32-character routing key>" }',
+} as const;
+/** Logical secret names. */
+export type SecretName = keyof typeof SECRETS;
+
+const channelEnv = {
+  DELIVERY_TABLE: { tableName: 'delivery' },
+  ALERTS_TABLE: { tableName: 'alerts' },
+  BREAKER_CONFIG: { config: 'breaker' },
+  PRODUCT_NAME: { config: 'productName' },
+  DASHBOARD_URL: { config: 'dashboardUrl' },
+} as const satisfies Record<string, EnvSource>;
+
+const channelGrants = [
+  { table: 'delivery', access: 'readWrite' },
+  { table: 'alerts', access: 'readWrite' },
+] as const satisfies readonly Grant[];
+
+/** The functions. */
+export const FUNCTIONS = {
+  evaluator: {
+    description: 'Decodes MSK batches, evaluates rules, keeps series state, emits alert transitions.',
+    entry: 'functions/evaluator/handler.ts',
+    memoryMb: 1024,
+    timeoutSeconds: 300,
+    trigger: { kind: 'kafka', batchSize: 1000, maxBatchingWindowSeconds: 1 },
+    env: {
+      STATE_TABLE: { tableName: 'state' },
+      RULES_TABLE: { tableName: 'rules' },
+      RULES_SOURCE: { config: 'rulesSource' },
+      RULES_SSM_PATH: { config: 'rulesSsmPath' },
+      RULES_CACHE_TTL_SECONDS: { config: 'rulesCacheTtlSeconds' },
+      ALERT_EVENTS_QUEUE_URL: { queueUrl: 'alertEvents' },
+      REJECTED_QUEUE_URL: { queueUrl: 'rejected' },
+      STALE_AFTER_SECONDS: { config: 'staleAfterSeconds' },
+    },
+    grants: [
+      { table: 'state', access: 'readWrite' },
+      { table: 'rules', access: 'read' },
+      { ssmParameters: 'rules' },
+      { queue: 'alertEvents', access: 'send' },
+      { queue: 'rejected', access: 'send' },
+    ],
+  },
+  timers: {
+    description: 'Each minute: fires absence rules and resolves stale or kept-firing alerts that are due (by-due index).',
+    entry: 'functions/timers/handler.ts',
+    memoryMb: 512,
+    timeoutSeconds: 55,
+    trigger: { kind: 'schedule', everyMinutes: 1 },
+    env: {
+      STATE_TABLE: { tableName: 'state' },
+      RULES_TABLE: { tableName: 'rules' },
+      RULES_SOURCE: { config: 'rulesSource' },
+      RULES_SSM_PATH: { config: 'rulesSsmPath' },
+      RULES_CACHE_TTL_SECONDS: { config: 'rulesCacheTtlSeconds' },
+      ALERT_EVENTS_QUEUE_URL: { queueUrl: 'alertEvents' },
+      STALE_AFTER_SECONDS: { config: 'staleAfterSeconds' },
+    },
+    grants: [
+      { table: 'state', access: 'readWrite' },
+      { table: 'rules', access: 'read' },
+      { ssmParameters: 'rules' },
+      { queue: 'alertEvents', access: 'send' },
+    ],
+  },
+  dispatch: {
+    description: 'Records alerts, escalates repeats, routes transitions to channel queues, throttles per alert and channel.',
+    entry: 'functions/dispatch/handler.ts',
+    memoryMb: 512,
+    timeoutSeconds: 30,
+    trigger: { kind: 'sqs', queue: 'alertEvents', batchSize: 10, maxBatchingWindowSeconds: 0, maxConcurrency: 5 },
+    env: {
+      ALERTS_TABLE: { tableName: 'alerts' },
+      DELIVERY_TABLE: { tableName: 'delivery' },
+      SLACK_QUEUE_URL: { queueUrl: 'slack' },
+      EMAIL_QUEUE_URL: { queueUrl: 'email' },
+      PAGERDUTY_QUEUE_URL: { queueUrl: 'pagerduty' },
+      ROUTES_SSM_PARAMETER: { config: 'routesSsmParameter' },
+      DEFAULT_EMAIL_RECIPIENTS: { config: 'defaultEmailRecipients' },
+      THROTTLE_WINDOWS: { config: 'throttleWindows' },
+    },
+    grants: [
+      { table: 'alerts', access: 'readWrite' },
+      { table: 'delivery', access: 'readWrite' },
+      { ssmParameters: 'routes' },
+      { queue: 'slack', access: 'send' },
+      { queue: 'email', access: 'send' },
+      { queue: 'pagerduty', access: 'send' },
+    ],
+  },
+  deliverSlack: {
+    description: 'Delivers Slack notifications (incoming webhook or chat.postMessage/chat.update with threads).',
+    entry: 'functions/deliver-slack/handler.ts',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    trigger: { kind: 'sqs', queue: 'slack', batchSize: 10, maxBatchingWindowSeconds: 0, maxConcurrency: 2 },
+    env: { ...channelEnv, SLACK_SECRET_NAME: { config: 'slackSecretName' } },
+    grants: [...channelGrants, { secret: 'slack' }],
+  },
+  deliverEmail: {
+    description: 'Delivers email notifications through SES (HTML and text).',
+    entry: 'functions/deliver-email/handler.ts',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    trigger: { kind: 'sqs', queue: 'email', batchSize: 10, maxBatchingWindowSeconds: 0, maxConcurrency: 2 },
+    env: {
+      ...channelEnv,
+      SES_SENDER: { config: 'sesSender' },
+      SES_CONFIGURATION_SET: { config: 'sesConfigurationSet' },
+    },
+    grants: [...channelGrants, { ses: true }],
+  },
+  deliverPagerduty: {
+    description: 'Delivers PagerDuty Events API v2 trigger and resolve events.',
+    entry: 'functions/deliver-pagerduty/handler.ts',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    trigger: { kind: 'sqs', queue: 'pagerduty', batchSize: 10, maxBatchingWindowSeconds: 0, maxConcurrency: 2 },
+    env: { ...channelEnv, PAGERDUTY_SECRET_NAME: { config: 'pagerDutySecretName' } },
+    grants: [...channelGrants, { secret: 'pagerduty' }],
+  },
+} as const satisfies Record<string, FunctionSpec>;
+/** Logical function names. */
+export type FunctionName = keyof typeof FUNCTIONS;

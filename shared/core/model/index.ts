@@ -1,0 +1,179 @@
+/**
+ * Klaxon's shared vocabulary: the types that cross stage boundaries.
+ *
+ * Every message that travels between functions (an {@link AlertTransition} on the alert-events
+ * queue, a {@link NotificationJob} on a channel queue) is defined here, once. Stages own their
+ * internal types; only what two stages exchange lives in this file.
+ */
+
+/** Label set of a series or an alert. Keys and values are plain strings. */
+export type Labels = Readonly<Record<string, string>>;
+
+/** Severity levels, most severe first. */
+export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
+/** One of {@link SEVERITIES}. */
+export type Severity = (typeof SEVERITIES)[number];
+
+/** Delivery channels, each with its own queue and function. */
+export const CHANNELS = ['slack', 'email', 'pagerduty'] as const;
+/** One of {@link CHANNELS}. */
+export type Channel = (typeof CHANNELS)[number];
+
+/** One metric sample, decoded and validated. `timestampMs` is event time, epoch milliseconds. */
+export interface MetricSample {
+  readonly name: string;
+  readonly value: number;
+  readonly timestampMs: number;
+  readonly labels: Labels;
+}
+
+/** Where a Kafka record came from: enough to find it again and to report a partial batch failure. */
+export interface RecordCoordinates {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  /** The Kafka record's own timestamp (epoch ms). */
+  readonly timestampMs: number;
+}
+
+/** A record (or one sample of a record) that could not be used, with why. Sent to the rejected queue. */
+export interface RejectedRecord {
+  readonly source: RecordCoordinates;
+  /** Human-readable reason naming what was wrong and where, e.g. `samples[2].value: expected a finite number`. */
+  readonly reason: string;
+  /** The raw record value as text, truncated to {@link REJECTED_RAW_MAX_CHARS} characters. */
+  readonly raw: string;
+  readonly rawTruncated: boolean;
+}
+
+/** Upper bound of the raw value kept in a rejected record (well below SQS's 256 KiB message size). */
+export const REJECTED_RAW_MAX_CHARS = 8192;
+
+/**
+ * States of an alert as Prometheus names them. `inactive` is the absence of an alert; `resolved` is
+ * the terminal state a firing alert reaches.
+ */
+export const ALERT_STATES = ['inactive', 'pending', 'firing', 'resolved'] as const;
+/** One of {@link ALERT_STATES}. */
+export type AlertState = (typeof ALERT_STATES)[number];
+
+/**
+ * A change of an alert's state, as the evaluator sees it. Every change is reported by the core
+ * (the replay CLI prints them all); only `pending→firing` and `firing→resolved` become
+ * {@link AlertTransition}s on the queue.
+ */
+export interface StateChange {
+  readonly ruleId: string;
+  readonly fingerprint: string;
+  readonly labels: Labels;
+  readonly from: AlertState;
+  readonly to: AlertState;
+  /** Event time of the change (epoch ms): the sample's time, or the virtual/timer clock for absence and staleness. */
+  readonly atMs: number;
+  /** The value that decided the change (the aggregate, rate, z-score...); NaN for absence. */
+  readonly value: number;
+}
+
+/** Transitions that leave the evaluator: only these are notified. */
+export const TRANSITION_KINDS = ['firing', 'resolved'] as const;
+/** One of {@link TRANSITION_KINDS}. */
+export type TransitionKind = (typeof TRANSITION_KINDS)[number];
+
+/** Per-rule notification policy carried with each transition, so dispatch needs no rule lookup. */
+export interface NotificationPolicy {
+  /** Throttle window override per severity, in ms (0 = none). Absent keys use the deployment defaults. */
+  readonly throttleMs?: Partial<Record<Severity, number>>;
+  /** Escalate one level when the alert fires `count` times within `windowMs`. Default 3 in 1 h. */
+  readonly escalation?: { readonly count: number; readonly windowMs: number };
+}
+
+/**
+ * The message on the alert-events queue (FIFO, MessageGroupId = fingerprint,
+ * MessageDeduplicationId = transitionId). Version 1.
+ */
+export interface AlertTransition {
+  readonly version: 1;
+  /** Stable under replay: a hash of fingerprint, kind and the alert's activeAt/at times. Idempotency key downstream. */
+  readonly transitionId: string;
+  readonly kind: TransitionKind;
+  readonly fingerprint: string;
+  readonly ruleId: string;
+  readonly ruleName: string;
+  readonly severity: Severity;
+  /** Alert labels: series labels (without the metric name) merged with the rule's labels, plus `alertname`. */
+  readonly labels: Labels;
+  /** Rendered annotations (summary, description, ...). */
+  readonly annotations: Labels;
+  /** The value that decided the transition (NaN is sent as null). */
+  readonly value: number | null;
+  /** Human text of the condition, e.g. `avg_over_time(5m) > 80`. */
+  readonly condition: string;
+  /** Event time of the transition (epoch ms). */
+  readonly atMs: number;
+  /** When the alert became active (pending), epoch ms. */
+  readonly activeAtMs: number;
+  /** When it started firing (epoch ms); equals atMs for `firing`. */
+  readonly firedAtMs: number;
+  /** For `resolved`: when it resolved (epoch ms). */
+  readonly resolvedAtMs?: number;
+  readonly runbookUrl?: string;
+  readonly dashboardUrl?: string;
+  readonly policy?: NotificationPolicy;
+  /** Wall-clock time the evaluator emitted it (epoch ms): for pipeline latency metrics only. */
+  readonly emittedAtMs: number;
+}
+
+/** A Slack destination: an incoming webhook (secret) or a channel posted to with the bot token. */
+export interface SlackDestination {
+  readonly kind: 'slack';
+  /** Name of the key inside the Slack secret whose value is an incoming-webhook URL. */
+  readonly webhookKey?: string;
+  /** Channel id or name for chat.postMessage with the bot token from the Slack secret. */
+  readonly channel?: string;
+}
+/** An email destination: recipients of SES SendEmail. */
+export interface EmailDestination {
+  readonly kind: 'email';
+  readonly to: readonly string[];
+}
+/** A PagerDuty destination: the key inside the PagerDuty secret that holds the routing key. */
+export interface PagerDutyDestination {
+  readonly kind: 'pagerduty';
+  readonly routingKeyName: string;
+}
+/** Where one notification goes. */
+export type Destination = SlackDestination | EmailDestination | PagerDutyDestination;
+
+/**
+ * The message on a channel queue (slack / email / pagerduty). Version 1.
+ * Dispatch writes it; exactly one channel function consumes it.
+ */
+export interface NotificationJob {
+  readonly version: 1;
+  /** `${transitionId}:${receiver}:${channel}`: a notification is sent once per key. */
+  readonly idempotencyKey: string;
+  readonly channel: Channel;
+  /** Receiver name from the routes config (or `default`). */
+  readonly receiver: string;
+  readonly destination: Destination;
+  /** Stable id of the destination, the circuit breaker's key, e.g. `slack:webhook:ops`. No secrets in it. */
+  readonly destinationId: string;
+  readonly transition: AlertTransition;
+  /** Severity after escalation. */
+  readonly severity: Severity;
+  /** Present when dispatch raised the severity; `reason` is human text for the message. */
+  readonly escalation?: { readonly from: Severity; readonly reason: string };
+  /** How many times this alert has fired (lifetime of the alert record). */
+  readonly fireCount: number;
+  /** Notifications the throttle window suppressed since the last one sent on this channel. */
+  readonly suppressed?: { readonly count: number; readonly sinceMs: number };
+}
+
+/** Current versions of the two queue message formats. */
+export const MESSAGE_VERSION = 1 as const;
+
+/** The time source injected into stages that need "now" (core never reads the clock itself). */
+export interface Clock {
+  /** Epoch milliseconds. */
+  now(): number;
+}

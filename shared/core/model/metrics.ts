@@ -1,0 +1,45 @@
+/**
+ * Names of Klaxon's CloudWatch metrics (EMF), shared by the functions that emit them and the
+ * dashboard and alarms that read them. Namespace {@link METRICS_NAMESPACE}; every metric also
+ * carries Powertools' `service` dimension (the function's logical name from infra/topology.ts).
+ */
+export const METRICS_NAMESPACE = 'Klaxon';
+
+/** Metric names, with their dimensions beyond `service`. */
+export const METRIC = {
+  /** Kafka records received by the evaluator (Count). */
+  recordsIn: 'RecordsIn',
+  /** Records or samples sent to the rejected queue (Count). */
+  recordsRejected: 'RecordsRejected',
+  /** Samples evaluated against at least one rule (Count). */
+  samplesEvaluated: 'SamplesEvaluated',
+  /** Samples skipped as out of order or duplicate (Count). */
+  samplesSkipped: 'SamplesSkipped',
+  /** Alert transitions emitted; dimension `kind` = firing | resolved (Count). */
+  transitions: 'Transitions',
+  /** Alerts currently firing, as counted by the timers function each minute (Count). */
+  alertsFiring: 'AlertsFiring',
+  /** Evaluator batch duration (Milliseconds). */
+  batchDuration: 'BatchDuration',
+  /** Notifications sent; dimension `channel` (Count). */
+  notificationsSent: 'NotificationsSent',
+  /** Notifications failed; dimensions `channel`, `reason` (a {@link DELIVERY_FAILURE_REASONS} value) (Count). */
+  notificationsFailed: 'NotificationsFailed',
+  /** Notifications dead-lettered at once for a permanent error; dimension `channel` (Count). Alarmed. */
+  notificationsDeadLettered: 'NotificationsDeadLettered',
+  /** Notifications held back by an open breaker or Retry-After; dimension `channel` (Count). */
+  notificationsDeferred: 'NotificationsDeferred',
+  /** Notifications a throttle window suppressed; dimension `channel` (Count). */
+  notificationsSuppressed: 'NotificationsSuppressed',
+  /** Transitions routed to no channel (low severity, or no receiver); (Count). */
+  notificationsThrottled: 'NotificationsThrottled',
+  /** 1 when a breaker is open at the time of a delivery attempt, else 0; dimension `channel` (Count). */
+  breakerOpen: 'BreakerOpen',
+  /** From the sample's event time to the receiver's 2xx; dimension `channel` (Milliseconds). */
+  deliveryLatency: 'DeliveryLatency',
+} as const;
+
+/** Bounded failure reasons for delivery metrics (after Alertmanager's notify `Reason`). */
+export const DELIVERY_FAILURE_REASONS = ['client', 'auth', 'rate-limited', 'server', 'timeout', 'network', 'breaker-open', 'other'] as const;
+/** One of {@link DELIVERY_FAILURE_REASONS}. */
+export type DeliveryFailureReason = (typeof DELIVERY_FAILURE_REASONS)[number];
