@@ -51,12 +51,15 @@ export type TriggerSpec =
 export type EnvSource =
   | { readonly tableName: TableName }
   | { readonly queueUrl: QueueName }
+  | { readonly deadLetterQueueUrl: QueueName }
   | { readonly config: ConfigKey };
 
 /** What a function may do to a resource (least privilege: each function lists only what it uses). */
 export type Grant =
   | { readonly table: TableName; readonly access: 'read' | 'write' | 'readWrite' }
   | { readonly queue: QueueName; readonly access: 'send' | 'consume' }
+  /** Send to the queue's dead-letter queue (permanent failures are dead-lettered at once). */
+  | { readonly deadLetterQueue: QueueName }
   | { readonly secret: SecretName }
   | { readonly ses: true }
   | { readonly ssmParameters: 'rules' | 'routes' };
@@ -244,6 +247,7 @@ export const FUNCTIONS = {
     env: {
       ALERTS_TABLE: { tableName: 'alerts' },
       DELIVERY_TABLE: { tableName: 'delivery' },
+      DEAD_LETTER_QUEUE_URL: { deadLetterQueueUrl: 'alertEvents' },
       SLACK_QUEUE_URL: { queueUrl: 'slack' },
       EMAIL_QUEUE_URL: { queueUrl: 'email' },
       PAGERDUTY_QUEUE_URL: { queueUrl: 'pagerduty' },
@@ -255,6 +259,8 @@ export const FUNCTIONS = {
       { table: 'alerts', access: 'readWrite' },
       { table: 'delivery', access: 'readWrite' },
       { ssmParameters: 'routes' },
+      { queue: 'alertEvents', access: 'consume' },
+      { deadLetterQueue: 'alertEvents' },
       { queue: 'slack', access: 'send' },
       { queue: 'email', access: 'send' },
       { queue: 'pagerduty', access: 'send' },
@@ -266,8 +272,13 @@ export const FUNCTIONS = {
     memoryMb: 256,
     timeoutSeconds: 30,
     trigger: { kind: 'sqs', queue: 'slack', batchSize: 10, maxBatchingWindowSeconds: 0, maxConcurrency: 2 },
-    env: { ...channelEnv, SLACK_SECRET_NAME: { config: 'slackSecretName' } },
-    grants: [...channelGrants, { secret: 'slack' }],
+    env: {
+      ...channelEnv,
+      QUEUE_URL: { queueUrl: 'slack' },
+      DEAD_LETTER_QUEUE_URL: { deadLetterQueueUrl: 'slack' },
+      SLACK_SECRET_NAME: { config: 'slackSecretName' },
+    },
+    grants: [...channelGrants, { queue: 'slack', access: 'consume' }, { deadLetterQueue: 'slack' }, { secret: 'slack' }],
   },
   deliverEmail: {
     description: 'Delivers email notifications through SES (HTML and text).',
@@ -277,10 +288,12 @@ export const FUNCTIONS = {
     trigger: { kind: 'sqs', queue: 'email', batchSize: 10, maxBatchingWindowSeconds: 0, maxConcurrency: 2 },
     env: {
       ...channelEnv,
+      QUEUE_URL: { queueUrl: 'email' },
+      DEAD_LETTER_QUEUE_URL: { deadLetterQueueUrl: 'email' },
       SES_SENDER: { config: 'sesSender' },
       SES_CONFIGURATION_SET: { config: 'sesConfigurationSet' },
     },
-    grants: [...channelGrants, { ses: true }],
+    grants: [...channelGrants, { queue: 'email', access: 'consume' }, { deadLetterQueue: 'email' }, { ses: true }],
   },
   deliverPagerduty: {
     description: 'Delivers PagerDuty Events API v2 trigger and resolve events.',
@@ -288,8 +301,13 @@ export const FUNCTIONS = {
     memoryMb: 256,
     timeoutSeconds: 30,
     trigger: { kind: 'sqs', queue: 'pagerduty', batchSize: 10, maxBatchingWindowSeconds: 0, maxConcurrency: 2 },
-    env: { ...channelEnv, PAGERDUTY_SECRET_NAME: { config: 'pagerDutySecretName' } },
-    grants: [...channelGrants, { secret: 'pagerduty' }],
+    env: {
+      ...channelEnv,
+      QUEUE_URL: { queueUrl: 'pagerduty' },
+      DEAD_LETTER_QUEUE_URL: { deadLetterQueueUrl: 'pagerduty' },
+      PAGERDUTY_SECRET_NAME: { config: 'pagerDutySecretName' },
+    },
+    grants: [...channelGrants, { queue: 'pagerduty', access: 'consume' }, { deadLetterQueue: 'pagerduty' }, { secret: 'pagerduty' }],
   },
 } as const satisfies Record<string, FunctionSpec>;
 /** Logical function names. */
