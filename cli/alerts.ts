@@ -1,7 +1,189 @@
+/**
+ * `klaxon alerts list`: the alerts as dispatch recorded them (the alerts table), firing first.
+ *
+ *   klaxon alerts list [--state firing|resolved|all] [--format table|json]
+ *                      [--table NAME | --prefix P] [--endpoint URL] [--region R] [--profile P]
+ *
+ * The table is `--table`, else `<prefix>-alerts` (local mode), else ALERTS_TABLE.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { EXIT, type CliIo } from './index.ts';
 
-/** Placeholder until the 'alerts' commands land (owned by the issue that builds them). */
-export async function run(_args: readonly string[], io: CliIo): Promise<number> {
-  io.stderr.write("klaxon alerts: not available in this build yet\n");
-  return EXIT.usage;
+// Connection options shared by the operating commands (`alerts`, `dlq`): --endpoint (local
+// mode's emulators), --region, --profile, and --prefix (local mode's resource name prefix).
+/** Thrown for a bad command line; the command prints it with the usage and exits 2. */
+export class CliUsageError extends Error {
+  override name = 'CliUsageError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** Parsed connection options plus the remaining arguments. */
+export interface AwsOptions {
+  readonly endpoint?: string;
+  readonly region: string;
+  readonly profile?: string;
+  readonly prefix?: string;
+  /** Flags with values other than the common ones, by name without dashes. */
+  readonly flags: Readonly<Record<string, string>>;
+  /** Boolean flags given. */
+  readonly switches: ReadonlySet<string>;
+  readonly positionals: readonly string[];
+}
+
+/**
+ * Parses `args`. `valueFlags` lists the command's own flags that take a value, `switchFlags` the
+ * ones that do not. Region defaults to AWS_REGION / AWS_DEFAULT_REGION, then us-east-1.
+ */
+export function parseAwsOptions(args: readonly string[], env: NodeJS.ProcessEnv, valueFlags: readonly string[] = [], switchFlags: readonly string[] = []): AwsOptions {
+  const common = ['endpoint', 'region', 'profile', 'prefix'];
+  const values: Record<string, string> = {};
+  const switches = new Set<string>();
+  const positionals: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (!a.startsWith('--')) {
+      positionals.push(a);
+      continue;
+    }
+    const [name, inline] = a.slice(2).split('=', 2) as [string, string | undefined];
+    if (switchFlags.includes(name)) {
+      switches.add(name);
+      continue;
+    }
+    if (!common.includes(name) && !valueFlags.includes(name)) throw new CliUsageError(`unknown option --${name}`);
+    const v = inline ?? args[++i];
+    if (v === undefined || v.startsWith('--')) throw new CliUsageError(`--${name} needs a value`);
+    values[name] = v;
+  }
+  const { endpoint, region, profile, prefix, ...flags } = values;
+  return {
+    region: region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    ...(endpoint ? { endpoint } : {}),
+    ...(profile ? { profile } : {}),
+    ...(prefix ? { prefix } : {}),
+    flags,
+    switches,
+    positionals,
+  };
+}
+
+/** SDK client configuration from the options; the emulators take any credentials. */
+export function clientConfig(o: AwsOptions, env: NodeJS.ProcessEnv): {
+  region: string;
+  endpoint?: string;
+  profile?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+} {
+  const local = o.endpoint !== undefined && /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:|\/|$)/.test(o.endpoint);
+  return {
+    region: o.region,
+    ...(o.endpoint ? { endpoint: o.endpoint } : {}),
+    ...(o.profile ? { profile: o.profile } : {}),
+    // Local emulators check no signature; do not make people configure credentials for them.
+    ...(local && !env.AWS_ACCESS_KEY_ID && !o.profile ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+  };
+}
+
+const USAGE = `Usage: klaxon alerts list [--state firing|resolved|all] [--format table|json]
+                         [--table NAME | --prefix P] [--endpoint URL] [--region R] [--profile P]
+`;
+
+/** One alert as listed. */
+export interface AlertRow {
+  readonly fingerprint: string;
+  readonly state: string;
+  readonly severity: string;
+  readonly rule: string;
+  readonly since: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly fireCount: number;
+  readonly suppressed: number;
+}
+
+/** Turns an alerts-table item into a row (tolerant of records written by older versions). */
+export function toAlertRow(item: Record<string, unknown>): AlertRow {
+  const deliveries = (item.deliveries ?? {}) as Record<string, { suppressedCount?: number }>;
+  const since = Number(item.state === 'resolved' ? (item.endsAtMs ?? item.startsAtMs) : (item.startsAtMs ?? item.activeAtMs));
+  return {
+    fingerprint: String(item.fingerprint ?? ''),
+    state: String(item.state ?? 'unknown'),
+    severity: String(item.effectiveSeverity ?? item.severity ?? ''),
+    rule: String(item.ruleId ?? item.ruleName ?? ''),
+    since: Number.isFinite(since) && since > 0 ? new Date(since).toISOString() : '',
+    labels: (item.labels ?? {}) as Record<string, string>,
+    fireCount: Number(item.fireCount ?? 0),
+    suppressed: Object.values(deliveries).reduce((n, d) => n + (d?.suppressedCount ?? 0), 0),
+  };
+}
+
+const STATE_ORDER: Record<string, number> = { firing: 0, resolved: 1 };
+
+/** Renders rows as an aligned text table. */
+export function formatAlertTable(rows: readonly AlertRow[]): string {
+  if (rows.length === 0) return 'no alerts\n';
+  const labels = (l: Readonly<Record<string, string>>): string =>
+    Object.keys(l)
+      .filter((k) => k !== 'alertname')
+      .sort()
+      .map((k) => `${k}=${l[k]}`)
+      .join(',');
+  const table = [
+    ['STATE', 'SEVERITY', 'RULE', 'SINCE', 'FIRED', 'SUPPRESSED', 'LABELS'],
+    ...rows.map((r) => [r.state, r.severity, r.rule, r.since, String(r.fireCount), String(r.suppressed), labels(r.labels)]),
+  ];
+  const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+  return `${table.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n')}\n`;
+}
+
+/** Runs `klaxon alerts ...`. */
+export async function run(args: readonly string[], io: CliIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'list') {
+    io.stderr.write(sub ? `klaxon alerts: unknown subcommand '${sub}'\n\n${USAGE}` : USAGE);
+    return EXIT.usage;
+  }
+  let o;
+  try {
+    o = parseAwsOptions(rest, env, ['state', 'format', 'table']);
+    if (o.positionals.length > 0) throw new CliUsageError(`unexpected argument '${o.positionals[0]}'`);
+  } catch (err) {
+    io.stderr.write(`klaxon alerts: ${(err as Error).message}\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  const state = o.flags.state ?? 'all';
+  const format = o.flags.format ?? 'table';
+  if (!['firing', 'resolved', 'all'].includes(state) || !['table', 'json'].includes(format)) {
+    io.stderr.write(`klaxon alerts: --state is firing|resolved|all and --format table|json\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  const table = o.flags.table ?? (o.prefix ? `${o.prefix}-alerts` : env.ALERTS_TABLE);
+  if (!table) {
+    io.stderr.write(`klaxon alerts: name the alerts table with --table (or --prefix for local mode, or ALERTS_TABLE)\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  const client = new DynamoDBClient(clientConfig(o, env));
+  const doc = DynamoDBDocumentClient.from(client);
+  const rows: AlertRow[] = [];
+  try {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const res = await doc.send(new ScanCommand({ TableName: table, ...(start ? { ExclusiveStartKey: start } : {}) }));
+      for (const item of res.Items ?? []) rows.push(toAlertRow(item));
+      start = res.LastEvaluatedKey;
+    } while (start);
+  } catch (err) {
+    io.stderr.write(`klaxon alerts: cannot read ${table}${o.endpoint ? ` at ${o.endpoint}` : ''}: ${(err as Error).message}\n`);
+    return EXIT.external;
+  } finally {
+    client.destroy();
+  }
+  const shown = rows
+    .filter((r) => state === 'all' || r.state === state)
+    .sort((a, b) => (STATE_ORDER[a.state] ?? 9) - (STATE_ORDER[b.state] ?? 9) || b.since.localeCompare(a.since));
+  if (format === 'json') for (const r of shown) io.stdout.write(`${JSON.stringify(r)}\n`);
+  else io.stdout.write(formatAlertTable(shown));
+  return EXIT.ok;
 }

@@ -1,7 +1,175 @@
+/**
+ * `klaxon replay --rules FILE [--rules FILE...] --samples FILE|- [--until TIME] [--format json|table]
+ *  [--stale-after DURATION]`: runs the evaluation core on recorded samples with in-memory state and
+ * a virtual clock, printing every state change (pending ones included) in event-time order.
+ *
+ * Samples: JSON Lines, each line one sample or an array of samples in the wire or seed format,
+ * each with a timestamp. `--until` (RFC 3339, epoch ms, or `+5m` after the last sample) advances
+ * the virtual clock past the last sample so absence rules and staleness can act.
+ * JSON output: one line per change `{"rule","fingerprint","labels","from","to","at","value"}`.
+ */
+import { readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { createReadStream } from 'node:fs';
 import { EXIT, type CliIo } from './index.ts';
+import { formatIssue, mergeRuleSets, parseDuration, parseRules, RulesValidationError, DurationSyntaxError, type Rule } from '../shared/core/rules/index.ts';
+import { decodeJsonText, parseRfc3339 } from '../shared/core/decode/index.ts';
+import { InMemoryEvaluator } from '../shared/core/replay/index.ts';
+import type { MetricSample, StateChange } from '../shared/core/model/index.ts';
 
-/** Placeholder until the 'replay' commands land (owned by the issue that builds them). */
-export async function run(_args: readonly string[], io: CliIo): Promise<number> {
-  io.stderr.write("klaxon replay: not available in this build yet\n");
-  return EXIT.usage;
+const USAGE = `Usage: klaxon replay --rules FILE [--rules FILE...] --samples FILE|- [--until TIME] [--format json|table] [--stale-after DURATION]
+
+  --rules FILE          Klaxon rule file (repeatable)
+  --samples FILE|-      JSON Lines of samples (wire or seed format, with timestamps); - reads stdin
+  --until TIME          advance the virtual clock to TIME: RFC 3339, epoch ms, or +DURATION after the last sample
+  --format json|table   output format (default json: one line per state change)
+  --stale-after D       a series with no sample for D is stale (default 5m)
+`;
+
+class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+interface ReplayArgs {
+  readonly rules: string[];
+  readonly samples: string;
+  readonly until?: string;
+  readonly format: 'json' | 'table';
+  readonly staleAfterMs?: number;
+}
+
+function parseArgs(args: readonly string[]): ReplayArgs {
+  const rules: string[] = [];
+  let samples: string | undefined;
+  let until: string | undefined;
+  let format: 'json' | 'table' = 'json';
+  let staleAfterMs: number | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = (): string => {
+      const v = inline ?? args[++i];
+      if (v === undefined) throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--rules':
+        rules.push(value());
+        break;
+      case '--samples':
+        samples = value();
+        break;
+      case '--until':
+        until = value();
+        break;
+      case '--format': {
+        const f = value();
+        if (f !== 'json' && f !== 'table') throw new UsageError(`--format must be json or table, not ${f}`);
+        format = f;
+        break;
+      }
+      case '--stale-after':
+        try {
+          staleAfterMs = parseDuration(value());
+        } catch (e) {
+          if (e instanceof DurationSyntaxError) throw new UsageError(`--stale-after: ${e.message}`);
+          throw e;
+        }
+        break;
+      default:
+        throw new UsageError(`unknown argument ${a}`);
+    }
+  }
+  if (rules.length === 0) throw new UsageError('--rules is required');
+  if (samples === undefined) throw new UsageError('--samples is required');
+  return { rules, samples, format, ...(until !== undefined ? { until } : {}), ...(staleAfterMs !== undefined ? { staleAfterMs } : {}) };
+}
+
+/** Resolves --until against the last sample time. Undefined if invalid. */
+export function resolveUntil(text: string, lastSampleMs: number | undefined): number | undefined {
+  if (text.startsWith('+')) {
+    try {
+      return (lastSampleMs ?? 0) + parseDuration(text.slice(1));
+    } catch {
+      return undefined;
+    }
+  }
+  if (/^\d+$/.test(text)) return Number(text);
+  return parseRfc3339(text);
+}
+
+/** The JSON line of one change. */
+export function changeToJson(c: StateChange): string {
+  return JSON.stringify({ rule: c.ruleId, fingerprint: c.fingerprint, labels: c.labels, from: c.from, to: c.to, at: new Date(c.atMs).toISOString(), value: Number.isFinite(c.value) ? c.value : null });
+}
+
+function tableRows(changes: readonly StateChange[]): string {
+  const rows = [['AT', 'RULE', 'FROM', 'TO', 'VALUE', 'LABELS']];
+  for (const c of changes) {
+    const labels = Object.entries(c.labels).filter(([k]) => k !== 'alertname').map(([k, v]) => `${k}=${v}`).join(',');
+    rows.push([new Date(c.atMs).toISOString(), c.ruleId, c.from, c.to, Number.isFinite(c.value) ? String(c.value) : '-', labels]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
+}
+
+/** Runs `klaxon replay ...`. */
+export async function run(args: readonly string[], io: CliIo): Promise<number> {
+  let opts: ReplayArgs;
+  try {
+    opts = parseArgs(args);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr.write(`klaxon replay: ${e.message}\n${USAGE}`);
+      return EXIT.usage;
+    }
+    throw e;
+  }
+  let rules: Rule[];
+  try {
+    const sets: Rule[][] = [];
+    for (const f of opts.rules) sets.push(parseRules(await readFile(f, 'utf8'), f));
+    rules = mergeRuleSets(sets);
+  } catch (e) {
+    if (e instanceof RulesValidationError) {
+      for (const i of e.issues) io.stderr.write(`${formatIssue(i)}\n`);
+      return EXIT.failed;
+    }
+    io.stderr.write(`klaxon replay: ${(e as Error).message}\n`);
+    return EXIT.failed;
+  }
+  const samples: MetricSample[] = [];
+  let bad = 0;
+  const input = opts.samples === '-' ? io.stdin : createReadStream(opts.samples, 'utf8');
+  try {
+    let lineNo = 0;
+    for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+      lineNo++;
+      if (line.trim() === '' || line.trimStart().startsWith('#')) continue;
+      const r = decodeJsonText(line);
+      samples.push(...r.samples);
+      for (const reason of r.reasons) {
+        bad++;
+        io.stderr.write(`${opts.samples}:${lineNo}: ${reason}\n`);
+      }
+    }
+  } catch (e) {
+    io.stderr.write(`klaxon replay: cannot read ${opts.samples}: ${(e as Error).message}\n`);
+    return EXIT.failed;
+  }
+  const ev = new InMemoryEvaluator(rules, opts.staleAfterMs !== undefined ? { staleAfterMs: opts.staleAfterMs } : undefined);
+  const changes = ev.ingest(samples);
+  if (opts.until !== undefined) {
+    const last = samples.reduce<number | undefined>((m, s) => (m === undefined || s.timestampMs > m ? s.timestampMs : m), undefined);
+    const until = resolveUntil(opts.until, last);
+    if (until === undefined) {
+      io.stderr.write(`klaxon replay: --until ${opts.until}: expected RFC 3339, epoch ms or +DURATION\n${USAGE}`);
+      return EXIT.usage;
+    }
+    changes.push(...ev.advanceTo(until));
+  }
+  if (opts.format === 'json') io.stdout.write(changes.map((c) => `${changeToJson(c)}\n`).join(''));
+  else io.stdout.write(tableRows(changes));
+  if (bad || ev.skipped) io.stderr.write(`${samples.length} sample(s) replayed, ${bad} rejected, ${ev.skipped} skipped (out of order or duplicate)\n`);
+  return EXIT.ok;
 }

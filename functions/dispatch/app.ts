@@ -1,0 +1,192 @@
+/**
+ * The dispatch function: alert transitions from the alert-events FIFO queue in, notification jobs
+ * on the per-channel FIFO queues out.
+ *
+ * Per transition (the order is the contract):
+ * 1. parse and validate; a message that is not a valid transition is dead-lettered at once with
+ *    the reason (it would fail the same way on every receive) and the batch goes on;
+ * 2. read the alert record (1 GetItem);
+ * 3. decide (pure: `decideDispatch` — duplicate / stale / route + escalate + throttle);
+ * 4. publish the jobs (SendMessageBatch per channel; dedup id = hash of the idempotency key);
+ * 5. commit the record (1 conditional UpdateItem, version guard: the throttle claim).
+ * Publish-then-commit: a crash between 4 and 5 redelivers the transition, 2-3 re-decide from the
+ * same record and publish the same jobs with the same idempotency keys (deduplicated by SQS FIFO
+ * and the channel's idempotency): a job may be published twice, never lost. On a version conflict
+ * in 5 (another writer of the same alert), 2-5 run again, at most `maxAttempts` times.
+ *
+ * Transient errors fail the record (SQS batch item failure); with a FIFO queue, the later records
+ * of the same message group fail with it so an alert's transitions stay in order (Powertools
+ * `SqsFifoPartialProcessorAsync` with `skipGroupOnError`: other alerts' records go on).
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { decideDispatch, DISPATCH_REASON_TEXT, type DispatchConfig, type DispatchDecision } from '../../shared/core/dispatch/decide.ts';
+import { compileRoutes } from '../../shared/core/dispatch/routes-config.ts';
+import { InvalidTransitionError, parseTransition } from '../../shared/core/dispatch/transition-schema.ts';
+import type { AlertTransition, Clock } from '../../shared/core/model/index.ts';
+import { METRIC } from '../../shared/core/model/metrics.ts';
+import { AlertRecordConflictError, DynamoAlertStore, type AlertStore } from '../../shared/adapters/dynamodb/alert-store.ts';
+import { SqsDeadLetterSender, SqsJobPublisher, type DeadLetterSender, type JobPublisher } from '../../shared/adapters/sqs/job-publisher.ts';
+import { CachedRoutesSource, loadRoutesFile, loadRoutesParameter, staticRoutesSource, type RoutesSource } from '../../shared/adapters/routes/routes-source.ts';
+import { createLogger, createMetrics, systemClock } from '../../shared/adapters/observability/index.ts';
+import { readDispatchSettings } from '../../shared/config/dispatch.ts';
+
+/** What the handler needs; tests and local mode inject their own. */
+export interface DispatchDeps {
+  readonly store: AlertStore;
+  readonly publisher: JobPublisher;
+  readonly deadLetter: DeadLetterSender;
+  readonly routes: RoutesSource;
+  readonly config: DispatchConfig;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Read-decide-publish-commit rounds on version conflicts (default 3). */
+  readonly maxAttempts?: number;
+}
+
+/** The dispatch Lambda handler (SQS event, partial batch response). */
+export type DispatchHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
+
+/** The record kept changing under us for every attempt: transient, the message is received again. */
+export class DispatchConflictError extends Error {
+  override name = 'DispatchConflictError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** A MessageGroupId for a dead-lettered body: its fingerprint when it has a usable one. */
+function groupIdOf(body: string): string {
+  try {
+    const fp = (JSON.parse(body) as { fingerprint?: unknown }).fingerprint;
+    if (typeof fp === 'string' && /^[\w\-.:]{1,128}$/.test(fp)) return fp;
+  } catch {
+    // Not JSON: the fixed group below.
+  }
+  return 'invalid';
+}
+
+/**
+ * Applies one transition: read, decide, publish, commit (re-read and re-decide on a version
+ * conflict). Returns the decision that was committed (or the no-op one).
+ */
+export async function dispatchTransition(deps: DispatchDeps, t: AlertTransition): Promise<DispatchDecision> {
+  const maxAttempts = deps.maxAttempts ?? 3;
+  for (let attempt = 1; ; attempt++) {
+    const record = await deps.store.get(t.fingerprint);
+    const routes = await deps.routes.get();
+    const decision = decideDispatch(record, t, routes, deps.config, deps.clock.now());
+    if (decision.outcome !== 'dispatched') return decision;
+    await deps.publisher.publish(decision.jobs);
+    try {
+      await deps.store.commit(decision.record, record?.version);
+      return decision;
+    } catch (err) {
+      if (!(err instanceof AlertRecordConflictError)) throw err;
+      if (attempt >= maxAttempts) throw new DispatchConflictError(`alert ${t.fingerprint}: record still changing after ${attempt} attempts`, { cause: err });
+      deps.logger.info('alert record changed since read; deciding again', { fingerprint: t.fingerprint, transitionId: t.transitionId, attempt });
+    }
+  }
+}
+
+/** Builds the handler from its dependencies. */
+export function createDispatchHandler(deps: DispatchDeps): DispatchHandler {
+  const { logger, metrics } = deps;
+
+  function record(d: DispatchDecision, t: AlertTransition): void {
+    if (d.unrouted) metrics.addMetric(METRIC.notificationsThrottled, MetricUnit.Count, 1);
+    for (const s of d.suppressed) {
+      metrics.singleMetric().addDimension('channel', s.channel).addMetric(METRIC.notificationsSuppressed, MetricUnit.Count, 1);
+    }
+    logger.info('transition dispatched', {
+      fingerprint: t.fingerprint,
+      transitionId: t.transitionId,
+      kind: t.kind,
+      outcome: d.outcome,
+      reason: d.reason,
+      reasonText: DISPATCH_REASON_TEXT[d.reason],
+      severity: d.severity,
+      ...(d.escalation ? { escalation: d.escalation } : {}),
+      routes: d.routes,
+      jobs: d.jobs.map((j) => ({ channel: j.channel, receiver: j.receiver, destinationId: j.destinationId })),
+      suppressed: d.suppressed,
+    });
+  }
+
+  async function handleRecord(r: SQSRecord): Promise<void> {
+    let t: AlertTransition;
+    try {
+      t = parseTransition(r.body);
+    } catch (err) {
+      if (!(err instanceof InvalidTransitionError)) throw err;
+      // It would fail the same way on every receive: straight to the dead-letter queue.
+      await deps.deadLetter.send(r.body, `invalid transition: ${err.message}`, groupIdOf(r.body));
+      metrics.addMetric(METRIC.recordsRejected, MetricUnit.Count, 1);
+      logger.error('invalid transition dead-lettered', { messageId: r.messageId, reason: err.message });
+      return;
+    }
+    try {
+      record(await dispatchTransition(deps, t), t);
+    } catch (err) {
+      // Reported to SQS as a batch item failure: the message comes back after its visibility timeout.
+      logger.warn('transition failed; it will be received again', { fingerprint: t.fingerprint, transitionId: t.transitionId, error: err as Error });
+      throw err;
+    }
+  }
+
+  return async (event, context) => {
+    try {
+      // A new processor per invocation: the FIFO processor remembers failed groups.
+      return await processPartialResponse(event, handleRecord, new SqsFifoPartialProcessorAsync(), {
+        ...(context ? { context } : {}),
+        skipGroupOnError: true,
+        // Report every record as failed rather than throwing: same effect, and the response stays explicit.
+        throwOnFullBatchFailure: false,
+      });
+    } finally {
+      // Most batches have nothing to count (single metrics flush themselves); skip the empty-flush warning.
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+    }
+  };
+}
+
+/** Builds the production dependencies from the environment (module scope: clients live across invocations). */
+export async function dispatchDepsFromEnv(env: NodeJS.ProcessEnv): Promise<DispatchDeps> {
+  const s = readDispatchSettings(env);
+  const logger = createLogger('dispatch');
+  const metrics = createMetrics('dispatch');
+  const dynamodb = new DynamoDBClient({});
+  // The region's endpoint (or AWS_ENDPOINT_URL_SQS), not the queue URL's host: the same in AWS, and
+  // locally the emulator's queue URLs name a host (sqs.<region>.localhost) that may not resolve.
+  const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
+  const loc = s.routes;
+  let routes: RoutesSource;
+  if (loc.kind === 'defaults') routes = staticRoutesSource(compileRoutes(undefined, 'built-in defaults', s.defaultReceiver));
+  else {
+    const ssm = loc.kind === 'ssm' ? new SSMClient({}) : undefined;
+    routes = new CachedRoutesSource({
+      load: () => (loc.kind === 'file' ? loadRoutesFile(loc.path, s.defaultReceiver) : loadRoutesParameter(ssm!, loc.name, s.defaultReceiver)),
+      clock: systemClock,
+      ttlMs: s.routesCacheTtlMs,
+      onStale: (err) => logger.error('routes config could not be reloaded; keeping the last good one', { error: err as Error }),
+    });
+    // Fail the init on a bad config rather than every message after it.
+    await routes.get();
+  }
+  return {
+    store: new DynamoAlertStore(dynamodb, s.alertsTable),
+    publisher: new SqsJobPublisher(sqs, s.queueUrls),
+    deadLetter: new SqsDeadLetterSender(sqs, s.deadLetterQueueUrl),
+    routes,
+    config: s.decision,
+    clock: systemClock,
+    logger,
+    metrics,
+  };
+}

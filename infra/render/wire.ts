@@ -1,0 +1,100 @@
+/**
+ * Renders a topology function's `env` and `grants` onto its CDK function: environment values from
+ * the resources' deploy-time names, and IAM statements that name exactly the ARNs the topology
+ * lists (tables and their indexes by name, queues, dead-letter queues, secrets, the SES identity
+ * and configuration set, the SSM parameters).
+ */
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { KlaxonFunction } from '../constructs/klaxon-function.ts';
+import type { WorkQueue } from '../constructs/work-queue.ts';
+import { TABLES, type ConfigKey, type EnvSource, type FunctionSpec, type Grant, type QueueName, type SecretName, type TableName, type TableSpec } from '../topology.ts';
+
+/** The resources a function's env and grants may refer to. */
+export interface WiringResources {
+  readonly tables: Readonly<Record<TableName, dynamodb.ITableV2>>;
+  readonly queues: Readonly<Record<QueueName, WorkQueue>>;
+  readonly secrets: Readonly<Record<SecretName, secretsmanager.ISecret>>;
+  /** ARNs the `ses` grant allows sending from: the identity and the configuration set. */
+  readonly sesArns: readonly string[];
+  /** ARNs of the SSM parameters: the rules path (the path and everything under it), the routes parameter. */
+  readonly ssmArns: { readonly rules: readonly string[]; readonly routes: readonly string[] };
+  readonly configValues: Readonly<Record<ConfigKey, string>>;
+}
+
+/** Data-plane actions per access level (no control-plane or table-wide actions beyond DescribeTable). */
+export const TABLE_ACTIONS = {
+  read: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:ConditionCheckItem', 'dynamodb:DescribeTable'],
+  write: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:DescribeTable'],
+} as const;
+
+/** Actions to send to a queue. */
+export const QUEUE_SEND_ACTIONS = ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'] as const;
+/**
+ * Actions to consume a queue (the event source polls with them; the function itself changes
+ * visibility while a breaker is open, and deletes what it handled).
+ */
+export const QUEUE_CONSUME_ACTIONS = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'] as const;
+
+/** The environment value of one {@link EnvSource}. */
+export function envValue(source: EnvSource, resources: WiringResources): string {
+  if ('tableName' in source) return resources.tables[source.tableName].tableName;
+  if ('queueUrl' in source) return resources.queues[source.queueUrl].queue.queueUrl;
+  if ('deadLetterQueueUrl' in source) {
+    const dlq = resources.queues[source.deadLetterQueueUrl].deadLetterQueue;
+    if (!dlq) throw new Error(`queue ${source.deadLetterQueueUrl} has no dead-letter queue in the topology`);
+    return dlq.queueUrl;
+  }
+  return resources.configValues[source.config];
+}
+
+/** The table ARN and the ARN of each of its indexes, by name (never `index/*`). */
+export function tableResourceArns(table: dynamodb.ITableV2, spec: TableSpec): string[] {
+  return [table.tableArn, ...(spec.globalIndexes ?? []).map((gsi) => `${table.tableArn}/index/${gsi.name}`)];
+}
+
+/** The IAM statement for one {@link Grant}. */
+export function grantStatement(grant: Grant, resources: WiringResources): iam.PolicyStatement {
+  if ('table' in grant) {
+    const actions =
+      grant.access === 'read' ? TABLE_ACTIONS.read : grant.access === 'write' ? TABLE_ACTIONS.write : [...new Set([...TABLE_ACTIONS.read, ...TABLE_ACTIONS.write])];
+    return new iam.PolicyStatement({
+      actions: [...actions],
+      resources: tableResourceArns(resources.tables[grant.table], TABLES[grant.table]),
+    });
+  }
+  if ('queue' in grant) {
+    return new iam.PolicyStatement({
+      actions: [...(grant.access === 'send' ? QUEUE_SEND_ACTIONS : QUEUE_CONSUME_ACTIONS)],
+      resources: [resources.queues[grant.queue].queue.queueArn],
+    });
+  }
+  if ('deadLetterQueue' in grant) {
+    const dlq = resources.queues[grant.deadLetterQueue].deadLetterQueue;
+    if (!dlq) throw new Error(`queue ${grant.deadLetterQueue} has no dead-letter queue in the topology`);
+    return new iam.PolicyStatement({ actions: [...QUEUE_SEND_ACTIONS], resources: [dlq.queueArn] });
+  }
+  if ('secret' in grant) {
+    const secret = resources.secrets[grant.secret];
+    // An imported-by-name secret's ARN ends in Secrets Manager's random 6-character suffix.
+    const arn = secret.secretFullArn ?? `${secret.secretArn}-??????`;
+    return new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resources: [arn] });
+  }
+  if ('ses' in grant) {
+    // SES authorizes SendEmail on the identity and on the configuration set it names.
+    // https://docs.aws.amazon.com/ses/latest/dg/control-user-access.html
+    return new iam.PolicyStatement({ actions: ['ses:SendEmail', 'ses:SendRawEmail'], resources: [...resources.sesArns] });
+  }
+  const arns = resources.ssmArns[grant.ssmParameters];
+  return new iam.PolicyStatement({
+    actions: grant.ssmParameters === 'rules' ? ['ssm:GetParametersByPath', 'ssm:GetParameter', 'ssm:GetParameters'] : ['ssm:GetParameter'],
+    resources: [...arns],
+  });
+}
+
+/** Sets the function's environment and adds one statement per grant to its role. */
+export function wireFunction(target: KlaxonFunction, spec: FunctionSpec, resources: WiringResources): void {
+  for (const [name, source] of Object.entries(spec.env)) target.fn.addEnvironment(name, envValue(source, resources));
+  for (const grant of spec.grants) target.role.addToPolicy(grantStatement(grant, resources));
+}

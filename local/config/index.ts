@@ -1,0 +1,72 @@
+/**
+ * Local mode's deployment configuration: the values that reach the functions' environment (the
+ * `config` entries of infra/topology.ts), the example secrets pointing at the local receivers, and
+ * the default rules and routes files. Nothing here is used in AWS.
+ */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ConfigKey } from '../../infra/topology.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** The demo's rules (short `for` durations so alerts fire within a minute or two at speed 1). */
+export const DEFAULT_RULES_FILE = join(here, 'demo-rules.yaml');
+/** The demo's routes. */
+export const DEFAULT_ROUTES_FILE = join(here, 'demo-routes.yaml');
+
+/** The Kafka topic name local mode uses in MSK events (and `--kafka` consumes unless `--topic` says otherwise). */
+export const LOCAL_TOPIC = 'klaxon-metrics';
+
+/** Names of the local secrets. */
+export const LOCAL_SECRET_NAMES = { slack: 'klaxon/local/slack', pagerduty: 'klaxon/local/pagerduty' } as const;
+
+/** Where the functions' configuration values come from in local mode. */
+export interface LocalConfigInput {
+  /** `file` reads RULES_FILE (local only; see shared/config/evaluator.ts). */
+  readonly rulesSource: 'dynamodb' | 'ssm' | 'file';
+  readonly consoleUrl: string;
+  readonly routesParameter: string;
+}
+
+/** The `config` values of the topology, for local mode. */
+export function localConfigValues(input: LocalConfigInput): Record<ConfigKey, string> {
+  return {
+    rulesSource: input.rulesSource,
+    rulesSsmPath: '/klaxon/local/rules',
+    // Short, so a `klaxon rules push` against local mode is picked up within seconds.
+    rulesCacheTtlSeconds: '5',
+    routesSsmParameter: input.routesParameter,
+    slackSecretName: LOCAL_SECRET_NAMES.slack,
+    pagerDutySecretName: LOCAL_SECRET_NAMES.pagerduty,
+    sesSender: 'klaxon@example.com',
+    sesConfigurationSet: '',
+    defaultEmailRecipients: 'oncall@example.com',
+    productName: 'Klaxon (local)',
+    dashboardUrl: input.consoleUrl,
+    throttleWindows: '',
+    breaker: '',
+    kafkaTopic: LOCAL_TOPIC,
+    staleAfterSeconds: '600',
+  };
+}
+
+/** A 32-character routing key, the shape PagerDuty expects (the local receiver accepts any). */
+export const LOCAL_PAGERDUTY_ROUTING_KEY = 'R0CALL0KLAXON0LOCAL0DEMO00000000';
+
+/** Webhook names in the local Slack secret: the demo's and those examples/routes.yaml uses. */
+export const LOCAL_SLACK_WEBHOOKS = ['default', 'ops', 'data', 'audit'] as const;
+
+/**
+ * The example secret values, pointing at the local receivers: Slack webhooks and the bot token the
+ * local Slack accepts (so `slack: { channel: ... }` receivers post with chat.postMessage), and
+ * PagerDuty routing keys for the `default` receiver and examples/routes.yaml's `db`.
+ */
+export function localSecrets(receivers: { slackWebhookUrl: (name: string) => string; slackBotToken: string }): Record<keyof typeof LOCAL_SECRET_NAMES, string> {
+  return {
+    slack: JSON.stringify({
+      botToken: receivers.slackBotToken,
+      webhooks: Object.fromEntries(LOCAL_SLACK_WEBHOOKS.map((name) => [name, receivers.slackWebhookUrl(name)])),
+    }),
+    pagerduty: JSON.stringify({ default: LOCAL_PAGERDUTY_ROUTING_KEY, db: LOCAL_PAGERDUTY_ROUTING_KEY.replace('DEMO', 'DB00') }),
+  };
+}

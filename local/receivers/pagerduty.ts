@@ -1,0 +1,77 @@
+/**
+ * A local PagerDuty Events API v2 (`POST /v2/enqueue`), answering as PagerDuty does
+ * (../shared/reference/delivery-contracts.md §2): 202 `{status:"success", message:"Event processed",
+ * dedup_key}`; 400 `{status:"invalid event", message:"Event object is invalid", errors:[...]}` after
+ * validating the event as PagerDuty does (routing_key 32 characters, event_action and severity
+ * enums, summary ≤ 1024, source required, dedup_key ≤ 255 and required for resolve, ≤ 512 KB);
+ * scheduled 429 (optionally with Retry-After) and 5xx. It also keeps the incidents it opened
+ * (dedup_key → triggered / resolved) for tests and the local console.
+ *
+ * Use as `PAGERDUTY_EVENTS_URL=<url>/v2/enqueue`.
+ */
+import { randomUUID } from 'node:crypto';
+import { retryAfterHeader, startHttpReceiver, tryJson, type Fault, type Receiver, type ReceiverOptions, type Reply } from './http-receiver.ts';
+
+/** A started PagerDuty receiver. */
+export interface PagerDutyReceiver extends Receiver {
+  /** Events URL for PAGERDUTY_EVENTS_URL. */
+  readonly eventsUrl: string;
+  /** Incident state per dedup_key (from accepted events). */
+  incidents(): Map<string, 'triggered' | 'acknowledged' | 'resolved'>;
+}
+
+const SEVERITIES = ['critical', 'error', 'warning', 'info'];
+const ACTIONS = ['trigger', 'acknowledge', 'resolve'];
+const json = (status: number, body: unknown, headers: Record<string, string> = {}): Reply => ({ status, body: JSON.stringify(body), contentType: 'application/json', headers });
+
+/** The validation errors PagerDuty would report for an event (empty = valid). */
+export function pagerDutyEventErrors(e: unknown, rawLength: number): string[] {
+  const errors: string[] = [];
+  if (rawLength > 512 * 1024) return ['Event object is too large (limit 512 KB)'];
+  if (!e || typeof e !== 'object' || Array.isArray(e)) return ['Event object is not a JSON object'];
+  const ev = e as Record<string, unknown>;
+  if (typeof ev.routing_key !== 'string' || ev.routing_key.length !== 32) errors.push("Length of 'routing_key' is incorrect (should be 32 characters)");
+  if (typeof ev.event_action !== 'string' || !ACTIONS.includes(ev.event_action)) errors.push("'event_action' is missing or blank; must be one of trigger, acknowledge, resolve");
+  if (ev.dedup_key !== undefined && (typeof ev.dedup_key !== 'string' || ev.dedup_key.length > 255)) errors.push("'dedup_key' must be a string of at most 255 characters");
+  if ((ev.event_action === 'acknowledge' || ev.event_action === 'resolve') && (typeof ev.dedup_key !== 'string' || !ev.dedup_key)) errors.push("'dedup_key' is missing or blank");
+  if (ev.event_action === 'trigger') {
+    const p = ev.payload as Record<string, unknown> | undefined;
+    if (!p || typeof p !== 'object') errors.push("'payload' is missing or blank");
+    else {
+      if (typeof p.summary !== 'string' || !p.summary) errors.push("'payload.summary' is missing or blank");
+      else if (p.summary.length > 1024) errors.push("'payload.summary' is longer than 1024 characters");
+      if (typeof p.source !== 'string' || !p.source) errors.push("'payload.source' is missing or blank");
+      if (typeof p.severity !== 'string' || !SEVERITIES.includes(p.severity)) errors.push("'payload.severity' is invalid (must be one of critical, error, warning, info)");
+      if (p.timestamp !== undefined && (typeof p.timestamp !== 'string' || Number.isNaN(Date.parse(p.timestamp)))) errors.push("'payload.timestamp' is not a valid ISO 8601 date-time");
+      if (p.custom_details !== undefined && (typeof p.custom_details !== 'object' || p.custom_details === null)) errors.push("'payload.custom_details' must be an object");
+    }
+    if (ev.links !== undefined && (!Array.isArray(ev.links) || ev.links.some((l) => !l || typeof (l as { href?: unknown }).href !== 'string'))) errors.push("'links' entries need an 'href'");
+  }
+  return errors;
+}
+
+/** Starts the local PagerDuty. */
+export async function startPagerDutyReceiver(opts: ReceiverOptions = {}): Promise<PagerDutyReceiver> {
+  const incidents = new Map<string, 'triggered' | 'acknowledged' | 'resolved'>();
+  const r = await startHttpReceiver(opts, {
+    parse: (req) => tryJson(req.body),
+    renderFault(_req, f: Fault): Reply {
+      if (f.status === 429) return json(429, { status: 'throttle event', message: 'Requests for this service are arriving too quickly.  Please retry later.' }, retryAfterHeader(f));
+      if (f.status >= 500) return json(f.status, { status: 'unrecognized', message: 'Internal Server Error' });
+      return json(f.status, { status: 'invalid event', message: 'Event object is invalid', errors: [f.code ?? 'Event object is invalid'] });
+    },
+    answer(req, parsed): Reply {
+      if (req.method !== 'POST' || req.path !== '/v2/enqueue') return json(404, { status: 'not found', message: 'Not Found' });
+      if (parsed === undefined) return json(400, { status: 'invalid event', message: 'Event object is invalid', errors: ['Malformed JSON'] });
+      const errors = pagerDutyEventErrors(parsed, Buffer.byteLength(req.body));
+      if (errors.length) return json(400, { status: 'invalid event', message: 'Event object is invalid', errors });
+      const ev = parsed as { event_action: string; dedup_key?: string };
+      const dedup = ev.dedup_key ?? randomUUID().replace(/-/g, '');
+      // Ack/resolve of an unknown key is accepted and dropped, as PagerDuty does (asynchronous API).
+      if (ev.event_action === 'trigger') incidents.set(dedup, 'triggered');
+      else if (incidents.has(dedup)) incidents.set(dedup, ev.event_action === 'resolve' ? 'resolved' : 'acknowledged');
+      return json(202, { status: 'success', message: 'Event processed', dedup_key: dedup });
+    },
+  });
+  return { ...r, eventsUrl: `${r.url}/v2/enqueue`, incidents: () => new Map(incidents) };
+}

@@ -1,0 +1,165 @@
+/**
+ * A local Slack: incoming webhooks (`POST /services/...`) and the Web API (`POST /api/chat.postMessage`,
+ * `POST /api/chat.update`), answering as Slack does (../shared/reference/delivery-contracts.md §1):
+ *  - webhook: 200 `ok` (text); errors are plain-text codes with their statuses (400 invalid_payload,
+ *    no_text, invalid_blocks; 403 invalid_token, action_prohibited; 404 no_service, channel_not_found;
+ *    410 channel_is_archived; 500 rollup_error; 429 + Retry-After);
+ *  - Web API: HTTP 200 `{ok:true, channel, ts, message}` or `{ok:false, error}` (invalid_auth when the
+ *    bearer token is wrong, channel_not_found, message_not_found, invalid_blocks...); 429 + Retry-After.
+ * Block Kit limits are validated as Slack does (invalid_blocks), so formatting tests are end to end.
+ *
+ * Use as `SLACK_API_URL=<url>/api` and webhook URLs `<url>/services/T000/B000/<name>`.
+ */
+import { retryAfterHeader, startHttpReceiver, tryJson, type Fault, type Receiver, type ReceiverOptions, type Reply } from './http-receiver.ts';
+
+/** The bot token the local Web API accepts by default. */
+export const LOCAL_SLACK_BOT_TOKEN = 'xoxb-local-0000000000-klaxon';
+
+/** HTTP status of each webhook error code (Slack changelog 2016-05-17 and client libraries). */
+export const SLACK_WEBHOOK_ERROR_STATUS: Readonly<Record<string, number>> = {
+  invalid_payload: 400,
+  user_not_found: 400,
+  no_text: 400,
+  too_many_attachments: 400,
+  invalid_blocks: 400,
+  action_prohibited: 403,
+  invalid_token: 403,
+  posting_to_general_channel_denied: 403,
+  channel_not_found: 404,
+  no_service: 404,
+  no_active_hooks: 404,
+  channel_is_archived: 410,
+  rollup_error: 500,
+  rate_limited: 429,
+};
+
+/** Options of the Slack receiver. */
+export interface SlackReceiverOptions extends ReceiverOptions {
+  /** Bearer token chat.* accepts. */
+  readonly botToken?: string;
+  /** Channels that exist (ids or names); others get channel_not_found. Default: any. */
+  readonly channels?: readonly string[];
+  /** Webhook path suffix (last path segment) → error code it always answers (a revoked or broken webhook). */
+  readonly brokenWebhooks?: Readonly<Record<string, string>>;
+}
+
+/** A started Slack receiver. */
+export interface SlackReceiver extends Receiver {
+  /** Messages posted through chat.postMessage (and updated by chat.update), by `channel:ts`. */
+  messages(): Map<string, Record<string, unknown>>;
+  /** Webhook URL for a name: `<url>/services/T000LOCAL/B000LOCAL/<name>`. */
+  webhookUrl(name: string): string;
+  /** Web API base for SLACK_API_URL. */
+  readonly apiUrl: string;
+}
+
+/** Validates a message against Block Kit limits; returns a problem or undefined. https://docs.slack.dev/reference/block-kit/blocks */
+export function blockKitProblem(msg: unknown): string | undefined {
+  const m = msg as { blocks?: unknown; attachments?: unknown };
+  const lists: unknown[][] = [];
+  if (Array.isArray(m.blocks)) lists.push(m.blocks);
+  if (Array.isArray(m.attachments)) {
+    if (m.attachments.length > 100) return 'too_many_attachments';
+    for (const a of m.attachments) if (Array.isArray((a as { blocks?: unknown }).blocks)) lists.push((a as { blocks: unknown[] }).blocks);
+  }
+  for (const blocks of lists) {
+    if (blocks.length > 50) return 'invalid_blocks: more than 50 blocks';
+    for (const b of blocks as Record<string, unknown>[]) {
+      const text = (b.text as { text?: string } | undefined)?.text;
+      if (b.type === 'header' && (!text || text.length > 150)) return 'invalid_blocks: header text must be 1-150 characters';
+      if (b.type === 'section') {
+        if (text !== undefined && (text.length < 1 || text.length > 3000)) return 'invalid_blocks: section text must be 1-3000 characters';
+        const fields = b.fields as { text: string }[] | undefined;
+        if (fields && (fields.length > 10 || fields.some((f) => f.text.length > 2000 || f.text.length < 1))) return 'invalid_blocks: fields';
+        if (text === undefined && !fields) return 'invalid_blocks: section needs text or fields';
+      }
+      if (b.type === 'context') {
+        const els = b.elements as unknown[] | undefined;
+        if (!els || els.length > 10) return 'invalid_blocks: context elements';
+      }
+      if (b.type === 'actions') {
+        const els = (b.elements as Record<string, unknown>[] | undefined) ?? [];
+        if (els.length > 25) return 'invalid_blocks: actions elements';
+        for (const e of els) {
+          const t = (e.text as { text?: string } | undefined)?.text ?? '';
+          if (t.length > 75) return 'invalid_blocks: button text';
+          if (typeof e.url === 'string' && (e.url.length > 3000 || !/^https?:\/\//.test(e.url))) return 'invalid_blocks: button url';
+          if (typeof e.value === 'string' && e.value.length > 2000) return 'invalid_blocks: button value';
+          if (typeof e.action_id === 'string' && e.action_id.length > 255) return 'invalid_blocks: action_id';
+        }
+      }
+    }
+  }
+  return undefined;
+}
+
+const text = (status: number, body: string, headers: Record<string, string> = {}): Reply => ({ status, body, contentType: 'text/html', headers });
+const json = (status: number, body: unknown, headers: Record<string, string> = {}): Reply => ({ status, body: JSON.stringify(body), contentType: 'application/json; charset=utf-8', headers });
+
+/** Starts the local Slack. */
+export async function startSlackReceiver(opts: SlackReceiverOptions = {}): Promise<SlackReceiver> {
+  const token = opts.botToken ?? LOCAL_SLACK_BOT_TOKEN;
+  const messages = new Map<string, Record<string, unknown>>();
+  let seq = 0;
+  const clock = opts.clock ?? { now: () => Date.now() };
+  const nextTs = (): string => `${Math.floor(clock.now() / 1000)}.${String(++seq).padStart(6, '0')}`;
+  const isApi = (path: string): boolean => path.startsWith('/api/');
+
+  const r = await startHttpReceiver(opts, {
+    parse: (req) => tryJson(req.body),
+    renderFault(req, f: Fault): Reply {
+      const code = f.code ?? (f.status === 429 ? 'rate_limited' : f.status >= 500 ? (isApi(req.path) ? 'internal_error' : 'rollup_error') : 'invalid_payload');
+      if (isApi(req.path)) {
+        // The Web API uses 429 for rate limits, 5xx for outages, and 200 + ok:false for everything else.
+        if (f.status === 429) return json(429, { ok: false, error: 'ratelimited' }, retryAfterHeader(f));
+        if (f.status >= 500) return text(f.status, 'Service Unavailable');
+        return json(200, { ok: false, error: code });
+      }
+      return text(f.status, code, retryAfterHeader(f));
+    },
+    answer(req, parsed): Reply {
+      if (req.method !== 'POST') return text(404, 'not_found');
+      if (isApi(req.path)) {
+        const method = req.path.slice('/api/'.length);
+        if ((req.headers.authorization ?? '') !== `Bearer ${token}`) return json(200, { ok: false, error: req.headers.authorization ? 'invalid_auth' : 'not_authed' });
+        const body = parsed as Record<string, unknown> | undefined;
+        if (!body) return json(200, { ok: false, error: 'invalid_json' });
+        const channel = body.channel;
+        if (typeof channel !== 'string' || !channel) return json(200, { ok: false, error: 'channel_not_found' });
+        if (opts.channels && !opts.channels.includes(channel)) return json(200, { ok: false, error: 'channel_not_found' });
+        const problem = blockKitProblem(body);
+        if (problem) return json(200, { ok: false, error: problem.split(':')[0] });
+        if (method === 'chat.postMessage') {
+          if (!body.text && !body.blocks && !body.attachments) return json(200, { ok: false, error: 'no_text' });
+          const ts = nextTs();
+          const message = { type: 'message', subtype: 'bot_message', bot_id: 'B0LOCAL', text: body.text ?? '', ts, ...(body.thread_ts ? { thread_ts: body.thread_ts } : {}), attachments: body.attachments, blocks: body.blocks };
+          messages.set(`${channel}:${ts}`, message);
+          return json(200, { ok: true, channel, ts, message });
+        }
+        if (method === 'chat.update') {
+          const ts = body.ts;
+          const key = `${channel}:${String(ts)}`;
+          const old = messages.get(key);
+          if (typeof ts !== 'string' || !old) return json(200, { ok: false, error: 'message_not_found' });
+          const message = { ...old, text: body.text ?? old.text, attachments: body.attachments ?? old.attachments, blocks: body.blocks ?? old.blocks, edited: { user: 'B0LOCAL', ts: nextTs() } };
+          messages.set(key, message);
+          return json(200, { ok: true, channel, ts, text: message.text, message });
+        }
+        return json(200, { ok: false, error: 'unknown_method' });
+      }
+      if (req.path.startsWith('/services/')) {
+        const name = req.path.split('/').pop() ?? '';
+        const broken = opts.brokenWebhooks?.[name];
+        if (broken) return text(SLACK_WEBHOOK_ERROR_STATUS[broken] ?? 400, broken);
+        const body = parsed as Record<string, unknown> | undefined;
+        if (!body || typeof body !== 'object') return text(400, 'invalid_payload');
+        if (!body.text && !body.blocks && !body.attachments) return text(400, 'no_text');
+        const problem = blockKitProblem(body);
+        if (problem) return text(400, problem.startsWith('too_many') ? 'too_many_attachments' : 'invalid_blocks');
+        return text(200, 'ok');
+      }
+      return text(404, 'no_service');
+    },
+  });
+  return { ...r, messages: () => new Map(messages), webhookUrl: (name) => `${r.url}/services/T000LOCAL/B000LOCAL/${name}`, apiUrl: `${r.url}/api` };
+}

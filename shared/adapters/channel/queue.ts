@@ -1,0 +1,70 @@
+/**
+ * The channel queue operations the handler needs beyond Lambda's own delete-on-success: extending
+ * the visibility of held or failed messages, and sending a permanently failed job to the channel's
+ * dead-letter queue at once (with the reason as message attributes).
+ */
+import { createHash } from 'node:crypto';
+import { ChangeMessageVisibilityBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+
+/** The queue port of the channel handler. */
+export interface ChannelQueue {
+  /** Sets each message's visibility timeout (seconds, 0..43200). */
+  changeVisibility(entries: readonly { readonly receiptHandle: string; readonly seconds: number }[]): Promise<void>;
+  /** Sends the original body to the dead-letter queue with the reason. */
+  deadLetter(body: string, meta: { groupId: string; dedupId: string; reason: string; detail: string; channel: string; destinationId: string }): Promise<void>;
+}
+
+/** A ChangeMessageVisibilityBatch entry failed (the message stays with its default visibility). */
+export class VisibilityChangeError extends Error {
+  constructor(message: string, opts?: { cause?: unknown }) {
+    super(message, opts);
+    this.name = 'VisibilityChangeError';
+  }
+}
+
+/** {@link ChannelQueue} on SQS. */
+export class SqsChannelQueue implements ChannelQueue {
+  readonly #sqs: SQSClient;
+  readonly #queueUrl: string;
+  readonly #dlqUrl: string;
+  readonly #fifo: boolean;
+
+  constructor(sqs: SQSClient, queueUrl: string, deadLetterQueueUrl: string) {
+    this.#sqs = sqs;
+    this.#queueUrl = queueUrl;
+    this.#dlqUrl = deadLetterQueueUrl;
+    this.#fifo = deadLetterQueueUrl.endsWith('.fifo');
+  }
+
+  async changeVisibility(entries: readonly { readonly receiptHandle: string; readonly seconds: number }[]): Promise<void> {
+    // ChangeMessageVisibilityBatch takes at most 10 entries.
+    for (let i = 0; i < entries.length; i += 10) {
+      const chunk = entries.slice(i, i + 10);
+      const res = await this.#sqs.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: this.#queueUrl,
+          Entries: chunk.map((e, j) => ({ Id: String(i + j), ReceiptHandle: e.receiptHandle, VisibilityTimeout: Math.max(0, Math.min(43_200, Math.ceil(e.seconds))) })),
+        }),
+      );
+      if (res.Failed?.length) throw new VisibilityChangeError(`visibility change failed for ${res.Failed.length} message(s): ${res.Failed.map((f) => f.Code).join(', ')}`);
+    }
+  }
+
+  async deadLetter(body: string, meta: { groupId: string; dedupId: string; reason: string; detail: string; channel: string; destinationId: string }): Promise<void> {
+    const attr = (v: string) => ({ DataType: 'String', StringValue: v.slice(0, 1024) || '-' });
+    await this.#sqs.send(
+      new SendMessageCommand({
+        QueueUrl: this.#dlqUrl,
+        MessageBody: body,
+        MessageAttributes: {
+          reason: attr(meta.reason),
+          detail: attr(meta.detail),
+          channel: attr(meta.channel),
+          destinationId: attr(meta.destinationId),
+        },
+        // FIFO DLQ: same group as the source; deduplication id ≤ 128 chars, so a hash of the key.
+        ...(this.#fifo ? { MessageGroupId: meta.groupId, MessageDeduplicationId: createHash('sha256').update(meta.dedupId).digest('hex') } : {}),
+      }),
+    );
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * The parts of a channel function's dependencies that are the same for all three channels:
+ * DynamoDB stores, the SQS queue operations, metrics and logger, from the channel settings.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Clock } from '../../core/model/index.ts';
+import type { ChannelSettings } from '../../config/channels.ts';
+import { DynamoBreakerStore } from '../dynamodb/breaker-store.ts';
+import { DynamoNotificationStore } from '../dynamodb/notification-store.ts';
+import { createLogger, createMetrics, systemClock } from '../observability/index.ts';
+import type { ChannelHandlerDeps } from './handler.ts';
+import { EmfDeliveryMetrics } from './metrics.ts';
+import { SqsChannelQueue } from './queue.ts';
+
+/** Delivery records are kept 30 days. */
+export const DELIVERY_RECORD_RETENTION_DAYS = 30;
+/** The idempotency lease: the channel functions' timeout (30 s, infra/topology.ts) plus a margin. */
+export const CLAIM_LEASE_MS = 35_000;
+
+/** Clients a channel function may share (module scope in Lambda; injected in tests). */
+export interface ChannelClients {
+  readonly dynamodb?: DynamoDBClient;
+  readonly sqs?: SQSClient;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+}
+
+/** Builds the channel-independent dependencies. */
+export function commonChannelDeps(service: string, s: ChannelSettings, clients: ChannelClients = {}): Omit<ChannelHandlerDeps<unknown>, 'channel' | 'notifier'> & { logger: Logger } {
+  const dynamodb = clients.dynamodb ?? new DynamoDBClient({});
+  const sqs = clients.sqs ?? new SQSClient({});
+  const logger = clients.logger ?? createLogger(service);
+  return {
+    notifications: new DynamoNotificationStore(dynamodb, s.deliveryTable, { leaseMs: CLAIM_LEASE_MS, retentionDays: DELIVERY_RECORD_RETENTION_DAYS }),
+    breakers: new DynamoBreakerStore(dynamodb, s.deliveryTable, s.breaker),
+    queue: new SqsChannelQueue(sqs, s.queueUrl, s.deadLetterQueueUrl),
+    metrics: new EmfDeliveryMetrics(createMetrics(service)),
+    logger,
+    clock: clients.clock ?? systemClock,
+    breaker: s.breaker,
+    retry: s.retry,
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * Alert records in DynamoDB (alerts table, partition key `fingerprint`): one strongly consistent
+ * GetItem to read, one conditional UpdateItem to commit, guarded by the record's `version`.
+ *
+ * The commit SETs only the attributes dispatch owns, so `slackThread` (written by the Slack channel
+ * function) survives every dispatch commit. An item that has no `version` (the Slack function
+ * wrote its thread before dispatch's first commit landed) reads as "no record" and is committed
+ * with `attribute_not_exists(version)`.
+ */
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { AlertRecord } from '../../core/dispatch/alert-record.ts';
+import { RECORD_RETENTION_MS } from '../../core/dispatch/decide.ts';
+
+/** The port dispatch uses to read and commit alert records. */
+export interface AlertStore {
+  /** The record, or undefined when dispatch never committed one. */
+  get(fingerprint: string): Promise<AlertRecord | undefined>;
+  /**
+   * Writes `record` if the stored version is still `expectedVersion` (undefined or 0: no record).
+   * Throws {@link AlertRecordConflictError} when another writer got there first.
+   */
+  commit(record: AlertRecord, expectedVersion: number | undefined): Promise<void>;
+}
+
+/** The record changed between read and commit (another instance, or a redelivery racing us). */
+export class AlertRecordConflictError extends Error {
+  override name = 'AlertRecordConflictError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** Attributes the commit writes (everything dispatch owns); `slackThread` is not among them. */
+const OWNED = [
+  'version',
+  'state',
+  'ruleId',
+  'ruleName',
+  'severity',
+  'effectiveSeverity',
+  'escalation',
+  'labels',
+  'annotations',
+  'activeAtMs',
+  'startsAtMs',
+  'endsAtMs',
+  'fireCount',
+  'fireTimesMs',
+  'lastTransition',
+  'recentTransitionIds',
+  'deliveries',
+  'updatedAtMs',
+] as const satisfies readonly (keyof AlertRecord)[];
+
+/** {@link AlertStore} on DynamoDB. */
+export class DynamoAlertStore implements AlertStore {
+  readonly #doc: DynamoDBDocumentClient;
+  readonly #table: string;
+
+  /** `client` is shared (module scope); `table` is the alerts table's physical name. */
+  constructor(client: DynamoDBClient, table: string) {
+    this.#doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.#table = table;
+  }
+
+  async get(fingerprint: string): Promise<AlertRecord | undefined> {
+    // Strongly consistent: the version guard needs the latest version or every race costs a retry.
+    const r = await this.#doc.send(new GetCommand({ TableName: this.#table, Key: { fingerprint }, ConsistentRead: true }));
+    const item = r.Item;
+    if (!item || typeof item.version !== 'number') return undefined;
+    const { expiresAt: _expiresAt, ...rest } = item;
+    return rest as AlertRecord;
+  }
+
+  async commit(record: AlertRecord, expectedVersion: number | undefined): Promise<void> {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const set: string[] = [];
+    const remove: string[] = [];
+    OWNED.forEach((attr, i) => {
+      names[`#a${i}`] = attr;
+      const v = record[attr];
+      if (v === undefined) remove.push(`#a${i}`);
+      else {
+        values[`:a${i}`] = v;
+        set.push(`#a${i} = :a${i}`);
+      }
+    });
+    names['#exp'] = 'expiresAt';
+    values[':exp'] = Math.floor((record.updatedAtMs + RECORD_RETENTION_MS[record.state]) / 1000);
+    set.push('#exp = :exp');
+    // OWNED[0] is `version`: its placeholder #a0 serves the condition too.
+    let condition: string;
+    if (expectedVersion === undefined || expectedVersion === 0) condition = 'attribute_not_exists(#a0)';
+    else {
+      condition = '#a0 = :expected';
+      values[':expected'] = expectedVersion;
+    }
+    try {
+      await this.#doc.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { fingerprint: record.fingerprint },
+          UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) {
+        throw new AlertRecordConflictError(`alert record ${record.fingerprint} changed since version ${expectedVersion ?? 0}`, { cause: err });
+      }
+      throw err;
+    }
+  }
+}

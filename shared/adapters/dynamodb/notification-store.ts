@@ -1,0 +1,217 @@
+/**
+ * Per-notification idempotency and delivery record, one item per idempotency key
+ * (`notif#<idempotencyKey>` in the delivery table), and the Slack thread of an alert (the
+ * `slackThread` attribute of the alert record, the only attribute of that item this module writes).
+ *
+ * The claim is one conditional UpdateItem: it succeeds when the item does not exist, when an
+ * earlier attempt released it (`retrying`) or dead-lettered it (`failed`, so a DLQ redrive can send
+ * again), or when an `in-progress` lease expired (its holder died). The successful send is ONE
+ * write that both marks the key `sent` and is the delivery record (channel, destination, outcome,
+ * attempts, latency, TTL). So a delivered notification costs two DynamoDB requests here.
+ */
+import { randomUUID } from 'node:crypto';
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { NotificationJob } from '../../core/model/index.ts';
+import type { ClaimOutcome } from '../../core/deliver/decide.ts';
+import type { DeliveryFailureReason } from '../../core/model/metrics.ts';
+
+/** Statuses of a notification item. */
+export const NOTIFICATION_STATUSES = ['in-progress', 'sent', 'retrying', 'failed'] as const;
+/** One of {@link NOTIFICATION_STATUSES}. */
+export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number];
+
+/** A successful claim carries the token that later writes must match. */
+export type Claim = (ClaimOutcome & { readonly kind: 'already-sent' | 'in-progress' }) | { readonly kind: 'claimed'; readonly token: string };
+
+/** The idempotency/delivery-record port of the channel functions. */
+export interface NotificationStore {
+  claim(job: NotificationJob, nowMs: number): Promise<Claim>;
+  /** The one write of a delivered notification: status `sent` + the delivery record. */
+  markSent(job: NotificationJob, token: string, r: { nowMs: number; latencyMs: number; detail?: string }): Promise<void>;
+  /** Releases the claim after a retryable failure (`attempted`) or without sending (held). */
+  release(job: NotificationJob, token: string, r: { nowMs: number; attempted: boolean; reason?: DeliveryFailureReason; detail?: string }): Promise<void>;
+  /** Records a permanent failure (dead-lettered); a redrive from the DLQ may claim it again. */
+  markFailed(job: NotificationJob, token: string, r: { nowMs: number; reason: DeliveryFailureReason; detail: string }): Promise<void>;
+}
+
+/** Options. */
+export interface NotificationStoreOptions {
+  /** How long an in-progress claim protects the key (ms); at least the function timeout. */
+  readonly leaseMs: number;
+  /** How long delivery records are kept (days). */
+  readonly retentionDays: number;
+}
+
+/** Partition key of a notification item. */
+export const notificationKey = (idempotencyKey: string): string => `notif#${idempotencyKey}`;
+
+/** {@link NotificationStore} on DynamoDB. */
+export class DynamoNotificationStore implements NotificationStore {
+  readonly #doc: DynamoDBDocumentClient;
+  readonly #table: string;
+  readonly #opts: NotificationStoreOptions;
+
+  constructor(client: DynamoDBClient, tableName: string, opts: NotificationStoreOptions) {
+    this.#doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.#table = tableName;
+    this.#opts = opts;
+  }
+
+  #expiresAt(nowMs: number): number {
+    return Math.floor(nowMs / 1000) + this.#opts.retentionDays * 86400;
+  }
+
+  async claim(job: NotificationJob, nowMs: number): Promise<Claim> {
+    const token = randomUUID();
+    try {
+      await this.#doc.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: notificationKey(job.idempotencyKey) },
+          UpdateExpression:
+            'SET #status = :inprog, leaseUntilMs = :lease, claimToken = :token, kind = :kind, channel = :ch, destinationId = :dest, receiver = :recv, fingerprint = :fp, transitionId = :tid, transitionKind = :tk, updatedAtMs = :now, expiresAt = :exp',
+          ConditionExpression: 'attribute_not_exists(pk) OR #status IN (:retrying, :failed) OR (#status = :inprog AND leaseUntilMs < :now)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':inprog': 'in-progress',
+            ':retrying': 'retrying',
+            ':failed': 'failed',
+            ':lease': nowMs + this.#opts.leaseMs,
+            ':token': token,
+            ':kind': 'notification',
+            ':ch': job.channel,
+            ':dest': job.destinationId,
+            ':recv': job.receiver,
+            ':fp': job.transition.fingerprint,
+            ':tid': job.transition.transitionId,
+            ':tk': job.transition.kind,
+            ':now': nowMs,
+            ':exp': this.#expiresAt(nowMs),
+          },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { kind: 'claimed', token };
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      const status = err.Item?.status?.S;
+      if (status === 'sent') return { kind: 'already-sent' };
+      const lease = Number(err.Item?.leaseUntilMs?.N ?? nowMs + this.#opts.leaseMs);
+      return { kind: 'in-progress', leaseUntilMs: lease };
+    }
+  }
+
+  async markSent(job: NotificationJob, token: string, r: { nowMs: number; latencyMs: number; detail?: string }): Promise<void> {
+    await this.#finish(job, token, 'SET #status = :s, outcome = :s, sentAtMs = :now, latencyMs = :lat, providerDetail = :d, updatedAtMs = :now, expiresAt = :exp REMOVE leaseUntilMs, lastReason, lastDetail ADD attempts :one', {
+      ':s': 'sent',
+      ':now': r.nowMs,
+      ':lat': r.latencyMs,
+      ':d': r.detail ?? '',
+      ':exp': this.#expiresAt(r.nowMs),
+      ':one': 1,
+    });
+  }
+
+  async release(job: NotificationJob, token: string, r: { nowMs: number; attempted: boolean; reason?: DeliveryFailureReason; detail?: string }): Promise<void> {
+    await this.#finish(
+      job,
+      token,
+      `SET #status = :s, outcome = :o, lastReason = :r, lastDetail = :d, updatedAtMs = :now REMOVE leaseUntilMs${r.attempted ? ' ADD attempts :one' : ''}`,
+      { ':s': 'retrying', ':o': r.attempted ? 'retrying' : 'held', ':r': r.reason ?? 'other', ':d': r.detail ?? '', ':now': r.nowMs, ...(r.attempted ? { ':one': 1 } : {}) },
+    );
+  }
+
+  async markFailed(job: NotificationJob, token: string, r: { nowMs: number; reason: DeliveryFailureReason; detail: string }): Promise<void> {
+    await this.#finish(job, token, 'SET #status = :s, outcome = :o, lastReason = :r, lastDetail = :d, updatedAtMs = :now, expiresAt = :exp REMOVE leaseUntilMs ADD attempts :one', {
+      ':s': 'failed',
+      ':o': 'dead-lettered',
+      ':r': r.reason,
+      ':d': r.detail,
+      ':now': r.nowMs,
+      ':exp': this.#expiresAt(r.nowMs),
+      ':one': 1,
+    });
+  }
+
+  /** A write guarded by our claim token; losing it (our lease expired and another attempt took over) is logged by the caller, not fatal. */
+  async #finish(job: NotificationJob, token: string, update: string, values: Record<string, unknown>): Promise<void> {
+    try {
+      await this.#doc.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: notificationKey(job.idempotencyKey) },
+          UpdateExpression: update,
+          ConditionExpression: 'claimToken = :token',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ...values, ':token': token },
+        }),
+      );
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) throw new ClaimLostError(`claim on ${job.idempotencyKey} was taken over`, { cause: err });
+      throw err;
+    }
+  }
+
+  /** Reads a notification item (tests, console). */
+  async get(idempotencyKey: string): Promise<Record<string, unknown> | undefined> {
+    const res = await this.#doc.send(new GetCommand({ TableName: this.#table, Key: { pk: notificationKey(idempotencyKey) }, ConsistentRead: true }));
+    return res.Item;
+  }
+}
+
+/** Our claim's lease expired and another attempt took the key over. */
+export class ClaimLostError extends Error {
+  constructor(message: string, opts?: { cause?: unknown }) {
+    super(message, opts);
+    this.name = 'ClaimLostError';
+  }
+}
+
+/** Where a bot-token Slack message lives, kept on the alert record to thread and update it. */
+export interface SlackThread {
+  readonly channel: string;
+  readonly ts: string;
+}
+
+/** The Slack-thread port (alert record's `slackThread` attribute). */
+export interface SlackThreadStore {
+  get(fingerprint: string): Promise<SlackThread | undefined>;
+  set(fingerprint: string, thread: SlackThread): Promise<void>;
+}
+
+/** {@link SlackThreadStore} on the alerts table: reads and writes only `slackThread`. */
+export class DynamoSlackThreadStore implements SlackThreadStore {
+  readonly #doc: DynamoDBDocumentClient;
+  readonly #table: string;
+
+  constructor(client: DynamoDBClient, alertsTable: string) {
+    this.#doc = DynamoDBDocumentClient.from(client);
+    this.#table = alertsTable;
+  }
+
+  async get(fingerprint: string): Promise<SlackThread | undefined> {
+    const res = await this.#doc.send(
+      new GetCommand({ TableName: this.#table, Key: { fingerprint }, ProjectionExpression: 'slackThread', ConsistentRead: true }),
+    );
+    const t = res.Item?.slackThread as { channel?: unknown; ts?: unknown } | undefined;
+    return t && typeof t.channel === 'string' && typeof t.ts === 'string' ? { channel: t.channel, ts: t.ts } : undefined;
+  }
+
+  async set(fingerprint: string, thread: SlackThread): Promise<void> {
+    try {
+      await this.#doc.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { fingerprint },
+          UpdateExpression: 'SET slackThread = :t',
+          // Dispatch writes the record before it enqueues the job; never create a bare record here.
+          ConditionExpression: 'attribute_exists(fingerprint)',
+          ExpressionAttributeValues: { ':t': { channel: thread.channel, ts: thread.ts } },
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    }
+  }
+}

@@ -1,0 +1,304 @@
+/**
+ * Series state in DynamoDB (the `state` table of infra/topology.ts), one item per (rule, series).
+ *
+ * Item layout (pk = the core's stateKey):
+ * | attribute     | type | what |
+ * |---------------|------|------|
+ * | `pk`          | S    | stateKey from the core (rule id + series identity) |
+ * | `ruleId`      | S    | the rule, so the timers function can find it without parsing pk |
+ * | `labels`      | S    | series labels, JSON (the timers function needs them for advanceClock) |
+ * | `state`       | S    | the core's SeriesState, JSON |
+ * | `version`     | N    | optimistic-lock counter: every write is conditional on the version read |
+ * | `lastSampleMs`| N    | event time of the newest sample seen (informational; the core keeps its own guard) |
+ * | `expiresAt`   | N    | TTL, epoch seconds: newest of (last sample, write time) + {@link STATE_TTL_DAYS} days, so dead series vanish |
+ * | `dueShard`    | S    | `due#<0..7>`, only when `dueAt` is set: the sparse `by-due` index's partition |
+ * | `dueAt`       | N    | the core's nextDueMs (epoch ms), only when defined |
+ *
+ * Size bound: the state's sample window holds at most MAX_WINDOW_SAMPLES (720) samples per series
+ * and rule (shared/core/evaluate), about 28 KB of JSON at worst; labels are capped by decode (64
+ * labels of at most 1,024 characters); so an item stays well under 100 KB, far below DynamoDB's
+ * 400 KB item limit (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html#limits-items).
+ * A write whose item would still exceed {@link MAX_ITEM_BYTES} is not sent: it is returned in
+ * `tooLarge` (the caller logs it) rather than failing the batch, so it can never block a partition.
+ *
+ * Keys: DynamoDB caps a partition key at 2,048 bytes, and a state key carries the series labels
+ * (up to 64 values of 1,024 characters). Keys longer than {@link MAX_PLAIN_KEY_BYTES} are stored as
+ * `<rule id>#sha256:<hex of the state key>`; callers keep using the state key.
+ *
+ * Writes go in TransactWriteItems of at most 100 actions: one request (billed 2x) instead of one
+ * PutItem per series, which is what keeps requests per 1,000 samples low. A cancelled transaction
+ * falls back to per-item conditional writes, so one conflicting series does not hold back the rest.
+ */
+import {
+  DeleteItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  TransactWriteItemsCommand,
+  ConditionalCheckFailedException,
+  TransactionCanceledException,
+  type DynamoDBClient,
+  type TransactWriteItem,
+} from '@aws-sdk/client-dynamodb';
+import { createHash } from 'node:crypto';
+import type { Clock, Labels } from '../../core/model/index.ts';
+import { batchGetByKey, DEFAULT_CONCURRENCY, mapLimit, type Item, type RetryPolicy } from './batch.ts';
+
+/** Number of `dueShard` partitions of the by-due index (spreads timer writes; the timers function queries each). */
+export const DUE_SHARDS = 8;
+/** Name of the sparse index of items with a due time. */
+export const DUE_INDEX = 'by-due';
+/** Days a series item outlives its last sample or write (TTL). */
+export const STATE_TTL_DAYS = 7;
+/** State keys up to this many UTF-8 bytes are the item's pk as they are; longer ones are hashed. */
+export const MAX_PLAIN_KEY_BYTES = 1024;
+/** Refuse items above this size (DynamoDB's limit is 400 KB). */
+export const MAX_ITEM_BYTES = 350_000;
+/**
+ * TransactWriteItems: at most 100 actions and 4 MB per request.
+ * https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html
+ */
+export const TRANSACT_MAX_ITEMS = 100;
+const TRANSACT_MAX_BYTES = 3_500_000;
+
+/** A series item as read. */
+export interface StoredSeries<S = unknown> {
+  readonly key: string;
+  readonly ruleId: string;
+  readonly labels: Labels;
+  readonly state: S;
+  readonly version: number;
+  readonly lastSampleMs?: number;
+  readonly dueAt?: number;
+}
+
+/** Write a series' new state. `expectedVersion` undefined means the item must not exist yet. */
+export interface SeriesPut<S = unknown> {
+  readonly kind: 'put';
+  readonly key: string;
+  readonly ruleId: string;
+  readonly labels: Labels;
+  readonly state: S;
+  readonly expectedVersion: number | undefined;
+  readonly lastSampleMs?: number;
+  /** The core's nextDueMs; undefined keeps the item out of the by-due index. */
+  readonly dueAt?: number;
+}
+
+/** Delete a series item if it still has the version read. */
+export interface SeriesDelete {
+  readonly kind: 'delete';
+  readonly key: string;
+  readonly expectedVersion: number;
+}
+
+/** One conditional write. */
+export type SeriesWrite<S = unknown> = SeriesPut<S> | SeriesDelete;
+
+/** Thrown for an item that would approach DynamoDB's 400 KB limit. */
+export class StateItemTooLargeError extends Error {
+  override name = 'StateItemTooLargeError';
+  constructor(
+    readonly key: string,
+    readonly bytes: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`series state item ${key} would be ${bytes} bytes (limit ${MAX_ITEM_BYTES})`, options);
+  }
+}
+
+/** The pk of a state key (see the module comment); idempotent on its own output. */
+export function physicalKey(stateKey: string): string {
+  if (Buffer.byteLength(stateKey, 'utf8') <= MAX_PLAIN_KEY_BYTES) return stateKey;
+  const ruleId = stateKey.slice(0, Math.max(0, stateKey.indexOf('#'))).slice(0, 128);
+  return `${ruleId}#sha256:${createHash('sha256').update(stateKey).digest('hex')}`;
+}
+
+/** Outcome of {@link SeriesStateStore.commit}. */
+export interface CommitResult {
+  /** Keys whose condition failed: another invocation advanced or created that series first. */
+  readonly conflicts: string[];
+  /** Keys not written because the item would approach DynamoDB's 400 KB limit. */
+  readonly tooLarge: string[];
+}
+
+/** The port the evaluator and timers functions use. */
+export interface SeriesStateStore<S = unknown> {
+  /** Reads the items of these keys (missing keys are absent from the map). */
+  getMany(keys: readonly string[]): Promise<Map<string, StoredSeries<S>>>;
+  /** Applies conditional writes; every write not listed in the result is applied. */
+  commit(writes: readonly SeriesWrite<S>[]): Promise<CommitResult>;
+  /** Keys of items whose dueAt <= nowMs (the by-due index, every shard, paginated). */
+  dueKeys(nowMs: number): Promise<string[]>;
+}
+
+/** FNV-1a 32-bit: a cheap stable hash to pick a due shard. */
+export function dueShardOf(key: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return `due#${(h >>> 0) % DUE_SHARDS}`;
+}
+
+function itemBytes(item: Item): number {
+  let n = 0;
+  for (const [k, v] of Object.entries(item)) n += k.length + Buffer.byteLength(v.S ?? v.N ?? '', 'utf8');
+  return n;
+}
+
+/** {@link SeriesStateStore} on DynamoDB (low-level client injected; works against DynamoDB Local). */
+export class DynamoSeriesStateStore<S = unknown> implements SeriesStateStore<S> {
+  constructor(
+    private readonly deps: { readonly client: DynamoDBClient; readonly table: string; readonly clock: Clock; readonly retry?: RetryPolicy },
+  ) {}
+
+  async getMany(keys: readonly string[]): Promise<Map<string, StoredSeries<S>>> {
+    const byPk = new Map(keys.map((k) => [physicalKey(k), k]));
+    const items = await batchGetByKey(this.deps.client, this.deps.table, 'pk', [...byPk.keys()], this.deps.retry ? { retry: this.deps.retry } : {});
+    const out = new Map<string, StoredSeries<S>>();
+    for (const [pk, item] of items) {
+      const key = byPk.get(pk) ?? pk;
+      out.set(key, { ...this.fromItem(item), key });
+    }
+    return out;
+  }
+
+  private fromItem(item: Item): StoredSeries<S> {
+    const lastSampleMs = item.lastSampleMs?.N;
+    const dueAt = item.dueAt?.N;
+    return {
+      key: item.pk!.S!,
+      ruleId: item.ruleId?.S ?? '',
+      labels: JSON.parse(item.labels?.S ?? '{}') as Labels,
+      state: JSON.parse(item.state?.S ?? 'null') as S,
+      version: Number(item.version?.N ?? '0'),
+      ...(lastSampleMs !== undefined ? { lastSampleMs: Number(lastSampleMs) } : {}),
+      ...(dueAt !== undefined ? { dueAt: Number(dueAt) } : {}),
+    };
+  }
+
+  private toItem(w: SeriesPut<S>): Item {
+    const now = this.deps.clock.now();
+    const expiresAt = Math.ceil((Math.max(now, w.lastSampleMs ?? 0) + STATE_TTL_DAYS * 86_400_000) / 1000);
+    const item: Item = {
+      pk: { S: physicalKey(w.key) },
+      ruleId: { S: w.ruleId },
+      labels: { S: JSON.stringify(w.labels) },
+      state: { S: JSON.stringify(w.state) },
+      version: { N: String((w.expectedVersion ?? 0) + 1) },
+      expiresAt: { N: String(expiresAt) },
+    };
+    if (w.lastSampleMs !== undefined && Number.isFinite(w.lastSampleMs)) item.lastSampleMs = { N: String(w.lastSampleMs) };
+    if (w.dueAt !== undefined && Number.isFinite(w.dueAt)) {
+      item.dueShard = { S: dueShardOf(physicalKey(w.key)) };
+      item.dueAt = { N: String(Math.round(w.dueAt)) };
+    }
+    const bytes = itemBytes(item);
+    if (bytes > MAX_ITEM_BYTES) throw new StateItemTooLargeError(w.key, bytes);
+    return item;
+  }
+
+  private action(w: SeriesWrite<S>): { tx: TransactWriteItem; bytes: number } {
+    const { table } = this.deps;
+    if (w.kind === 'delete') {
+      return {
+        tx: {
+          Delete: {
+            TableName: table,
+            Key: { pk: { S: physicalKey(w.key) } },
+            ConditionExpression: '#v = :v',
+            ExpressionAttributeNames: { '#v': 'version' },
+            ExpressionAttributeValues: { ':v': { N: String(w.expectedVersion) } },
+          },
+        },
+        bytes: w.key.length + 64,
+      };
+    }
+    const item = this.toItem(w);
+    const cond =
+      w.expectedVersion === undefined
+        ? { ConditionExpression: 'attribute_not_exists(pk)' }
+        : { ConditionExpression: '#v = :v', ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':v': { N: String(w.expectedVersion) } } };
+    return { tx: { Put: { TableName: table, Item: item, ...cond } }, bytes: itemBytes(item) };
+  }
+
+  async commit(writes: readonly SeriesWrite<S>[]): Promise<CommitResult> {
+    const tooLarge: string[] = [];
+    const actions: { w: SeriesWrite<S>; tx: TransactWriteItem; bytes: number }[] = [];
+    for (const w of writes) {
+      try {
+        actions.push({ w, ...this.action(w) });
+      } catch (err) {
+        if (!(err instanceof StateItemTooLargeError)) throw err;
+        tooLarge.push(w.key);
+      }
+    }
+    const chunks: (typeof actions)[] = [];
+    let chunk: typeof actions = [];
+    let bytes = 0;
+    for (const a of actions) {
+      if (chunk.length >= TRANSACT_MAX_ITEMS || (chunk.length > 0 && bytes + a.bytes > TRANSACT_MAX_BYTES)) {
+        chunks.push(chunk);
+        chunk = [];
+        bytes = 0;
+      }
+      chunk.push(a);
+      bytes += a.bytes;
+    }
+    if (chunk.length > 0) chunks.push(chunk);
+    // Chunks touch distinct keys, so they can go in parallel.
+    const results = await mapLimit(chunks, DEFAULT_CONCURRENCY, (c) => this.commitChunk(c));
+    return { conflicts: results.flat(), tooLarge };
+  }
+
+  private async commitChunk(chunk: readonly { w: SeriesWrite<S>; tx: TransactWriteItem }[]): Promise<string[]> {
+    const { client } = this.deps;
+    if (chunk.length > 1) {
+      try {
+        await client.send(new TransactWriteItemsCommand({ TransactItems: chunk.map((a) => a.tx) }));
+        return [];
+      } catch (err) {
+        // A cancelled transaction applies nothing; redo it item by item so that the series whose
+        // condition failed (another invocation got there first) do not hold back the others.
+        if (!(err instanceof TransactionCanceledException)) throw err;
+      }
+    }
+    const conflicts: string[] = [];
+    for (const a of chunk) {
+      try {
+        if (a.tx.Put) await client.send(new PutItemCommand(a.tx.Put));
+        else if (a.tx.Delete) await client.send(new DeleteItemCommand(a.tx.Delete));
+      } catch (err) {
+        if (err instanceof ConditionalCheckFailedException) conflicts.push(a.w.key);
+        else throw err;
+      }
+    }
+    return conflicts;
+  }
+
+  async dueKeys(nowMs: number): Promise<string[]> {
+    const shards = Array.from({ length: DUE_SHARDS }, (_, i) => `due#${i}`);
+    const perShard = await Promise.all(
+      shards.map(async (shard) => {
+        const keys: string[] = [];
+        let start: Item | undefined;
+        do {
+          const res = await this.deps.client.send(
+            new QueryCommand({
+              TableName: this.deps.table,
+              IndexName: DUE_INDEX,
+              KeyConditionExpression: 'dueShard = :s AND dueAt <= :now',
+              ExpressionAttributeValues: { ':s': { S: shard }, ':now': { N: String(nowMs) } },
+              ...(start ? { ExclusiveStartKey: start } : {}),
+            }),
+          );
+          for (const it of res.Items ?? []) if (it.pk?.S) keys.push(it.pk.S);
+          start = res.LastEvaluatedKey;
+        } while (start);
+        return keys;
+      }),
+    );
+    return perShard.flat();
+  }
+}

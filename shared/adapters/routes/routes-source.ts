@@ -1,0 +1,97 @@
+/**
+ * Where the routes config comes from: a YAML file (local mode, the CLI), an SSM parameter (AWS),
+ * or the built-in defaults; cached for a TTL on an injected clock.
+ *
+ * A reload that fails (a bad edit pushed to SSM, a throttled GetParameter) keeps serving the last
+ * good config and reports the error: routing must not stop because a config change was broken.
+ */
+import { readFile } from 'node:fs/promises';
+import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { parse as parseYaml } from 'yaml';
+import { compileRoutes, DEFAULT_RECEIVER_SETTINGS, RoutesConfigError, type DefaultReceiverSettings } from '../../core/dispatch/routes-config.ts';
+import type { RoutingConfig } from '../../core/dispatch/routing.ts';
+import type { Clock } from '../../core/model/index.ts';
+
+/** The port: the current routes config. */
+export interface RoutesSource {
+  get(): Promise<RoutingConfig>;
+}
+
+/** Parses YAML (JSON is YAML) text into a compiled config. Throws {@link RoutesConfigError}. */
+export function routesFromText(text: string, source: string, defaults: DefaultReceiverSettings = DEFAULT_RECEIVER_SETTINGS): RoutingConfig {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (cause) {
+    throw new RoutesConfigError(source, [`not valid YAML: ${(cause as Error).message}`], { cause });
+  }
+  return compileRoutes(doc, source, defaults);
+}
+
+/** Reads and compiles a routes YAML file. Throws {@link RoutesConfigError} (also for a missing file). */
+export async function loadRoutesFile(path: string, defaults: DefaultReceiverSettings = DEFAULT_RECEIVER_SETTINGS): Promise<RoutingConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    throw new RoutesConfigError(path, [`cannot read: ${(cause as Error).message}`], { cause });
+  }
+  return routesFromText(text, path, defaults);
+}
+
+/** Reads and compiles the routes YAML held in an SSM parameter (String or SecureString). */
+export async function loadRoutesParameter(ssm: SSMClient, name: string, defaults: DefaultReceiverSettings = DEFAULT_RECEIVER_SETTINGS): Promise<RoutingConfig> {
+  const r = await ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
+  return routesFromText(r.Parameter?.Value ?? '', `ssm:${name}`, defaults);
+}
+
+/** A source that never changes (the built-in defaults, or a config built in a test). */
+export function staticRoutesSource(config: RoutingConfig): RoutesSource {
+  return { get: () => Promise.resolve(config) };
+}
+
+/** Options of {@link CachedRoutesSource}. */
+export interface CachedRoutesOptions {
+  readonly load: () => Promise<RoutingConfig>;
+  readonly clock: Clock;
+  /** How long a loaded config is served before the next load. */
+  readonly ttlMs: number;
+  /** Told when a reload failed and the previous config is still served. */
+  readonly onStale?: (err: unknown) => void;
+}
+
+/** Caches a loader's result for `ttlMs` on the injected clock; serves the last good config when a reload fails. */
+export class CachedRoutesSource implements RoutesSource {
+  readonly #o: CachedRoutesOptions;
+  #value: RoutingConfig | undefined;
+  #loadedAtMs = 0;
+  #inflight: Promise<RoutingConfig> | undefined;
+
+  constructor(options: CachedRoutesOptions) {
+    this.#o = options;
+  }
+
+  async get(): Promise<RoutingConfig> {
+    const now = this.#o.clock.now();
+    if (this.#value && now - this.#loadedAtMs < this.#o.ttlMs) return this.#value;
+    // Records of one batch are processed concurrently: load once for all of them.
+    this.#inflight ??= this.#reload(now).finally(() => {
+      this.#inflight = undefined;
+    });
+    return this.#inflight;
+  }
+
+  async #reload(now: number): Promise<RoutingConfig> {
+    try {
+      this.#value = await this.#o.load();
+      this.#loadedAtMs = now;
+      return this.#value;
+    } catch (err) {
+      if (!this.#value) throw err;
+      this.#o.onStale?.(err);
+      // Try again after another TTL rather than on every message.
+      this.#loadedAtMs = now;
+      return this.#value;
+    }
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * The dispatch function's configuration, read once from the environment at init. Variable names
+ * are those of the `dispatch` entry of infra/topology.ts, plus ROUTES_FILE (a local routes YAML
+ * file, used by local mode and tests; it wins over ROUTES_SSM_PARAMETER when both are set).
+ * A missing or malformed variable fails the init with a message naming it.
+ */
+import { z } from 'zod';
+import { DEFAULT_ESCALATION } from '../core/dispatch/escalation.ts';
+import { parseDuration } from '../core/dispatch/duration.ts';
+import type { DispatchConfig } from '../core/dispatch/decide.ts';
+import { DEFAULT_RECEIVER_SETTINGS, type DefaultReceiverSettings } from '../core/dispatch/routes-config.ts';
+import { DEFAULT_THROTTLE_WINDOWS, type ThrottleWindows } from '../core/dispatch/throttle.ts';
+import { SEVERITIES, type Channel } from '../core/model/index.ts';
+
+/** Thrown at init for a missing or invalid environment variable of dispatch. */
+export class DispatchConfigError extends Error {
+  override name = 'DispatchConfigError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** How long a loaded routes config is used before it is read again. */
+export const ROUTES_CACHE_TTL_MS = 60_000;
+
+/** Where routes come from. */
+export type RoutesLocation = { readonly kind: 'file'; readonly path: string } | { readonly kind: 'ssm'; readonly name: string } | { readonly kind: 'defaults' };
+
+/** Dispatch's validated configuration. */
+export interface DispatchSettings {
+  readonly alertsTable: string;
+  readonly deadLetterQueueUrl: string;
+  readonly queueUrls: Readonly<Record<Channel, string>>;
+  readonly routes: RoutesLocation;
+  readonly routesCacheTtlMs: number;
+  readonly defaultReceiver: DefaultReceiverSettings;
+  readonly decision: DispatchConfig;
+}
+
+const nonEmpty = z.string().trim().min(1, 'must be set');
+const optional = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v) => (v ? v : undefined));
+
+const durationValue = z.union([z.number().int().nonnegative(), z.string()]).transform((v, ctx) => {
+  if (typeof v === 'number') return v;
+  const ms = parseDuration(v);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `'${v}' is not a duration (e.g. 0, 90s, 5m, 1h)` });
+    return z.NEVER;
+  }
+  return ms;
+});
+const throttleWindowsJson = z.strictObject(Object.fromEntries(SEVERITIES.map((s) => [s, durationValue.optional()])) as Record<(typeof SEVERITIES)[number], z.ZodOptional<typeof durationValue>>);
+
+const env = z.object({
+  ALERTS_TABLE: nonEmpty,
+  DEAD_LETTER_QUEUE_URL: nonEmpty,
+  SLACK_QUEUE_URL: nonEmpty,
+  EMAIL_QUEUE_URL: nonEmpty,
+  PAGERDUTY_QUEUE_URL: nonEmpty,
+  ROUTES_SSM_PARAMETER: optional,
+  ROUTES_FILE: optional,
+  DEFAULT_EMAIL_RECIPIENTS: optional.transform((v, ctx) => {
+    const list = (v ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    for (const a of list) {
+      if (!z.email().safeParse(a).success) {
+        ctx.addIssue({ code: 'custom', message: `'${a}' is not an email address (comma-separated list expected)` });
+        return z.NEVER;
+      }
+    }
+    return list;
+  }),
+  THROTTLE_WINDOWS: optional.transform((v, ctx) => {
+    if (!v) return {};
+    let doc: unknown;
+    try {
+      doc = JSON.parse(v);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be JSON, e.g. {"high":"10m","low":"2h"} (numbers are milliseconds)' });
+      return z.NEVER;
+    }
+    const r = throttleWindowsJson.safeParse(doc);
+    if (!r.success) {
+      ctx.addIssue({ code: 'custom', message: r.error.issues.map((i) => `${i.path.join('.') || '(value)'}: ${i.message}`).join('; ') });
+      return z.NEVER;
+    }
+    return r.data;
+  }),
+});
+
+/**
+ * Reads dispatch's environment. THROTTLE_WINDOWS is a JSON object of severity → duration (`"5m"`,
+ * or a number of milliseconds) over the defaults (critical 0, high 5m, medium 15m, low 1h).
+ * Throws {@link DispatchConfigError}.
+ */
+export function readDispatchSettings(e: NodeJS.ProcessEnv): DispatchSettings {
+  const r = env.safeParse(e);
+  if (!r.success) {
+    throw new DispatchConfigError(`dispatch: invalid environment: ${r.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`).join('; ')}`);
+  }
+  const v = r.data;
+  const throttleWindows: ThrottleWindows = { ...DEFAULT_THROTTLE_WINDOWS, ...(v.THROTTLE_WINDOWS as Partial<ThrottleWindows>) };
+  return {
+    alertsTable: v.ALERTS_TABLE,
+    deadLetterQueueUrl: v.DEAD_LETTER_QUEUE_URL,
+    queueUrls: { slack: v.SLACK_QUEUE_URL, email: v.EMAIL_QUEUE_URL, pagerduty: v.PAGERDUTY_QUEUE_URL },
+    routes: v.ROUTES_FILE ? { kind: 'file', path: v.ROUTES_FILE } : v.ROUTES_SSM_PARAMETER ? { kind: 'ssm', name: v.ROUTES_SSM_PARAMETER } : { kind: 'defaults' },
+    routesCacheTtlMs: ROUTES_CACHE_TTL_MS,
+    defaultReceiver: { ...DEFAULT_RECEIVER_SETTINGS, emailRecipients: v.DEFAULT_EMAIL_RECIPIENTS },
+    decision: { throttleWindows, escalation: DEFAULT_ESCALATION },
+  };
+}

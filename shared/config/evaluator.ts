@@ -1,0 +1,98 @@
+/**
+ * The evaluator's configuration, read once from the environment at init. Variable names are those
+ * of the `evaluator` entry of infra/topology.ts (plus RULES_FILE, used by local mode with
+ * RULES_SOURCE=file). A missing or malformed variable fails the init with a message naming it.
+ */
+import { z } from 'zod';
+import type { RuleSourceConfig } from '../adapters/rules/sources.ts';
+
+/** Thrown at init for a missing or invalid environment variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+const nonEmpty = z.string().trim().min(1, 'must be set');
+const seconds = (def: number) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return def;
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0) {
+        ctx.addIssue({ code: 'custom', message: `must be a non-negative number of seconds, got '${v}'` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+/** Env schema of the rule source, shared by the evaluator and timers. */
+export const ruleSourceEnv = z.object({
+  RULES_SOURCE: z.enum(['dynamodb', 'ssm', 'file'], { message: "must be 'dynamodb', 'ssm' or 'file'" }),
+  RULES_TABLE: z.string().trim().optional(),
+  RULES_SSM_PATH: z.string().trim().optional(),
+  RULES_FILE: z.string().trim().optional(),
+  RULES_CACHE_TTL_SECONDS: seconds(60),
+  STALE_AFTER_SECONDS: seconds(300),
+});
+
+const evaluatorEnv = ruleSourceEnv.extend({
+  STATE_TABLE: nonEmpty,
+  ALERT_EVENTS_QUEUE_URL: nonEmpty,
+  REJECTED_QUEUE_URL: nonEmpty,
+});
+
+/** Validated configuration shared by both evaluation functions. */
+export interface RuleSourceSettings {
+  readonly rules: RuleSourceConfig;
+  readonly rulesCacheTtlMs: number;
+  readonly staleAfterMs: number;
+}
+
+/** The evaluator's validated configuration. */
+export interface EvaluatorConfig extends RuleSourceSettings {
+  readonly stateTable: string;
+  readonly alertEventsQueueUrl: string;
+  readonly rejectedQueueUrl: string;
+}
+
+/** Parses env with a schema, turning zod issues into one message that names each variable. */
+export function parseEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv, fn: string): z.infer<T> {
+  const res = schema.safeParse(env);
+  if (!res.success) {
+    const lines = res.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new ConfigError(`${fn}: invalid environment: ${lines.join('; ')}`);
+  }
+  return res.data;
+}
+
+/** Resolves the rule source settings, requiring the variable the chosen source needs. */
+export function ruleSourceSettings(e: z.infer<typeof ruleSourceEnv>, fn: string): RuleSourceSettings {
+  const need = (name: 'RULES_TABLE' | 'RULES_SSM_PATH' | 'RULES_FILE'): string => {
+    const v = e[name];
+    if (!v) throw new ConfigError(`${fn}: invalid environment: ${name}: must be set when RULES_SOURCE=${e.RULES_SOURCE}`);
+    return v;
+  };
+  const rules: RuleSourceConfig =
+    e.RULES_SOURCE === 'file'
+      ? { kind: 'file', file: need('RULES_FILE') }
+      : e.RULES_SOURCE === 'ssm'
+        ? { kind: 'ssm', path: need('RULES_SSM_PATH') }
+        : { kind: 'dynamodb', table: need('RULES_TABLE') };
+  return { rules, rulesCacheTtlMs: e.RULES_CACHE_TTL_SECONDS * 1000, staleAfterMs: e.STALE_AFTER_SECONDS * 1000 };
+}
+
+/** Reads the evaluator's configuration. @throws ConfigError naming the variable */
+export function evaluatorConfig(env: NodeJS.ProcessEnv): EvaluatorConfig {
+  const e = parseEnv(evaluatorEnv, env, 'evaluator');
+  return {
+    ...ruleSourceSettings(e, 'evaluator'),
+    stateTable: e.STATE_TABLE,
+    alertEventsQueueUrl: e.ALERT_EVENTS_QUEUE_URL,
+    rejectedQueueUrl: e.REJECTED_QUEUE_URL,
+  };
+}

@@ -1,0 +1,23 @@
+/**
+ * The timers function's configuration, read once at init from the variables of the `timers` entry
+ * of infra/topology.ts (plus RULES_FILE for local mode).
+ */
+import { z } from 'zod';
+import { parseEnv, ruleSourceEnv, ruleSourceSettings, type RuleSourceSettings } from './evaluator.ts';
+
+const timersEnv = ruleSourceEnv.extend({
+  STATE_TABLE: z.string().trim().min(1, 'must be set'),
+  ALERT_EVENTS_QUEUE_URL: z.string().trim().min(1, 'must be set'),
+});
+
+/** The timers function's validated configuration. */
+export interface TimersConfig extends RuleSourceSettings {
+  readonly stateTable: string;
+  readonly alertEventsQueueUrl: string;
+}
+
+/** Reads the timers configuration. @throws ConfigError naming the variable */
+export function timersConfig(env: NodeJS.ProcessEnv): TimersConfig {
+  const e = parseEnv(timersEnv, env, 'timers');
+  return { ...ruleSourceSettings(e, 'timers'), stateTable: e.STATE_TABLE, alertEventsQueueUrl: e.ALERT_EVENTS_QUEUE_URL };
+}

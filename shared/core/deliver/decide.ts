@@ -1,0 +1,108 @@
+/**
+ * The per-job decisions of a channel function, as pure functions:
+ *  - {@link decideBeforeSend}: after the idempotency claim and the breaker gate, send or not;
+ *  - {@link decideAfterSend}: after the attempt, delivered / retry later / dead-letter.
+ *
+ * "Retry later" always names a delay: the handler extends the message's visibility to it
+ * (ChangeMessageVisibility) instead of letting SQS redeliver after the default timeout, so an open
+ * breaker or a Retry-After holds the message without burning receives quickly.
+ *
+ * Receives still count toward the queue's maxReceiveCount (10 on the channel queues). The delay
+ * therefore grows with the receive count: 30 s, 1, 2, 4, 8 min, then the cap (15 min by
+ * default), never less than the breaker's reopen time or Retry-After. A job survives about 75
+ * minutes of continuous outage before SQS moves it to the dead-letter queue, from where
+ * `klaxon dlq redrive` replays it (idempotent: nothing is sent twice).
+ */
+import type { DeliveryFailureReason } from '../model/metrics.ts';
+import type { BreakerGate } from '../breaker/index.ts';
+import type { SendResult } from './classify.ts';
+
+/** Retry tunables. */
+export interface RetryConfig {
+  /** First backoff step (ms). */
+  readonly baseMs: number;
+  /** Backoff cap (ms); Retry-After and breaker reopen times may exceed it up to {@link SQS_MAX_VISIBILITY_MS}. */
+  readonly maxBackoffMs: number;
+}
+
+/** Defaults: 30 s doubling, capped at 15 min. */
+export const DEFAULT_RETRY_CONFIG: RetryConfig = { baseMs: 30_000, maxBackoffMs: 15 * 60_000 };
+
+/** SQS's maximum visibility timeout: 12 hours (ChangeMessageVisibility API reference). */
+export const SQS_MAX_VISIBILITY_MS = 12 * 60 * 60_000;
+
+/** Why a job was not sent (now). */
+export const HOLD_REASONS = ['breaker-open', 'probe-in-flight', 'retry-after', 'in-progress', 'group-blocked'] as const;
+/** One of {@link HOLD_REASONS}. */
+export type HoldReason = (typeof HOLD_REASONS)[number];
+/** Readable text per hold reason. */
+export const HOLD_REASON_TEXT: Readonly<Record<HoldReason, string>> = {
+  'breaker-open': "the destination's circuit breaker is open",
+  'probe-in-flight': 'another instance is probing the half-open breaker',
+  'retry-after': 'the destination asked to retry later (Retry-After)',
+  'in-progress': 'another attempt holds the idempotency lease',
+  'group-blocked': 'an earlier message of the same alert (FIFO group) was not delivered',
+};
+
+/** The state of the idempotency claim. */
+export type ClaimOutcome =
+  | { readonly kind: 'claimed' }
+  | { readonly kind: 'already-sent' }
+  | { readonly kind: 'in-progress'; readonly leaseUntilMs: number };
+
+/** What to do with a job before (or instead of) sending it. */
+export type BeforeSend =
+  | { readonly action: 'send'; readonly probe: boolean }
+  | { readonly action: 'skip-duplicate' }
+  | { readonly action: 'hold'; readonly reason: HoldReason; readonly untilMs: number };
+
+/**
+ * The gate, checked first from the (cached) breaker state, before any write: a destination held by
+ * a Retry-After earlier in this batch, or a shut breaker, holds the job without claiming it (an
+ * outage costs no DynamoDB writes per held message).
+ */
+export function decideGate(breaker: BreakerGate, heldUntilMs: number | undefined, nowMs: number): BeforeSend {
+  if (heldUntilMs !== undefined && heldUntilMs > nowMs) return { action: 'hold', reason: 'retry-after', untilMs: heldUntilMs };
+  if (!breaker.allow) return { action: 'hold', reason: breaker.why === 'open' ? 'breaker-open' : 'probe-in-flight', untilMs: breaker.retryAtMs };
+  return { action: 'send', probe: breaker.probe };
+}
+
+/**
+ * After the idempotency claim: a job already sent is skipped (a redelivered job notifies once); a
+ * job whose lease another attempt holds waits for the lease to end.
+ */
+export function decideClaim(claim: ClaimOutcome): BeforeSend | null {
+  if (claim.kind === 'already-sent') return { action: 'skip-duplicate' };
+  if (claim.kind === 'in-progress') return { action: 'hold', reason: 'in-progress', untilMs: claim.leaseUntilMs };
+  return null;
+}
+
+/** What to do after the attempt. */
+export type AfterSend =
+  | { readonly action: 'delivered' }
+  | { readonly action: 'retry'; readonly reason: DeliveryFailureReason; readonly delayMs: number; readonly countsAsBreakerFailure: true; readonly detail: string }
+  | { readonly action: 'dead-letter'; readonly reason: DeliveryFailureReason; readonly detail: string };
+
+/** Backoff by receive count (1st receive → base, doubling, capped). */
+export function backoffMs(receiveCount: number, cfg: RetryConfig): number {
+  const n = Math.max(1, Math.floor(receiveCount));
+  return Math.min(cfg.maxBackoffMs, cfg.baseMs * 2 ** Math.min(n - 1, 20));
+}
+
+/** The visibility delay for a held or failed job: at least `untilMs`, at least the backoff, at most SQS's 12 h. */
+export function holdDelayMs(untilMs: number | undefined, nowMs: number, receiveCount: number, cfg: RetryConfig): number {
+  const floor = untilMs !== undefined ? untilMs - nowMs : 0;
+  // The first hold of a job waits only as long as asked; later receives back off.
+  const backoff = receiveCount > 1 ? backoffMs(receiveCount - 1, cfg) : 0;
+  return Math.min(SQS_MAX_VISIBILITY_MS, Math.max(1000, floor, backoff));
+}
+
+/** Decides what follows a send. */
+export function decideAfterSend(result: SendResult, nowMs: number, receiveCount: number, cfg: RetryConfig): AfterSend {
+  if (result.ok) return { action: 'delivered' };
+  if (!result.retryable) return { action: 'dead-letter', reason: result.reason, detail: result.detail };
+  // Retry-After is honoured exactly (at least); without it, exponential backoff by receive count.
+  const delayMs =
+    result.retryAfterMs !== undefined ? holdDelayMs(nowMs + result.retryAfterMs, nowMs, receiveCount, cfg) : Math.min(SQS_MAX_VISIBILITY_MS, backoffMs(receiveCount, cfg));
+  return { action: 'retry', reason: result.reason, delayMs, countsAsBreakerFailure: true, detail: result.detail };
+}

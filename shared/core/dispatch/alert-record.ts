@@ -1,0 +1,85 @@
+/**
+ * The alert record: dispatch's memory of one alert (alerts table, key `fingerprint`). One item per
+ * alert holds everything a transition's decision needs (state, activation, escalation history,
+ * per-destination throttle and delivery state), so a decision costs one read and one conditional
+ * write whatever the number of channels.
+ */
+import type { Channel, Destination, Labels, Severity, TransitionKind } from '../model/index.ts';
+
+/** What dispatch remembers per (receiver, channel). */
+export interface DeliveryState {
+  readonly receiver: string;
+  readonly channel: Channel;
+  /** Where the last firing went: its resolution goes to the same place even if routes changed since. */
+  readonly destination: Destination;
+  readonly destinationId: string;
+  /** Dispatch time (epoch ms) of the last firing notification published here: the throttle window's start. */
+  readonly lastSentAtMs?: number;
+  /** Firings held back by the throttle window since the last notification sent here. */
+  readonly suppressedCount: number;
+  /** Event time (epoch ms) of the first firing held back, when `suppressedCount > 0`. */
+  readonly suppressedSinceMs?: number;
+  /**
+   * `firedAtMs` of the activation whose firing notification was published here. A resolution is
+   * sent only where this equals the record's `startsAtMs` (its firing went there).
+   */
+  readonly notifiedFiredAtMs?: number;
+}
+
+/** The last transition applied to a record. */
+export interface AppliedTransition {
+  readonly id: string;
+  readonly kind: TransitionKind;
+  /** Event time of the transition (epoch ms). */
+  readonly atMs: number;
+}
+
+/** The Slack message of the current activation, written by the Slack channel function only. */
+export interface SlackThread {
+  readonly channel: string;
+  readonly ts: string;
+}
+
+/** How many transition ids a record keeps to recognise redelivered transitions. */
+export const MAX_RECENT_TRANSITION_IDS = 16;
+
+/** One alert, as dispatch last recorded it. */
+export interface AlertRecord {
+  readonly fingerprint: string;
+  /** Optimistic-lock version: 0 for a record never written; each commit writes `version + 1`. */
+  readonly version: number;
+  readonly state: 'firing' | 'resolved';
+  readonly ruleId: string;
+  readonly ruleName: string;
+  /** Severity the rule gave. */
+  readonly severity: Severity;
+  /** Severity after escalation (what routing and throttling used). */
+  readonly effectiveSeverity: Severity;
+  readonly escalation?: { readonly from: Severity; readonly reason: string };
+  readonly labels: Labels;
+  readonly annotations: Labels;
+  /** When the alert became active (pending) in its current activation (epoch ms). */
+  readonly activeAtMs: number;
+  /** When the current activation started firing (epoch ms): the activation's identity. */
+  readonly startsAtMs: number;
+  /** When the current activation resolved (epoch ms), if it has. */
+  readonly endsAtMs?: number;
+  /** How many times the alert has fired (over the record's life). */
+  readonly fireCount: number;
+  /** Recent firing times (event time, ascending, bounded) for escalation. */
+  readonly fireTimesMs: readonly number[];
+  readonly lastTransition: AppliedTransition;
+  /** Recently applied transition ids (bounded), newest last. */
+  readonly recentTransitionIds: readonly string[];
+  /** Per `receiver|channel` (see {@link deliveryKey}). */
+  readonly deliveries: Readonly<Record<string, DeliveryState>>;
+  /** Owned by the Slack channel function; dispatch reads it and never writes it. */
+  readonly slackThread?: SlackThread;
+  /** Dispatch time of the last commit (epoch ms). */
+  readonly updatedAtMs: number;
+}
+
+/** Key of a {@link DeliveryState} in {@link AlertRecord.deliveries}. */
+export function deliveryKey(receiver: string, channel: Channel): string {
+  return `${receiver}|${channel}`;
+}

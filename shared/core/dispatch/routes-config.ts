@@ -1,0 +1,186 @@
+/**
+ * The routes config: its schema (zod), its validation with messages that name the source and the
+ * field (`routes.yaml: routes[1].matchers[0]: invalid matcher ...`), and its compilation into a
+ * {@link RoutingConfig}. The document arrives already parsed (YAML or JSON); reading it is an
+ * adapter's job.
+ *
+ * ```yaml
+ * receiver: default            # optional: who takes alerts no route matches (default `default`)
+ * matrix: { low: [slack] }     # optional: override the severity matrix for everyone
+ * receivers:
+ *   - name: db-team
+ *     slack: { channel: C0123 }               # or { webhook: db }  (key in the Slack secret)
+ *     email: { to: [db-oncall@example.com] }
+ *     pagerduty: { routingKey: db }           # key name in the PagerDuty secret
+ *     severities: { high: [slack, pagerduty] }
+ * routes:
+ *   - matchers: ['team="db"']
+ *     receivers: [db-team]
+ *     continue: true
+ *     routes: [ ... ]                         # optional children, same shape
+ * ```
+ */
+import { z } from 'zod';
+import { CHANNELS, SEVERITIES, type Channel, type Severity } from '../model/index.ts';
+import { MatcherSyntaxError, parseMatcher, type Matcher } from '../matchers/index.ts';
+import { DEFAULT_SEVERITY_MATRIX, type Receiver, type RouteNode, type RoutingConfig, type SeverityMatrix } from './routing.ts';
+
+/** The routes config is invalid; `message` names the source and every problem with its field path. */
+export class RoutesConfigError extends Error {
+  override name = 'RoutesConfigError';
+  /** One line per problem: `<field path>: <what is wrong>`. */
+  readonly problems: readonly string[];
+  constructor(source: string, problems: readonly string[], options?: { cause?: unknown }) {
+    super(`${source}: invalid routes config:\n  ${problems.join('\n  ')}`, options);
+    this.problems = problems;
+  }
+}
+
+/** Name of the receiver that takes alerts when no route does (unless the config names another). */
+export const DEFAULT_RECEIVER = 'default';
+
+/** Where the built-in `default` receiver sends (from deployment config). */
+export interface DefaultReceiverSettings {
+  /** Key in the Slack secret's `webhooks` map. */
+  readonly slackWebhookKey: string;
+  /** DEFAULT_EMAIL_RECIPIENTS; no email destination when empty. */
+  readonly emailRecipients: readonly string[];
+  /** Key in the PagerDuty secret. */
+  readonly pagerDutyKeyName: string;
+}
+
+/** The built-in default receiver's settings when deployment config gives none. */
+export const DEFAULT_RECEIVER_SETTINGS: DefaultReceiverSettings = {
+  slackWebhookKey: 'default',
+  emailRecipients: [],
+  pagerDutyKeyName: 'default',
+};
+
+const channelList = z.array(z.enum(CHANNELS));
+const severityChannels = z.strictObject(Object.fromEntries(SEVERITIES.map((s) => [s, channelList.optional()])) as Record<Severity, z.ZodOptional<typeof channelList>>);
+
+const receiverSchema = z
+  .strictObject({
+    name: z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits, _ . : - only'),
+    slack: z
+      .strictObject({ webhook: z.string().min(1).optional(), channel: z.string().min(1).optional() })
+      .refine((s) => (s.webhook === undefined) !== (s.channel === undefined), 'give exactly one of webhook or channel')
+      .optional(),
+    email: z.strictObject({ to: z.array(z.email()).min(1) }).optional(),
+    pagerduty: z.strictObject({ routingKey: z.string().min(1) }).optional(),
+    severities: severityChannels.optional(),
+  })
+  .refine((r) => r.slack || r.email || r.pagerduty, 'a receiver needs at least one of slack, email, pagerduty');
+
+interface RouteDoc {
+  matchers?: string[] | undefined;
+  receivers?: string[] | undefined;
+  continue?: boolean | undefined;
+  routes?: RouteDoc[] | undefined;
+}
+
+const routeSchema: z.ZodType<RouteDoc> = z.lazy(() =>
+  z.strictObject({
+    matchers: z.array(z.string()).optional(),
+    receivers: z.array(z.string().min(1)).min(1).optional(),
+    continue: z.boolean().optional(),
+    routes: z.array(routeSchema).optional(),
+  }),
+);
+
+/** The zod schema of a routes document (also usable to export a JSON Schema). */
+export const routesDocumentSchema = z.strictObject({
+  receiver: z.string().min(1).optional(),
+  matrix: severityChannels.optional(),
+  receivers: z.array(receiverSchema).optional(),
+  routes: z.array(routeSchema).optional(),
+});
+
+/** A routes document as written. */
+export type RoutesDocument = z.infer<typeof routesDocumentSchema>;
+
+/** `['routes', 0, 'matchers', 1]` → `routes[0].matchers[1]`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : `${out ? '.' : ''}${String(p)}`;
+  return out || '(top level)';
+}
+
+function defaultReceiver(s: DefaultReceiverSettings): Receiver {
+  return {
+    name: DEFAULT_RECEIVER,
+    slack: { kind: 'slack', webhookKey: s.slackWebhookKey },
+    ...(s.emailRecipients.length > 0 ? { email: { kind: 'email' as const, to: [...s.emailRecipients] } } : {}),
+    pagerduty: { kind: 'pagerduty', routingKeyName: s.pagerDutyKeyName },
+  };
+}
+
+/**
+ * Validates and compiles a parsed routes document. `undefined`/`null` (an empty file, no config)
+ * yields the built-in defaults: everything to the `default` receiver by the severity matrix.
+ * Throws {@link RoutesConfigError} naming `source` and each bad field.
+ */
+export function compileRoutes(doc: unknown, source: string, defaults: DefaultReceiverSettings = DEFAULT_RECEIVER_SETTINGS): RoutingConfig {
+  const parsed = routesDocumentSchema.safeParse(doc ?? {});
+  if (!parsed.success) {
+    throw new RoutesConfigError(source, parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`));
+  }
+  const d = parsed.data;
+  const problems: string[] = [];
+
+  const receivers = new Map<string, Receiver>([[DEFAULT_RECEIVER, defaultReceiver(defaults)]]);
+  const declared = new Set<string>();
+  (d.receivers ?? []).forEach((r, i) => {
+    if (declared.has(r.name)) problems.push(`receivers[${i}].name: duplicate receiver name ${JSON.stringify(r.name)}`);
+    declared.add(r.name);
+    receivers.set(r.name, {
+      name: r.name,
+      ...(r.slack ? { slack: { kind: 'slack' as const, ...(r.slack.webhook !== undefined ? { webhookKey: r.slack.webhook } : { channel: r.slack.channel! }) } } : {}),
+      ...(r.email ? { email: { kind: 'email' as const, to: r.email.to } } : {}),
+      ...(r.pagerduty ? { pagerduty: { kind: 'pagerduty' as const, routingKeyName: r.pagerduty.routingKey } } : {}),
+      ...(r.severities ? { severities: r.severities as Partial<Record<Severity, readonly Channel[]>> } : {}),
+    });
+  });
+
+  const checkReceivers = (names: readonly string[], at: string): void => {
+    names.forEach((n, j) => {
+      if (!receivers.has(n)) problems.push(`${at}[${j}]: unknown receiver ${JSON.stringify(n)} (declare it under receivers)`);
+    });
+  };
+
+  const rootReceivers = [d.receiver ?? DEFAULT_RECEIVER];
+  checkReceivers(rootReceivers, 'receiver');
+
+  const compile = (r: RouteDoc, path: string, inherited: readonly string[]): RouteNode => {
+    const matchers: Matcher[] = [];
+    (r.matchers ?? []).forEach((text, j) => {
+      try {
+        matchers.push(parseMatcher(text));
+      } catch (err) {
+        if (!(err instanceof MatcherSyntaxError)) throw err;
+        problems.push(`${path}.matchers[${j}]: ${err.message}`);
+      }
+    });
+    if (r.receivers) checkReceivers(r.receivers, `${path}.receivers`);
+    const own = r.receivers ?? inherited;
+    return {
+      path,
+      matchers,
+      receivers: own,
+      continue: r.continue ?? false,
+      routes: (r.routes ?? []).map((c, k) => compile(c, `${path}.routes[${k}]`, own)),
+    };
+  };
+
+  const root: RouteNode = {
+    path: 'root',
+    matchers: [],
+    receivers: rootReceivers,
+    continue: false,
+    routes: (d.routes ?? []).map((r, i) => compile(r, `routes[${i}]`, rootReceivers)),
+  };
+  if (problems.length > 0) throw new RoutesConfigError(source, problems);
+
+  const matrix: SeverityMatrix = { ...DEFAULT_SEVERITY_MATRIX, ...(d.matrix as Partial<SeverityMatrix> | undefined) };
+  return { matrix, receivers, root, source };
+}

@@ -1,0 +1,149 @@
+/**
+ * Routing: which receivers and channels an alert reaches.
+ *
+ * Two layers, as DESIGN.md describes them:
+ * 1. label routes (Alertmanager-like tree): ordered routes with matchers, depth-first, the first
+ *    matching route wins unless it says `continue: true`; a route with no matching child handles
+ *    the alert itself; an alert no route takes goes to the root receiver (`default`);
+ * 2. the severity matrix, per receiver: which of the receiver's channels a severity uses
+ *    (critical → email + Slack + PagerDuty, high → email + Slack, medium → Slack, low → none),
+ *    overridable per receiver (`severities`) or for the whole config (`matrix`).
+ *
+ * Pure: the config arrives compiled ({@link RoutingConfig}, see `routes-config.ts`).
+ */
+import type { Channel, Destination, EmailDestination, Labels, PagerDutyDestination, Severity, SlackDestination } from '../model/index.ts';
+import { matchesAll, type Matcher } from '../matchers/index.ts';
+import { sha256Hex } from './hash.ts';
+
+/** Channels per severity: which channels a notification of that severity goes to. */
+export type SeverityMatrix = Readonly<Record<Severity, readonly Channel[]>>;
+
+/** The default severity matrix (DESIGN.md "Routing matrix by severity"). Low is recorded only. */
+export const DEFAULT_SEVERITY_MATRIX: SeverityMatrix = {
+  critical: ['email', 'slack', 'pagerduty'],
+  high: ['email', 'slack'],
+  medium: ['slack'],
+  low: [],
+};
+
+/** A named set of destinations, one per channel at most. */
+export interface Receiver {
+  readonly name: string;
+  readonly slack?: SlackDestination;
+  readonly email?: EmailDestination;
+  readonly pagerduty?: PagerDutyDestination;
+  /** Per-severity override of the matrix for this receiver (absent severities use the matrix). */
+  readonly severities?: Partial<Record<Severity, readonly Channel[]>>;
+}
+
+/** One node of the routing tree. */
+export interface RouteNode {
+  /** Where it is in the config, e.g. `routes[1].routes[0]`; `root` for the root. */
+  readonly path: string;
+  readonly matchers: readonly Matcher[];
+  /** Receiver names (inherited from the parent when the config gives none). */
+  readonly receivers: readonly string[];
+  readonly continue: boolean;
+  readonly routes: readonly RouteNode[];
+}
+
+/** A validated, compiled routes config. */
+export interface RoutingConfig {
+  readonly matrix: SeverityMatrix;
+  readonly receivers: ReadonlyMap<string, Receiver>;
+  /** Matches everything; its receivers take alerts no child route takes. */
+  readonly root: RouteNode;
+  /** Where the config came from (a file path, an SSM parameter, `built-in defaults`). */
+  readonly source: string;
+}
+
+/** One place a notification goes: a receiver's destination on one channel. */
+export interface RouteTarget {
+  readonly receiver: string;
+  readonly channel: Channel;
+  readonly destination: Destination;
+  readonly destinationId: string;
+  /** The route that chose the receiver. */
+  readonly routePath: string;
+}
+
+/** What routing decided for an alert. */
+export interface RoutingResult {
+  /** Routes that took the alert, in order (the root when none matched). */
+  readonly routes: readonly RouteNode[];
+  /** Receivers reached, in order, without repeats. */
+  readonly receivers: readonly string[];
+  /** Where notifications go; one per (channel, destination) even if several receivers share it. */
+  readonly targets: readonly RouteTarget[];
+}
+
+/**
+ * The stable, secret-free id of a destination: the circuit breaker's key and part of delivery
+ * records. `slack:webhook:<key>`, `slack:channel:<id>`, `email:<hash of sorted recipients>`,
+ * `pagerduty:<key name>`.
+ */
+export function destinationId(d: Destination): string {
+  switch (d.kind) {
+    case 'slack':
+      return d.webhookKey !== undefined ? `slack:webhook:${d.webhookKey}` : `slack:channel:${d.channel ?? ''}`;
+    case 'email':
+      // Addresses are personal data: the id carries a hash, not the list.
+      return `email:${sha256Hex([...d.to].map((a) => a.toLowerCase()).sort().join(',')).slice(0, 16)}`;
+    case 'pagerduty':
+      return `pagerduty:${d.routingKeyName}`;
+  }
+}
+
+/** The routes (leaves of the walk) that take an alert with these labels (Alertmanager `Route.Match`). */
+export function matchRoutes(node: RouteNode, labels: Labels): RouteNode[] {
+  if (!matchesAll(node.matchers, labels)) return [];
+  const out: RouteNode[] = [];
+  for (const child of node.routes) {
+    const m = matchRoutes(child, labels);
+    out.push(...m);
+    if (m.length > 0 && !child.continue) break;
+  }
+  // No child took it: this route handles it itself.
+  if (out.length === 0) out.push(node);
+  return out;
+}
+
+/** The channels a receiver uses for a severity. */
+export function channelsFor(receiver: Receiver, severity: Severity, matrix: SeverityMatrix): readonly Channel[] {
+  return receiver.severities?.[severity] ?? matrix[severity];
+}
+
+function destinationOf(receiver: Receiver, channel: Channel): Destination | undefined {
+  return receiver[channel];
+}
+
+/**
+ * Routes an alert: the label routes pick receivers, the severity picks each receiver's channels.
+ * Two receivers that resolve to the same destination on the same channel produce one target (the
+ * first), so one alert never notifies the same place twice.
+ */
+export function routeAlert(labels: Labels, severity: Severity, config: RoutingConfig): RoutingResult {
+  const routes = matchRoutes(config.root, labels);
+  const receivers: string[] = [];
+  const targets: RouteTarget[] = [];
+  const seen = new Set<string>();
+  for (const route of routes) {
+    for (const name of route.receivers) {
+      if (receivers.includes(name)) continue;
+      receivers.push(name);
+      const receiver = config.receivers.get(name);
+      // Compilation checks every name; a missing one here means a hand-built config: skip it.
+      if (!receiver) continue;
+      for (const channel of channelsFor(receiver, severity, config.matrix)) {
+        const destination = destinationOf(receiver, channel);
+        if (!destination) continue;
+        const id = destinationId(destination);
+        const key = `${channel}|${id}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        targets.push({ receiver: name, channel, destination, destinationId: id, routePath: route.path });
+      }
+    }
+  }
+  return { routes, receivers, targets };
+}

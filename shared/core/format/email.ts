@@ -1,0 +1,144 @@
+/**
+ * Alert email: subject `[SEVERITY] name — instance`, an HTML part (table layout, inline CSS, product
+ * name and colours configurable) and a plain-text part. Rendered with eta, whose `<%= %>` escapes
+ * `& < > " '` by default (autoEscape), so every alert value is escaped in text and in attribute
+ * values; URLs are additionally allow-listed to http(s) before they reach an `href`.
+ *
+ * HTML practice (tables, inline styles, < 100 KB): see ../shared/reference/delivery-contracts.md §5.
+ */
+import { Eta } from 'eta/core';
+import type { NotificationJob, Severity } from '../model/index.ts';
+import { alertView, type AlertView } from '../deliver/alert-view.ts';
+import { singleLine, truncate } from './escape.ts';
+
+/** Colours of the HTML email (hex, inline). */
+export interface EmailColours {
+  readonly severity: Readonly<Record<Severity | 'resolved', string>>;
+  readonly text: string;
+  readonly muted: string;
+  readonly background: string;
+  readonly panel: string;
+  readonly link: string;
+}
+
+/** Default colours. */
+export const DEFAULT_EMAIL_COLOURS: EmailColours = {
+  severity: { critical: '#D50000', high: '#E65100', medium: '#B28704', low: '#1565C0', resolved: '#2E7D32' },
+  text: '#1F2328',
+  muted: '#59636E',
+  background: '#F6F8FA',
+  panel: '#FFFFFF',
+  link: '#0969DA',
+};
+
+/** Options the deployment sets. */
+export interface EmailFormatOptions {
+  readonly productName: string;
+  readonly dashboardUrl?: string;
+  readonly colours?: EmailColours;
+}
+
+/** A rendered email. */
+export interface RenderedEmail {
+  /** Single line (CR/LF removed), at most {@link EMAIL_SUBJECT_MAX} characters. */
+  readonly subject: string;
+  readonly html: string;
+  readonly text: string;
+}
+
+/** Subject length cap: RFC 5322 recommends lines ≤ 78 characters; mail clients show ~100; keep room. */
+export const EMAIL_SUBJECT_MAX = 200;
+/** Cap per displayed value so one huge label cannot push the mail past Gmail's ~100 KB clipping. */
+const VALUE_MAX = 2000;
+
+const HTML = `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title><%= it.subject %></title></head>
+<body style="margin:0;padding:0;background:<%= it.c.background %>;">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="background:<%= it.c.background %>;">
+<tr><td align="center" style="padding:24px 8px;">
+<table role="presentation" width="640" cellpadding="0" cellspacing="0" border="0" style="width:640px;max-width:100%;background:<%= it.c.panel %>;border:1px solid #D0D7DE;font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;color:<%= it.c.text %>;">
+<tr><td style="background:<%= it.accent %>;color:#FFFFFF;padding:16px 24px;font-size:18px;font-weight:bold;"><%= it.banner %></td></tr>
+<tr><td style="padding:20px 24px 8px 24px;font-size:20px;font-weight:bold;"><%= it.v.name %> — <%= it.v.instance %></td></tr>
+<% if (it.summary) { %><tr><td style="padding:4px 24px 12px 24px;font-size:15px;line-height:1.5;white-space:pre-wrap;"><%= it.summary %></td></tr><% } %>
+<tr><td style="padding:8px 24px;">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="font-size:14px;">
+<% it.facts.forEach(function (f) { %><tr><td width="160" style="padding:6px 8px 6px 0;color:<%= it.c.muted %>;vertical-align:top;"><%= f[0] %></td><td style="padding:6px 0;vertical-align:top;word-break:break-word;"><%= f[1] %></td></tr>
+<% }) %></table></td></tr>
+<% if (it.links.length) { %><tr><td style="padding:12px 24px;font-size:14px;"><% it.links.forEach(function (l, i) { %><% if (i) { %> &nbsp;|&nbsp; <% } %><a href="<%= l.url %>" style="color:<%= it.c.link %>;font-weight:bold;text-decoration:underline;"><%= l.text %></a><% }) %></td></tr><% } %>
+<% if (it.labels.length) { %><tr><td style="padding:12px 24px;">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="font-size:13px;font-family:Menlo,Consolas,monospace;background:<%= it.c.background %>;">
+<% it.labels.forEach(function (l) { %><tr><td style="padding:4px 8px;color:<%= it.c.muted %>;vertical-align:top;"><%= l[0] %></td><td style="padding:4px 8px;word-break:break-all;"><%= l[1] %></td></tr>
+<% }) %></table></td></tr><% } %>
+<tr><td style="padding:16px 24px;font-size:12px;color:<%= it.c.muted %>;border-top:1px solid #D0D7DE;"><%= it.product %> · rule <%= it.v.ruleId %> · fingerprint <%= it.v.fingerprint %></td></tr>
+</table></td></tr></table></body></html>
+`;
+
+const TEXT = `<%~ it.banner %>
+
+<%~ it.v.name %> — <%~ it.v.instance %>
+<% if (it.summary) { %>
+<%~ it.summary %>
+<% } %>
+
+<% it.facts.forEach(function (f) { %><%~ f[0] %>: <%~ f[1] %>
+<% }) %>
+<% if (it.links.length) { %>
+Links:
+<% it.links.forEach(function (l) { %>  <%~ l.text %>: <%~ l.url %>
+<% }) %><% } %>
+<% if (it.labels.length) { %>
+Labels:
+<% it.labels.forEach(function (l) { %>  <%~ l[0] %>=<%~ l[1] %>
+<% }) %><% } %>
+--
+<%~ it.product %> · rule <%~ it.v.ruleId %> · fingerprint <%~ it.v.fingerprint %>
+`;
+
+// autoEscape is eta's default; stated so a reader sees it. The text part is text/plain: no escaping.
+const htmlEngine = new Eta({ autoEscape: true, autoTrim: false, useWith: false });
+const textEngine = new Eta({ autoEscape: false, autoTrim: false, useWith: false });
+const htmlTemplate = htmlEngine.compile(HTML);
+const textTemplate = textEngine.compile(TEXT);
+
+/** The subject line: `[SEVERITY] name — instance` (or `[RESOLVED] ...`), one line. */
+export function emailSubject(v: AlertView): string {
+  const tag = v.resolved ? `[RESOLVED] [${v.severityLabel}]` : `[${v.severityLabel}]`;
+  return truncate(singleLine(`${tag} ${v.name} — ${v.instance}`), EMAIL_SUBJECT_MAX);
+}
+
+/** Renders the email for a firing or resolved notification. */
+export function renderEmail(job: NotificationJob, opts: EmailFormatOptions): RenderedEmail {
+  const v = alertView(job, opts.dashboardUrl);
+  const c = opts.colours ?? DEFAULT_EMAIL_COLOURS;
+  const cut = (s: string): string => truncate(s, VALUE_MAX);
+  const facts: [string, string][] = [
+    ['Severity', v.severityLabel],
+    ['Value', cut(v.value)],
+    ['Condition', cut(v.condition)],
+    ['Started', v.startedAt],
+  ];
+  if (v.resolved) facts.push(['Resolved', `${v.resolvedAt ?? ''} (after ${v.duration})`]);
+  else facts.push(['Firing for', v.duration]);
+  facts.push(['Fire count', String(v.fireCount)]);
+  if (v.suppressedText) facts.push(['Suppressed', v.suppressedText]);
+  if (v.escalationText) facts.push(['Escalation', cut(v.escalationText)]);
+  const links = [v.runbook, v.dashboard, ...v.sourceLinks].filter((l): l is NonNullable<typeof l> => !!l);
+  const subject = emailSubject(v);
+  const data = {
+    subject,
+    v,
+    c,
+    accent: v.resolved ? c.severity.resolved : c.severity[v.severity],
+    banner: v.resolved ? `RESOLVED · ${v.severityLabel}` : `${v.severityLabel} ALERT`,
+    summary: cut([v.summary, v.description].filter(Boolean).join('\n\n')),
+    facts,
+    links,
+    labels: v.labels.map(([k, val]) => [cut(k), cut(val)] as const),
+    product: opts.productName,
+  };
+  return {
+    subject,
+    html: htmlEngine.render(htmlTemplate, data),
+    text: textEngine.render(textTemplate, data).replace(/\n{3,}/g, '\n\n'),
+  };
+}

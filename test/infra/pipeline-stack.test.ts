@@ -1,0 +1,400 @@
+/**
+ * The pipeline stack as rendered from infra/topology.ts and the example configuration: event
+ * sources, queues and their dead-letter queues, least-privilege IAM per function, environment,
+ * schedule, buckets, secrets, SES, alarms and the dashboard. Synthesized once, bundling skipped.
+ */
+import { Stack, type CfnElement } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { VISIBILITY_TIMEOUT_FACTOR } from '../../infra/constructs/channel.ts';
+import { tableId } from '../../infra/stacks/state-stack.ts';
+import type { KlaxonApp } from '../../infra/stacks/klaxon-app.ts';
+import { FUNCTIONS, QUEUES, type FunctionName, type FunctionSpec, type QueueName, type QueueSpec } from '../../infra/topology.ts';
+import { METRIC } from '../../shared/core/model/metrics.ts';
+import { synthApp } from './fixture.ts';
+
+type Resource = { Type: string; Properties: Record<string, unknown> };
+
+let k: KlaxonApp;
+let t: Template;
+let resources: Record<string, Resource>;
+const idOf = (c: { node: { defaultChild?: unknown } }) => k.pipeline.getLogicalId(c.node.defaultChild as CfnElement);
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+
+beforeAll(() => {
+  // Validation (cdk-nag, template rules) is covered by nag.test.ts.
+  k = synthApp({}, { validate: false });
+  t = Template.fromStack(k.pipeline);
+  resources = t.toJSON().Resources as Record<string, Resource>;
+});
+
+/** Every logical id or export name a JSON value refers to. */
+function references(value: unknown, out = new Set<string>()): Set<string> {
+  if (Array.isArray(value)) value.forEach((v) => references(v, out));
+  else if (value && typeof value === 'object') {
+    for (const [key, v] of Object.entries(value)) {
+      if (key === 'Ref' && typeof v === 'string') out.add(v);
+      else if (key === 'Fn::GetAtt' && Array.isArray(v)) out.add(String(v[0]));
+      else if (key === 'Fn::ImportValue' && typeof v === 'string') out.add(v);
+      else references(v, out);
+    }
+  }
+  return out;
+}
+
+/** The statements of every policy attached to a function's role. */
+function statementsOf(name: FunctionName): { Action: string | string[]; Resource: unknown }[] {
+  const fnId = idOf(k.pipeline.functions[name].fn);
+  const roleId = ((resources[fnId]!.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'])[0]!;
+  return ofType('AWS::IAM::Policy')
+    .filter(([, p]) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === roleId))
+    .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement);
+}
+
+describe('evaluator Kafka event source', () => {
+  it('is an MSK source in provisioned mode with bounded retries, bisect, max record age, partial batch responses and metrics', () => {
+    t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: 'arn:aws:kafka:eu-west-1:123456789012:cluster/metrics/0a1b2c3d-4e5f-6789-abcd-ef0123456789-2',
+      FunctionName: { Ref: idOf(k.pipeline.functions.evaluator.fn) },
+      Topics: ['metrics'],
+      AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: 'klaxon-evaluator' },
+      StartingPosition: 'LATEST',
+      BatchSize: 1000,
+      MaximumBatchingWindowInSeconds: 1,
+      ProvisionedPollerConfig: { MinimumPollers: 1, MaximumPollers: 2 },
+      MaximumRetryAttempts: 3,
+      MaximumRecordAgeInSeconds: 3600,
+      BisectBatchOnFunctionError: true,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      MetricsConfig: { Metrics: ['EventCount', 'ErrorCount', 'KafkaMetrics'] },
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [idOf(k.pipeline.failedRecordsBucket), 'Arn'] } } },
+    });
+  });
+
+  it('keeps the evaluator timeout within the 14 minutes Kafka sources allow', () => {
+    const timeout = resources[idOf(k.pipeline.functions.evaluator.fn)]!.Properties.Timeout as number;
+    expect(timeout).toBe(FUNCTIONS.evaluator.timeoutSeconds);
+    expect(timeout).toBeLessThanOrEqual(14 * 60);
+  });
+
+  it('writes failed batches to an encrypted, TLS-only, private bucket that expires objects and logs access', () => {
+    const bucket = resources[idOf(k.pipeline.failedRecordsBucket)]!.Properties;
+    expect(bucket).toMatchObject({
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      LifecycleConfiguration: { Rules: [{ ExpirationInDays: 30, Status: 'Enabled' }] },
+      LoggingConfiguration: { LogFilePrefix: 'failed-records/' },
+    });
+    t.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: idOf(k.pipeline.failedRecordsBucket) },
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+
+  it('grants IAM access control on exactly the cluster, the topic and the consumer group', () => {
+    const kafka = statementsOf('evaluator').filter((s) => [s.Action].flat().some((a) => a.startsWith('kafka-cluster:')));
+    expect(kafka.map((s) => s.Resource).sort()).toEqual([
+      'arn:aws:kafka:eu-west-1:123456789012:cluster/metrics/0a1b2c3d-4e5f-6789-abcd-ef0123456789-2',
+      'arn:aws:kafka:eu-west-1:123456789012:group/metrics/0a1b2c3d-4e5f-6789-abcd-ef0123456789-2/klaxon-evaluator',
+      'arn:aws:kafka:eu-west-1:123456789012:topic/metrics/0a1b2c3d-4e5f-6789-abcd-ef0123456789-2/metrics',
+    ]);
+  });
+
+  it('may write failed batches (PutObject, ListBucket) and nothing else in S3', () => {
+    const s3 = statementsOf('evaluator').filter((s) => [s.Action].flat().some((a) => a.startsWith('s3:')));
+    expect(s3.flatMap((s) => [s.Action].flat()).sort()).toEqual(['s3:ListBucket', 's3:PutObject']);
+  });
+});
+
+describe('channels (queue + DLQ + function + SQS event source)', () => {
+  const sqsFunctions = (Object.entries(FUNCTIONS) as [FunctionName, FunctionSpec][]).filter(([, s]) => s.trigger.kind === 'sqs');
+
+  it.each(sqsFunctions)('%s consumes its queue with partial batch responses and a maximum concurrency', (name, spec) => {
+    if (spec.trigger.kind !== 'sqs') throw new Error('unreachable');
+    const channel = k.pipeline.channels[name]!;
+    t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [idOf(channel.queue.queue), 'Arn'] },
+      FunctionName: { Ref: idOf(channel.function.fn) },
+      BatchSize: spec.trigger.batchSize,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: spec.trigger.maxConcurrency },
+    });
+  });
+
+  it.each(sqsFunctions)('%s: queue FIFO as declared, DLQ wired with maxReceiveCount >= 5, visibility >= 6 x timeout', (name, spec) => {
+    if (spec.trigger.kind !== 'sqs') throw new Error('unreachable');
+    const queueSpec: QueueSpec = QUEUES[spec.trigger.queue];
+    const channel = k.pipeline.channels[name]!;
+    const q = resources[idOf(channel.queue.queue)]!.Properties;
+    const dlq = resources[idOf(channel.queue.deadLetterQueue!)]!.Properties;
+    const redrive = q.RedrivePolicy as { deadLetterTargetArn: unknown; maxReceiveCount: number };
+    expect(redrive.deadLetterTargetArn).toEqual({ 'Fn::GetAtt': [idOf(channel.queue.deadLetterQueue!), 'Arn'] });
+    expect(redrive.maxReceiveCount).toBe(queueSpec.deadLetter!.maxReceiveCount);
+    expect(redrive.maxReceiveCount).toBeGreaterThanOrEqual(5);
+    expect(q.FifoQueue ?? false).toBe(queueSpec.fifo);
+    expect(dlq.FifoQueue ?? false).toBe(queueSpec.fifo);
+    expect(q.VisibilityTimeout).toBeGreaterThanOrEqual(VISIBILITY_TIMEOUT_FACTOR * spec.timeoutSeconds);
+    expect(q.MessageRetentionPeriod).toBe(queueSpec.retentionDays * 86_400);
+  });
+
+  it('encrypts every queue and denies access without TLS', () => {
+    const queues = ofType('AWS::SQS::Queue');
+    expect(queues.length).toBe(Object.keys(QUEUES).length + Object.values(QUEUES).filter((q) => 'deadLetter' in q).length);
+    for (const [id, q] of queues) {
+      expect(q.Properties.SqsManagedSseEnabled, id).toBe(true);
+      t.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: id }],
+        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      });
+    }
+  });
+});
+
+describe('functions', () => {
+  const names = Object.keys(FUNCTIONS) as FunctionName[];
+
+  it.each(names)('%s: nodejs24.x on arm64, memory and timeout from the topology, Powertools environment', (name) => {
+    const fn = resources[idOf(k.pipeline.functions[name].fn)]!.Properties;
+    expect(fn).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      MemorySize: FUNCTIONS[name].memoryMb,
+      Timeout: FUNCTIONS[name].timeoutSeconds,
+      Handler: 'index.handler',
+      Environment: { Variables: { POWERTOOLS_SERVICE_NAME: name, POWERTOOLS_METRICS_NAMESPACE: 'Klaxon', LOG_LEVEL: 'INFO' } },
+    });
+  });
+
+  it.each(names)('%s: sets exactly the environment variables its topology entry names', (name) => {
+    const vars = Object.keys((resources[idOf(k.pipeline.functions[name].fn)]!.Properties.Environment as { Variables: object }).Variables);
+    const base = ['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE', 'LOG_LEVEL', 'NODE_OPTIONS'];
+    expect(vars.sort()).toEqual([...base, ...Object.keys(FUNCTIONS[name].env)].sort());
+  });
+
+  it.each(names)('%s: logs to its own log group with the configured retention', (name) => {
+    const f = k.pipeline.functions[name];
+    expect(resources[idOf(f.fn)]!.Properties.LoggingConfig).toEqual({ LogGroup: { Ref: idOf(f.logGroup) } });
+    expect(resources[idOf(f.logGroup)]!.Properties.RetentionInDays).toBe(30);
+  });
+
+  it('renders env values from the resources and the config', () => {
+    const env = (name: FunctionName) => (resources[idOf(k.pipeline.functions[name].fn)]!.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(env('evaluator').ALERT_EVENTS_QUEUE_URL).toEqual({ Ref: idOf(k.pipeline.queues.alertEvents.queue) });
+    expect(env('dispatch').DEAD_LETTER_QUEUE_URL).toEqual({ Ref: idOf(k.pipeline.queues.alertEvents.deadLetterQueue!) });
+    expect(JSON.stringify(env('evaluator').STATE_TABLE)).toContain(tableId('state'));
+    expect(env('evaluator').RULES_SOURCE).toBe('dynamodb');
+    expect(env('dispatch').THROTTLE_WINDOWS).toBe('{"critical":0,"high":300000,"medium":900000,"low":3600000}');
+    expect(env('dispatch').DEFAULT_EMAIL_RECIPIENTS).toBe('oncall@example.com');
+    expect(env('deliverSlack').SLACK_SECRET_NAME).toBe('klaxon/slack');
+    expect(env('deliverEmail').SES_SENDER).toBe('alerts@example.com');
+    expect(JSON.parse(env('deliverPagerduty').BREAKER_CONFIG as string)).toEqual({ failureThreshold: 5, openMs: 60_000, halfOpenSuccesses: 2 });
+  });
+});
+
+describe('least privilege', () => {
+  const names = Object.keys(FUNCTIONS) as FunctionName[];
+
+  /** What each grant may reference: the logical ids (or export-name fragments) of its resources. */
+  function allowedReferences(name: FunctionName): { allowed: Set<string>; required: Set<string> } {
+    const p = k.pipeline;
+    const f = p.functions[name];
+    const required = new Set<string>();
+    for (const g of FUNCTIONS[name].grants) {
+      if ('table' in g) required.add(tableId(g.table));
+      else if ('queue' in g) required.add(idOf(p.queues[g.queue as QueueName].queue));
+      else if ('deadLetterQueue' in g) required.add(idOf(p.queues[g.deadLetterQueue as QueueName].deadLetterQueue!));
+      else if ('secret' in g) required.add(idOf(p.secrets[g.secret] as unknown as { node: { defaultChild?: unknown } }));
+      else if ('ses' in g) required.add(idOf(p.node.findChild('EmailIdentity'))).add(idOf(p.node.findChild('EmailConfigurationSet')));
+      else if ('ssmParameters' in g && g.ssmParameters === 'routes') required.add(idOf(p.node.findChild('RoutesParameter')));
+    }
+    const allowed = new Set([...required, idOf(f.logGroup), 'AWS::Partition', 'AWS::Region', 'AWS::AccountId']);
+    if (name === 'evaluator') allowed.add(idOf(p.failedRecordsBucket));
+    return { allowed, required };
+  }
+
+  it.each(names)('%s: every statement names only its own resources, and every grant of the topology is present', (name) => {
+    const { allowed, required } = allowedReferences(name);
+    const statements = statementsOf(name);
+    const seen = new Set<string>();
+    for (const s of statements) {
+      expect(s.Resource, `${name}: ${JSON.stringify(s.Action)}`).not.toBe('*');
+      for (const ref of references(s.Resource)) {
+        const match = [...allowed].find((a) => ref === a || (ref.startsWith('KlaxonState:') && ref.includes(a)));
+        expect(match, `${name} may not reference ${ref} (${JSON.stringify(s.Action)})`).toBeDefined();
+        seen.add(match!);
+      }
+    }
+    for (const r of required) expect(seen, `${name} lacks its grant on ${r}`).toContain(r);
+  });
+
+  it('grants the state table and its by-due index by name, never index/*', () => {
+    const state = statementsOf('timers').find((s) => JSON.stringify(s.Resource).includes(tableId('state')))!;
+    expect(JSON.stringify(state.Resource)).toContain('/index/by-due');
+    for (const name of names) expect(JSON.stringify(statementsOf(name))).not.toContain('/index/*');
+  });
+
+  it('gives read-only tables read actions only', () => {
+    const rules = statementsOf('evaluator').find((s) => JSON.stringify(s.Resource).includes(tableId('rules')))!;
+    expect([rules.Action].flat().some((a) => /Put|Update|Delete|Write/.test(a))).toBe(false);
+  });
+
+  it('lets no function but the evaluator and timers read the rules path, and only dispatch the routes parameter', () => {
+    for (const name of names) {
+      const json = JSON.stringify(statementsOf(name));
+      expect(json.includes('parameter/klaxon/rules'), name).toBe(name === 'evaluator' || name === 'timers');
+      expect(json.includes(idOf(k.pipeline.node.findChild('RoutesParameter'))), name).toBe(name === 'dispatch');
+    }
+  });
+});
+
+describe('timers schedule', () => {
+  it('invokes the timers function every minute through EventBridge Scheduler', () => {
+    t.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Target: Match.objectLike({ Arn: { 'Fn::GetAtt': [idOf(k.pipeline.functions.timers.fn), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 } }),
+    });
+  });
+});
+
+describe('secrets, SES, routes', () => {
+  it('creates both secrets empty ({}) under the configured names, kept on teardown', () => {
+    for (const name of ['klaxon/slack', 'klaxon/pagerduty']) {
+      t.hasResource('AWS::SecretsManager::Secret', { Properties: Match.objectLike({ Name: name, SecretString: '{}' }), DeletionPolicy: 'Retain' });
+    }
+  });
+
+  it('creates the SES identity and a configuration set', () => {
+    t.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: 'example.com' });
+    t.resourceCountIs('AWS::SES::ConfigurationSet', 1);
+  });
+
+  it('stores the routes document in the configured SSM parameter', () => {
+    t.hasResourceProperties('AWS::SSM::Parameter', { Name: '/klaxon/routes', Type: 'String', Value: 'routes: []\n', Tier: 'Standard' });
+  });
+});
+
+describe('alarms', () => {
+  const alarms = () => ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+  const topicRef = () => ({ Ref: idOf(k.pipeline.alarmTopic as unknown as { node: { defaultChild?: unknown } }) });
+
+  it('sends every alarm (and its recovery) to the alarm topic', () => {
+    expect(alarms().length).toBeGreaterThan(0);
+    for (const a of alarms()) {
+      expect(a.AlarmActions).toEqual([topicRef()]);
+      expect(a.OKActions).toEqual([topicRef()]);
+    }
+  });
+
+  it('alarms on every dead-letter queue that is not empty', () => {
+    for (const q of Object.values(k.pipeline.queues).filter((q) => q.deadLetterQueue)) {
+      t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Namespace: 'AWS/SQS',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [idOf(q.deadLetterQueue!), 'QueueName'] } }],
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
+    }
+  });
+
+  it.each([
+    ['slack', 'deliverSlack'],
+    ['email', 'deliverEmail'],
+    ['pagerduty', 'deliverPagerduty'],
+  ])('alarms when a %s breaker is open for 10 minutes and when notifications are dead-lettered', (channel, service) => {
+    const dims = [
+      { Name: 'channel', Value: channel },
+      { Name: 'service', Value: service },
+    ];
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'Klaxon',
+      MetricName: METRIC.breakerOpen,
+      Dimensions: dims,
+      Statistic: 'Maximum',
+      Period: 60,
+      EvaluationPeriods: 10,
+      DatapointsToAlarm: 10,
+    });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'Klaxon',
+      MetricName: METRIC.notificationsDeadLettered,
+      Dimensions: dims,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
+  it('alarms on evaluator errors', () => {
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: idOf(k.pipeline.functions.evaluator.fn) } }],
+    });
+  });
+
+  it('alarms when OffsetLag keeps growing above the floor', () => {
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'IF(lag > 1000, DIFF(lag), 0)' }),
+        Match.objectLike({ Id: 'lag', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'OffsetLag', Namespace: 'AWS/Lambda' }) }) }),
+      ]),
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 3,
+    });
+  });
+
+  it('has a deadman: no RecordsIn for 10 minutes, missing data breaching', () => {
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'Klaxon',
+      MetricName: METRIC.recordsIn,
+      Dimensions: [{ Name: 'service', Value: 'evaluator' }],
+      Period: 600,
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: 1,
+      TreatMissingData: 'breaching',
+    });
+  });
+
+  it('sends alarms to an encrypted, TLS-only topic with the configured email subscribed', () => {
+    t.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'platform-oncall@example.com' });
+    t.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+});
+
+describe('dashboard', () => {
+  it('shows ingest, evaluation, delivery per channel, queues, functions and Logs Insights widgets', () => {
+    t.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    const body = JSON.stringify(ofType('AWS::CloudWatch::Dashboard')[0]![1].Properties.DashboardBody);
+    for (const needle of [
+      'OffsetLag',
+      METRIC.recordsIn,
+      METRIC.recordsRejected,
+      METRIC.batchDuration,
+      METRIC.transitions,
+      METRIC.alertsFiring,
+      METRIC.notificationsSent,
+      METRIC.notificationsFailed,
+      METRIC.notificationsSuppressed,
+      METRIC.notificationsThrottled,
+      METRIC.breakerOpen,
+      METRIC.deliveryLatency,
+      'ApproximateAgeOfOldestMessage',
+      'Throttles',
+      'Latest deliveries',
+      'Noisiest rules',
+      'stats count(*) as transitions by ruleId',
+    ]) {
+      expect(body, needle).toContain(needle);
+    }
+  });
+});
+
+describe('synthesis', () => {
+  it('is environment-agnostic (no account or region baked in)', () => {
+    expect(Stack.of(k.pipeline).environment).toBe('aws://unknown-account/unknown-region');
+  });
+});

@@ -1,0 +1,121 @@
+/**
+ * The evaluator and timers handlers wired to the real emulators (DynamoDB Local, fauxqs) of the
+ * test run, with an injected clock, request counters, fault injectors and captured EMF output.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { AlertTransition } from '../../../shared/core/model/index.ts';
+import type { SeriesState } from '../../../shared/core/evaluate/index.ts';
+import { createEvaluatorHandler, type EvaluatorDeps } from '../../../functions/evaluator/app.ts';
+import { createTimersHandler } from '../../../functions/timers/app.ts';
+import { DynamoSeriesStateStore } from '../../../shared/adapters/dynamodb/series-state-store.ts';
+import { SqsTransitionPublisher } from '../../../shared/adapters/sqs/transition-publisher.ts';
+import { SqsRejectedSink, type RejectedMessage } from '../../../shared/adapters/sqs/rejected-sink.ts';
+import { CachedRules, type RuleSource } from '../../../shared/adapters/rules/index.ts';
+import { createMetrics } from '../../../shared/adapters/observability/index.ts';
+import { provisionFresh, sqsClient } from '../../support/aws.ts';
+import { countRequests, injectFaults } from './clients.ts';
+import { drainQueue } from './queue.ts';
+
+/** A settable clock. */
+export interface ManualClock {
+  now(): number;
+  set(ms: number): void;
+}
+
+/** A clock starting at `start`. */
+export function manualClock(start: number): ManualClock {
+  let t = start;
+  return { now: () => t, set: (ms) => void (t = ms) };
+}
+
+/** Metrics whose EMF lines are captured instead of printed. */
+export function capturedMetrics(service: string): { metrics: ReturnType<typeof createMetrics>; emf: Record<string, unknown>[] } {
+  const emf: Record<string, unknown>[] = [];
+  const metrics = createMetrics(service);
+  // Powertools prints EMF with its own Console (a public field); read it instead of stdout.
+  (metrics as unknown as { console: { log(s: string): void } }).console = { log: (s: string) => void emf.push(JSON.parse(s) as Record<string, unknown>) };
+  return { metrics, emf };
+}
+
+/** Sum of a metric over captured EMF blobs, optionally for one dimension value. */
+export function metricSum(emf: readonly Record<string, unknown>[], name: string, dims: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const blob of emf) {
+    if (!Object.entries(dims).every(([k, v]) => blob[k] === v)) continue;
+    const v = blob[name];
+    if (typeof v === 'number') sum += v;
+    else if (Array.isArray(v)) sum += (v as number[]).reduce((a, b) => a + b, 0);
+  }
+  return sum;
+}
+
+/** A static rule source (the rules text of a test). */
+export function staticRules(text: string): RuleSource {
+  return { name: 'test', fetch: async () => [{ origin: 'test-rules.yaml', kind: 'document', text }] };
+}
+
+/** Everything a test needs around the two handlers. */
+export async function evalHarness(rulesYaml: string, opts: { start?: number; staleAfterMs?: number } = {}) {
+  const p = await provisionFresh();
+  const clock = manualClock(opts.start ?? 1_795_300_000_000);
+  const ddbCount = countRequests(p.dynamodb);
+  const sqsCount = countRequests(p.sqs);
+  const ddbFaults = injectFaults(p.dynamodb);
+  const sqsFaults = injectFaults(p.sqs);
+  const rules = new CachedRules({ source: staticRules(rulesYaml), ttlMs: 60_000, clock });
+  const evalMetrics = capturedMetrics('evaluator');
+  const timerMetrics = capturedMetrics('timers');
+  const states = new DynamoSeriesStateStore<SeriesState>({ client: p.dynamodb, table: p.tables.state, clock, retry: { maxAttempts: 3, baseDelayMs: 1 } });
+  const publisher = new SqsTransitionPublisher({ client: p.sqs, queueUrl: p.queues.alertEvents.url, retry: { maxAttempts: 3, baseDelayMs: 1 } });
+  const staleAfterMs = opts.staleAfterMs ?? 300_000;
+  const deps: EvaluatorDeps = {
+    rules,
+    states,
+    publisher,
+    rejected: new SqsRejectedSink({ client: p.sqs, queueUrl: p.queues.rejected.url, retry: { maxAttempts: 3, baseDelayMs: 1 } }),
+    clock,
+    logger: new Logger({ serviceName: 'evaluator', logLevel: 'SILENT' }),
+    metrics: evalMetrics.metrics,
+    staleAfterMs,
+  };
+  const evaluator = createEvaluatorHandler(deps);
+  const timers = createTimersHandler({
+    rules,
+    states,
+    publisher,
+    clock,
+    logger: new Logger({ serviceName: 'timers', logLevel: 'SILENT' }),
+    metrics: timerMetrics.metrics,
+    staleAfterMs,
+  });
+  const seen: AlertTransition[] = [];
+  // Its own client: reading the queues must not count as, or trip over, the handlers' calls.
+  const reader = sqsClient();
+  return {
+    p,
+    clock,
+    deps,
+    evaluator,
+    timers,
+    states,
+    ddbCount,
+    sqsCount,
+    ddbFaults,
+    sqsFaults,
+    evalEmf: evalMetrics.emf,
+    timerEmf: timerMetrics.emf,
+    /** Drains the alert-events queue; returns everything received so far. */
+    async transitions(): Promise<AlertTransition[]> {
+      seen.push(...(await drainQueue<AlertTransition>(reader, p.queues.alertEvents.url)));
+      return seen;
+    },
+    async rejected(): Promise<RejectedMessage[]> {
+      return await drainQueue<RejectedMessage>(reader, p.queues.rejected.url);
+    },
+  };
+}
+
+/** Transitions deduplicated by transition id (what FIFO dedup and downstream idempotency deliver), sorted. */
+export function uniqueTransitions(ts: readonly AlertTransition[]): AlertTransition[] {
+  return [...new Map(ts.map((t) => [t.transitionId, t])).values()].sort((a, b) => a.atMs - b.atMs || (a.transitionId < b.transitionId ? -1 : 1));
+}

@@ -1,0 +1,329 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { parseRule, RuleIndex, type Rule } from '../../shared/core/rules/index.ts';
+import {
+  advanceClock,
+  alertLabels,
+  evaluateSeries,
+  expectedAbsenceSeries,
+  fingerprint,
+  groupSamples,
+  initialAbsenceState,
+  MAX_WINDOW_SAMPLES,
+  nextDueMs,
+  seriesKey,
+  stateSizeBytes,
+  toTransition,
+  type SeriesBatch,
+  type SeriesState,
+} from '../../shared/core/evaluate/index.ts';
+import type { MetricSample, StateChange } from '../../shared/core/model/index.ts';
+
+const M = 60_000;
+const T0 = 1_795_300_000_000;
+const LABELS = { instance: 'web-1' };
+
+function rule(extra: Record<string, unknown>): Rule {
+  return parseRule({ id: 'r', metric: 'm', severity: 'high', condition: '> 0', ...extra }, 'test');
+}
+
+function samplesOf(values: readonly (number | null)[], stepMs = M): MetricSample[] {
+  const out: MetricSample[] = [];
+  values.forEach((v, i) => {
+    if (v !== null) out.push({ name: 'm', value: v, timestampMs: T0 + i * stepMs, labels: LABELS });
+  });
+  return out;
+}
+
+function batch(r: Rule, samples: MetricSample[]): SeriesBatch {
+  return { stateKey: `${r.id}#${seriesKey('m', LABELS)}`, rule: r, metric: 'm', labels: LABELS, samples };
+}
+
+const CODE: Record<string, string> = { 'inactive>pending': 'P', 'pending>firing': 'F', 'pending>inactive': 'D', 'firing>resolved': 'R', 'inactive>firing': 'A' };
+/** Changes as `P@0 F@5` (minutes from T0): P pending, F firing, D pending dropped, R resolved, A absence fired. */
+function timeline(changes: readonly StateChange[]): string {
+  return changes.map((c) => `${CODE[`${c.from}>${c.to}`]}@${(c.atMs - T0) / M}`).join(' ');
+}
+
+function run(r: Rule, values: readonly (number | null)[]): string {
+  return timeline(evaluateSeries(batch(r, samplesOf(values)), undefined).changes);
+}
+
+const ones = (n: number) => Array<number>(n).fill(1);
+const zeros = (n: number) => Array<number>(n).fill(0);
+
+describe('state machine (Prometheus semantics, one sample per minute, 1 = condition true)', () => {
+  it.each([
+    // T1: pending at the first true sample, firing at the first sample at least `for` later
+    ['T1 for basic', { for: '5m' }, ones(16), 'P@0 F@5'],
+    // T2: a pending series that turns false is dropped silently, then starts over
+    ['T2 for interrupted', { for: '5m' }, [...ones(4), 0, ...ones(8)], 'P@0 D@4 P@5 F@10'],
+    // T3: for 0 fires at the first true sample
+    ['T3 for 0', {}, [0, 0, 1, 1], 'P@2 F@2'],
+    // T4: keepFiringFor resolves at the first sample at least that long after the condition cleared (9 - 6 = 3m, not < 3m)
+    ['T4 keepFiringFor boundary', { for: '2m', keepFiringFor: '3m' }, [...ones(6), ...zeros(6)], 'P@0 F@2 R@9'],
+    // T5: a re-breach while kept firing keeps the same alert and resets keepFiringSince
+    ['T5 keepFiringFor reset', { for: '2m', keepFiringFor: '3m' }, [...ones(6), 0, 0, 1, ...zeros(5)], 'P@0 F@2 R@12'],
+    // T6: keepFiringFor does not cover a pending alert
+    ['T6 keepFiringFor not for pending', { for: '5m', keepFiringFor: '10m' }, [1, 1, 1, 0, 0, 0, 0, 0, 0], 'P@0 D@3'],
+    // without keepFiringFor a firing alert resolves at the first false sample
+    ['resolves at once', { for: '1m' }, [1, 1, 1, 0, 1], 'P@0 F@1 R@3 P@4'],
+    // the promotion is inclusive: exactly `for` later fires
+    ['for boundary inclusive', { for: '2m' }, [1, 1, 1], 'P@0 F@2'],
+    // a gap shorter than staleness does not delay firing: the first sample at least `for` after activeAt fires
+    ['gaps', { for: '3m' }, [1, null, null, null, 1], 'P@0 F@4'],
+    // a gap of staleAfter (5m) makes the series stale: pending dropped at lastSample + 5m, then pending again
+    ['stale gap', { for: '3m' }, [1, null, null, null, null, 1], 'P@0 D@5 P@5'],
+  ])('%s', (_name, extra, values, expected) => {
+    expect(run(rule(extra), values)).toBe(expected);
+  });
+
+  it('keeps activeAt and the fingerprint across a re-breach while kept firing (T5)', () => {
+    const r = rule({ for: '2m', keepFiringFor: '3m' });
+    const res = evaluateSeries(batch(r, samplesOf([...ones(6), 0, 0, 1])), undefined);
+    expect(res.state).toMatchObject({ state: 'firing', activeAtMs: T0, firedAtMs: T0 + 2 * M });
+    expect(res.state.keepFiringSinceMs).toBeUndefined();
+    expect(new Set(res.changes.map((c) => c.fingerprint)).size).toBe(1);
+  });
+
+  it.each([
+    // hysteresis: firing stays until clearCondition holds (75 and 72 are not > 80 but not < 70 either)
+    ['clears only below the clear threshold', { clearCondition: '< 70', condition: '> 80' }, [85, 75, 72, 69, 75, 81], 'P@0 F@0 R@3 P@5 F@5'],
+    // hysteresis with keepFiringFor: the clear starts the keep-firing period
+    ['clear then keep firing', { clearCondition: '< 70', condition: '> 80', keepFiringFor: '2m' }, [85, 60, 60, 60], 'P@0 F@0 R@3'],
+    // a pending series is not held by hysteresis
+    ['pending ignores hysteresis', { clearCondition: '< 70', condition: '> 80', for: '5m' }, [85, 75], 'P@0 D@1'],
+  ])('%s', (_name, extra, values, expected) => {
+    expect(run(rule(extra), values)).toBe(expected);
+  });
+});
+
+describe('out-of-order and duplicate samples', () => {
+  it('skips and counts samples at or before the newest time seen', () => {
+    const r = rule({ for: '1m' });
+    const first = evaluateSeries(batch(r, samplesOf([1, 1])), undefined);
+    expect(timeline(first.changes)).toBe('P@0 F@1');
+    const s = (i: number, v: number): MetricSample => ({ name: 'm', value: v, timestampMs: T0 + i * M, labels: LABELS });
+    // a redelivered batch, a duplicate of the newest and an older sample: all skipped
+    const again = evaluateSeries(batch(r, [s(0, 1), s(1, 0), s(1, 0), s(2, 1)]), first.state);
+    expect(again.skipped).toBe(3);
+    expect(again.changes).toEqual([]);
+    expect(again.state.lastSampleMs).toBe(T0 + 2 * M);
+  });
+
+  it('groups by rule and series and sorts each group by time', () => {
+    const a = rule({});
+    const b = parseRule({ id: 'b', metric: 'm', severity: 'low', condition: '> 0', matchers: ['instance="web-1"'] }, 'test');
+    const c = parseRule({ id: 'c', metric: 'other', severity: 'low', condition: '> 0' }, 'test');
+    const index = new RuleIndex([a, b, c]);
+    const s = (t: number, inst: string): MetricSample => ({ name: 'm', value: 1, timestampMs: t, labels: { instance: inst } });
+    const groups = groupSamples(index, [s(3, 'web-1'), s(1, 'web-1'), s(2, 'web-2'), { name: 'unwatched', value: 1, timestampMs: 1, labels: {} }]);
+    expect(groups.map((g) => [g.stateKey, g.samples.map((x) => x.timestampMs)])).toEqual([
+      ['r#m{instance="web-1"}', [1, 3]],
+      ['b#m{instance="web-1"}', [1, 3]],
+      ['r#m{instance="web-2"}', [2]],
+    ]);
+  });
+});
+
+describe('staleness and absence (event time)', () => {
+  const opts = { staleAfterMs: 5 * M };
+
+  it('resolves a firing series at lastSample + staleAfter, whether a later sample or the clock notices', () => {
+    const r = rule({});
+    const first = evaluateSeries(batch(r, samplesOf([1])), undefined, opts);
+    expect(nextDueMs(r, first.state, opts)).toBe(T0 + 5 * M);
+    expect(advanceClock(r, LABELS, first.state, T0 + 5 * M - 1, opts).changes).toEqual([]);
+    const byClock = advanceClock(r, LABELS, first.state, T0 + 9 * M, opts);
+    const bySample = evaluateSeries(batch(r, [{ name: 'm', value: 1, timestampMs: T0 + 9 * M, labels: LABELS }]), first.state, opts);
+    expect(timeline(byClock.changes)).toBe('R@5');
+    expect(timeline(bySample.changes)).toBe('R@5 P@9 F@9');
+    expect(toTransition(r, byClock.changes[0]!, first.state, 0)!.transitionId).toBe(toTransition(r, bySample.changes[0]!, first.state, 0)!.transitionId);
+  });
+
+  it('keeps a stale firing alert for keepFiringFor, or until keepFiringSince + keepFiringFor', () => {
+    const r = rule({ keepFiringFor: '10m' });
+    const firing = evaluateSeries(batch(r, samplesOf([1])), undefined, opts).state;
+    expect(nextDueMs(r, firing, opts)).toBe(T0 + 15 * M);
+    const cleared = evaluateSeries(batch(r, samplesOf([1, 0])), undefined, opts).state;
+    expect(cleared.keepFiringSinceMs).toBe(T0 + M);
+    expect(nextDueMs(r, cleared, opts)).toBe(T0 + 11 * M);
+    expect(timeline(advanceClock(r, LABELS, cleared, T0 + 11 * M, opts).changes)).toBe('R@11');
+  });
+
+  it('drops a stale pending series and deletes an inactive one once stale and out of its window', () => {
+    const r = rule({ for: '10m', aggregate: { fn: 'avg', window: '15m' } });
+    const pending = evaluateSeries(batch(r, samplesOf([1])), undefined, opts).state;
+    const res = advanceClock(r, LABELS, pending, T0 + 6 * M, opts);
+    expect(timeline(res.changes)).toBe('D@5');
+    expect(res.state?.state).toBe('inactive');
+    expect(nextDueMs(r, res.state!, opts)).toBe(T0 + 15 * M);
+    expect(advanceClock(r, LABELS, res.state!, T0 + 15 * M, opts).state).toBeUndefined();
+  });
+
+  it('fires an absence rule when a series sent nothing for `for`, and resolves it at the next sample', () => {
+    const r = parseRule({ id: 'hb', metric: 'm', severity: 'high', absent: {}, for: '10m' }, 'test');
+    const seen = evaluateSeries(batch(r, samplesOf([1])), undefined, opts).state;
+    expect(nextDueMs(r, seen, opts)).toBe(T0 + 10 * M);
+    const fired = advanceClock(r, LABELS, seen, T0 + 12 * M, opts);
+    expect(timeline(fired.changes)).toBe('A@10');
+    expect(nextDueMs(r, fired.state!, opts)).toBeUndefined();
+    const back = evaluateSeries(batch(r, samplesOf([null, null, null, null, null, null, null, null, null, null, null, null, null, 1])), fired.state!, opts);
+    expect(timeline(back.changes)).toBe('R@13');
+    // the same timeline when only samples are seen (the gap itself fires the rule)
+    const direct = evaluateSeries(batch(r, samplesOf([1, ...Array(12).fill(null), 1])), undefined, opts);
+    expect(timeline(direct.changes)).toBe('A@10 R@13');
+  });
+
+  it('creates expected absence series and counts silence from their creation', () => {
+    const r = parseRule({ id: 'hb', metric: 'job_heartbeat', severity: 'high', absent: { expected: [{ job: 'export' }] }, for: '10m' }, 'test');
+    const [e] = expectedAbsenceSeries(r);
+    expect(e).toEqual({ stateKey: 'hb#job_heartbeat{job="export"}', labels: { job: 'export' } });
+    const st = initialAbsenceState(r, T0);
+    expect(nextDueMs(r, st, opts)).toBe(T0 + 10 * M);
+    // a sample at exactly the creation time is not a duplicate
+    const res = evaluateSeries({ stateKey: e!.stateKey, rule: r, metric: 'job_heartbeat', labels: e!.labels, samples: [{ name: 'job_heartbeat', value: 1, timestampMs: T0, labels: e!.labels }] }, st, opts);
+    expect(res.skipped).toBe(0);
+  });
+});
+
+describe('alert identity and transitions', () => {
+  const r = parseRule(
+    {
+      id: 'cpu_high',
+      name: 'High CPU',
+      metric: 'm',
+      severity: 'high',
+      condition: '> 80',
+      labels: { team: 'platform', host: '{{ $labels.instance }}' },
+      annotations: { summary: 'CPU {{ $value }}% on {{ $labels.instance }}' },
+      runbookUrl: 'https://wiki.example.com/cpu',
+      throttle: { high: '10m' },
+    },
+    'test',
+  );
+
+  it('builds alert labels from series labels, rule labels and alertname', () => {
+    expect(alertLabels(r, { instance: 'web-1', team: 'x' })).toEqual({ alertname: 'cpu_high', host: 'web-1', instance: 'web-1', team: 'platform' });
+  });
+
+  it('fingerprints independently of label order and distinguishes rules', () => {
+    expect(fingerprint('a', { x: '1', y: '2' })).toBe(fingerprint('a', { y: '2', x: '1' }));
+    expect(fingerprint('a', { x: '1' })).not.toBe(fingerprint('b', { x: '1' }));
+    expect(fingerprint('a', { x: '1' })).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it('emits firing and resolved transitions only, with rendered annotations and a stable id', () => {
+    const res = evaluateSeries(batch(r, samplesOf([93.5, 50])), undefined);
+    const ts = res.changes.map((c) => toTransition(r, c, res.state, 123));
+    expect(ts.map((t) => t?.kind)).toEqual([undefined, 'firing', 'resolved']);
+    const firing = ts[1]!;
+    expect(firing).toMatchObject({
+      version: 1,
+      ruleId: 'cpu_high',
+      ruleName: 'High CPU',
+      severity: 'high',
+      annotations: { summary: 'CPU 93.5% on web-1' },
+      value: 93.5,
+      condition: 'm > 80',
+      atMs: T0,
+      activeAtMs: T0,
+      firedAtMs: T0,
+      runbookUrl: 'https://wiki.example.com/cpu',
+      policy: { throttleMs: { high: 600_000 } },
+      emittedAtMs: 123,
+    });
+    expect(ts[2]).toMatchObject({ kind: 'resolved', atMs: T0 + M, resolvedAtMs: T0 + M, activeAtMs: T0, firedAtMs: T0 });
+    const replayed = evaluateSeries(batch(r, samplesOf([93.5, 50])), undefined).changes.map((c) => toTransition(r, c, res.state, 999)?.transitionId);
+    expect(replayed).toEqual(ts.map((t) => t?.transitionId));
+    expect(firing.transitionId).not.toBe(ts[2]!.transitionId);
+  });
+});
+
+describe('window state bound', () => {
+  it('keeps at most MAX_WINDOW_SAMPLES and stays far below 400 KB (< 40 KB)', () => {
+    const r = rule({ aggregate: { fn: 'avg', window: '1d' } });
+    // worst case: values with the longest JSON text
+    const samples = Array.from({ length: MAX_WINDOW_SAMPLES + 500 }, (_, i) => ({ name: 'm', value: -1.2345678901234567e-100, timestampMs: T0 + i, labels: LABELS }));
+    const res = evaluateSeries(batch(r, samples), undefined);
+    expect(res.state.wt).toHaveLength(MAX_WINDOW_SAMPLES);
+    expect(res.state.wt![0]).toBe(T0 + 500);
+    expect(stateSizeBytes(res.state)).toBeLessThan(40_000);
+  });
+
+  it('evaluates windows over (t - window, t]', () => {
+    // one sample a minute: a 2m window (t - 2m, t] holds two samples, never three
+    expect(run(rule({ aggregate: { fn: 'count', window: '2m' }, condition: '>= 2' }), [1, 1, 1, 1])).toBe('P@1 F@1');
+    expect(run(rule({ aggregate: { fn: 'count', window: '2m' }, condition: '>= 3' }), [1, 1, 1, 1])).toBe('');
+    expect(run(rule({ aggregate: { fn: 'count', window: '2m1ms' }, condition: '>= 3' }), [1, 1, 1, 1])).toBe('P@2 F@2');
+  });
+});
+
+describe('redelivery and duplication (property)', () => {
+  it('gives the same transitions whatever the batching, redelivery and timer ticks', () => {
+    const opts = { staleAfterMs: 5 * M };
+    fc.assert(
+      fc.property(
+        fc.record({
+          forM: fc.integer({ min: 0, max: 4 }),
+          kffM: fc.integer({ min: 0, max: 4 }),
+          kind: fc.constantFrom('threshold', 'avg', 'rate', 'absence'),
+          steps: fc.array(fc.record({ gapM: fc.integer({ min: 1, max: 8 }), v: fc.integer({ min: 0, max: 3 }) }), { minLength: 1, maxLength: 30 }),
+          cuts: fc.array(fc.integer({ min: 1, max: 29 }), { maxLength: 6 }),
+          modes: fc.array(fc.constantFrom('once', 'crash-before-write', 'redeliver-after-write', 'timer'), { minLength: 8, maxLength: 8 }),
+        }),
+        ({ forM, kffM, kind, steps, cuts, modes }) => {
+          const r =
+            kind === 'absence'
+              ? parseRule({ id: 'r', metric: 'm', severity: 'high', absent: {}, for: `${forM + 1}m` }, 'test')
+              : rule({ for: `${forM}m`, keepFiringFor: `${kffM}m`, ...(kind === 'avg' ? { aggregate: { fn: 'avg', window: '3m' } } : kind === 'rate' ? { aggregate: { fn: 'rate', window: '5m' } } : {}), condition: '> 1' });
+          let t = T0;
+          const samples: MetricSample[] = steps.map((s, i) => {
+            t += s.gapM * M;
+            return { name: 'm', value: kind === 'rate' ? i * s.v : s.v, timestampMs: t, labels: LABELS };
+          });
+          const endMs = t + 20 * M;
+          const ids = (changes: readonly StateChange[], st: SeriesState) => changes.map((c) => toTransition(r, c, st, 0)?.transitionId).filter((x): x is string => x !== undefined);
+          // reference: one batch, then the clock
+          const ref = evaluateSeries(batch(r, samples), undefined, opts);
+          const refIds = new Set(ids(ref.changes, ref.state));
+          const end = advanceClock(r, LABELS, ref.state, endMs, opts);
+          for (const id of ids(end.changes, ref.state)) refIds.add(id);
+          // under test: batches cut anywhere, each delivered in some failure mode
+          const bounds = [...new Set([0, ...cuts.filter((c) => c < samples.length), samples.length])].sort((a, b) => a - b);
+          const got = new Set<string>();
+          let state: SeriesState | undefined;
+          for (let b = 0; b + 1 < bounds.length; b++) {
+            const part = samples.slice(bounds[b], bounds[b + 1]);
+            const mode = modes[b % modes.length]!;
+            if (mode === 'timer' && state) {
+              // the timers function runs between batches, at any time before the next sample
+              const at = part[0]!.timestampMs - 1;
+              const adv = advanceClock(r, LABELS, state, at, opts);
+              for (const id of ids(adv.changes, state)) got.add(id);
+              if (adv.state) state = adv.state;
+              else state = undefined;
+            }
+            const res = evaluateSeries(batch(r, part), state, opts);
+            for (const id of ids(res.changes, res.state)) got.add(id);
+            if (mode === 'crash-before-write') {
+              // died after publishing, before writing state: the batch comes again on the old state
+              const again = evaluateSeries(batch(r, part), state, opts);
+              for (const id of ids(again.changes, again.state)) got.add(id);
+            }
+            state = res.state;
+            if (mode === 'redeliver-after-write') {
+              const again = evaluateSeries(batch(r, part), state, opts);
+              expect(again.changes).toEqual([]);
+              expect(again.skipped).toBe(part.length);
+            }
+          }
+          const fin = advanceClock(r, LABELS, state!, endMs, opts);
+          for (const id of ids(fin.changes, state!)) got.add(id);
+          expect([...got].sort()).toEqual([...refIds].sort());
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+});

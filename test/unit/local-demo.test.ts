@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { CYCLE_MS, demoRecordsAt, SCRAPE_MS, slackOutageAt, type DemoRecord } from '../../local/demo/scenario.ts';
+import { DemoStream } from '../../local/demo/stream.ts';
+import { createVirtualClock } from '../../local/runtime/clock.ts';
+
+const START = 1_800_000_000_000;
+const at = (s: number): DemoRecord[] => demoRecordsAt(START + s * 1000, START);
+const value = (recs: DemoRecord[], name: string, label?: [string, string]): number | undefined => {
+  for (const r of recs) if (r.kind === 'sample' && r.sample.name === name && (!label || r.sample.labels[label[0]] === label[1])) return r.sample.value;
+  return undefined;
+};
+
+describe('demo scenario', () => {
+  it.each([
+    // before the spike
+    [20, 'cpu_usage_percent', ['instance', 'web-1'], (v: number) => v < 45],
+    // during the spike
+    [60, 'cpu_usage_percent', ['instance', 'web-1'], (v: number) => v > 90],
+    // recovered
+    [130, 'cpu_usage_percent', ['instance', 'web-1'], (v: number) => v < 45],
+    // the disk is filling past 90 %
+    [150, 'disk_used_percent', undefined, (v: number) => v > 90],
+    // and cleaned
+    [210, 'disk_used_percent', undefined, (v: number) => v < 50],
+    // the error rate is high in odd half-minutes
+    [40, 'http_error_rate_percent', undefined, (v: number) => v > 5],
+    [70, 'http_error_rate_percent', undefined, (v: number) => v < 1],
+  ] as const)('at %d s %s%s fits', (s, name, label, ok) => {
+    const v = value(at(s), name, label as [string, string] | undefined);
+    expect(v).toBeDefined();
+    expect(ok(v!)).toBe(true);
+  });
+
+  it('stops the heartbeat from 90 s to 200 s', () => {
+    expect(value(at(80), 'heartbeat')).toBe(1);
+    expect(value(at(90), 'heartbeat')).toBeUndefined();
+    expect(value(at(190), 'heartbeat')).toBeUndefined();
+    expect(value(at(200), 'heartbeat')).toBe(1);
+  });
+
+  it('sends a malformed record twice a cycle, and stamps samples with event time', () => {
+    let malformed = 0;
+    for (let s = 0; s < CYCLE_MS / 1000; s += SCRAPE_MS / 1000) {
+      for (const r of at(s)) {
+        if (r.kind === 'malformed') malformed++;
+        else expect(r.sample.timestamp).toBe(START + s * 1000);
+      }
+    }
+    expect(malformed).toBe(2);
+  });
+
+  it('has a Slack outage from 100 s to 190 s, every cycle', () => {
+    expect([99, 100, 189, 190].map((s) => slackOutageAt(START + s * 1000, START))).toEqual([false, true, true, false]);
+    expect(slackOutageAt(START + CYCLE_MS + 150_000, START)).toBe(true);
+  });
+});
+
+describe('DemoStream', () => {
+  it('emits scrapes N times faster at speed N and turns the outage on', async () => {
+    const clock = createVirtualClock({ speed: 200, startMs: START });
+    const sent: number[] = [];
+    const outage: boolean[] = [];
+    const demo = new DemoStream({ clock, send: (_v, ts) => sent.push(ts), setSlackOutage: async (on) => void outage.push(on) });
+    demo.start();
+    // 600 ms of wall time = 120 s of event time at speed 200.
+    await new Promise((r) => setTimeout(r, 600));
+    await demo.stop();
+    const scrapes = new Set(sent).size;
+    expect(scrapes).toBeGreaterThanOrEqual(10);
+    expect(scrapes).toBeLessThan(20);
+    expect(outage[0]).toBe(true);
+    // stop() ends the outage so the receiver is left healthy.
+    expect(outage.at(-1)).toBe(false);
+  });
+});

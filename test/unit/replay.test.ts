@@ -1,0 +1,138 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { InMemoryEvaluator } from '../../shared/core/replay/index.ts';
+import { parseRules } from '../../shared/core/rules/index.ts';
+import { run, resolveUntil } from '../../cli/replay.ts';
+import type { CliIo } from '../../cli/index.ts';
+import type { MetricSample } from '../../shared/core/model/index.ts';
+
+const M = 60_000;
+const T0 = Date.UTC(2026, 10, 21, 0, 0, 0);
+
+const RULES_YAML = `
+rules:
+  - id: disk_full
+    metric: disk_used_percent
+    condition: '>= 95'
+    for: 1m
+    severity: critical
+  - id: heartbeat
+    metric: job_heartbeat
+    absent: { expected: [ { job: export } ] }
+    for: 10m
+    severity: high
+`;
+const RULES = parseRules(RULES_YAML, 'rules.yaml');
+
+const disk = (i: number, value: number): MetricSample => ({ name: 'disk_used_percent', value, timestampMs: T0 + i * M, labels: { instance: 'db-1' } });
+
+describe('InMemoryEvaluator', () => {
+  it('reports every change in event-time order, pending ones included, whatever the input order', () => {
+    const ev = new InMemoryEvaluator(RULES);
+    const changes = ev.ingest([disk(2, 97), disk(0, 90), disk(1, 96), disk(3, 80)]);
+    expect(changes.filter((c) => c.ruleId === 'disk_full').map((c) => `${c.from}>${c.to}@${(c.atMs - T0) / M}`)).toEqual([
+      'inactive>pending@1',
+      'pending>firing@2',
+      'firing>resolved@3',
+    ]);
+  });
+
+  it('advances a virtual clock so absence rules fire and stale alerts resolve', () => {
+    const ev = new InMemoryEvaluator(RULES, { staleAfterMs: 5 * M });
+    ev.ingest([disk(0, 99), disk(1, 99)]);
+    expect(ev.firing().map((f) => f.rule.id)).toEqual(['disk_full']);
+    const later = ev.advanceTo(T0 + 11 * M);
+    expect(later.map((c) => `${c.ruleId} ${c.from}>${c.to}@${(c.atMs - T0) / M}`)).toEqual(['disk_full firing>resolved@6', 'heartbeat inactive>firing@10']);
+    expect(ev.firing().map((f) => [f.rule.id, f.labels])).toEqual([['heartbeat', { job: 'export' }]]);
+  });
+
+  it('counts out-of-order samples across ingests', () => {
+    const ev = new InMemoryEvaluator(RULES);
+    ev.ingest([disk(5, 90)]);
+    ev.ingest([disk(4, 99), disk(5, 99)]);
+    expect(ev.skipped).toBe(2);
+  });
+});
+
+function capture(stdin = ''): { io: CliIo; out: () => string; err: () => string } {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let o = '';
+  let e = '';
+  stdout.on('data', (d: Buffer) => (o += d.toString()));
+  stderr.on('data', (d: Buffer) => (e += d.toString()));
+  return { io: { stdout, stderr, stdin: Readable.from([stdin]) }, out: () => o, err: () => e };
+}
+
+describe('klaxon replay', () => {
+  async function files(): Promise<{ rules: string; samples: string }> {
+    const dir = await mkdtemp(join(tmpdir(), 'klaxon-replay-'));
+    const rules = join(dir, 'rules.yaml');
+    const samples = join(dir, 'samples.jsonl');
+    await writeFile(rules, RULES_YAML);
+    const lines = [
+      JSON.stringify({ name: 'disk_used_percent', value: 96, timestamp: new Date(T0).toISOString(), labels: { instance: 'db-1' } }),
+      JSON.stringify([{ metric_name: 'disk_used_percent', value: 97, instance_id: 'db-1', timestamp: T0 + M }, { name: 'job_heartbeat', value: 1, timestamp: T0 + M, labels: { job: 'export' } }]),
+      '{"name":"disk_used_percent","value":"oops","timestamp":1795300000000}',
+      '',
+    ];
+    await writeFile(samples, lines.join('\n'));
+    return { rules, samples };
+  }
+
+  it('prints one JSON line per state change', async () => {
+    const f = await files();
+    const c = capture();
+    const code = await run(['--rules', f.rules, '--samples', f.samples], c.io);
+    expect(code).toBe(0);
+    const lines = c.out().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toEqual([
+      { rule: 'disk_full', fingerprint: expect.stringMatching(/^[0-9a-f]{16}$/), labels: { alertname: 'disk_full', instance: 'db-1' }, from: 'inactive', to: 'pending', at: '2026-11-21T00:00:00.000Z', value: 96 },
+      expect.objectContaining({ rule: 'disk_full', from: 'pending', to: 'firing', at: '2026-11-21T00:01:00.000Z', value: 97 }),
+    ]);
+    expect(c.err()).toMatch(/samples\.jsonl:3: value: expected a finite number/);
+  });
+
+  it('advances to --until so absence rules fire, reading samples from stdin, as a table', async () => {
+    const f = await files();
+    const input = JSON.stringify({ name: 'job_heartbeat', value: 1, timestamp: T0, labels: { job: 'export' } });
+    const c = capture(`${input}\n`);
+    const code = await run(['--rules', f.rules, '--samples', '-', '--until', '+15m', '--format', 'table'], c.io);
+    expect(code).toBe(0);
+    const rows = c.out().trim().split('\n');
+    expect(rows[0]).toMatch(/^AT\s+RULE\s+FROM\s+TO\s+VALUE\s+LABELS$/);
+    expect(rows[1]).toMatch(/^2026-11-21T00:10:00.000Z\s+heartbeat\s+inactive\s+firing\s+-\s+job=export$/);
+  });
+
+  it.each([
+    // missing --samples
+    [['--rules', 'x.yaml'], /--samples is required/],
+    // bad format
+    [['--rules', 'x', '--samples', 'y', '--format', 'xml'], /--format must be json or table/],
+    [['--bogus'], /unknown argument --bogus/],
+  ])('exits 2 on usage errors %j', async (args, message) => {
+    const c = capture();
+    expect(await run(args, c.io)).toBe(2);
+    expect(c.err()).toMatch(message);
+  });
+
+  it('exits 1 on invalid rules, naming the problem', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'klaxon-replay-'));
+    await writeFile(join(dir, 'bad.yaml'), 'rules:\n  - id: x\n    metric: m\n    severity: urgent\n    condition: "> 1"\n');
+    const c = capture();
+    expect(await run(['--rules', join(dir, 'bad.yaml'), '--samples', '-'], c.io)).toBe(1);
+    expect(c.err()).toMatch(/bad\.yaml: rule x: rules\[0\]\.severity: /);
+  });
+
+  it.each([
+    ['+10m', T0 + 10 * M],
+    ['2026-11-21T00:05:00Z', T0 + 5 * M],
+    [String(T0), T0],
+    ['tomorrow', undefined],
+  ])('resolves --until %s', (text, expected) => {
+    expect(resolveUntil(text, T0)).toBe(expected);
+  });
+});

@@ -1,0 +1,74 @@
+import { PassThrough } from 'node:stream';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { run } from '../../cli/routes.ts';
+import { EXIT } from '../../cli/index.ts';
+
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c: Buffer) => (out += c.toString()));
+  stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const code = await run(args, { stdout, stderr, stdin: new PassThrough() });
+  return { code, out, err };
+}
+
+const example = new URL('../../examples/routes.yaml', import.meta.url).pathname;
+
+describe('klaxon routes test', () => {
+  it('prints the matched routes, receivers and channels', async () => {
+    const r = await cli(['test', '--routes', example, '--severity', 'critical', 'team=db', 'env=prod']);
+    expect(r.code).toBe(EXIT.ok);
+    expect(r.out).toContain('severity: critical');
+    expect(r.out).toContain('matched routes[0] {env="prod"} -> audit');
+    expect(r.out).toContain('matched routes[1] {team="db"} -> db-team');
+    expect(r.out).toMatch(/db-team: email \(email:[0-9a-f]{16}\), slack \(slack:channel:C0DBTEAM\), pagerduty \(pagerduty:db\)/);
+  });
+
+  it('takes the severity from the severity label, and says when nothing is sent', async () => {
+    const r = await cli(['test', `--routes=${example}`, 'team=ops', 'severity=low']);
+    expect(r.out).toContain('severity: low');
+    expect(r.out).toContain('default: no channel for this severity (recorded only)');
+  });
+
+  it('prints JSON with --json', async () => {
+    const r = await cli(['test', '--routes', example, '--json', '--severity', 'medium', 'team=db', 'env=dev']);
+    const j = JSON.parse(r.out) as { routes: { path: string }[]; targets: { receiver: string; channel: string }[] };
+    expect(j.routes.map((x) => x.path)).toEqual(['routes[1].routes[0]']);
+    expect(j.targets).toEqual([
+      { receiver: 'data-platform', channel: 'slack', destinationId: 'slack:webhook:data', route: 'routes[1].routes[0]' },
+      { receiver: 'data-platform', channel: 'email', destinationId: expect.stringMatching(/^email:/) as unknown as string, route: 'routes[1].routes[0]' },
+    ]);
+  });
+
+  it.each<[string, string[]]>([
+    // no subcommand
+    ['no subcommand', []],
+    // no labels
+    ['no labels', ['test']],
+    // a bad severity
+    ['bad severity', ['test', '--severity', 'urgent', 'a=b']],
+    // not label=value
+    ['bad label', ['test', 'a']],
+    // unknown option
+    ['unknown option', ['test', '--tree', 'a=b']],
+  ])('exits 2 on a usage error: %s', async (_name, args) => {
+    const r = await cli(args);
+    expect(r.code).toBe(EXIT.usage);
+    expect(r.err).toContain('Usage: klaxon routes test');
+  });
+
+  it('exits 1 naming the file and field for an invalid routes file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'klaxon-routes-'));
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'routes:\n  - matchers: [\'team=~"("\']\n');
+    const r = await cli(['test', '--routes', file, 'team=x']);
+    expect(r.code).toBe(EXIT.failed);
+    expect(r.err).toContain(`${file}: invalid routes config`);
+    expect(r.err).toContain('routes[0].matchers[0]');
+  });
+});
