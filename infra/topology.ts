@@ -106,7 +106,8 @@ export const TABLES = {
   state: {
     description:
       'Series state per (rule, series): alert state, bounded sample window, last event time, version. ' +
-      'Items with a due time (absence, staleness, keep_firing_for) appear in the sparse by-due index.',
+      'Items with a due time (absence, staleness, keep_firing_for) appear in the sparse by-due index; ' +
+      'items whose alert is firing appear in the sparse by-firing index (the timers function counts it for AlertsFiring).',
     partitionKey: { name: 'pk', type: 'S' },
     ttlAttribute: 'expiresAt',
     globalIndexes: [
@@ -114,6 +115,12 @@ export const TABLES = {
         name: 'by-due',
         partitionKey: { name: 'dueShard', type: 'S' },
         sortKey: { name: 'dueAt', type: 'N' },
+        projection: 'keys-only',
+      },
+      {
+        // Only counted (Query Select COUNT per shard): no sort key, keys only.
+        name: 'by-firing',
+        partitionKey: { name: 'firingShard', type: 'S' },
         projection: 'keys-only',
       },
     ],

@@ -8,6 +8,10 @@
  * has a due time, sharded over `due#0..7`, queried with `dueAt <= now`. It never scans the series.
  * The same publish-then-commit order as the evaluator: transitions go out before the state that
  * produced them is written, so a crash in between repeats them (same ids) instead of losing them.
+ *
+ * Each run also emits `AlertsFiring`: the number of items in the sparse `by-firing` index (the
+ * store keeps an item there exactly while its alert is firing), counted with one `Select: COUNT`
+ * Query per shard, again without scanning the series.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -18,7 +22,7 @@ import type { AlertTransition, Clock } from '../../shared/core/model/index.ts';
 import { METRIC } from '../../shared/core/model/metrics.ts';
 import type { Rule, RuleIndex } from '../../shared/core/rules/index.ts';
 import { advanceClock, expectedAbsenceSeries, initialAbsenceState, nextDueMs, toTransition, type SeriesState } from '../../shared/core/evaluate/index.ts';
-import { DynamoSeriesStateStore, type SeriesStateStore, type SeriesWrite } from '../../shared/adapters/dynamodb/series-state-store.ts';
+import { DynamoSeriesStateStore, type FiringCounter, type SeriesStateStore, type SeriesWrite } from '../../shared/adapters/dynamodb/series-state-store.ts';
 import { SqsTransitionPublisher, type TransitionPublisher } from '../../shared/adapters/sqs/transition-publisher.ts';
 import { CachedRules, createRuleSource } from '../../shared/adapters/rules/index.ts';
 import { createLogger, createMetrics, systemClock } from '../../shared/adapters/observability/index.ts';
@@ -27,7 +31,8 @@ import { timersConfig } from '../../shared/config/timers.ts';
 /** What the handler needs; tests and local mode inject their own. */
 export interface TimersDeps {
   readonly rules: { current(): Promise<RuleIndex> };
-  readonly states: SeriesStateStore<SeriesState>;
+  /** Series state, and the count of firing series behind `AlertsFiring`. */
+  readonly states: SeriesStateStore<SeriesState> & FiringCounter;
   readonly publisher: TransitionPublisher;
   /** Wall clock: timers act on "now", the evaluator on event time. */
   readonly clock: Clock;
@@ -49,6 +54,8 @@ export interface TimersResult {
   /** Items another invocation changed meanwhile (left for the next run). */
   readonly conflicts: number;
   readonly transitions: readonly AlertTransition[];
+  /** Alerts firing after this run's writes (the `AlertsFiring` value); undefined when the count failed. */
+  readonly firing: number | undefined;
 }
 
 /** The timers' Lambda handler type (the scheduled event carries nothing used). */
@@ -63,7 +70,8 @@ export type TimersHandler = (event?: unknown, context?: unknown) => Promise<Time
  * 4. `advanceClock` each with the wall clock; `toTransition` the changes;
  * 5. publish the transitions — BEFORE step 6;
  * 6. write or delete each item conditionally on the version read; a conflict means the evaluator
- *    advanced that series meanwhile: it is left as is, and the next run sees its new due time.
+ *    advanced that series meanwhile: it is left as is, and the next run sees its new due time;
+ * 7. count the by-firing index and emit `AlertsFiring` (dimension `service` only).
  */
 export function createTimersHandler(deps: TimersDeps): TimersHandler {
   const { logger, metrics, clock } = deps;
@@ -147,6 +155,20 @@ export function createTimersHandler(deps: TimersDeps): TimersHandler {
       metrics.publishStoredMetrics();
     }
     if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+
+    // After the commit, so the count includes this run's resolutions. A failed count leaves a gap
+    // in the graph rather than a false 0, and does not fail a run whose work is already done.
+    let firing: number | undefined;
+    try {
+      firing = await deps.states.countFiring();
+    } catch (err) {
+      logger.error('could not count firing alerts; AlertsFiring not emitted this run', { error: err as Error });
+    }
+    if (firing !== undefined) {
+      // Its own blob, with no dimension but `service` (the dashboard searches it that way).
+      metrics.addMetric(METRIC.alertsFiring, MetricUnit.Count, firing);
+      metrics.publishStoredMetrics();
+    }
     const result: TimersResult = {
       seeded,
       due: items.size,
@@ -154,6 +176,7 @@ export function createTimersHandler(deps: TimersDeps): TimersHandler {
       deleted: writes.filter((w) => w.kind === 'delete').length,
       conflicts: conflicts.length,
       transitions,
+      firing,
     };
     logger.info('timers run', { ...result, transitions: transitions.length });
     return result;

@@ -11,21 +11,12 @@ import { z } from 'zod';
 import { DEFAULT_BREAKER_CONFIG, type BreakerConfig } from '../core/breaker/index.ts';
 import { DEFAULT_RETRY_CONFIG, type RetryConfig } from '../core/deliver/decide.ts';
 import { DEFAULT_EMAIL_COLOURS, type EmailColours } from '../core/format/email.ts';
+import { ConfigError, jsonEnv as json, nonEmpty, optionalString as optional, parseEnv } from './env.ts';
 
 /** Thrown at init for a missing or invalid environment variable of a channel function. */
-export class ChannelConfigError extends Error {
+export class ChannelConfigError extends ConfigError {
   override name = 'ChannelConfigError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
-
-const nonEmpty = z.string().trim().min(1, 'must be set');
-const optional = z
-  .string()
-  .trim()
-  .optional()
-  .transform((v) => (v ? v : undefined));
 const httpUrl = z
   .string()
   .trim()
@@ -53,27 +44,6 @@ const BreakerJson = z
   .partial()
   .strict();
 
-const json = <T extends z.ZodType>(schema: T) =>
-  z
-    .string()
-    .trim()
-    .optional()
-    .transform((v, ctx): z.infer<T> | undefined => {
-      if (!v) return undefined;
-      let raw: unknown;
-      try {
-        raw = JSON.parse(v);
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be JSON' });
-        return z.NEVER;
-      }
-      const r = schema.safeParse(raw);
-      if (!r.success) {
-        ctx.addIssue({ code: 'custom', message: r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ') });
-        return z.NEVER;
-      }
-      return r.data;
-    });
 
 const ColoursJson = z
   .object({
@@ -109,11 +79,7 @@ export interface ChannelSettings {
 }
 
 function parse<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv, fn: string): z.infer<T> {
-  const r = schema.safeParse(env);
-  if (!r.success) {
-    throw new ChannelConfigError(`${fn}: invalid environment: ${r.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
-  }
-  return r.data;
+  return parseEnv(schema, env, fn, (m) => new ChannelConfigError(m));
 }
 
 function common(e: z.infer<typeof commonEnv>): ChannelSettings {

@@ -11,13 +11,11 @@ import type { DispatchConfig } from '../core/dispatch/decide.ts';
 import { DEFAULT_RECEIVER_SETTINGS, type DefaultReceiverSettings } from '../core/dispatch/routes-config.ts';
 import { DEFAULT_THROTTLE_WINDOWS, type ThrottleWindows } from '../core/dispatch/throttle.ts';
 import { SEVERITIES, type Channel } from '../core/model/index.ts';
+import { ConfigError, jsonEnv, nonEmpty, optionalString as optional, parseEnv } from './env.ts';
 
 /** Thrown at init for a missing or invalid environment variable of dispatch. */
-export class DispatchConfigError extends Error {
+export class DispatchConfigError extends ConfigError {
   override name = 'DispatchConfigError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 /** How long a loaded routes config is used before it is read again. */
@@ -36,13 +34,6 @@ export interface DispatchSettings {
   readonly defaultReceiver: DefaultReceiverSettings;
   readonly decision: DispatchConfig;
 }
-
-const nonEmpty = z.string().trim().min(1, 'must be set');
-const optional = z
-  .string()
-  .trim()
-  .optional()
-  .transform((v) => (v ? v : undefined));
 
 const durationValue = z.union([z.number().int().nonnegative(), z.string()]).transform((v, ctx) => {
   if (typeof v === 'number') return v;
@@ -76,22 +67,7 @@ const env = z.object({
     }
     return list;
   }),
-  THROTTLE_WINDOWS: optional.transform((v, ctx) => {
-    if (!v) return {};
-    let doc: unknown;
-    try {
-      doc = JSON.parse(v);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be JSON, e.g. {"high":"10m","low":"2h"} (numbers are milliseconds)' });
-      return z.NEVER;
-    }
-    const r = throttleWindowsJson.safeParse(doc);
-    if (!r.success) {
-      ctx.addIssue({ code: 'custom', message: r.error.issues.map((i) => `${i.path.join('.') || '(value)'}: ${i.message}`).join('; ') });
-      return z.NEVER;
-    }
-    return r.data;
-  }),
+  THROTTLE_WINDOWS: jsonEnv(throttleWindowsJson, '{"high":"10m","low":"2h"} (numbers are milliseconds)'),
 });
 
 /**
@@ -100,12 +76,8 @@ const env = z.object({
  * Throws {@link DispatchConfigError}.
  */
 export function readDispatchSettings(e: NodeJS.ProcessEnv): DispatchSettings {
-  const r = env.safeParse(e);
-  if (!r.success) {
-    throw new DispatchConfigError(`dispatch: invalid environment: ${r.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`).join('; ')}`);
-  }
-  const v = r.data;
-  const throttleWindows: ThrottleWindows = { ...DEFAULT_THROTTLE_WINDOWS, ...(v.THROTTLE_WINDOWS as Partial<ThrottleWindows>) };
+  const v = parseEnv(env, e, 'dispatch', (m) => new DispatchConfigError(m));
+  const throttleWindows: ThrottleWindows = { ...DEFAULT_THROTTLE_WINDOWS, ...((v.THROTTLE_WINDOWS ?? {}) as Partial<ThrottleWindows>) };
   return {
     alertsTable: v.ALERTS_TABLE,
     deadLetterQueueUrl: v.DEAD_LETTER_QUEUE_URL,

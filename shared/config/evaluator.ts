@@ -5,16 +5,9 @@
  */
 import { z } from 'zod';
 import type { RuleSourceConfig } from '../adapters/rules/sources.ts';
+import { ConfigError, nonEmpty, parseEnv } from './env.ts';
 
-/** Thrown at init for a missing or invalid environment variable. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
-
-const nonEmpty = z.string().trim().min(1, 'must be set');
+export { ConfigError, parseEnv };
 const seconds = (def: number) =>
   z
     .string()
@@ -58,16 +51,6 @@ export interface EvaluatorConfig extends RuleSourceSettings {
   readonly stateTable: string;
   readonly alertEventsQueueUrl: string;
   readonly rejectedQueueUrl: string;
-}
-
-/** Parses env with a schema, turning zod issues into one message that names each variable. */
-export function parseEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv, fn: string): z.infer<T> {
-  const res = schema.safeParse(env);
-  if (!res.success) {
-    const lines = res.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`);
-    throw new ConfigError(`${fn}: invalid environment: ${lines.join('; ')}`);
-  }
-  return res.data;
 }
 
 /** Resolves the rule source settings, requiring the variable the chosen source needs. */

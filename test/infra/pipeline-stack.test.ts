@@ -227,10 +227,13 @@ describe('least privilege', () => {
     for (const r of required) expect(seen, `${name} lacks its grant on ${r}`).toContain(r);
   });
 
-  it('grants the state table and its by-due index by name, never index/*', () => {
+  it('grants the state table and exactly its by-due and by-firing indexes by name, never index/*', () => {
     const state = statementsOf('timers').find((s) => JSON.stringify(s.Resource).includes(tableId('state')))!;
-    expect(JSON.stringify(state.Resource)).toContain('/index/by-due');
-    for (const name of names) expect(JSON.stringify(statementsOf(name))).not.toContain('/index/*');
+    const [table, ...indexes] = [state.Resource].flat();
+    expect(JSON.stringify(table)).toContain(tableId('state'));
+    // `<table ARN>/index/<name>` for each index of the topology, in its order, and nothing broader.
+    expect(indexes).toEqual(['by-due', 'by-firing'].map((index) => ({ 'Fn::Join': ['', [table, `/index/${index}`]] })));
+    for (const name of names) expect(JSON.stringify(statementsOf(name))).not.toMatch(/\/index\/[^"]*\*/);
   });
 
   it('gives read-only tables read actions only', () => {

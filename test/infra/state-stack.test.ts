@@ -44,7 +44,7 @@ describe('tables', () => {
     expect(t.TimeToLiveSpecification).toEqual(spec.ttlAttribute ? { AttributeName: spec.ttlAttribute, Enabled: true } : undefined);
   });
 
-  it('gives the state table its sparse, keys-only by-due index', () => {
+  it('gives the state table its sparse, keys-only by-due and by-firing indexes', () => {
     expect(table('state').Properties.GlobalSecondaryIndexes).toEqual([
       {
         IndexName: 'by-due',
@@ -54,6 +54,18 @@ describe('tables', () => {
         ],
         Projection: { ProjectionType: 'KEYS_ONLY' },
       },
+      {
+        IndexName: 'by-firing',
+        KeySchema: [{ AttributeName: 'firingShard', KeyType: 'HASH' }],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
     ]);
+    expect(table('state').Properties.AttributeDefinitions).toEqual(
+      expect.arrayContaining([
+        { AttributeName: 'dueShard', AttributeType: 'S' },
+        { AttributeName: 'dueAt', AttributeType: 'N' },
+        { AttributeName: 'firingShard', AttributeType: 'S' },
+      ]),
+    );
   });
 });

@@ -20,7 +20,7 @@ describe('channel configuration (BREAKER_CONFIG and friends)', () => {
   it.each([
     // [description, env, text the error must contain]
     ['a missing secret name', { ...base }, 'SLACK_SECRET_NAME'],
-    ['BREAKER_CONFIG that is not JSON', { ...base, SLACK_SECRET_NAME: 's', BREAKER_CONFIG: '{' }, 'BREAKER_CONFIG must be JSON'],
+    ['BREAKER_CONFIG that is not JSON', { ...base, SLACK_SECRET_NAME: 's', BREAKER_CONFIG: '{' }, 'BREAKER_CONFIG: must be JSON'],
     ['an unknown BREAKER_CONFIG key', { ...base, SLACK_SECRET_NAME: 's', BREAKER_CONFIG: '{"threshold":3}' }, 'BREAKER_CONFIG'],
     ['a non-http SLACK_API_URL', { ...base, SLACK_SECRET_NAME: 's', SLACK_API_URL: 'ftp://x' }, 'SLACK_API_URL'],
   ])('fails at init naming the variable: %s', (_d, env, text) => {

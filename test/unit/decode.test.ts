@@ -30,6 +30,12 @@ describe('decodeRecord', () => {
     expect(out.samples[0]?.timestampMs).toBe(expected);
   });
 
+  it('rejects a sample without timestamp when the record has none', () => {
+    const out = decodeRecord({ ...rec([{ name: 'a', value: 1 }, { name: 'b', value: 2, timestamp: 1795300000000 }]), timestamp: Number.NaN });
+    expect(out.samples.map((s) => s.name)).toEqual(['b']);
+    expect(out.rejected.map((r) => r.reason)).toEqual(['[0].timestamp: missing, and the record has no timestamp']);
+  });
+
   it('accepts the seed format, instance_id becoming the label `instance`', () => {
     const out = decodeRecord(rec({ metric_name: 'disk_used_percent', value: 96, instance_id: 'db-1', tags: { mount: '/data', instance: 'ignored' } }));
     expect(out.samples).toEqual([{ name: 'disk_used_percent', value: 96, timestampMs: REC_TS, labels: { mount: '/data', instance: 'db-1' } }]);

@@ -12,6 +12,7 @@ import {
   MAX_WINDOW_SAMPLES,
   nextDueMs,
   seriesKey,
+  stateKeyOf,
   stateSizeBytes,
   toTransition,
   type SeriesBatch,
@@ -111,6 +112,25 @@ describe('out-of-order and duplicate samples', () => {
     expect(again.state.lastSampleMs).toBe(T0 + 2 * M);
   });
 
+  it('hashes a series identity too long for a DynamoDB key', () => {
+    const index = new RuleIndex([rule({})]);
+    const long = { a: 'x'.repeat(1500) };
+    const [g] = groupSamples(index, [{ name: 'm', value: 1, timestampMs: 1, labels: long }]);
+    expect(g!.stateKey).toMatch(/^r#m#sha256:[0-9a-f]{64}$/);
+    expect(stateKeyOf(rule({}), 'm', long)).toBe(g!.stateKey);
+    expect(g!.labels).toBe(long);
+  });
+
+  it('treats the same labels in another order as the same series', () => {
+    const index = new RuleIndex([rule({})]);
+    const groups = groupSamples(index, [
+      { name: 'm', value: 1, timestampMs: 1, labels: { a: '1', b: '2' } },
+      { name: 'm', value: 1, timestampMs: 2, labels: { b: '2', a: '1' } },
+      { name: 'm', value: 1, timestampMs: 3, labels: { a: '1', b: '2' } },
+    ]);
+    expect(groups.map((g) => [g.stateKey, g.samples.length])).toEqual([['r#m{a="1",b="2"}', 3]]);
+  });
+
   it('groups by rule and series and sorts each group by time', () => {
     const a = rule({});
     const b = parseRule({ id: 'b', metric: 'm', severity: 'low', condition: '> 0', matchers: ['instance="web-1"'] }, 'test');
@@ -167,6 +187,7 @@ describe('staleness and absence (event time)', () => {
     expect(nextDueMs(r, seen, opts)).toBe(T0 + 10 * M);
     const fired = advanceClock(r, LABELS, seen, T0 + 12 * M, opts);
     expect(timeline(fired.changes)).toBe('A@10');
+    expect(toTransition(r, fired.changes[0]!, fired.state!, 0)).toMatchObject({ kind: 'firing', atMs: T0 + 10 * M, activeAtMs: T0 + 10 * M, value: null, condition: 'absent_over_time(m[10m])' });
     expect(nextDueMs(r, fired.state!, opts)).toBeUndefined();
     const back = evaluateSeries(batch(r, samplesOf([null, null, null, null, null, null, null, null, null, null, null, null, null, 1])), fired.state!, opts);
     expect(timeline(back.changes)).toBe('R@13');

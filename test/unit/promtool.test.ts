@@ -107,6 +107,20 @@ describe('runRuleTests', () => {
     expect(runRuleTests(s, RULES).failures).toEqual([]);
   });
 
+  it('counts the silence of an expected absence series from the test start', () => {
+    const rules = parseRules("rules:\n  - id: hb\n    metric: heartbeat\n    absent: { expected: [ { job: x } ] }\n    for: 3m\n    severity: high\n", 'r.yaml');
+    const s = spec([
+      {
+        input_series: [],
+        alert_rule_test: [
+          { eval_time: '2m', alertname: 'hb', exp_alerts: [] },
+          { eval_time: '3m', alertname: 'hb', exp_alerts: [{ exp_labels: { job: 'x' } }] },
+        ],
+      },
+    ]);
+    expect(runRuleTests(s, rules).failures).toEqual([]);
+  });
+
   it('rejects a malformed test file', () => {
     expect(() => parseRuleTestFile({ tests: [] }, 't.yaml')).toThrow(/t\.yaml: rule_files/);
   });

@@ -13,6 +13,7 @@
  * | `expiresAt`   | N    | TTL, epoch seconds: newest of (last sample, write time) + {@link STATE_TTL_DAYS} days, so dead series vanish |
  * | `dueShard`    | S    | `due#<0..7>`, only when `dueAt` is set: the sparse `by-due` index's partition |
  * | `dueAt`       | N    | the core's nextDueMs (epoch ms), only when defined |
+ * | `firingShard` | S    | `firing#<0..7>` (same shard number as `dueShard`), only while the series' alert is firing: the sparse `by-firing` index's partition |
  *
  * Size bound: the state's sample window holds at most MAX_WINDOW_SAMPLES (720) samples per series
  * and rule (shared/core/evaluate), about 28 KB of JSON at worst; labels are capped by decode (64
@@ -28,6 +29,11 @@
  * Writes go in TransactWriteItems of at most 100 actions: one request (billed 2x) instead of one
  * PutItem per series, which is what keeps requests per 1,000 samples low. A cancelled transaction
  * falls back to per-item conditional writes, so one conflicting series does not hold back the rest.
+ *
+ * Firing count: every write is a whole-item Put, so `firingShard` is set when the written state is
+ * firing and simply absent otherwise (a resolved or deleted series leaves the index in the same
+ * write, no extra request). {@link DynamoSeriesStateStore.countFiring} then counts the keys-only
+ * `by-firing` index with one `Select: COUNT` Query per shard, without reading any series.
  */
 import {
   DeleteItemCommand,
@@ -41,12 +47,17 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { createHash } from 'node:crypto';
 import type { Clock, Labels } from '../../core/model/index.ts';
+import type { SeriesState } from '../../core/evaluate/index.ts';
 import { batchGetByKey, DEFAULT_CONCURRENCY, mapLimit, type Item, type RetryPolicy } from './batch.ts';
 
 /** Number of `dueShard` partitions of the by-due index (spreads timer writes; the timers function queries each). */
 export const DUE_SHARDS = 8;
 /** Name of the sparse index of items with a due time. */
 export const DUE_INDEX = 'by-due';
+/** Name of the sparse index of items whose alert is firing (partitions `firing#0..7`, {@link DUE_SHARDS} of them). */
+export const FIRING_INDEX = 'by-firing';
+/** The core's alert state of a firing series (typed against SeriesState so a rename there fails to compile here). */
+const FIRING: SeriesState['state'] = 'firing';
 /** Days a series item outlives its last sample or write (TTL). */
 export const STATE_TTL_DAYS = 7;
 /** State keys up to this many UTF-8 bytes are the item's pk as they are; longer ones are hashed. */
@@ -131,14 +142,38 @@ export interface SeriesStateStore<S = unknown> {
   dueKeys(nowMs: number): Promise<string[]>;
 }
 
-/** FNV-1a 32-bit: a cheap stable hash to pick a due shard. */
-export function dueShardOf(key: string): string {
+/** Counts the series whose alert is firing (the timers function's `AlertsFiring`). */
+export interface FiringCounter {
+  /** Number of items in the by-firing index (every shard, paginated; eventually consistent). */
+  countFiring(): Promise<number>;
+}
+
+/** FNV-1a 32-bit: a cheap stable hash to pick a shard number in 0..DUE_SHARDS-1. */
+function shardNumberOf(key: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) {
     h ^= key.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  return `due#${(h >>> 0) % DUE_SHARDS}`;
+  return (h >>> 0) % DUE_SHARDS;
+}
+
+/** The by-due partition (`due#<n>`) of an item's pk. */
+export function dueShardOf(key: string): string {
+  return `due#${shardNumberOf(key)}`;
+}
+
+/** The by-firing partition (`firing#<n>`, same n as {@link dueShardOf}) of an item's pk. */
+export function firingShardOf(key: string): string {
+  return `firing#${shardNumberOf(key)}`;
+}
+
+/**
+ * Whether a stored state is firing. The state table holds the core's {@link SeriesState}, whose
+ * `state` field is the series' alert state; other shapes (tests) are never firing.
+ */
+export function isFiringState(state: unknown): boolean {
+  return typeof state === 'object' && state !== null && (state as { state?: unknown }).state === FIRING;
 }
 
 function itemBytes(item: Item): number {
@@ -148,7 +183,7 @@ function itemBytes(item: Item): number {
 }
 
 /** {@link SeriesStateStore} on DynamoDB (low-level client injected; works against DynamoDB Local). */
-export class DynamoSeriesStateStore<S = unknown> implements SeriesStateStore<S> {
+export class DynamoSeriesStateStore<S = unknown> implements SeriesStateStore<S>, FiringCounter {
   constructor(
     private readonly deps: { readonly client: DynamoDBClient; readonly table: string; readonly clock: Clock; readonly retry?: RetryPolicy },
   ) {}
@@ -194,6 +229,8 @@ export class DynamoSeriesStateStore<S = unknown> implements SeriesStateStore<S> 
       item.dueShard = { S: dueShardOf(physicalKey(w.key)) };
       item.dueAt = { N: String(Math.round(w.dueAt)) };
     }
+    // A Put replaces the whole item: leaving the attribute out is what removes a resolved series from the index.
+    if (isFiringState(w.state)) item.firingShard = { S: firingShardOf(physicalKey(w.key)) };
     const bytes = itemBytes(item);
     if (bytes > MAX_ITEM_BYTES) throw new StateItemTooLargeError(w.key, bytes);
     return item;
@@ -300,5 +337,35 @@ export class DynamoSeriesStateStore<S = unknown> implements SeriesStateStore<S> 
       }),
     );
     return perShard.flat();
+  }
+
+  /**
+   * One `Select: COUNT` Query per by-firing shard (in parallel, paginated): a keys-only item is
+   * well under 1 KB, so a count reads about 0.5 RCU per 4 KB of index, whatever the number of series.
+   * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Query.Other.html#Query.Count
+   */
+  async countFiring(): Promise<number> {
+    const counts = await Promise.all(
+      Array.from({ length: DUE_SHARDS }, async (_, i) => {
+        let n = 0;
+        let start: Item | undefined;
+        do {
+          const res = await this.deps.client.send(
+            new QueryCommand({
+              TableName: this.deps.table,
+              IndexName: FIRING_INDEX,
+              Select: 'COUNT',
+              KeyConditionExpression: 'firingShard = :s',
+              ExpressionAttributeValues: { ':s': { S: `firing#${i}` } },
+              ...(start ? { ExclusiveStartKey: start } : {}),
+            }),
+          );
+          n += res.Count ?? 0;
+          start = res.LastEvaluatedKey;
+        } while (start);
+        return n;
+      }),
+    );
+    return counts.reduce((a, b) => a + b, 0);
   }
 }

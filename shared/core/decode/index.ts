@@ -240,25 +240,35 @@ export function decodeRecord(rec: KafkaRecordInput): { samples: MetricSample[]; 
     rejected.push(reject(source, `value: not JSON (${(e as Error).message})`, text));
     return { samples, rejected };
   }
-  const ts = rec.timestamp;
+  // A sample without a timestamp takes the record's; a record without a usable one gives NaN, and
+  // such samples are rejected below rather than evaluated at a made-up time.
+  const ts = Number.isFinite(rec.timestamp) && rec.timestamp >= 0 ? rec.timestamp : NaN;
+  const accept = (s: MetricSample, raw: () => string, prefix: string): void => {
+    if (s.timestampMs === s.timestampMs) samples.push(s);
+    else rejected.push(reject(source, `${prefix ? `${prefix}.` : ''}timestamp: missing, and the record has no timestamp`, raw()));
+  };
   if (Array.isArray(parsed)) {
     for (let i = 0; i < parsed.length; i++) {
       const o: unknown = parsed[i];
       const s = fastSample(o, ts);
-      if (s) {
+      if (s && s.timestampMs === s.timestampMs) {
         samples.push(s);
         continue;
       }
+      if (s) {
+        accept(s, () => safeStringify(o), `[${i}]`);
+        continue;
+      }
       const v = validateSample(o, ts, `[${i}]`);
-      if ('sample' in v) samples.push(v.sample);
+      if ('sample' in v) accept(v.sample, () => safeStringify(o), `[${i}]`);
       else rejected.push(reject(source, v.reason, safeStringify(o)));
     }
   } else if (typeof parsed === 'object' && parsed !== null) {
     const s = fastSample(parsed, ts);
-    if (s) samples.push(s);
+    if (s) accept(s, () => text, '');
     else {
       const v = validateSample(parsed, ts);
-      if ('sample' in v) samples.push(v.sample);
+      if ('sample' in v) accept(v.sample, () => text, '');
       else rejected.push(reject(source, v.reason, text));
     }
   } else {

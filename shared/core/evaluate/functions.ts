@@ -85,8 +85,19 @@ export function stddevOver(v: readonly number[], from = 0): number {
     const x = v[i]!;
     count++;
     const delta = x - (mean + cMean);
-    [mean, cMean] = kahanSumInc(delta / count, mean, cMean);
-    [aux, cAux] = kahanSumInc(delta * (x - (mean + cMean)), aux, cAux);
+    // kahanSumInc, inlined twice (no tuple allocation per element in the hot path).
+    const incM = delta / count;
+    const tM = mean + incM;
+    if (tM === Infinity || tM === -Infinity) cMean = 0;
+    else if (Math.abs(mean) >= Math.abs(incM)) cMean += mean - tM + incM;
+    else cMean += incM - tM + mean;
+    mean = tM;
+    const incA = delta * (x - (mean + cMean));
+    const tA = aux + incA;
+    if (tA === Infinity || tA === -Infinity) cAux = 0;
+    else if (Math.abs(aux) >= Math.abs(incA)) cAux += aux - tA + incA;
+    else cAux += incA - tA + aux;
+    aux = tA;
   }
   return Math.sqrt((aux + cAux) / count);
 }

@@ -71,7 +71,7 @@ export interface SeriesState {
 
 /** The samples of one (rule, series) in a batch, in time order. */
 export interface SeriesBatch {
-  /** `${rule.id}#${seriesKey}`: the state's key. */
+  /** `${rule.id}#${seriesKey}` (see {@link stateKeyFrom}): the state's key. */
   readonly stateKey: string;
   readonly rule: Rule;
   readonly metric: string;
@@ -114,9 +114,24 @@ export function seriesKey(metric: string, labels: Labels): string {
   return `${s}}`;
 }
 
+/**
+ * Longest state key kept readable, in UTF-8 bytes. DynamoDB partition keys hold at most 2,048 bytes
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html#limits-partition-sort-keys);
+ * a longer series identity (many or long label values) is replaced by its hash.
+ */
+export const MAX_READABLE_STATE_KEY_BYTES = 1024;
+
+/** `${ruleId}#${seriesKey}`, or `${ruleId}#${metric}#sha256:<hex>` when that would be too long. */
+export function stateKeyFrom(ruleId: string, metric: string, sk: string): string {
+  const key = `${ruleId}#${sk}`;
+  // Fast path: 3 bytes per UTF-16 unit is the UTF-8 worst case.
+  if (key.length * 3 <= MAX_READABLE_STATE_KEY_BYTES || new TextEncoder().encode(key).length <= MAX_READABLE_STATE_KEY_BYTES) return key;
+  return `${ruleId}#${metric}#sha256:${createHash('sha256').update(sk).digest('hex')}`;
+}
+
 /** The state key of a (rule, series). */
 export function stateKeyOf(rule: Rule, metric: string, labels: Labels): string {
-  return `${rule.id}#${seriesKey(metric, labels)}`;
+  return stateKeyFrom(rule.id, metric, seriesKey(metric, labels));
 }
 
 /** Same labels in the same order (the common case of one producer), or the same object. */
@@ -151,7 +166,7 @@ function seriesInfo(index: RuleIndex, name: string, labels: Labels): SeriesInfo 
   if (!info) {
     const rules = index.match(name, labels);
     const sk = seriesKey(name, labels);
-    info = { rules, stateKeys: rules.map((r) => `${r.id}#${sk}`) };
+    info = { rules, stateKeys: rules.map((r) => stateKeyFrom(r.id, name, sk)) };
     if (memo.size >= SERIES_MEMO_MAX) memo.clear();
     memo.set(raw, info);
   }
@@ -280,12 +295,8 @@ function save(m: MutableState): SeriesState {
   if (m.noSample) out.noSample = true;
   if (m.wt) {
     if (m.start) {
-      // The arrays are this evaluation's own copies: trim in place, no new allocation.
-      const n = m.wt.length - m.start;
-      m.wt.copyWithin(0, m.start);
-      m.wv!.copyWithin(0, m.start);
-      m.wt.length = n;
-      m.wv!.length = n;
+      m.wt = m.wt.slice(m.start);
+      m.wv = m.wv!.slice(m.start);
       m.start = 0;
     }
     out.wt = m.wt;

@@ -202,6 +202,8 @@ export function runRuleTests(spec: RuleTestFile, rules: readonly Rule[]): RuleTe
         continue;
       }
       const ev = new InMemoryEvaluator(selected);
+      // The clock starts at the test's start: expected absence series count silence from there.
+      ev.advanceTo(start);
       ev.ingest(samples.filter((s) => s.timestampMs <= evalMs));
       ev.advanceTo(evalMs);
       const explicitAlertname = (c.exp_alerts ?? []).some((e) => e.exp_labels && 'alertname' in e.exp_labels);
