@@ -241,7 +241,7 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
         continue;
       }
       const env = { ...functionEnv(fn, provisioned, config), ...(extraEnv[fn] ?? {}) };
-      handlers.set(fn, await loadFunction(fn, env, { clock }));
+      handlers.set(fn, await loadFunction(fn, env, { clock, speed: clock.speed }));
     }
     if (missing.length > 0) log.warn(`not in this checkout, not running: ${missing.join(', ')}`);
     const invoke = async (fn: FunctionName, event: unknown): Promise<unknown> => {

@@ -5,6 +5,10 @@
  *
  * At speed 1 (cycle seconds):
  * - `cpu_usage_percent{instance="web-1"}` spikes to ~95 % from 30 s to 120 s: fires ~1 min in, resolves ~2.3 min.
+ * - `web-3` spikes from 60 s to 140 s and `web-2` from 100 s to 170 s, so their firings and
+ *   resolutions land inside the Slack outage: with web-1's resolution, the disk and the heartbeat,
+ *   at least five jobs for the one demo Slack webhook fail in a row and the breaker opens (a breaker
+ *   counts consecutive failures per destination), at any `--speed`.
  * - `disk_used_percent{instance="db-1",mount="/data"}` fills 1 %/10 s from 80 %, is cleaned at 200 s.
  * - `heartbeat{job="nightly-etl"}` stops at 90 s and comes back at 200 s (an absence alert, fired by timers).
  * - `http_error_rate_percent{service="checkout"}` flaps between 0.5 and 7 every 30 s.
@@ -48,7 +52,10 @@ export function demoRecordsAt(atMs: number, startMs: number): DemoRecord[] {
 
   const cpuSpike = t >= 30_000 && t < 120_000;
   sample('cpu_usage_percent', cpuSpike ? 95 + 2 * jitter(step) : 35 + 5 * jitter(step), { instance: 'web-1' });
-  sample('cpu_usage_percent', 30 + 5 * jitter(step + 7), { instance: 'web-2' });
+  const web2Spike = t >= 100_000 && t < 170_000;
+  sample('cpu_usage_percent', web2Spike ? 93 + 2 * jitter(step + 7) : 30 + 5 * jitter(step + 7), { instance: 'web-2' });
+  const web3Spike = t >= 60_000 && t < 140_000;
+  sample('cpu_usage_percent', web3Spike ? 94 + 2 * jitter(step + 11) : 32 + 5 * jitter(step + 11), { instance: 'web-3' });
 
   const disk = t < 200_000 ? Math.min(99, 80 + t / 10_000) : 45;
   sample('disk_used_percent', disk, { instance: 'db-1', mount: '/data' });

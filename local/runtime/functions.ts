@@ -51,15 +51,44 @@ export function functionAvailable(fn: FunctionName): boolean {
   return existsSync(appModulePath(fn));
 }
 
+/** A queue port that can hold messages (the channel functions' `queue` dependency). */
+interface HoldingQueue {
+  changeVisibility(entries: readonly { readonly receiptHandle: string; readonly seconds: number }[]): Promise<void>;
+}
+
+function isHoldingQueue(q: unknown): q is HoldingQueue {
+  return typeof q === 'object' && q !== null && typeof (q as HoldingQueue).changeVisibility === 'function';
+}
+
+/**
+ * A queue port whose holds are given in event time: the channel functions compute how long a message
+ * waits (retry backoff, breaker reopen, Retry-After) on their clock, and SQS counts visibility in real
+ * seconds. With `--speed N` the local clock runs N times faster, so a hold is N times shorter in real
+ * time; without this, a 60 s breaker wait would last 60 real seconds while the demo's outage lasts
+ * 90 / N. At speed 1 it changes nothing, and in AWS there is no such wrapper.
+ */
+export function speedScaledQueue<Q extends HoldingQueue>(queue: Q, speed: number): Q {
+  const changeVisibility: HoldingQueue['changeVisibility'] = (entries) => queue.changeVisibility(entries.map((e) => ({ ...e, seconds: e.seconds / speed })));
+  // A proxy, not a subclass: the adapter keeps private #fields, so its other methods must run on it.
+  return new Proxy(queue, {
+    get(target, prop) {
+      if (prop === 'changeVisibility') return changeVisibility;
+      const v: unknown = Reflect.get(target, prop, target);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
 /**
  * Builds a function's handler from its app module. The module exports one `create...Handler`
  * factory and one `...DepsFromEnv` factory. When the deps have a `clock` (a {@link Clock}), it is
- * replaced by `clock`, so event time in local mode can run faster than the wall clock.
+ * replaced by `clock`, so event time in local mode can run faster than the wall clock; with
+ * `speed` > 1, a `queue` that holds messages holds them in event time too ({@link speedScaledQueue}).
  */
 export async function loadFunction(
   fn: FunctionName,
   env: Record<string, string>,
-  opts: { clock?: Clock; overrides?: Record<string, unknown> } = {},
+  opts: { clock?: Clock; speed?: number; overrides?: Record<string, unknown> } = {},
 ): Promise<LocalHandler> {
   const path = appModulePath(fn);
   if (!existsSync(path)) throw new FunctionLoadError(`${fn}: ${path} not found`);
@@ -86,6 +115,7 @@ export async function loadFunction(
     // Overrides replace only what the function's deps already have.
     for (const [k, v] of Object.entries(opts.overrides ?? {})) if (k in d) patched[k] = v;
     if (opts.clock && d.clock && typeof (d.clock as Clock).now === 'function') patched.clock = opts.clock;
+    if (opts.speed !== undefined && opts.speed !== 1 && isHoldingQueue(d.queue)) patched.queue = speedScaledQueue(d.queue, opts.speed);
     deps = patched;
   }
   return create(deps);

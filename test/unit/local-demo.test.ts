@@ -18,6 +18,12 @@ describe('demo scenario', () => {
     [60, 'cpu_usage_percent', ['instance', 'web-1'], (v: number) => v > 90],
     // recovered
     [130, 'cpu_usage_percent', ['instance', 'web-1'], (v: number) => v < 45],
+    // web-3 and web-2 spike later, overlapping the Slack outage (100 s to 190 s)
+    [90, 'cpu_usage_percent', ['instance', 'web-3'], (v: number) => v > 90],
+    [150, 'cpu_usage_percent', ['instance', 'web-3'], (v: number) => v < 45],
+    [90, 'cpu_usage_percent', ['instance', 'web-2'], (v: number) => v < 45],
+    [130, 'cpu_usage_percent', ['instance', 'web-2'], (v: number) => v > 90],
+    [180, 'cpu_usage_percent', ['instance', 'web-2'], (v: number) => v < 45],
     // the disk is filling past 90 %
     [150, 'disk_used_percent', undefined, (v: number) => v > 90],
     // and cleaned
