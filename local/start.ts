@@ -12,6 +12,7 @@
  * parses the command line, starts, prints where everything is, and stops cleanly on Ctrl-C.
  */
 import { createReadStream } from 'node:fs';
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
@@ -31,6 +32,7 @@ import { createVirtualClock, type VirtualClock } from './runtime/clock.ts';
 import { lambdaContext } from './runtime/context.ts';
 import { functionAvailable, functionEnv, loadFunction, type LocalHandler } from './runtime/functions.ts';
 import { MskBatcher, type KafkaBatchResponse } from './runtime/msk-batcher.ts';
+import { keepFailedRecord } from './runtime/failed-records.ts';
 import { SqsPoller } from './runtime/sqs-poller.ts';
 import { Scheduler } from './runtime/scheduler.ts';
 import { createLocalLog, type LocalLog } from './runtime/log.ts';
@@ -72,6 +74,11 @@ export interface StartOptions {
   readonly endpoints?: { readonly dynamodb: string; readonly sqs: string };
   /** Resource name prefix (default `klaxon-local`, or unique when endpoints are shared). */
   readonly prefix?: string;
+  /**
+   * Where records that still fail after the maximum retry attempts are kept, one JSON line each
+   * (the local stand-in for the S3 on-failure destination); default `.klaxon/failed-records.jsonl`.
+   */
+  readonly failedRecordsFile?: string;
   /** Visibility timeout of the channel and alert-events queues, seconds (default 5 locally). */
   readonly visibilityTimeoutSeconds?: number;
   /** Partitions of the local topic (default 3). */
@@ -251,6 +258,7 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
 
     // 6. Event sources: MSK batches into the evaluator.
     const evalTrigger = FUNCTIONS.evaluator.trigger;
+    const failedRecordsFile = opts.failedRecordsFile ?? resolve('.klaxon', 'failed-records.jsonl');
     const batcher = new MskBatcher({
       topic: opts.source?.kind === 'kafka' ? opts.source.topic : LOCAL_TOPIC,
       partitions: opts.partitions ?? 3,
@@ -266,7 +274,11 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
           log.error(`evaluator failed; the batch will be retried: ${(i.error as Error).message}`);
         } else if (i.retried > 0) log.warn(`evaluator reported ${i.retried} records for redelivery`);
       },
-      onDrop: (r, reason) => log.error(`record ${r.topic}[${r.partition}]@${r.offset} dropped: ${reason}`),
+      // As the AWS on-failure destination (S3) keeps the full records, local mode keeps them in a file.
+      onDrop: (r, reason) => {
+        keepFailedRecord(failedRecordsFile, r, reason, Date.now());
+        log.error(`record ${r.topic}[${r.partition}]@${r.offset} failed after the maximum retry attempts (${reason}); kept in ${failedRecordsFile}`);
+      },
     });
     stack.push(batcher);
 

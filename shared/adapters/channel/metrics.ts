@@ -47,7 +47,9 @@ export class EmfDeliveryMetrics implements DeliveryMetrics {
     this.#single(channel, METRIC.breakerOpen, MetricUnit.Count, open ? 1 : 0);
   }
   flush(): void {
-    this.#m.publishStoredMetrics();
+    // Each metric above is its own single-metric blob, published at once; publishing an empty
+    // store would only log Powertools' "No application metrics to publish" on every invocation.
+    if (this.#m.hasStoredMetrics()) this.#m.publishStoredMetrics();
   }
 }
 
