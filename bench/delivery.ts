@@ -15,22 +15,25 @@
  *   with in-process pollers (short polls, 5 ms apart when a queue is empty). Email is left out of the
  *   latency (aws-ses-v2-local stamps mails with whole seconds).
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESClient } from '@aws-sdk/client-ses';
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSEvent, SQSBatchResponse } from 'aws-lambda';
 import { createChannelHandler, type ChannelHandler, type ChannelHandlerDeps } from '../shared/adapters/channel/handler.ts';
 import { InMemoryDeliveryMetrics } from '../shared/adapters/channel/metrics.ts';
 import { SecretsManagerSecretSource } from '../shared/adapters/secrets/index.ts';
 import { sesClientConfig } from '../shared/adapters/ses/index.ts';
+import { sendAllBatched } from '../shared/adapters/sqs/transition-publisher.ts';
+import { sha256Hex } from '../shared/core/dispatch/hash.ts';
 import type { AlertTransition, Channel, NotificationJob, Severity } from '../shared/core/model/index.ts';
 import { deliverEmailDepsFromEnv } from '../functions/deliver-email/app.ts';
 import { deliverPagerdutyDepsFromEnv } from '../functions/deliver-pagerduty/app.ts';
 import { deliverSlackDepsFromEnv } from '../functions/deliver-slack/app.ts';
 import type { Provisioned } from '../local/provision.ts';
+import { SqsPoller } from '../local/runtime/sqs-poller.ts';
 
 const REGION = 'us-east-1';
 const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -74,47 +77,18 @@ function job(channel: Channel, i: number, nowMs: number): NotificationJob {
   return { version: 1, idempotencyKey: `${t.transitionId}:default:${channel}`, channel, receiver: 'default', destination, destinationId: `${channel}:bench`, transition: t, severity: 'critical', fireCount: 1 };
 }
 
-/** Sends bodies to a FIFO queue in batches of 10 (group = fingerprint). */
+/** Sends bodies to a FIFO queue in batches of 10 (group = fingerprint), as the publishers do. */
 async function sendAll(sqs: SQSClient, queueUrl: string, items: { body: string; group: string; dedup: string }[]): Promise<void> {
-  for (let i = 0; i < items.length; i += 10) {
-    await sqs.send(
-      new SendMessageBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: items.slice(i, i + 10).map((it, j) => ({ Id: String(j), MessageBody: it.body, MessageGroupId: it.group, MessageDeduplicationId: createHash('sha256').update(it.dedup).digest('hex') })),
-      }),
-    );
-  }
+  await sendAllBatched(sqs, queueUrl, items.map((it, i) => ({ Id: String(i), MessageBody: it.body, MessageGroupId: it.group, MessageDeduplicationId: sha256Hex(it.dedup) })));
 }
 
-/** One poll: receive up to 10, run the handler, delete successes. Returns messages handled. */
-async function pollOnce(sqs: SQSClient, queueUrl: string, handler: (e: SQSEvent) => Promise<SQSBatchResponse>, waitSeconds: number): Promise<number> {
-  const res = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: waitSeconds, MessageSystemAttributeNames: ['All'] }));
-  const msgs = res.Messages ?? [];
-  if (!msgs.length) return 0;
-  const event: SQSEvent = {
-    Records: msgs.map((m) => ({
-      messageId: m.MessageId!,
-      receiptHandle: m.ReceiptHandle!,
-      body: m.Body ?? '',
-      attributes: {
-        ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount ?? '1',
-        SentTimestamp: m.Attributes?.SentTimestamp ?? '0',
-        SenderId: 'bench',
-        ApproximateFirstReceiveTimestamp: m.Attributes?.ApproximateFirstReceiveTimestamp ?? '0',
-        ...(m.Attributes?.MessageGroupId ? { MessageGroupId: m.Attributes.MessageGroupId } : {}),
-      },
-      messageAttributes: {},
-      md5OfBody: m.MD5OfBody ?? '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:bench',
-      awsRegion: REGION,
-    })),
-  };
-  const out = await handler(event);
-  const failed = new Set((out.batchItemFailures ?? []).map((f) => f.itemIdentifier));
-  const ok = event.Records.filter((r) => !failed.has(r.messageId));
-  if (ok.length) await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: ok.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })) }));
-  return msgs.length;
+/**
+ * One poll as Lambda's SQS event source does it (the local runtime's poller: receive up to 10, run
+ * the handler, delete the successes). Returns the messages handled.
+ */
+function pollOnce(sqs: SQSClient, queueUrl: string, handler: (e: SQSEvent) => Promise<SQSBatchResponse>, waitSeconds: number): Promise<number> {
+  const poller = new SqsPoller({ sqs, queue: 'bench', queueUrl, queueArn: 'arn:aws:sqs:us-east-1:000000000000:bench', batchSize: 10, invoke: handler, region: REGION });
+  return poller.pollOnce(waitSeconds);
 }
 
 const percentile = (xs: number[], p: number): number => {

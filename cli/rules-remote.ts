@@ -20,7 +20,7 @@ import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/clie
 import { DeleteParametersCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { stringify as toYaml } from 'yaml';
 import { parseRule, parseRules, parseYamlText, RulesValidationError, formatIssue } from '../shared/core/rules/index.ts';
-import { DynamoRuleSource, RULE_ITEM_DEFINITION_ATTR, SsmRuleSource, type RuleSource } from '../shared/adapters/rules/sources.ts';
+import { DynamoRuleSource, ruleItem, SsmRuleSource, type RuleSource } from '../shared/adapters/rules/sources.ts';
 import { EXIT, type CliIo } from './index.ts';
 
 /** The remote rule subcommands. */
@@ -209,7 +209,7 @@ export async function runRemote(sub: RemoteSubcommand, args: readonly string[], 
     for (const r of [...added, ...changed]) {
       if (dynamodb) {
         await dynamodb.send(
-          new PutItemCommand({ TableName: o.table!, Item: { id: { S: r.id }, [RULE_ITEM_DEFINITION_ATTR]: { S: toYaml(r.value) }, updatedAt: { S: now } } }),
+          new PutItemCommand({ TableName: o.table!, Item: ruleItem(r.value as { id: string }, now) }),
         );
       } else {
         await ssm!.send(

@@ -197,6 +197,24 @@ const channelGrants = [
   { table: 'alerts', access: 'readWrite' },
 ] as const satisfies readonly Grant[];
 
+/** What the evaluator and timers both read (shared/config/evaluator.ts `ruleSourceEnv` + state + output). */
+const evaluationEnv = {
+  STATE_TABLE: { tableName: 'state' },
+  RULES_TABLE: { tableName: 'rules' },
+  RULES_SOURCE: { config: 'rulesSource' },
+  RULES_SSM_PATH: { config: 'rulesSsmPath' },
+  RULES_CACHE_TTL_SECONDS: { config: 'rulesCacheTtlSeconds' },
+  ALERT_EVENTS_QUEUE_URL: { queueUrl: 'alertEvents' },
+  STALE_AFTER_SECONDS: { config: 'staleAfterSeconds' },
+} as const satisfies Record<string, EnvSource>;
+
+const evaluationGrants = [
+  { table: 'state', access: 'readWrite' },
+  { table: 'rules', access: 'read' },
+  { ssmParameters: 'rules' },
+  { queue: 'alertEvents', access: 'send' },
+] as const satisfies readonly Grant[];
+
 /** The functions. */
 export const FUNCTIONS = {
   evaluator: {
@@ -205,23 +223,8 @@ export const FUNCTIONS = {
     memoryMb: 1024,
     timeoutSeconds: 300,
     trigger: { kind: 'kafka', batchSize: 1000, maxBatchingWindowSeconds: 1 },
-    env: {
-      STATE_TABLE: { tableName: 'state' },
-      RULES_TABLE: { tableName: 'rules' },
-      RULES_SOURCE: { config: 'rulesSource' },
-      RULES_SSM_PATH: { config: 'rulesSsmPath' },
-      RULES_CACHE_TTL_SECONDS: { config: 'rulesCacheTtlSeconds' },
-      ALERT_EVENTS_QUEUE_URL: { queueUrl: 'alertEvents' },
-      REJECTED_QUEUE_URL: { queueUrl: 'rejected' },
-      STALE_AFTER_SECONDS: { config: 'staleAfterSeconds' },
-    },
-    grants: [
-      { table: 'state', access: 'readWrite' },
-      { table: 'rules', access: 'read' },
-      { ssmParameters: 'rules' },
-      { queue: 'alertEvents', access: 'send' },
-      { queue: 'rejected', access: 'send' },
-    ],
+    env: { ...evaluationEnv, REJECTED_QUEUE_URL: { queueUrl: 'rejected' } },
+    grants: [...evaluationGrants, { queue: 'rejected', access: 'send' }],
   },
   timers: {
     description: 'Each minute: fires absence rules and resolves stale or kept-firing alerts that are due (by-due index).',
@@ -229,21 +232,8 @@ export const FUNCTIONS = {
     memoryMb: 512,
     timeoutSeconds: 55,
     trigger: { kind: 'schedule', everyMinutes: 1 },
-    env: {
-      STATE_TABLE: { tableName: 'state' },
-      RULES_TABLE: { tableName: 'rules' },
-      RULES_SOURCE: { config: 'rulesSource' },
-      RULES_SSM_PATH: { config: 'rulesSsmPath' },
-      RULES_CACHE_TTL_SECONDS: { config: 'rulesCacheTtlSeconds' },
-      ALERT_EVENTS_QUEUE_URL: { queueUrl: 'alertEvents' },
-      STALE_AFTER_SECONDS: { config: 'staleAfterSeconds' },
-    },
-    grants: [
-      { table: 'state', access: 'readWrite' },
-      { table: 'rules', access: 'read' },
-      { ssmParameters: 'rules' },
-      { queue: 'alertEvents', access: 'send' },
-    ],
+    env: evaluationEnv,
+    grants: evaluationGrants,
   },
   dispatch: {
     description: 'Records alerts, escalates repeats, routes transitions to channel queues, throttles per alert and channel.',

@@ -10,7 +10,6 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
@@ -19,12 +18,12 @@ import { METRIC } from '../../shared/core/model/metrics.ts';
 import { decodeRecord } from '../../shared/core/decode/index.ts';
 import type { RuleIndex } from '../../shared/core/rules/index.ts';
 import { evaluateSeries, groupSamples, nextDueMs, toTransition, type SeriesBatch, type SeriesState } from '../../shared/core/evaluate/index.ts';
-import { kafkaBatchResponse, partitionId, recordsOf, type KafkaBatchResponse, type KafkaRecordInput, type MskEvent } from '../../shared/adapters/kafka/index.ts';
+import { kafkaBatchResponse, partitionId, recordsOf, type KafkaBatchResponse, type MskEvent } from '../../shared/adapters/kafka/index.ts';
 import { DynamoSeriesStateStore, type SeriesPut, type SeriesStateStore } from '../../shared/adapters/dynamodb/series-state-store.ts';
 import { isTransientError } from '../../shared/adapters/dynamodb/batch.ts';
-import { SqsTransitionPublisher, type TransitionPublisher } from '../../shared/adapters/sqs/transition-publisher.ts';
+import { SqsSendError, SqsTransitionPublisher, type TransitionPublisher } from '../../shared/adapters/sqs/transition-publisher.ts';
 import { SqsRejectedSink, type RejectedSink } from '../../shared/adapters/sqs/rejected-sink.ts';
-import { CachedRules, RulesUnavailableError, createRuleSource } from '../../shared/adapters/rules/index.ts';
+import { cachedRulesFromConfig, RulesUnavailableError } from '../../shared/adapters/rules/index.ts';
 import { createLogger, createMetrics, systemClock } from '../../shared/adapters/observability/index.ts';
 import { evaluatorConfig } from '../../shared/config/evaluator.ts';
 
@@ -54,9 +53,18 @@ export class StateConflictError extends Error {
   }
 }
 
-/** Failures that mean "deliver these records again", as opposed to bugs (which throw). */
+/**
+ * Failures that mean "deliver these records again", as opposed to bugs (which throw). SQS entries
+ * still failing for a service reason after the publisher's retries are as transient as a throttled
+ * call; entries SQS refused as the sender's fault are not.
+ */
 function isRetryable(err: unknown): boolean {
-  return err instanceof StateConflictError || err instanceof RulesUnavailableError || isTransientError(err);
+  return (
+    err instanceof StateConflictError ||
+    err instanceof RulesUnavailableError ||
+    (err instanceof SqsSendError && !err.senderFault) ||
+    isTransientError(err)
+  );
 }
 
 /** Outcome of evaluating the samples of one batch. */
@@ -145,12 +153,6 @@ export function createEvaluatorHandler(deps: EvaluatorDeps): EvaluatorHandler {
     const startedAt = clock.now();
     if (context && typeof context === 'object' && 'awsRequestId' in context) logger.addContext(context as Context);
     const records = recordsOf(event);
-    const lowestOffset = new Map<string, KafkaRecordInput>();
-    for (const r of records) {
-      const id = partitionId(r);
-      const cur = lowestOffset.get(id);
-      if (!cur || r.offset < cur.offset) lowestOffset.set(id, r);
-    }
     const samples: MetricSample[] = [];
     const rejected: RejectedRecord[] = [];
     const partitionsWithSamples = new Set<string>();
@@ -217,7 +219,8 @@ export function createEvaluatorHandler(deps: EvaluatorDeps): EvaluatorHandler {
       transitions: outcome.transitions.length,
       failedPartitions: [...failed],
     });
-    return kafkaBatchResponse([...failed].map((p) => lowestOffset.get(p)!));
+    // Every record of a failed partition: kafkaBatchResponse reports the lowest offset of each.
+    return kafkaBatchResponse(failed.size === 0 ? [] : records.filter((r) => failed.has(partitionId(r))));
   };
 }
 
@@ -228,16 +231,8 @@ export async function evaluatorDepsFromEnv(env: NodeJS.ProcessEnv): Promise<Eval
   const metrics = createMetrics('evaluator');
   const dynamodb = new DynamoDBClient({});
   const sqs = new SQSClient({});
-  const source = createRuleSource(cfg.rules, { dynamodb: () => dynamodb, ssm: () => new SSMClient({}) });
-  const rules = new CachedRules({
-    source,
-    ttlMs: cfg.rulesCacheTtlMs,
-    clock: systemClock,
-    onProblem: (p) => logger.error('invalid rule; using the last good version where there is one', { ...p, error: p.error as Error }),
-    onStale: (err) => logger.warn('rules source unavailable; keeping cached rules', { source: source.name, error: err as Error }),
-  });
   return {
-    rules,
+    rules: cachedRulesFromConfig(cfg, { dynamodb, logger, clock: systemClock }),
     states: new DynamoSeriesStateStore<SeriesState>({ client: dynamodb, table: cfg.stateTable, clock: systemClock }),
     publisher: new SqsTransitionPublisher({ client: sqs, queueUrl: cfg.alertEventsQueueUrl }),
     rejected: new SqsRejectedSink({ client: sqs, queueUrl: cfg.rejectedQueueUrl }),

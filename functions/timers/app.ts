@@ -15,7 +15,6 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { AlertTransition, Clock } from '../../shared/core/model/index.ts';
@@ -24,7 +23,7 @@ import type { Rule, RuleIndex } from '../../shared/core/rules/index.ts';
 import { advanceClock, expectedAbsenceSeries, initialAbsenceState, nextDueMs, toTransition, type SeriesState } from '../../shared/core/evaluate/index.ts';
 import { DynamoSeriesStateStore, type FiringCounter, type SeriesStateStore, type SeriesWrite } from '../../shared/adapters/dynamodb/series-state-store.ts';
 import { SqsTransitionPublisher, type TransitionPublisher } from '../../shared/adapters/sqs/transition-publisher.ts';
-import { CachedRules, createRuleSource } from '../../shared/adapters/rules/index.ts';
+import { cachedRulesFromConfig } from '../../shared/adapters/rules/index.ts';
 import { createLogger, createMetrics, systemClock } from '../../shared/adapters/observability/index.ts';
 import { timersConfig } from '../../shared/config/timers.ts';
 
@@ -189,15 +188,8 @@ export async function timersDepsFromEnv(env: NodeJS.ProcessEnv): Promise<TimersD
   const logger = createLogger('timers');
   const metrics = createMetrics('timers');
   const dynamodb = new DynamoDBClient({});
-  const source = createRuleSource(cfg.rules, { dynamodb: () => dynamodb, ssm: () => new SSMClient({}) });
   return {
-    rules: new CachedRules({
-      source,
-      ttlMs: cfg.rulesCacheTtlMs,
-      clock: systemClock,
-      onProblem: (p) => logger.error('invalid rule; using the last good version where there is one', { ...p, error: p.error as Error }),
-      onStale: (err) => logger.warn('rules source unavailable; keeping cached rules', { source: source.name, error: err as Error }),
-    }),
+    rules: cachedRulesFromConfig(cfg, { dynamodb, logger, clock: systemClock }),
     states: new DynamoSeriesStateStore<SeriesState>({ client: dynamodb, table: cfg.stateTable, clock: systemClock }),
     publisher: new SqsTransitionPublisher({ client: new SQSClient({}), queueUrl: cfg.alertEventsQueueUrl }),
     clock: systemClock,

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ConsoleSnapshot } from './observer.ts';
+import { listenOnLoopback } from '../runtime/listen.ts';
 
 const STATIC_DIR = join(dirname(fileURLToPath(import.meta.url)), 'static');
 
@@ -63,12 +64,7 @@ export async function startConsole(opts: ConsoleOptions): Promise<ConsoleServer>
       res.end(String((err as Error).message));
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  const { url, port, stop } = await listenOnLoopback(server, opts.port);
 
   let pushing = false;
   const timer = setInterval(() => {
@@ -87,14 +83,13 @@ export async function startConsole(opts: ConsoleOptions): Promise<ConsoleServer>
   }, opts.pushEveryMs ?? 1000);
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     port,
     stop: async () => {
       clearInterval(timer);
       for (const c of clients) c.end();
       clients.clear();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await stop();
     },
   };
 }

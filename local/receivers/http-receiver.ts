@@ -8,6 +8,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Clock } from '../../shared/core/model/index.ts';
+import { listenOnLoopback } from '../runtime/listen.ts';
 
 /** A failure to answer with; each receiver renders it in its vendor's format. */
 export interface Fault {
@@ -155,24 +156,16 @@ export async function startHttpReceiver(
       })();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  const { url, port, stop } = await listenOnLoopback(server, opts.port);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     port,
     received: () => received.slice(),
     setSchedule,
     clear: () => {
       received.length = 0;
     },
-    stop: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    stop,
   };
 }
 

@@ -10,6 +10,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
+import { listenOnLoopback } from '../runtime/listen.ts';
 
 /** A started local Secrets Manager. */
 export interface SecretsManagerLocal {
@@ -64,20 +65,12 @@ export async function startSecretsManagerLocal(opts: { port?: number; secrets?: 
       });
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  const { url, port, stop } = await listenOnLoopback(server, opts.port);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     port,
     setSecret,
     calls: () => calls,
-    stop: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    stop,
   };
 }

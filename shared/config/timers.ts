@@ -2,12 +2,12 @@
  * The timers function's configuration, read once at init from the variables of the `timers` entry
  * of infra/topology.ts (plus RULES_FILE for local mode).
  */
-import { z } from 'zod';
-import { parseEnv, ruleSourceEnv, ruleSourceSettings, type RuleSourceSettings } from './evaluator.ts';
+import { nonEmpty, parseEnv } from './env.ts';
+import { ruleSourceEnv, ruleSourceSettings, type RuleSourceSettings } from './evaluator.ts';
 
 const timersEnv = ruleSourceEnv.extend({
-  STATE_TABLE: z.string().trim().min(1, 'must be set'),
-  ALERT_EVENTS_QUEUE_URL: z.string().trim().min(1, 'must be set'),
+  STATE_TABLE: nonEmpty,
+  ALERT_EVENTS_QUEUE_URL: nonEmpty,
 });
 
 /** The timers function's validated configuration. */

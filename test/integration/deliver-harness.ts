@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import type { ChannelHandler } from '../../shared/adapters/channel/handler.ts';
+import { toSqsRecord } from '../../local/runtime/sqs-poller.ts';
 import type { NotificationJob } from '../../shared/core/model/index.ts';
 import { LOCAL_REGION, sqsClient } from '../support/aws.ts';
 import type { TestClock } from './deliver-fixtures.ts';
@@ -95,25 +96,7 @@ export class QueueDriver {
     );
     const msgs = res.Messages ?? [];
     if (!msgs.length) return { received: 0, failed: 0, visibility: new Map() };
-    const records: SQSRecord[] = msgs.map((m) => ({
-      messageId: m.MessageId!,
-      receiptHandle: m.ReceiptHandle!,
-      body: m.Body ?? '',
-      attributes: {
-        ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount ?? '1',
-        SentTimestamp: m.Attributes?.SentTimestamp ?? '0',
-        SenderId: m.Attributes?.SenderId ?? 'local',
-        ApproximateFirstReceiveTimestamp: m.Attributes?.ApproximateFirstReceiveTimestamp ?? '0',
-        ...(m.Attributes?.MessageGroupId ? { MessageGroupId: m.Attributes.MessageGroupId } : {}),
-        ...(m.Attributes?.MessageDeduplicationId ? { MessageDeduplicationId: m.Attributes.MessageDeduplicationId } : {}),
-        ...(m.Attributes?.SequenceNumber ? { SequenceNumber: m.Attributes.SequenceNumber } : {}),
-      },
-      messageAttributes: {},
-      md5OfBody: m.MD5OfBody ?? '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: `arn:aws:sqs:${LOCAL_REGION}:000000000000:queue`,
-      awsRegion: LOCAL_REGION,
-    }));
+    const records: SQSRecord[] = msgs.map((m) => toSqsRecord(m, `arn:aws:sqs:${LOCAL_REGION}:000000000000:queue`, LOCAL_REGION));
     const event: SQSEvent = { Records: records };
     this.events.push(event);
     const out = await this.handler(event);

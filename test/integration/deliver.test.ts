@@ -135,6 +135,29 @@ describe('deliver: slack', () => {
     expect(JSON.stringify(original)).not.toContain(SLACK_ACTION_IDS.acknowledge);
   });
 
+  it('keeps the thread when the firing is posted before dispatch has committed the alert record (publish-then-commit)', async () => {
+    const clock = new TestClock(T0);
+    const h = await channelHandler(env, 'slack', clock);
+    const firing = unique(job('slack', { destination: { kind: 'slack', channel: 'C0EARLY' } }));
+    const fp = firing.transition.fingerprint;
+    const before = env.slack.received().length;
+    // No alert record yet: dispatch published the job and has not committed.
+    await enqueue(env.p.sqs, h.queueUrl, firing);
+    await h.driver.step();
+    const bare = (await doc.send(new GetCommand({ TableName: env.p.tables.alerts, Key: { fingerprint: fp } }))).Item!;
+    const ts = (bare.slackThread as { ts: string }).ts;
+    expect(bare).toMatchObject({ slackThread: { channel: 'C0EARLY', ts } });
+    // A bare item still expires if dispatch never fills it in; it has no version (dispatch reads it as no record).
+    expect(typeof bare.expiresAt).toBe('number');
+    expect(bare.version).toBeUndefined();
+
+    await enqueue(env.p.sqs, h.queueUrl, resolvedOf(firing));
+    await h.driver.step();
+    const calls = env.slack.received().slice(before);
+    expect(calls.map((c) => c.path)).toEqual(['/api/chat.postMessage', '/api/chat.postMessage', '/api/chat.update']);
+    expect(calls[1]!.json).toMatchObject({ channel: 'C0EARLY', thread_ts: ts });
+  });
+
   it('delivers hostile labels within Block Kit limits (the local Slack validates them as Slack does)', async () => {
     const clock = new TestClock(T0);
     const h = await channelHandler(env, 'slack', clock);

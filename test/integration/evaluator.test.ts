@@ -124,6 +124,30 @@ describe('evaluator handler', () => {
     expect(res.batchItemFailures).toEqual([{ itemIdentifier: { partition: 'metrics-0', offset: 5 } }]);
   });
 
+  it('fails the partitions with samples when SQS keeps failing transition entries after retries', async () => {
+    const h = await evalHarness(RULES);
+    // A middleware answers as SQS does when it fails entries of a batch for a service reason
+    // (SenderFault false): fauxqs cannot fail single entries on demand.
+    let failEntries = true;
+    (h.p.sqs.middlewareStack as { add: (mw: unknown, opts: unknown) => void }).add(
+      (next: (args: { input: unknown }) => Promise<unknown>, context: { commandName?: string }) => async (args: { input: { QueueUrl?: string; Entries?: { Id?: string }[] } }) => {
+        if (!failEntries || context.commandName !== 'SendMessageBatchCommand' || args.input.QueueUrl !== h.p.queues.alertEvents.url) return await next(args);
+        return { output: { $metadata: {}, Successful: [], Failed: (args.input.Entries ?? []).map((e) => ({ Id: e.Id, SenderFault: false, Code: 'InternalError' })) } };
+      },
+      { step: 'initialize', name: 'fail-entries' },
+    );
+    const event = mskEvent([
+      { partition: 0, offset: 40, value: [cpu('web-1', 90, T0), cpu('web-1', 90, T0 + 60_000)] },
+      { partition: 2, offset: 3, raw: 'garbage' },
+    ]);
+    const res = await h.evaluator(event);
+    expect(res.batchItemFailures).toEqual([{ itemIdentifier: { partition: 'metrics-0', offset: 40 } }]);
+    // The state was not written, so the redelivered batch publishes the firing transition.
+    failEntries = false;
+    expect((await h.evaluator(event)).batchItemFailures).toEqual([]);
+    expect((await h.transitions()).map((t) => [t.kind, t.labels.instance])).toEqual([['firing', 'web-1']]);
+  });
+
   it('throws on a non-transient failure (a bug or a misconfiguration), so Lambda retries the whole batch', async () => {
     const h = await evalHarness(RULES);
     h.ddbFaults.arm({ command: 'BatchGetItemCommand', nth: 1, when: 'before', error: () => Object.assign(new Error('no such table'), { name: 'ResourceNotFoundException', $metadata: { httpStatusCode: 400 } }) });

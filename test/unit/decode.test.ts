@@ -48,6 +48,11 @@ describe('decodeRecord', () => {
     expect(out.rejected[0]).toMatchObject({ source: { topic: 'metrics', partition: 3, offset: 42, timestampMs: REC_TS }, raw: '{"name":"b","value":"high"}', rawTruncated: false });
   });
 
+  it('accepts labels up to the total size bound', () => {
+    const labels = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`l${i}`, 'x'.repeat(1000)]));
+    expect(decodeRecord(rec({ name: 'm', value: 1, labels })).samples).toHaveLength(1);
+  });
+
   it.each([
     // not JSON at all
     ['{"name": "cpu", value', true, /^value: not JSON/],
@@ -65,6 +70,10 @@ describe('decodeRecord', () => {
     [{ name: 'm', value: 1, labels: { __name__: 'x' } }, false, /^labels\.__name__: /],
     // metric name with spaces
     [{ name: 'cpu usage', value: 1 }, false, /^name: expected a metric name/],
+    // labels over 8,192 characters in all (each value within its own 1,024 limit): they would bloat stored state
+    [{ name: 'm', value: 1, labels: Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`l${i}`, 'x'.repeat(1000)])) }, false, /^labels: labels too large: at most 8192 characters/],
+    // the same in the seed format's tags
+    [{ metric_name: 'm', value: 1, tags: Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`l${i}`, 'x'.repeat(1000)])) }, false, /^tags: labels too large/],
   ])('rejects %j with a reason', (value, raw, reason) => {
     const out = decodeRecord(rec(value, raw));
     expect(out.samples).toEqual([]);

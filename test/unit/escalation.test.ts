@@ -66,6 +66,8 @@ describe('durations', () => {
     ['5 m', undefined],
     ['m5', undefined],
     ['', undefined],
+    ['1w', 604_800_000], // the rule files' grammar: weeks too
+    ['30m1h', undefined], // and units largest first, as in rule files (Prometheus)
   ])('parses %j', (text, ms) => expect(parseDuration(text)).toBe(ms));
 
   it.each<[number, string]>([

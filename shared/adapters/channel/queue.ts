@@ -3,8 +3,8 @@
  * the visibility of held or failed messages, and sending a permanently failed job to the channel's
  * dead-letter queue at once (with the reason as message attributes).
  */
-import { createHash } from 'node:crypto';
-import { ChangeMessageVisibilityBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { SqsDeadLetterSender } from '../sqs/job-publisher.ts';
 
 /** The queue port of the channel handler. */
 export interface ChannelQueue {
@@ -26,14 +26,12 @@ export class VisibilityChangeError extends Error {
 export class SqsChannelQueue implements ChannelQueue {
   readonly #sqs: SQSClient;
   readonly #queueUrl: string;
-  readonly #dlqUrl: string;
-  readonly #fifo: boolean;
+  readonly #dlq: SqsDeadLetterSender;
 
   constructor(sqs: SQSClient, queueUrl: string, deadLetterQueueUrl: string) {
     this.#sqs = sqs;
     this.#queueUrl = queueUrl;
-    this.#dlqUrl = deadLetterQueueUrl;
-    this.#fifo = deadLetterQueueUrl.endsWith('.fifo');
+    this.#dlq = new SqsDeadLetterSender(sqs, deadLetterQueueUrl);
   }
 
   async changeVisibility(entries: readonly { readonly receiptHandle: string; readonly seconds: number }[]): Promise<void> {
@@ -51,20 +49,9 @@ export class SqsChannelQueue implements ChannelQueue {
   }
 
   async deadLetter(body: string, meta: { groupId: string; dedupId: string; reason: string; detail: string; channel: string; destinationId: string }): Promise<void> {
-    const attr = (v: string) => ({ DataType: 'String', StringValue: v.slice(0, 1024) || '-' });
-    await this.#sqs.send(
-      new SendMessageCommand({
-        QueueUrl: this.#dlqUrl,
-        MessageBody: body,
-        MessageAttributes: {
-          reason: attr(meta.reason),
-          detail: attr(meta.detail),
-          channel: attr(meta.channel),
-          destinationId: attr(meta.destinationId),
-        },
-        // FIFO DLQ: same group as the source; deduplication id ≤ 128 chars, so a hash of the key.
-        ...(this.#fifo ? { MessageGroupId: meta.groupId, MessageDeduplicationId: createHash('sha256').update(meta.dedupId).digest('hex') } : {}),
-      }),
-    );
+    await this.#dlq.send(body, meta.reason, meta.groupId, {
+      dedupId: meta.dedupId,
+      attributes: { detail: meta.detail, channel: meta.channel, destinationId: meta.destinationId },
+    });
   }
 }

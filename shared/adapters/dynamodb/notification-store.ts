@@ -1,7 +1,8 @@
 /**
  * Per-notification idempotency and delivery record, one item per idempotency key
  * (`notif#<idempotencyKey>` in the delivery table), and the Slack thread of an alert (the
- * `slackThread` attribute of the alert record, the only attribute of that item this module writes).
+ * `slackThread` attribute of the alert record, the only attribute of that item this module writes,
+ * besides a TTL on an item dispatch has not committed yet).
  *
  * The claim is one conditional UpdateItem: it succeeds when the item does not exist, when an
  * earlier attempt released it (`retrying`) or dead-lettered it (`failed`, so a DLQ redrive can send
@@ -13,6 +14,8 @@ import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { NotificationJob } from '../../core/model/index.ts';
+import type { SlackThread } from '../../core/dispatch/alert-record.ts';
+import { RECORD_RETENTION_MS } from '../../core/dispatch/decide.ts';
 import type { ClaimOutcome } from '../../core/deliver/decide.ts';
 import type { DeliveryFailureReason } from '../../core/model/metrics.ts';
 
@@ -169,15 +172,13 @@ export class ClaimLostError extends Error {
 }
 
 /** Where a bot-token Slack message lives, kept on the alert record to thread and update it. */
-export interface SlackThread {
-  readonly channel: string;
-  readonly ts: string;
-}
+export type { SlackThread };
 
 /** The Slack-thread port (alert record's `slackThread` attribute). */
 export interface SlackThreadStore {
   get(fingerprint: string): Promise<SlackThread | undefined>;
-  set(fingerprint: string, thread: SlackThread): Promise<void>;
+  /** Keeps the thread on the alert record (creating a bare item when dispatch has not committed yet). */
+  set(fingerprint: string, thread: SlackThread, nowMs: number): Promise<void>;
 }
 
 /** {@link SlackThreadStore} on the alerts table: reads and writes only `slackThread`. */
@@ -198,20 +199,18 @@ export class DynamoSlackThreadStore implements SlackThreadStore {
     return t && typeof t.channel === 'string' && typeof t.ts === 'string' ? { channel: t.channel, ts: t.ts } : undefined;
   }
 
-  async set(fingerprint: string, thread: SlackThread): Promise<void> {
-    try {
-      await this.#doc.send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key: { fingerprint },
-          UpdateExpression: 'SET slackThread = :t',
-          // Dispatch writes the record before it enqueues the job; never create a bare record here.
-          ConditionExpression: 'attribute_exists(fingerprint)',
-          ExpressionAttributeValues: { ':t': { channel: thread.channel, ts: thread.ts } },
-        }),
-      );
-    } catch (err) {
-      if (!(err instanceof ConditionalCheckFailedException)) throw err;
-    }
+  async set(fingerprint: string, thread: SlackThread, nowMs: number): Promise<void> {
+    // Unconditional: dispatch publishes a job BEFORE it commits the record (publish-then-commit),
+    // so this write may land first. The bare item it then creates reads as "no record" to dispatch,
+    // whose first commit (`attribute_not_exists(version)`) fills it in and keeps `slackThread`
+    // (DynamoAlertStore). Its TTL stands in until that commit sets the record's own.
+    await this.#doc.send(
+      new UpdateCommand({
+        TableName: this.#table,
+        Key: { fingerprint },
+        UpdateExpression: 'SET slackThread = :t, expiresAt = if_not_exists(expiresAt, :exp)',
+        ExpressionAttributeValues: { ':t': { channel: thread.channel, ts: thread.ts }, ':exp': Math.floor((nowMs + RECORD_RETENTION_MS.firing) / 1000) },
+      }),
+    );
   }
 }

@@ -43,6 +43,8 @@ import {
   ConditionalCheckFailedException,
   TransactionCanceledException,
   type DynamoDBClient,
+  type QueryCommandInput,
+  type QueryCommandOutput,
   type TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
 import { createHash } from 'node:crypto';
@@ -315,26 +317,17 @@ export class DynamoSeriesStateStore<S = unknown> implements SeriesStateStore<S>,
   }
 
   async dueKeys(nowMs: number): Promise<string[]> {
-    const shards = Array.from({ length: DUE_SHARDS }, (_, i) => `due#${i}`);
-    const perShard = await Promise.all(
-      shards.map(async (shard) => {
-        const keys: string[] = [];
-        let start: Item | undefined;
-        do {
-          const res = await this.deps.client.send(
-            new QueryCommand({
-              TableName: this.deps.table,
-              IndexName: DUE_INDEX,
-              KeyConditionExpression: 'dueShard = :s AND dueAt <= :now',
-              ExpressionAttributeValues: { ':s': { S: shard }, ':now': { N: String(nowMs) } },
-              ...(start ? { ExclusiveStartKey: start } : {}),
-            }),
-          );
-          for (const it of res.Items ?? []) if (it.pk?.S) keys.push(it.pk.S);
-          start = res.LastEvaluatedKey;
-        } while (start);
-        return keys;
+    const perShard = await this.queryEachShard(
+      (shard) => ({
+        IndexName: DUE_INDEX,
+        KeyConditionExpression: 'dueShard = :s AND dueAt <= :now',
+        ExpressionAttributeValues: { ':s': { S: `due#${shard}` }, ':now': { N: String(nowMs) } },
       }),
+      (): string[] => [],
+      (keys, page) => {
+        for (const it of page.Items ?? []) if (it.pk?.S) keys.push(it.pk.S);
+        return keys;
+      },
     );
     return perShard.flat();
   }
@@ -345,27 +338,36 @@ export class DynamoSeriesStateStore<S = unknown> implements SeriesStateStore<S>,
    * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Query.Other.html#Query.Count
    */
   async countFiring(): Promise<number> {
-    const counts = await Promise.all(
-      Array.from({ length: DUE_SHARDS }, async (_, i) => {
-        let n = 0;
-        let start: Item | undefined;
-        do {
-          const res = await this.deps.client.send(
-            new QueryCommand({
-              TableName: this.deps.table,
-              IndexName: FIRING_INDEX,
-              Select: 'COUNT',
-              KeyConditionExpression: 'firingShard = :s',
-              ExpressionAttributeValues: { ':s': { S: `firing#${i}` } },
-              ...(start ? { ExclusiveStartKey: start } : {}),
-            }),
-          );
-          n += res.Count ?? 0;
-          start = res.LastEvaluatedKey;
-        } while (start);
-        return n;
+    const counts = await this.queryEachShard(
+      (shard) => ({
+        IndexName: FIRING_INDEX,
+        Select: 'COUNT',
+        KeyConditionExpression: 'firingShard = :s',
+        ExpressionAttributeValues: { ':s': { S: `firing#${shard}` } },
       }),
+      () => 0,
+      (n, page) => n + (page.Count ?? 0),
     );
     return counts.reduce((a, b) => a + b, 0);
+  }
+
+  /** Queries shard 0..DUE_SHARDS-1 of a sharded index in parallel, every page, folding each shard's pages. */
+  private async queryEachShard<A>(
+    input: (shard: number) => Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>,
+    init: () => A,
+    fold: (acc: A, page: QueryCommandOutput) => A,
+  ): Promise<A[]> {
+    return await Promise.all(
+      Array.from({ length: DUE_SHARDS }, async (_, shard) => {
+        let acc = init();
+        let start: Item | undefined;
+        do {
+          const res = await this.deps.client.send(new QueryCommand({ TableName: this.deps.table, ...input(shard), ...(start ? { ExclusiveStartKey: start } : {}) }));
+          acc = fold(acc, res);
+          start = res.LastEvaluatedKey;
+        } while (start);
+        return acc;
+      }),
+    );
   }
 }

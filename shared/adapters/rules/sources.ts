@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetParametersByPathCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { stringify as toYaml } from 'yaml';
 
 /** One unit of rule text from a source. `document` = `rules: [...]` YAML; `rule` = one rule mapping (YAML/JSON). */
 export interface RuleDocument {
@@ -25,6 +26,19 @@ export interface RuleSource {
 
 /** Attribute of a rules-table item holding the rule's YAML (the partition key is `id`, the rule id). */
 export const RULE_ITEM_DEFINITION_ATTR = 'definition';
+
+/**
+ * The rules-table item of one rule as written in a rules file (the raw YAML mapping): `{ id,
+ * definition }`, plus `updatedAt` when given. The one writer of the layout {@link DynamoRuleSource}
+ * reads (`klaxon rules push`, local mode's rules loader).
+ */
+export function ruleItem(rule: { readonly id?: unknown }, updatedAt?: string): Record<string, AttributeValue> {
+  return {
+    id: { S: String(rule.id) },
+    [RULE_ITEM_DEFINITION_ATTR]: { S: toYaml(rule) },
+    ...(updatedAt !== undefined ? { updatedAt: { S: updatedAt } } : {}),
+  };
+}
 
 /** Rules from one YAML file. */
 export class FileRuleSource implements RuleSource {

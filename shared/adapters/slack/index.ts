@@ -91,7 +91,7 @@ export function createSlackNotifier(opts: SlackNotifierOptions): Notifier<SlackR
         const j = r.json as { channel?: unknown; ts?: unknown };
         if (job.transition.kind === 'firing' && typeof j.channel === 'string' && typeof j.ts === 'string') {
           try {
-            await opts.threads.set(fp, { channel: j.channel, ts: j.ts });
+            await opts.threads.set(fp, { channel: j.channel, ts: j.ts }, nowMs);
           } catch (err) {
             warn('could not keep the Slack thread on the alert record', { fingerprint: fp, error: (err as Error).message });
           }

@@ -56,16 +56,28 @@ export class SqsJobPublisher implements JobPublisher {
 
 /** The port: move a message that can never be processed to the dead-letter queue, with why. */
 export interface DeadLetterSender {
-  send(body: string, reason: string, groupId: string): Promise<void>;
+  send(body: string, reason: string, groupId: string, extra?: DeadLetterExtra): Promise<void>;
+}
+
+/** More about a dead-lettered message: its own deduplication key, and attributes beside `reason`. */
+export interface DeadLetterExtra {
+  /** Deduplicates on this instead of the body (FIFO; hashed to fit SQS's 128 characters). */
+  readonly dedupId?: string;
+  /** Further String message attributes (e.g. `detail`, `channel`), each cut like `reason`. */
+  readonly attributes?: Readonly<Record<string, string>>;
 }
 
 /** SQS message attribute values are part of the 256 KiB message; keep the reason short. */
 const REASON_MAX_CHARS = 1024;
 
+/** A String message attribute, cut to {@link REASON_MAX_CHARS}; SQS refuses an empty value. */
+const attr = (v: string) => ({ DataType: 'String', StringValue: v.slice(0, REASON_MAX_CHARS) || '-' });
+
 /**
  * {@link DeadLetterSender} on an SQS queue (FIFO when the URL ends in `.fifo`: then the group is
- * the alert's fingerprint where known, and the deduplication id a hash of the body, so a redelivered
- * bad message is dead-lettered once).
+ * the alert's fingerprint where known, and the deduplication id a hash of the body or of
+ * `extra.dedupId`, so a redelivered bad message is dead-lettered once). Used by dispatch and, for
+ * permanently failed jobs, by the channel functions.
  */
 export class SqsDeadLetterSender implements DeadLetterSender {
   readonly #sqs: SQSClient;
@@ -76,14 +88,17 @@ export class SqsDeadLetterSender implements DeadLetterSender {
     this.#queueUrl = queueUrl;
   }
 
-  async send(body: string, reason: string, groupId: string): Promise<void> {
+  async send(body: string, reason: string, groupId: string, extra: DeadLetterExtra = {}): Promise<void> {
     const fifo = this.#queueUrl.endsWith('.fifo');
+    const attributes: Record<string, { DataType: string; StringValue: string }> = { reason: attr(reason) };
+    for (const [k, v] of Object.entries(extra.attributes ?? {})) attributes[k] = attr(v);
     await this.#sqs.send(
       new SendMessageCommand({
         QueueUrl: this.#queueUrl,
+        // SQS refuses an empty body.
         MessageBody: sqsSafeBody(body === '' ? '(empty body)' : body),
-        MessageAttributes: { reason: { DataType: 'String', StringValue: reason.slice(0, REASON_MAX_CHARS) } },
-        ...(fifo ? { MessageGroupId: groupId.slice(0, 128) || 'invalid', MessageDeduplicationId: sha256Hex(body) } : {}),
+        MessageAttributes: attributes,
+        ...(fifo ? { MessageGroupId: groupId.slice(0, 128) || 'invalid', MessageDeduplicationId: sha256Hex(extra.dedupId ?? body) } : {}),
       }),
     );
   }

@@ -35,6 +35,18 @@ export interface KafkaRecordInput {
 export const MAX_LABELS = 64;
 /** Longest label value accepted. */
 export const MAX_LABEL_VALUE_CHARS = 1024;
+/**
+ * Most characters of all label names and values of one sample together. Labels are stored in
+ * series state and alert records, so this bound (with the window bound) keeps every DynamoDB item
+ * far below its 400 KB limit: even escaped as `\uXXXX` (6 bytes a character) they stay under 50 KB.
+ */
+export const MAX_LABELS_TOTAL_CHARS = 8192;
+
+function labelChars(l: Readonly<Record<string, string>>): number {
+  let n = 0;
+  for (const k in l) if (hasOwn.call(l, k)) n += k.length + l[k]!.length;
+  return n;
+}
 /** Epoch-ms timestamps below this (1973-03-03) are taken for seconds by mistake and rejected. */
 export const MIN_TIMESTAMP_MS = 1e11;
 /** Latest representable JS date. */
@@ -59,7 +71,8 @@ const labelsSchema = z
     z.string().regex(LABEL_NAME_RE, { error: 'expected a label name ([a-zA-Z_][a-zA-Z0-9_]*)' }).refine((k) => !k.startsWith('__'), { error: 'label names starting with __ are reserved' }),
     z.string({ error: 'expected a string' }).max(MAX_LABEL_VALUE_CHARS),
   )
-  .refine((l) => Object.keys(l).length <= MAX_LABELS, { error: `at most ${MAX_LABELS} labels` });
+  .refine((l) => Object.keys(l).length <= MAX_LABELS, { error: `at most ${MAX_LABELS} labels` })
+  .refine((l) => labelChars(l) <= MAX_LABELS_TOTAL_CHARS, { error: `labels too large: at most ${MAX_LABELS_TOTAL_CHARS} characters of names and values in all` });
 
 const timestampSchema = z.union(
   [
@@ -129,13 +142,15 @@ function isMetricName(n: string): boolean {
 function fastLabels(l: unknown): boolean {
   if (typeof l !== 'object' || l === null || Array.isArray(l)) return false;
   let n = 0;
+  let chars = 0;
   for (const k in l) {
     if (!hasOwn.call(l, k)) continue;
     n++;
     const v = (l as Record<string, unknown>)[k];
     if (typeof v !== 'string' || v.length > MAX_LABEL_VALUE_CHARS || !isLabelName(k)) return false;
+    chars += k.length + v.length;
   }
-  return n <= MAX_LABELS;
+  return n <= MAX_LABELS && chars <= MAX_LABELS_TOTAL_CHARS;
 }
 
 function fastTimestamp(ts: unknown): boolean {

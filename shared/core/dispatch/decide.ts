@@ -101,6 +101,28 @@ function recentIds(record: AlertRecord | undefined, id: string): string[] {
   return [...(record?.recentTransitionIds ?? []), id].slice(-MAX_RECENT_TRANSITION_IDS);
 }
 
+/** The job of one transition for one (receiver, channel); its idempotency key is the transition id + receiver + channel. */
+function jobFor(
+  t: AlertTransition,
+  to: Pick<DeliveryState, 'receiver' | 'channel' | 'destination' | 'destinationId'>,
+  severity: Severity,
+  escalation: DispatchDecision['escalation'],
+  fireCount: number,
+): NotificationJob {
+  return {
+    version: MESSAGE_VERSION,
+    idempotencyKey: `${t.transitionId}:${to.receiver}:${to.channel}`,
+    channel: to.channel,
+    receiver: to.receiver,
+    destination: to.destination,
+    destinationId: to.destinationId,
+    transition: t,
+    severity,
+    ...(escalation ? { escalation } : {}),
+    fireCount,
+  };
+}
+
 /**
  * Decides what to do with one transition. `record` is the alert record as read (undefined when
  * there is none); `nowMs` is dispatch's clock (throttle windows).
@@ -138,19 +160,7 @@ function decideFiring(record: AlertRecord | undefined, t: AlertTransition, route
     const throttle = decideThrottle(prev?.lastSentAtMs, windowMs, nowMs);
     if (throttle.send) {
       const held = prev && prev.suppressedCount > 0 ? { count: prev.suppressedCount, sinceMs: prev.suppressedSinceMs ?? prev.lastSentAtMs ?? nowMs } : undefined;
-      jobs.push({
-        version: MESSAGE_VERSION,
-        idempotencyKey: `${t.transitionId}:${target.receiver}:${target.channel}`,
-        channel: target.channel,
-        receiver: target.receiver,
-        destination: target.destination,
-        destinationId: target.destinationId,
-        transition: t,
-        severity,
-        ...(esc.escalation ? { escalation: esc.escalation } : {}),
-        fireCount,
-        ...(held ? { suppressed: held } : {}),
-      });
+      jobs.push({ ...jobFor(t, target, severity, esc.escalation, fireCount), ...(held ? { suppressed: held } : {}) });
       deliveries[key] = {
         receiver: target.receiver,
         channel: target.channel,
@@ -221,19 +231,8 @@ function decideResolved(record: AlertRecord | undefined, t: AlertTransition, now
   if (seen) {
     for (const d of Object.values(record.deliveries)) {
       if (d.notifiedFiredAtMs !== record.startsAtMs) continue;
-      jobs.push({
-        version: MESSAGE_VERSION,
-        idempotencyKey: `${t.transitionId}:${d.receiver}:${d.channel}`,
-        channel: d.channel,
-        receiver: d.receiver,
-        destination: d.destination,
-        destinationId: d.destinationId,
-        transition: t,
-        // The resolution speaks of the firing it closes: same (escalated) severity and reason.
-        severity: record.effectiveSeverity,
-        ...(record.escalation ? { escalation: record.escalation } : {}),
-        fireCount: record.fireCount,
-      });
+      // The resolution speaks of the firing it closes: same (escalated) severity and reason.
+      jobs.push(jobFor(t, d, record.effectiveSeverity, record.escalation, record.fireCount));
     }
   }
   const severity = seen ? record.effectiveSeverity : t.severity;
