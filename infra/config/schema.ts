@@ -7,6 +7,7 @@
  * so `cdk synth` runs offline with no credentials.
  */
 import { z } from 'zod';
+import { EMAIL_MAX_RECIPIENTS } from '../../shared/core/format/email.ts';
 import { FUNCTIONS } from '../topology.ts';
 
 // https://docs.aws.amazon.com/service-authorization/latest/reference/list-amazonmanagedstreamingforapachekafka.html#amazonmanagedstreamingforapachekafka-resources-for-iam-policies
@@ -96,7 +97,7 @@ export const klaxonConfigSchema = z
         sender: EMAIL,
         /** The SES identity to create: the sender's domain or the address itself. Defaults to the address. */
         identity: z.string().min(1).optional(),
-        defaultRecipients: z.array(EMAIL).min(1),
+        defaultRecipients: z.array(EMAIL).min(1).max(EMAIL_MAX_RECIPIENTS, `at most ${EMAIL_MAX_RECIPIENTS} recipients (SES's limit per message)`),
       })
       .strict()
       .refine((e) => e.identity === undefined || e.identity === e.sender || e.sender.toLowerCase().endsWith(`@${e.identity.toLowerCase()}`), {

@@ -2,6 +2,7 @@
  * Local mode's terminal log: one line per transition and per delivery attempt (time, rule, labels,
  * from → to or channel, outcome), readable by eye, or JSON lines with `--json`.
  */
+import { formatValue } from '../../shared/core/deliver/alert-view.ts';
 
 /** A line's kind. */
 export type LogKind = 'info' | 'warn' | 'error' | 'transition' | 'delivery' | 'rejected';
@@ -45,7 +46,7 @@ export function createLocalLog(opts: { json?: boolean; out?: NodeJS.WritableStre
     error: (msg, fields = {}) => write('error', opts.json ? msg : c('red', `error: ${msg}`), fields),
     transition: (t) => {
       const change = t.kind === 'firing' ? 'pending -> firing' : 'firing -> resolved';
-      const text = `${c('cyan', 'transition')} ${hhmmss(t.atMs)} ${t.ruleId} ${formatLabels(t.labels)} ${t.kind === 'firing' ? c('red', change) : c('green', change)} [${t.severity}] value=${t.value ?? 'n/a'}`;
+      const text = `${c('cyan', 'transition')} ${hhmmss(t.atMs)} ${t.ruleId} ${formatLabels(t.labels)} ${t.kind === 'firing' ? c('red', change) : c('green', change)} [${t.severity}] value=${t.value === null ? 'n/a' : formatValue(t.value)}`;
       write('transition', opts.json ? `${t.ruleId} ${change}` : text, { eventTime: new Date(t.atMs).toISOString(), rule: t.ruleId, labels: t.labels, from: t.kind === 'firing' ? 'pending' : 'firing', to: t.kind, severity: t.severity, value: t.value });
     },
     delivery: (d) => {

@@ -11,6 +11,7 @@ import type { DispatchConfig } from '../core/dispatch/decide.ts';
 import { DEFAULT_RECEIVER_SETTINGS, type DefaultReceiverSettings } from '../core/dispatch/routes-config.ts';
 import { DEFAULT_THROTTLE_WINDOWS, type ThrottleWindows } from '../core/dispatch/throttle.ts';
 import { SEVERITIES, type Channel } from '../core/model/index.ts';
+import { EMAIL_MAX_RECIPIENTS } from '../core/format/email.ts';
 import { ConfigError, jsonEnv, nonEmpty, optionalString as optional, parseEnv } from './env.ts';
 
 /** Thrown at init for a missing or invalid environment variable of dispatch. */
@@ -64,6 +65,10 @@ const env = z.object({
         ctx.addIssue({ code: 'custom', message: `'${a}' is not an email address (comma-separated list expected)` });
         return z.NEVER;
       }
+    }
+    if (list.length > EMAIL_MAX_RECIPIENTS) {
+      ctx.addIssue({ code: 'custom', message: `${list.length} recipients: at most ${EMAIL_MAX_RECIPIENTS} (SES's limit per message)` });
+      return z.NEVER;
     }
     return list;
   }),

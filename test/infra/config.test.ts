@@ -70,6 +70,8 @@ describe('config schema', () => {
     [{ email: { sender: 'alerts' } }, 'email.sender:'],
     // no default recipients
     [{ email: { defaultRecipients: [] } }, 'email.defaultRecipients:'],
+    // more recipients than SES takes in one message
+    [{ email: { defaultRecipients: Array.from({ length: 51 }, (_, i) => `u${i}@example.com`) } }, 'email.defaultRecipients: at most 50 recipients'],
     // identity that does not cover the sender
     [{ email: { identity: 'other.org' } }, 'email.identity: identity must be the sender address or its domain'],
     // secret name with a space

@@ -35,6 +35,8 @@ describe('dispatch config', () => {
     ['unknown severity', { THROTTLE_WINDOWS: '{"urgent":"5m"}' }, /THROTTLE_WINDOWS: .*urgent/],
     // a bad recipient
     ['bad recipient', { DEFAULT_EMAIL_RECIPIENTS: 'oncall' }, /DEFAULT_EMAIL_RECIPIENTS: 'oncall' is not an email address/],
+    // more recipients than SES takes in one message
+    ['51 recipients', { DEFAULT_EMAIL_RECIPIENTS: Array.from({ length: 51 }, (_, i) => `u${i}@example.com`).join(',') }, /DEFAULT_EMAIL_RECIPIENTS: 51 recipients: at most 50/],
   ])('fails with a message naming the variable: %s', (_name, over, re) => {
     expect(() => readDispatchSettings({ ...base, ...over })).toThrow(DispatchConfigError);
     expect(() => readDispatchSettings({ ...base, ...over })).toThrow(re);

@@ -48,6 +48,12 @@ describe('local log', () => {
     expect(lines).toEqual(['10:02:14 transition 10:01:10 cpu_high {env="prod", instance="web-1"} pending -> firing [high] value=95.2\n']);
   });
 
+  it('shows a value as the notifications do (6 significant digits), not as a raw float', () => {
+    const { lines, log } = capture(false);
+    log.transition({ ...transition, value: 94.49333333333333 });
+    expect(lines[0]).toContain('value=94.4933\n');
+  });
+
   it('writes one readable line per delivery attempt with its outcome', () => {
     const { lines, log } = capture(false);
     log.delivery({ channel: 'slack', ruleId: 'cpu_high', kind: 'resolved', labels: { instance: 'web-1' }, outcome: 'retry', destinationId: 'slack:webhook:ops', receiveCount: 3 });

@@ -163,6 +163,8 @@ describe('routing', () => {
       ['duplicate name', { receivers: [{ name: 'r', slack: { webhook: 'w' } }, { name: 'r', slack: { webhook: 'v' } }] }, 'receivers[1].name: duplicate receiver name "r"'],
       // an unknown root receiver
       ['unknown root receiver', { receiver: 'ghost' }, 'receiver[0]: unknown receiver "ghost"'],
+      // more recipients than SES takes in one message: refused here rather than cut when sending
+      ['51 recipients', { receivers: [{ name: 'r', email: { to: Array.from({ length: 51 }, (_, i) => `u${i}@example.com`) } }] }, 'receivers[0].email.to: at most 50 recipients'],
     ])('rejects %s, naming the file and the field', (_name, doc, fragment) => {
       let err: unknown;
       try {

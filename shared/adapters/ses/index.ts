@@ -7,11 +7,11 @@
 import { SendEmailCommand, type SESClient, type SESClientConfig } from '@aws-sdk/client-ses';
 import { classifySesError, type SendResult } from '../../core/deliver/classify.ts';
 import type { Notifier } from '../../core/deliver/notifier.ts';
-import { renderEmail, type EmailFormatOptions, type RenderedEmail } from '../../core/format/email.ts';
+import { EMAIL_MAX_RECIPIENTS, renderEmail, type EmailFormatOptions, type RenderedEmail } from '../../core/format/email.ts';
 import type { NotificationJob } from '../../core/model/index.ts';
 
 /** SES caps recipients at 50 per message (To + Cc + Bcc). https://docs.aws.amazon.com/ses/latest/dg/quotas.html */
-export const SES_MAX_RECIPIENTS = 50;
+export const SES_MAX_RECIPIENTS = EMAIL_MAX_RECIPIENTS;
 
 /** Client settings for the email function: one attempt (the breaker owns retries), a request timeout. */
 export function sesClientConfig(extra: SESClientConfig = {}): SESClientConfig {
@@ -34,8 +34,13 @@ export function createSesNotifier(opts: SesNotifierOptions): Notifier<RenderedEm
     async send(job, rendered): Promise<SendResult> {
       const dest = job.destination;
       if (dest.kind !== 'email') return { ok: false, retryable: false, reason: 'client', detail: `email notifier got a ${dest.kind} destination` };
-      const to = [...new Set(dest.to)].slice(0, SES_MAX_RECIPIENTS);
+      const to = [...new Set(dest.to)];
       if (!to.length) return { ok: false, retryable: false, reason: 'client', detail: 'email destination has no recipients' };
+      // Never cut the list silently: a permanent failure is dead-lettered and alarmed. Configuration
+      // (routes, DEFAULT_EMAIL_RECIPIENTS, the CDK config) already refuses more than 50.
+      if (to.length > SES_MAX_RECIPIENTS) {
+        return { ok: false, retryable: false, reason: 'client', detail: `${to.length} recipients: SES accepts at most ${SES_MAX_RECIPIENTS} per message; split the receiver` };
+      }
       try {
         const res = await opts.ses.send(
           new SendEmailCommand({

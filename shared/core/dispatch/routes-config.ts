@@ -21,6 +21,7 @@
  * ```
  */
 import { z } from 'zod';
+import { EMAIL_MAX_RECIPIENTS } from '../format/email.ts';
 import { CHANNELS, SEVERITIES, type Channel, type Severity } from '../model/index.ts';
 import { MatcherSyntaxError, parseMatcher, type Matcher } from '../matchers/index.ts';
 import { DEFAULT_SEVERITY_MATRIX, type Receiver, type RouteNode, type RoutingConfig, type SeverityMatrix } from './routing.ts';
@@ -66,7 +67,7 @@ const receiverSchema = z
       .strictObject({ webhook: z.string().min(1).optional(), channel: z.string().min(1).optional() })
       .refine((s) => (s.webhook === undefined) !== (s.channel === undefined), 'give exactly one of webhook or channel')
       .optional(),
-    email: z.strictObject({ to: z.array(z.email()).min(1) }).optional(),
+    email: z.strictObject({ to: z.array(z.email()).min(1).max(EMAIL_MAX_RECIPIENTS, `at most ${EMAIL_MAX_RECIPIENTS} recipients (SES's limit per message): split the receiver`) }).optional(),
     pagerduty: z.strictObject({ routingKey: z.string().min(1) }).optional(),
     severities: severityChannels.optional(),
   })

@@ -106,6 +106,12 @@ export function emailSubject(v: AlertView): string {
   return truncate(singleLine(`${tag} ${v.name} — ${v.instance}`), EMAIL_SUBJECT_MAX);
 }
 
+/**
+ * SES accepts at most 50 recipients per message (To + Cc + Bcc); more is refused, not cut, all the
+ * way from configuration to sending. https://docs.aws.amazon.com/ses/latest/dg/quotas.html
+ */
+export const EMAIL_MAX_RECIPIENTS = 50;
+
 /** Renders the email for a firing or resolved notification. */
 export function renderEmail(job: NotificationJob, opts: EmailFormatOptions): RenderedEmail {
   const v = alertView(job, opts.dashboardUrl);
