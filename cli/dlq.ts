@@ -29,7 +29,7 @@ import {
 import { QUEUES, type QueueName } from '../infra/topology.ts';
 import { queueName } from '../local/provision.ts';
 import { EXIT, type CliIo } from './index.ts';
-import { CliUsageError, clientConfig, parseAwsOptions, type AwsOptions } from './alerts.ts';
+import { CliUsageError, clientConfig, parseAwsOptions, type AwsOptions } from './aws-options.ts';
 
 const USAGE = `Usage: klaxon dlq list [--messages N] [--format table|json]
        klaxon dlq redrive [QUEUE] [--max N]

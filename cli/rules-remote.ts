@@ -22,6 +22,7 @@ import { stringify as toYaml } from 'yaml';
 import { parseRule, parseRules, parseYamlText, RulesValidationError, formatIssue } from '../shared/core/rules/index.ts';
 import { DynamoRuleSource, ruleItem, SsmRuleSource, type RuleSource } from '../shared/adapters/rules/sources.ts';
 import { EXIT, type CliIo } from './index.ts';
+import { CliUsageError, clientConfig, parseAwsOptions, type AwsOptions } from './aws-options.ts';
 
 /** The remote rule subcommands. */
 export type RemoteSubcommand = 'push' | 'list' | 'diff';
@@ -30,58 +31,22 @@ interface Options {
   kind?: 'dynamodb' | 'ssm';
   table?: string;
   path?: string;
-  endpoint?: string;
-  region?: string;
-  profile?: string;
   prune: boolean;
   files: string[];
-}
-
-class UsageError extends Error {
-  override name = 'UsageError';
+  aws: AwsOptions;
 }
 
 function parseArgs(args: readonly string[], env: NodeJS.ProcessEnv): Options {
-  const o: Options = { prune: false, files: [] };
-  const value = (i: number, flag: string): string => {
-    const v = args[i + 1];
-    if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
-    return v;
-  };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    switch (a) {
-      case '--to':
-      case '--from':
-      case '--source': {
-        const v = value(i++, a);
-        if (v !== 'dynamodb' && v !== 'ssm') throw new UsageError(`${a} must be dynamodb or ssm, got '${v}'`);
-        o.kind = v;
-        break;
-      }
-      case '--table':
-        o.table = value(i++, a);
-        break;
-      case '--path':
-        o.path = value(i++, a);
-        break;
-      case '--endpoint':
-        o.endpoint = value(i++, a);
-        break;
-      case '--region':
-        o.region = value(i++, a);
-        break;
-      case '--profile':
-        o.profile = value(i++, a);
-        break;
-      case '--prune':
-        o.prune = true;
-        break;
-      default:
-        if (a.startsWith('--')) throw new UsageError(`unknown option ${a}`);
-        o.files.push(a);
-    }
+  const aws = parseAwsOptions(args, env, ['to', 'from', 'source', 'table', 'path'], ['prune']);
+  const o: Options = { prune: aws.switches.has('prune'), files: [...aws.positionals], aws };
+  for (const flag of ['to', 'from', 'source'] as const) {
+    const v = aws.flags[flag];
+    if (v === undefined) continue;
+    if (v !== 'dynamodb' && v !== 'ssm') throw new CliUsageError(`--${flag} must be dynamodb or ssm, got '${v}'`);
+    o.kind = v;
   }
+  if (aws.flags.table !== undefined) o.table = aws.flags.table;
+  if (aws.flags.path !== undefined) o.path = aws.flags.path;
   if (!o.kind) {
     if (o.table) o.kind = 'dynamodb';
     else if (o.path) o.kind = 'ssm';
@@ -89,19 +54,11 @@ function parseArgs(args: readonly string[], env: NodeJS.ProcessEnv): Options {
   }
   if (o.kind === 'dynamodb') o.table ??= env.RULES_TABLE;
   if (o.kind === 'ssm') o.path ??= env.RULES_SSM_PATH;
-  if (!o.kind) throw new UsageError('say where the rules are: --to/--from dynamodb|ssm (or set RULES_SOURCE)');
-  if (o.kind === 'dynamodb' && !o.table) throw new UsageError('--table is required for dynamodb (or set RULES_TABLE)');
-  if (o.kind === 'ssm' && !o.path) throw new UsageError('--path is required for ssm (or set RULES_SSM_PATH)');
+  if (!o.kind) throw new CliUsageError('say where the rules are: --to/--from dynamodb|ssm (or set RULES_SOURCE)');
+  if (o.kind === 'dynamodb' && !o.table) throw new CliUsageError('--table is required for dynamodb (or set RULES_TABLE)');
+  if (o.kind === 'ssm' && !o.path) throw new CliUsageError('--path is required for ssm (or set RULES_SSM_PATH)');
   if (o.path) o.path = `/${o.path.replace(/^\/+|\/+$/g, '')}`;
   return o;
-}
-
-function clientConfig(o: Options): { endpoint?: string; region: string; profile?: string } {
-  return {
-    region: o.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
-    ...(o.endpoint ? { endpoint: o.endpoint } : {}),
-    ...(o.profile ? { profile: o.profile } : {}),
-  };
 }
 
 /** A rule as written (raw YAML value), by id, with a canonical text to compare. */
@@ -154,11 +111,11 @@ export async function runRemote(sub: RemoteSubcommand, args: readonly string[], 
   let o: Options;
   try {
     o = parseArgs(args, process.env);
-    if ((sub === 'push' || sub === 'diff') && o.files.length !== 1) throw new UsageError(`rules ${sub} needs exactly one FILE`);
-    if (sub === 'list' && o.files.length > 0) throw new UsageError('rules list takes no FILE');
-    if (sub === 'push' && !args.some((a) => a === '--to')) throw new UsageError('rules push needs --to dynamodb|ssm');
+    if ((sub === 'push' || sub === 'diff') && o.files.length !== 1) throw new CliUsageError(`rules ${sub} needs exactly one FILE`);
+    if (sub === 'list' && o.files.length > 0) throw new CliUsageError('rules list takes no FILE');
+    if (sub === 'push' && o.aws.flags.to === undefined) throw new CliUsageError('rules push needs --to dynamodb|ssm');
   } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
+    if (!(err instanceof CliUsageError)) throw err;
     io.stderr.write(`klaxon rules ${sub}: ${err.message}\n`);
     return EXIT.usage;
   }
@@ -177,7 +134,7 @@ export async function runRemote(sub: RemoteSubcommand, args: readonly string[], 
     }
   }
 
-  const cfg = clientConfig(o);
+  const cfg = clientConfig(o.aws, process.env);
   const dynamodb = o.kind === 'dynamodb' ? new DynamoDBClient(cfg) : undefined;
   const ssm = o.kind === 'ssm' ? new SSMClient(cfg) : undefined;
   const source: RuleSource = dynamodb ? new DynamoRuleSource({ client: dynamodb, table: o.table! }) : new SsmRuleSource({ client: ssm!, path: o.path! });
