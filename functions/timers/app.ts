@@ -2,7 +2,12 @@
  * The timers function, run each minute: what no sample will ever trigger.
  * - absence: a heartbeat that stopped, or a listed expected series that never reported;
  * - staleness: a firing series whose samples stopped resolves after STALE_AFTER_SECONDS;
- * - keep_firing_for and other time-based ends the core schedules with `nextDueMs`.
+ * - keep_firing_for and other time-based ends the core schedules with `nextDueMs`;
+ * - deleted rules: a due item whose rule is no longer in the rule source is deleted, and if its
+ *   alert was firing, a `resolved` transition is published first (built from the alert identity
+ *   the state keeps while firing: `deletedRuleTransition`), so dispatch resolves it everywhere the
+ *   firing went. "No longer in the source" only ever means a successful read: an unreachable source
+ *   either keeps the cached rules or fails the run (RulesUnavailableError), never an empty set.
  *
  * It reads only what is due: the sparse `by-due` index holds an entry only for items whose state
  * has a due time, sharded over `due#0..7`, queried with `dueAt <= now`. It never scans the series.
@@ -20,7 +25,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { AlertTransition, Clock } from '../../shared/core/model/index.ts';
 import { METRIC } from '../../shared/core/model/metrics.ts';
 import type { Rule, RuleIndex } from '../../shared/core/rules/index.ts';
-import { advanceClock, expectedAbsenceSeries, initialAbsenceState, nextDueMs, toTransition, type SeriesState } from '../../shared/core/evaluate/index.ts';
+import { advanceClock, deletedRuleTransition, expectedAbsenceSeries, initialAbsenceState, nextDueMs, toTransition, type SeriesState } from '../../shared/core/evaluate/index.ts';
 import { DynamoSeriesStateStore, type FiringCounter, type SeriesStateStore, type SeriesWrite } from '../../shared/adapters/dynamodb/series-state-store.ts';
 import { SqsTransitionPublisher, type TransitionPublisher } from '../../shared/adapters/sqs/transition-publisher.ts';
 import { cachedRulesFromConfig } from '../../shared/adapters/rules/index.ts';
@@ -50,6 +55,8 @@ export interface TimersResult {
   readonly updated: number;
   /** Items deleted (the core dropped the series, or its rule no longer exists). */
   readonly deleted: number;
+  /** Firing alerts of deleted rules resolved by this run (their transitions are in `transitions`). */
+  readonly deletedRuleResolutions: number;
   /** Items another invocation changed meanwhile (left for the next run). */
   readonly conflicts: number;
   readonly transitions: readonly AlertTransition[];
@@ -66,7 +73,8 @@ export type TimersHandler = (event?: unknown, context?: unknown) => Promise<Time
  * 2. seed listed expected absence series that have no item yet (read once per container, then
  *    conditional put `attribute_not_exists`, so a concurrent run or the evaluator cannot be overwritten);
  * 3. query every due shard of `by-due` for `dueAt <= now` (paginated) and BatchGetItem those items;
- * 4. `advanceClock` each with the wall clock; `toTransition` the changes;
+ * 4. `advanceClock` each with the wall clock; `toTransition` the changes; an item whose rule is
+ *    gone is to be deleted, with a `resolved` transition if its alert was firing;
  * 5. publish the transitions — BEFORE step 6;
  * 6. write or delete each item conditionally on the version read; a conflict means the evaluator
  *    advanced that series meanwhile: it is left as is, and the next run sees its new due time;
@@ -108,12 +116,24 @@ export function createTimersHandler(deps: TimersDeps): TimersHandler {
     const items = await deps.states.getMany(dueKeys);
     const transitions: AlertTransition[] = [];
     const writes: SeriesWrite<SeriesState>[] = [];
+    let deletedRuleResolutions = 0;
     for (const item of items.values()) {
       // The index is eventually consistent: skip an item that is no longer due.
       if (item.dueAt === undefined || item.dueAt > now) continue;
       const rule = rulesById.get(item.ruleId);
       if (!rule) {
-        // The rule was deleted: its series state means nothing any more.
+        // The rule was deleted: its series state means nothing any more, but a firing alert must
+        // not stay firing downstream forever. Published before the delete (below), like any
+        // transition: a crash in between resolves again next run, and dispatch drops the repeat
+        // (`already-resolved`).
+        const t = deletedRuleTransition(item.ruleId, item.state, now);
+        if (t) {
+          transitions.push(t);
+          deletedRuleResolutions++;
+        } else if (item.state.state === 'firing') {
+          // Written before the alert identity was kept: nothing to resolve it with.
+          logger.warn('firing alert of a deleted rule has no stored identity; deleted without a resolution', { key: item.key, ruleId: item.ruleId });
+        }
         writes.push({ kind: 'delete', key: item.key, expectedVersion: item.version });
         continue;
       }
@@ -173,6 +193,7 @@ export function createTimersHandler(deps: TimersDeps): TimersHandler {
       due: items.size,
       updated: writes.filter((w) => w.kind === 'put').length - conflicts.length,
       deleted: writes.filter((w) => w.kind === 'delete').length,
+      deletedRuleResolutions,
       conflicts: conflicts.length,
       transitions,
       firing,

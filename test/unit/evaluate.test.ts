@@ -4,6 +4,7 @@ import { parseRule, RuleIndex, type Rule } from '../../shared/core/rules/index.t
 import {
   advanceClock,
   alertLabels,
+  deletedRuleTransition,
   evaluateSeries,
   expectedAbsenceSeries,
   fingerprint,
@@ -15,10 +16,12 @@ import {
   stateKeyOf,
   stateSizeBytes,
   toTransition,
+  transitionIdOf,
   type SeriesBatch,
   type SeriesState,
 } from '../../shared/core/evaluate/index.ts';
 import type { MetricSample, StateChange } from '../../shared/core/model/index.ts';
+import { alertTransitionSchema } from '../../shared/core/dispatch/transition-schema.ts';
 
 const M = 60_000;
 const T0 = 1_795_300_000_000;
@@ -258,6 +261,59 @@ describe('alert identity and transitions', () => {
     const replayed = evaluateSeries(batch(r, samplesOf([93.5, 50])), undefined).changes.map((c) => toTransition(r, c, res.state, 999)?.transitionId);
     expect(replayed).toEqual(ts.map((t) => t?.transitionId));
     expect(firing.transitionId).not.toBe(ts[2]!.transitionId);
+  });
+
+  it('keeps the alert identity in the state exactly while firing', () => {
+    const r2 = parseRule({ id: 'cpu_high', name: 'High CPU', metric: 'm', severity: 'high', condition: '> 80', for: '1m', labels: { team: 'platform' } }, 'test');
+    const pending = evaluateSeries(batch(r2, samplesOf([93.5])), undefined);
+    expect(pending.state.state).toBe('pending');
+    expect(pending.state.alert).toBeUndefined();
+    const fired = evaluateSeries(batch(r2, samplesOf([null, 95])), pending.state);
+    const firing = toTransition(r2, fired.changes[0]!, fired.state, 0)!;
+    expect(fired.state.alert).toEqual({ fingerprint: firing.fingerprint, ruleName: 'High CPU', severity: 'high', labels: firing.labels, condition: 'm > 80' });
+    // Carried over while it keeps firing, dropped when it resolves (also by staleness).
+    const still = evaluateSeries(batch(r2, samplesOf([null, null, 96])), fired.state);
+    expect(still.state.alert).toEqual(fired.state.alert);
+    expect(evaluateSeries(batch(r2, samplesOf([null, null, null, 10])), still.state).state.alert).toBeUndefined();
+    expect(advanceClock(r2, LABELS, still.state, T0 + 60 * M, { staleAfterMs: 5 * M }).state?.alert).toBeUndefined();
+    // A firing state stored before the identity was kept gets it at its next evaluation.
+    const { alert: _drop, ...legacy } = fired.state;
+    expect(evaluateSeries(batch(r2, samplesOf([null, null, 96])), legacy).state.alert).toEqual(fired.state.alert);
+  });
+
+  it('resolves the firing alert of a deleted rule with its stored identity, a valid and stable transition', () => {
+    const fired = evaluateSeries(batch(r, samplesOf([93.5])), undefined);
+    const firing = toTransition(r, fired.changes.find((c) => c.to === 'firing')!, fired.state, 0)!;
+    const t = deletedRuleTransition('cpu_high', fired.state, T0 + 10 * M)!;
+    expect(alertTransitionSchema.safeParse(t).success).toBe(true);
+    expect(t).toEqual({
+      version: 1,
+      transitionId: transitionIdOf(firing.fingerprint, 'resolved', T0, T0 + 10 * M),
+      kind: 'resolved',
+      fingerprint: firing.fingerprint,
+      ruleId: 'cpu_high',
+      ruleName: 'High CPU',
+      severity: 'high',
+      labels: firing.labels,
+      annotations: { summary: 'rule cpu_high was deleted' },
+      value: null,
+      condition: 'm > 80',
+      atMs: T0 + 10 * M,
+      activeAtMs: T0,
+      firedAtMs: T0,
+      resolvedAtMs: T0 + 10 * M,
+      emittedAtMs: T0 + 10 * M,
+    });
+    expect(deletedRuleTransition('cpu_high', fired.state, T0 + 10 * M)).toEqual(t);
+  });
+
+  it.each([
+    // pending: nothing was ever published, nothing to resolve
+    ['a pending state', { v: 1, lastSampleMs: T0, state: 'pending', activeAtMs: T0 } as SeriesState],
+    // firing, written before the identity was kept: cannot be resolved (deleted silently)
+    ['a firing state without identity', { v: 1, lastSampleMs: T0, state: 'firing', activeAtMs: T0, firedAtMs: T0 } as SeriesState],
+  ])('gives no deleted-rule resolution for %s', (_name, state) => {
+    expect(deletedRuleTransition('r', state, T0 + M)).toBeUndefined();
   });
 });
 

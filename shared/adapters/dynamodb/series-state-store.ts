@@ -7,7 +7,7 @@
  * | `pk`          | S    | stateKey from the core (rule id + series identity) |
  * | `ruleId`      | S    | the rule, so the timers function can find it without parsing pk |
  * | `labels`      | S    | series labels, JSON (the timers function needs them for advanceClock) |
- * | `state`       | S    | the core's SeriesState, JSON |
+ * | `state`       | S    | the core's SeriesState, JSON (while firing it includes the alert's identity, `alert`, so the timers function can resolve it if its rule is deleted) |
  * | `version`     | N    | optimistic-lock counter: every write is conditional on the version read |
  * | `lastSampleMs`| N    | event time of the newest sample seen (informational; the core keeps its own guard) |
  * | `expiresAt`   | N    | TTL, epoch seconds: newest of (last sample, write time) + {@link STATE_TTL_DAYS} days, so dead series vanish |
@@ -17,7 +17,8 @@
  *
  * Size bound: the state's sample window holds at most MAX_WINDOW_SAMPLES (720) samples per series
  * and rule (shared/core/evaluate), about 28 KB of JSON at worst; labels are capped by decode (64
- * labels of at most 1,024 characters); so an item stays well under 100 KB, far below DynamoDB's
+ * labels of at most 1,024 characters, 8,192 characters in all), stored in `labels` and, while firing, once
+ * more as alert labels in the state; so an item stays well under 100 KB, far below DynamoDB's
  * 400 KB item limit (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html#limits-items).
  * A write whose item would still exceed {@link MAX_ITEM_BYTES} is not sent: it is returned in
  * `tooLarge` (the caller logs it) rather than failing the batch, so it can never block a partition.

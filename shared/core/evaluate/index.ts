@@ -23,7 +23,7 @@
  * newest kept (when a window holds more samples than that, aggregations see only the newest ones).
  */
 import { createHash } from 'node:crypto';
-import type { AlertState, AlertTransition, Labels, MetricSample, StateChange } from '../model/index.ts';
+import type { AlertState, AlertTransition, Labels, MetricSample, Severity, StateChange } from '../model/index.ts';
 import { compare, ruleTemplates, type Rule, type RuleIndex } from '../rules/index.ts';
 import { aggregate, zScore } from './functions.ts';
 
@@ -42,6 +42,22 @@ export const DEFAULT_STALE_AFTER_MS = 5 * 60_000;
 
 /** States a series is kept in (`resolved` is reported as a change, then the series is inactive). */
 export type SeriesAlertState = Exclude<AlertState, 'resolved'>;
+
+/**
+ * What a firing alert was published as, kept in its state while it fires so that it can still be
+ * resolved when its rule is deleted (the fingerprint cannot be recomputed then: the alert labels
+ * include the deleted rule's labels). Bounded: the alert labels are the series labels (capped by
+ * decode) plus the rule's labels.
+ */
+export interface FiringAlert {
+  readonly fingerprint: string;
+  readonly ruleName: string;
+  readonly severity: Severity;
+  /** Alert labels (series labels + rule labels + alertname), as on the firing transition. */
+  readonly labels: Labels;
+  /** The rule's condition text. */
+  readonly condition: string;
+}
 
 /**
  * Duration state of one (rule, series), JSON-serialisable and bounded (see {@link MAX_WINDOW_SAMPLES}).
@@ -67,6 +83,8 @@ export interface SeriesState {
   readonly wt?: readonly number[];
   /** Window sample values, parallel to {@link SeriesState.wt}. */
   readonly wv?: readonly number[];
+  /** The alert's identity, present exactly while `state` is firing (absent in items written before it existed). */
+  readonly alert?: FiringAlert;
 }
 
 /** The samples of one (rule, series) in a batch, in time order. */
@@ -265,6 +283,7 @@ interface MutableState {
   keepFiringSinceMs: number | undefined;
   value: number | undefined;
   noSample: boolean;
+  alert: FiringAlert | undefined;
   /** Index of the first window sample still in the window (see {@link evict}). */
   start: number;
   wt: number[] | undefined;
@@ -280,6 +299,7 @@ function load(s: SeriesState, windowed: boolean): MutableState {
     keepFiringSinceMs: s.keepFiringSinceMs,
     value: s.value === null ? NaN : s.value,
     noSample: s.noSample === true,
+    alert: s.state === 'firing' ? s.alert : undefined,
     start: 0,
     wt: windowed ? (s.wt ? s.wt.slice() : []) : undefined,
     wv: windowed ? (s.wv ? s.wv.slice() : []) : undefined,
@@ -293,6 +313,7 @@ function save(m: MutableState): SeriesState {
   if (m.keepFiringSinceMs !== undefined) out.keepFiringSinceMs = m.keepFiringSinceMs;
   if (m.value !== undefined) out.value = Number.isFinite(m.value) ? m.value : null;
   if (m.noSample) out.noSample = true;
+  if (m.state === 'firing' && m.alert) out.alert = m.alert;
   if (m.wt) {
     if (m.start) {
       m.wt = m.wt.slice(m.start);
@@ -323,9 +344,16 @@ class Identity {
 
 type Emit = (from: AlertState, to: AlertState, atMs: number, value: number) => void;
 
+function firingAlert(rule: Rule, id: Identity): FiringAlert {
+  const { labels, fp } = id.get();
+  return { fingerprint: fp, ruleName: rule.name, severity: rule.severity, labels, condition: rule.conditionText };
+}
+
 function emitter(rule: Rule, id: Identity, st: MutableState, changes: AlertStateChange[]): Emit {
   return (from, to, atMs, value) => {
     const { labels, fp } = id.get();
+    // Remembered as published, for a resolution after the rule is deleted (see deletedRuleTransition).
+    if (to === 'firing') st.alert = firingAlert(rule, id);
     changes.push({
       ruleId: rule.id,
       fingerprint: fp,
@@ -345,6 +373,7 @@ function clearAlert(st: MutableState): void {
   st.activeAtMs = undefined;
   st.firedAtMs = undefined;
   st.keepFiringSinceMs = undefined;
+  st.alert = undefined;
 }
 
 /** When a firing (non-absence) series resolves for lack of samples. */
@@ -452,7 +481,7 @@ export function evaluateSeries(
     const s = batch.samples[i]!;
     const ts = s.timestampMs;
     if (!st) {
-      st = { lastSampleMs: ts, state: 'inactive', activeAtMs: undefined, firedAtMs: undefined, keepFiringSinceMs: undefined, value: undefined, noSample: false, start: 0, wt: windowed ? [] : undefined, wv: windowed ? [] : undefined };
+      st = { lastSampleMs: ts, state: 'inactive', activeAtMs: undefined, firedAtMs: undefined, keepFiringSinceMs: undefined, value: undefined, noSample: false, alert: undefined, start: 0, wt: windowed ? [] : undefined, wv: windowed ? [] : undefined };
       emit = emitter(rule, id, st, changes);
     } else {
       if (ts < st.lastSampleMs || (ts === st.lastSampleMs && !st.noSample)) {
@@ -492,6 +521,8 @@ export function evaluateSeries(
     step(rule, st, ts, present, v, emit!);
   }
   if (!st) throw new RangeError(`evaluateSeries: empty batch and no state for ${batch.stateKey}`);
+  // A firing state stored before the identity was kept gets it at its next write (computed once).
+  if (st.state === 'firing' && !st.alert) st.alert = firingAlert(rule, id);
   return { state: save(st), changes, skipped };
 }
 
@@ -570,6 +601,38 @@ export function toTransition(rule: Rule, change: StateChange, state: SeriesState
     ...(rule.dashboardUrl !== undefined ? { dashboardUrl: rule.dashboardUrl } : {}),
     ...(rule.policy !== undefined ? { policy: rule.policy } : {}),
     emittedAtMs,
+  };
+}
+
+/**
+ * The resolution of a firing alert whose rule was deleted from the rule source (Alertmanager
+ * resolves alerts that stop being sent; so does Klaxon), built from the identity the state kept
+ * while firing ({@link SeriesState.alert}). `atMs` is the timers function's clock. Undefined when
+ * the state is not firing, or is firing without a stored identity (written before it was kept).
+ * The transition id comes from {@link transitionIdOf} like any other.
+ */
+export function deletedRuleTransition(ruleId: string, state: SeriesState, atMs: number): AlertTransition | undefined {
+  const a = state.alert;
+  if (state.state !== 'firing' || !a) return undefined;
+  const activeAtMs = state.activeAtMs ?? state.firedAtMs ?? atMs;
+  const firedAtMs = state.firedAtMs ?? activeAtMs;
+  return {
+    version: 1,
+    transitionId: transitionIdOf(a.fingerprint, 'resolved', activeAtMs, atMs),
+    kind: 'resolved',
+    fingerprint: a.fingerprint,
+    ruleId,
+    ruleName: a.ruleName,
+    severity: a.severity,
+    labels: a.labels,
+    annotations: { summary: `rule ${ruleId} was deleted` },
+    value: null,
+    condition: a.condition,
+    atMs,
+    activeAtMs,
+    firedAtMs,
+    resolvedAtMs: atMs,
+    emittedAtMs: atMs,
   };
 }
 
