@@ -17,6 +17,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createEvaluatorHandler } from '../functions/evaluator/app.ts';
 import { DynamoSeriesStateStore } from '../shared/adapters/dynamodb/series-state-store.ts';
+import { DynamoSeriesBudget } from '../shared/adapters/dynamodb/series-budget.ts';
 import { SqsTransitionPublisher } from '../shared/adapters/sqs/transition-publisher.ts';
 import { SqsRejectedSink } from '../shared/adapters/sqs/rejected-sink.ts';
 import { CachedRules } from '../shared/adapters/rules/index.ts';
@@ -83,6 +84,7 @@ function benchHandler(dynamodb: DynamoDBClient, sqs: SQSClient, p: Provisioned) 
     states: new DynamoSeriesStateStore<SeriesState>({ client: dynamodb, table: p.tables.state, clock }),
     publisher: new SqsTransitionPublisher({ client: sqs, queueUrl: p.queues.alertEvents.url }),
     rejected: new SqsRejectedSink({ client: sqs, queueUrl: p.queues.rejected.url }),
+    budget: new DynamoSeriesBudget({ client: dynamodb, table: p.tables.state }),
     clock,
     logger: new Logger({ serviceName: 'evaluator', logLevel: 'SILENT' }),
     metrics,

@@ -1,10 +1,13 @@
 /**
  * `klaxon replay --rules FILE [--rules FILE...] --samples FILE|- [--until TIME] [--format json|table]
- *  [--stale-after DURATION]`: runs the evaluation core on recorded samples with in-memory state and
- * a virtual clock, printing every state change (pending ones included) in event-time order.
+ *  [--stale-after DURATION]`: runs production's evaluation sequence on recorded samples with
+ * in-memory state and a virtual clock, printing every state change (pending ones included) in
+ * event-time order.
  *
  * Samples: JSON Lines, each line one sample or an array of samples in the wire or seed format,
- * each with a timestamp. `--until` (RFC 3339, epoch ms, or `+5m` after the last sample) advances
+ * each with a timestamp. Each line is taken as one batch, in file order, as production takes
+ * records in partition order: a line older than what a series has already seen is skipped (and
+ * counted) exactly as the evaluator skips it, rather than sorted into place. `--until` (RFC 3339, epoch ms, or `+5m` after the last sample) advances
  * the virtual clock past the last sample so absence rules and staleness can act.
  * JSON output: one line per change `{"rule","fingerprint","labels","from","to","at","value"}`.
  */
@@ -15,7 +18,7 @@ import { EXIT, type CliIo } from './index.ts';
 import { formatIssue, mergeRuleSets, parseDuration, parseRules, RulesValidationError, DurationSyntaxError, type Rule } from '../shared/core/rules/index.ts';
 import { decodeJsonText, parseRfc3339 } from '../shared/core/decode/index.ts';
 import { InMemoryEvaluator } from '../shared/core/replay/index.ts';
-import type { MetricSample, StateChange } from '../shared/core/model/index.ts';
+import type { StateChange } from '../shared/core/model/index.ts';
 
 const USAGE = `Usage: klaxon replay --rules FILE [--rules FILE...] --samples FILE|- [--until TIME] [--format json|table] [--stale-after DURATION]
 
@@ -138,7 +141,10 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
     io.stderr.write(`klaxon replay: ${(e as Error).message}\n`);
     return EXIT.failed;
   }
-  const samples: MetricSample[] = [];
+  const ev = new InMemoryEvaluator(rules, opts.staleAfterMs !== undefined ? { staleAfterMs: opts.staleAfterMs } : undefined);
+  const changes: StateChange[] = [];
+  let replayed = 0;
+  let last: number | undefined;
   let bad = 0;
   const input = opts.samples === '-' ? io.stdin : createReadStream(opts.samples, 'utf8');
   try {
@@ -147,7 +153,9 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
       lineNo++;
       if (line.trim() === '' || line.trimStart().startsWith('#')) continue;
       const r = decodeJsonText(line);
-      samples.push(...r.samples);
+      replayed += r.samples.length;
+      for (const s of r.samples) if (last === undefined || s.timestampMs > last) last = s.timestampMs;
+      changes.push(...(await ev.ingestBatch(r.samples)));
       for (const reason of r.reasons) {
         bad++;
         io.stderr.write(`${opts.samples}:${lineNo}: ${reason}\n`);
@@ -157,19 +165,19 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
     io.stderr.write(`klaxon replay: cannot read ${opts.samples}: ${(e as Error).message}\n`);
     return EXIT.failed;
   }
-  const ev = new InMemoryEvaluator(rules, opts.staleAfterMs !== undefined ? { staleAfterMs: opts.staleAfterMs } : undefined);
-  const changes = ev.ingest(samples);
   if (opts.until !== undefined) {
-    const last = samples.reduce<number | undefined>((m, s) => (m === undefined || s.timestampMs > m ? s.timestampMs : m), undefined);
     const until = resolveUntil(opts.until, last);
     if (until === undefined) {
       io.stderr.write(`klaxon replay: --until ${opts.until}: expected RFC 3339, epoch ms or +DURATION\n${USAGE}`);
       return EXIT.usage;
     }
-    changes.push(...ev.advanceTo(until));
+    changes.push(...(await ev.advanceTo(until)));
   }
+  // Stable: changes of one instant keep the order they were decided in.
+  changes.sort((a, b) => a.atMs - b.atMs);
   if (opts.format === 'json') io.stdout.write(changes.map((c) => `${changeToJson(c)}\n`).join(''));
   else io.stdout.write(tableRows(changes));
-  if (bad || ev.skipped) io.stderr.write(`${samples.length} sample(s) replayed, ${bad} rejected, ${ev.skipped} skipped (out of order or duplicate)\n`);
+  if (bad || ev.skipped) io.stderr.write(`${replayed} sample(s) replayed, ${bad} rejected, ${ev.skipped} skipped (out of order or duplicate)\n`);
+  for (const l of ev.limited) io.stderr.write(`rule ${l.ruleId}: series limit ${l.limit} reached, ${l.refusedSeries} new series refused${l.explodingLabel ? ` (label ${l.explodingLabel} has ${l.distinctValues} distinct values)` : ''}\n`);
   return EXIT.ok;
 }

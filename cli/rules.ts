@@ -94,7 +94,7 @@ async function testFiles(files: readonly string[], io: CliIo): Promise<number> {
       if (typeof text !== 'string') throw new RuleTestSpecError(`${file}: ${text.error}`);
       const spec = parseRuleTestFile(parseYamlText(text, file), file);
       const rules = await loadRuleFiles(file, spec.rule_files);
-      const result = runRuleTests(spec, rules);
+      const result = await runRuleTests(spec, rules);
       if (result.failures.length === 0) {
         io.stdout.write(`  SUCCESS (${result.tests} test(s), ${result.cases} alert check(s))\n`);
         continue;

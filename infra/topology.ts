@@ -93,6 +93,7 @@ export const CONFIG_KEYS = [
   'breaker',
   'kafkaTopic',
   'staleAfterSeconds',
+  'seriesLimitPerRule',
 ] as const;
 /** One of {@link CONFIG_KEYS}. */
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
@@ -223,7 +224,7 @@ export const FUNCTIONS = {
     memoryMb: 1024,
     timeoutSeconds: 300,
     trigger: { kind: 'kafka', batchSize: 1000, maxBatchingWindowSeconds: 1 },
-    env: { ...evaluationEnv, REJECTED_QUEUE_URL: { queueUrl: 'rejected' } },
+    env: { ...evaluationEnv, REJECTED_QUEUE_URL: { queueUrl: 'rejected' }, SERIES_LIMIT_PER_RULE: { config: 'seriesLimitPerRule' } },
     grants: [...evaluationGrants, { queue: 'rejected', access: 'send' }],
   },
   timers: {

@@ -13,17 +13,29 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
-import type { AlertTransition, Clock, MetricSample, RejectedRecord } from '../../shared/core/model/index.ts';
+import type { Clock, MetricSample, RejectedRecord } from '../../shared/core/model/index.ts';
 import { METRIC } from '../../shared/core/model/metrics.ts';
 import { decodeRecord } from '../../shared/core/decode/index.ts';
 import type { RuleIndex } from '../../shared/core/rules/index.ts';
-import { evaluateSeries, groupSamples, nextDueMs, toTransition, type SeriesBatch, type SeriesState } from '../../shared/core/evaluate/index.ts';
+import type { SeriesState } from '../../shared/core/evaluate/index.ts';
+import { failureAction } from '../../shared/core/errors/index.ts';
+import {
+  DEFAULT_MAX_FUTURE_SKEW_MS,
+  DEFAULT_SERIES_LIMIT_PER_RULE,
+  evaluateBatch,
+  StateConflictError,
+  type EvaluateBatchResult,
+  type SeriesBudget,
+  type SeriesStateStore,
+  type TransitionPublisher,
+} from '../../shared/core/sequence/index.ts';
 import { kafkaBatchResponse, partitionId, recordsOf, type KafkaBatchResponse, type MskEvent } from '../../shared/adapters/kafka/index.ts';
-import { DynamoSeriesStateStore, type SeriesPut, type SeriesStateStore } from '../../shared/adapters/dynamodb/series-state-store.ts';
+import { DynamoSeriesStateStore } from '../../shared/adapters/dynamodb/series-state-store.ts';
+import { DynamoSeriesBudget } from '../../shared/adapters/dynamodb/series-budget.ts';
 import { isTransientError } from '../../shared/adapters/dynamodb/batch.ts';
-import { SqsSendError, SqsTransitionPublisher, type TransitionPublisher } from '../../shared/adapters/sqs/transition-publisher.ts';
+import { SqsTransitionPublisher } from '../../shared/adapters/sqs/transition-publisher.ts';
 import { SqsRejectedSink, type RejectedSink } from '../../shared/adapters/sqs/rejected-sink.ts';
-import { cachedRulesFromConfig, RulesUnavailableError } from '../../shared/adapters/rules/index.ts';
+import { cachedRulesFromConfig } from '../../shared/adapters/rules/index.ts';
 import { createLogger, createMetrics, systemClock } from '../../shared/adapters/observability/index.ts';
 import { evaluatorConfig } from '../../shared/config/evaluator.ts';
 
@@ -33,120 +45,53 @@ export interface EvaluatorDeps {
   readonly states: SeriesStateStore<SeriesState>;
   readonly publisher: TransitionPublisher;
   readonly rejected: RejectedSink;
+  /** The per-rule series counters behind the cardinality limit. */
+  readonly budget: SeriesBudget;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: Metrics;
   /** A firing series with no sample for this long is resolved by the timers function (its dueAt). */
   readonly staleAfterMs: number;
+  /** A sample stamped further than this ahead of the clock is not evaluated (default 10 min). */
+  readonly maxFutureSkewMs?: number;
+  /** Series a rule may hold unless it sets its own `seriesLimit` (default 10,000). */
+  readonly seriesLimitPerRule?: number;
   /** Rounds of re-read and re-evaluate for series another invocation advanced first (default 3). */
   readonly maxConflictRounds?: number;
 }
 
-/** Thrown when series keep conflicting after every round (concurrent writers): transient, retry the batch. */
-export class StateConflictError extends Error {
-  override name = 'StateConflictError';
-  constructor(
-    readonly keys: readonly string[],
-    options?: { cause?: unknown },
-  ) {
-    super(`${keys.length} series still conflicting after retries (first: ${keys[0] ?? '-'})`, options);
-  }
-}
-
-/**
- * Failures that mean "deliver these records again", as opposed to bugs (which throw). SQS entries
- * still failing for a service reason after the publisher's retries are as transient as a throttled
- * call; entries SQS refused as the sender's fault are not.
- */
-function isRetryable(err: unknown): boolean {
-  return (
-    err instanceof StateConflictError ||
-    err instanceof RulesUnavailableError ||
-    (err instanceof SqsSendError && !err.senderFault) ||
-    isTransientError(err)
-  );
-}
-
-/** Outcome of evaluating the samples of one batch. */
-interface EvaluationOutcome {
-  readonly evaluated: number;
-  readonly skipped: number;
-  readonly transitions: AlertTransition[];
-}
+export { StateConflictError };
 
 /** The evaluator's Lambda handler type (the Lambda context is not needed). */
 export type EvaluatorHandler = (event: MskEvent, context?: unknown) => Promise<KafkaBatchResponse>;
+
+const EMPTY_RESULT: EvaluateBatchResult = { evaluated: 0, skipped: 0, future: 0, changes: [], transitions: [], limited: [], tooLarge: [] };
 
 /**
  * Builds the handler. Per batch, in this order:
  * 1. flatten the MSK event; `decodeRecord` each record into samples and rejected records;
  * 2. send rejected records to the rejected queue (a bad record never blocks its partition);
  * 3. take the rules from the cache (the source is read once per cache lifetime);
- * 4. `groupSamples` into series batches; 5. BatchGetItem their states;
- * 6. `evaluateSeries` each, `toTransition` the changes;
- * 7. publish the transitions (FIFO, dedup by transition id) — BEFORE step 8;
- * 8. write the states conditionally (version guard); series another invocation advanced meanwhile
- *    are read and evaluated again (5-8 for those keys, bounded rounds);
- * 9. metrics; return the partial batch response.
- * A transient failure in 2 fails the partitions of the rejected records, in 3-8 the partitions
- * whose records produced samples: Lambda redelivers them from the lowest offset of this batch.
+ * 4. `evaluateBatch` (shared/core/sequence): group, read states, evaluate, publish, then commit —
+ *    the one evaluation sequence, which replays run too;
+ * 5. metrics and logs; return the partial batch response.
+ * Failures follow the one policy of shared/core/errors: a transient failure in 2 fails the
+ * partitions of the rejected records, in 3-4 the partitions whose records produced samples
+ * (Lambda redelivers them from the lowest offset of this batch); anything else fails the batch.
  */
 export function createEvaluatorHandler(deps: EvaluatorDeps): EvaluatorHandler {
   const { logger, metrics, clock } = deps;
-  const maxRounds = deps.maxConflictRounds ?? 3;
+  const ports = { states: deps.states, publisher: deps.publisher, budget: deps.budget };
 
-  async function evaluate(samples: readonly MetricSample[]): Promise<EvaluationOutcome> {
+  async function evaluate(samples: readonly MetricSample[]): Promise<EvaluateBatchResult> {
     const index = await deps.rules.current();
-    const batches = groupSamples(index, [...samples]);
-    const evaluatedSamples = new Set<MetricSample>();
-    for (const b of batches) for (const s of b.samples) evaluatedSamples.add(s);
-    const transitions: AlertTransition[] = [];
-    let skipped = 0;
-    let pending: SeriesBatch[] = batches;
-    for (let round = 1; pending.length > 0; round++) {
-      if (round > maxRounds) throw new StateConflictError(pending.map((b) => b.stateKey));
-      const stored = await deps.states.getMany(pending.map((b) => b.stateKey));
-      const now = clock.now();
-      const roundTransitions: AlertTransition[] = [];
-      const writes: SeriesPut<SeriesState>[] = [];
-      const skippedByKey = new Map<string, number>();
-      for (const b of pending) {
-        const prev = stored.get(b.stateKey);
-        const res = evaluateSeries(b, prev?.state, { staleAfterMs: deps.staleAfterMs });
-        skippedByKey.set(b.stateKey, res.skipped);
-        for (const change of res.changes) {
-          const t = toTransition(b.rule, change, res.state, now);
-          if (t) roundTransitions.push(t);
-        }
-        // Nothing new for this series (a redelivered batch): no write, no request.
-        if (prev && res.skipped >= b.samples.length && res.changes.length === 0) continue;
-        let lastSampleMs = prev?.lastSampleMs ?? -Infinity;
-        for (const s of b.samples) if (s.timestampMs > lastSampleMs) lastSampleMs = s.timestampMs;
-        const dueAt = nextDueMs(b.rule, res.state, { staleAfterMs: deps.staleAfterMs });
-        writes.push({
-          kind: 'put',
-          key: b.stateKey,
-          ruleId: b.rule.id,
-          labels: b.labels,
-          state: res.state,
-          expectedVersion: prev?.version,
-          ...(Number.isFinite(lastSampleMs) ? { lastSampleMs } : {}),
-          ...(dueAt !== undefined ? { dueAt } : {}),
-        });
-      }
-      await deps.publisher.publish(roundTransitions);
-      transitions.push(...roundTransitions);
-      const { conflicts, tooLarge } = await deps.states.commit(writes);
-      // Cannot happen within the core's bounds; if it does, that series goes unsaved rather than
-      // blocking its partition forever.
-      if (tooLarge.length > 0) logger.error('series state too large to store; not saved', { keys: tooLarge.slice(0, 10), count: tooLarge.length });
-      const conflicted = new Set(conflicts);
-      if (conflicts.length > 0) logger.info('series advanced concurrently; re-evaluating', { conflicts: conflicts.length, round });
-      // Skips of a conflicted series are counted in the round that settles it.
-      for (const [k, n] of skippedByKey) if (!conflicted.has(k)) skipped += n;
-      pending = pending.filter((b) => conflicted.has(b.stateKey));
-    }
-    return { evaluated: evaluatedSamples.size, skipped, transitions };
+    return await evaluateBatch(ports, index, samples, {
+      nowMs: clock.now(),
+      staleAfterMs: deps.staleAfterMs,
+      maxFutureSkewMs: deps.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS,
+      seriesLimitPerRule: deps.seriesLimitPerRule ?? DEFAULT_SERIES_LIMIT_PER_RULE,
+      ...(deps.maxConflictRounds !== undefined ? { maxConflictRounds: deps.maxConflictRounds } : {}),
+    });
   }
 
   return async (event, context) => {
@@ -166,7 +111,7 @@ export function createEvaluatorHandler(deps: EvaluatorDeps): EvaluatorHandler {
     }
     const failed = new Set<string>();
     const fail = (partitions: Iterable<string>, step: string, err: unknown): void => {
-      if (!isRetryable(err)) throw err;
+      if (failureAction(err, isTransientError) !== 'retry') throw err;
       const list = [...partitions];
       for (const p of list) failed.add(p);
       logger.warn('transient failure; partitions will be redelivered', { step, partitions: list, error: err as Error });
@@ -186,7 +131,7 @@ export function createEvaluatorHandler(deps: EvaluatorDeps): EvaluatorHandler {
       }
     }
     // Steps 3-8.
-    let outcome: EvaluationOutcome = { evaluated: 0, skipped: 0, transitions: [] };
+    let outcome: EvaluateBatchResult = EMPTY_RESULT;
     if (samples.length > 0) {
       try {
         outcome = await evaluate(samples);
@@ -200,6 +145,8 @@ export function createEvaluatorHandler(deps: EvaluatorDeps): EvaluatorHandler {
     metrics.addMetric(METRIC.recordsRejected, MetricUnit.Count, rejected.length);
     metrics.addMetric(METRIC.samplesEvaluated, MetricUnit.Count, outcome.evaluated);
     metrics.addMetric(METRIC.samplesSkipped, MetricUnit.Count, outcome.skipped);
+    metrics.addMetric(METRIC.samplesFuture, MetricUnit.Count, outcome.future);
+    metrics.addMetric(METRIC.seriesLimited, MetricUnit.Count, outcome.limited.reduce((n, l) => n + l.refusedSeries, 0));
     metrics.addMetric(METRIC.batchDuration, MetricUnit.Milliseconds, clock.now() - startedAt);
     metrics.publishStoredMetrics();
     for (const kind of ['firing', 'resolved'] as const) {
@@ -210,12 +157,19 @@ export function createEvaluatorHandler(deps: EvaluatorDeps): EvaluatorHandler {
       metrics.addMetric(METRIC.transitions, MetricUnit.Count, n);
       metrics.publishStoredMetrics();
     }
+    for (const l of outcome.limited) {
+      logger.error(`rule ${l.ruleId} reached its series limit (${l.limit}): ${l.refusedSeries} new series refused${l.explodingLabel ? `; label ${l.explodingLabel} has ${l.distinctValues} distinct values among them` : ''}`, { ...l });
+    }
+    // Cannot happen within the core's bounds; if it does, that series goes unsaved rather than
+    // blocking its partition forever.
+    if (outcome.tooLarge.length > 0) logger.error('series state too large to store; not saved', { keys: outcome.tooLarge.slice(0, 10), count: outcome.tooLarge.length });
     logger.info('batch evaluated', {
       records: records.length,
       rejected: rejected.length,
       samples: samples.length,
       evaluated: outcome.evaluated,
       skipped: outcome.skipped,
+      future: outcome.future,
       transitions: outcome.transitions.length,
       failedPartitions: [...failed],
     });
@@ -236,9 +190,11 @@ export async function evaluatorDepsFromEnv(env: NodeJS.ProcessEnv): Promise<Eval
     states: new DynamoSeriesStateStore<SeriesState>({ client: dynamodb, table: cfg.stateTable, clock: systemClock }),
     publisher: new SqsTransitionPublisher({ client: sqs, queueUrl: cfg.alertEventsQueueUrl }),
     rejected: new SqsRejectedSink({ client: sqs, queueUrl: cfg.rejectedQueueUrl }),
+    budget: new DynamoSeriesBudget({ client: dynamodb, table: cfg.stateTable }),
     clock: systemClock,
     logger,
     metrics,
     staleAfterMs: cfg.staleAfterMs,
+    seriesLimitPerRule: cfg.seriesLimitPerRule,
   };
 }

@@ -41,5 +41,6 @@ export function renderConfigValues(config: KlaxonConfig, names: DeployedNames): 
     }),
     kafkaTopic: config.msk.topic,
     staleAfterSeconds: String(config.staleAfterSeconds),
+    seriesLimitPerRule: String(config.seriesLimitPerRule),
   };
 }

@@ -132,6 +132,8 @@ export const klaxonConfigSchema = z
       .default({ failureThreshold: 5, openSeconds: 60, successThreshold: 2 }),
     /** A series with no sample for this long is resolved as stale. */
     staleAfterSeconds: seconds(60, 604_800).default(300),
+    /** Series one rule may hold (a rule's own `seriesLimit` overrides it); new series past it are refused, counted and alarmed. */
+    seriesLimitPerRule: z.number().int().min(1).max(10_000_000).default(10_000),
     alarms: z
       .object({
         /** Use this existing SNS topic instead of creating one. */

@@ -17,6 +17,8 @@ import type { WorkQueue } from './work-queue.ts';
 
 /** The deadman: no records evaluated for this long alarms (issue 4: 10 min). */
 export const DEADMAN_MINUTES = 10;
+/** SamplesSkipped must be non-zero for this many consecutive 5-minute periods to alarm (a redelivery alone does not). */
+const SKIPPED_PERIODS = 3;
 /** OffsetLag must grow for this many consecutive 5-minute periods to alarm. */
 export const OFFSET_LAG_GROWTH_PERIODS = 3;
 
@@ -50,6 +52,9 @@ export class PipelineObservability extends Construct {
     readonly offsetLagGrowing: cw.Alarm;
     readonly deadman: cw.Alarm;
     readonly recordsRejected: cw.Alarm;
+    readonly samplesSkipped: cw.Alarm;
+    readonly seriesLimited: cw.Alarm;
+    readonly timersBacklog: cw.Alarm;
   };
 
   constructor(scope: Construct, id: string, props: PipelineObservabilityProps) {
@@ -116,6 +121,38 @@ export class PipelineObservability extends Construct {
           threshold: 1,
           comparisonOperator: cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
           evaluationPeriods: 1,
+          treatMissingData: cw.TreatMissingData.NOT_BREACHING,
+        }),
+      ),
+      // Redeliveries skip a few samples now and then; a steady stream of skips means a series is
+      // blind (a producer's clock behind the others, duplicated topics): it must not go unnoticed.
+      samplesSkipped: withActions(
+        new cw.Alarm(this, 'SamplesSkipped', {
+          alarmDescription: `Klaxon: samples were skipped as out of order or duplicate for ${SKIPPED_PERIODS * 5} minutes running (a producer's clock or a duplicated stream); the evaluator log names the series.`,
+          metric: klaxonMetric(METRIC.samplesSkipped, 'evaluator', { period: Duration.minutes(5) }),
+          threshold: 1,
+          comparisonOperator: cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          evaluationPeriods: SKIPPED_PERIODS,
+          treatMissingData: cw.TreatMissingData.NOT_BREACHING,
+        }),
+      ),
+      seriesLimited: withActions(
+        new cw.Alarm(this, 'SeriesLimited', {
+          alarmDescription: 'Klaxon: a rule reached its series limit and new series are refused (a label with unbounded values, such as a request id); the evaluator log names the rule and the label.',
+          metric: klaxonMetric(METRIC.seriesLimited, 'evaluator', { period: Duration.minutes(5) }),
+          threshold: 1,
+          comparisonOperator: cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: cw.TreatMissingData.NOT_BREACHING,
+        }),
+      ),
+      timersBacklog: withActions(
+        new cw.Alarm(this, 'TimersBacklog', {
+          alarmDescription: 'Klaxon: timers runs end with due items left (staleness, absence and keep_firing_for are late); the timers log says how many.',
+          metric: klaxonMetric(METRIC.timersBacklog, 'timers', { period: Duration.minutes(5), statistic: 'Maximum' }),
+          threshold: 1,
+          comparisonOperator: cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          evaluationPeriods: 2,
           treatMissingData: cw.TreatMissingData.NOT_BREACHING,
         }),
       ),

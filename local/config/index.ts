@@ -47,6 +47,7 @@ export function localConfigValues(input: LocalConfigInput): Record<ConfigKey, st
     breaker: '',
     kafkaTopic: LOCAL_TOPIC,
     staleAfterSeconds: '600',
+    seriesLimitPerRule: '10000',
   };
 }
 

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { RuleSourceConfig } from '../adapters/rules/sources.ts';
 import { ConfigError, nonEmpty, parseEnv } from './env.ts';
+import { DEFAULT_SERIES_LIMIT_PER_RULE } from '../core/sequence/evaluate-batch.ts';
 
 export { ConfigError, parseEnv };
 const seconds = (def: number) =>
@@ -37,6 +38,19 @@ const evaluatorEnv = ruleSourceEnv.extend({
   STATE_TABLE: nonEmpty,
   ALERT_EVENTS_QUEUE_URL: nonEmpty,
   REJECTED_QUEUE_URL: nonEmpty,
+  SERIES_LIMIT_PER_RULE: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return DEFAULT_SERIES_LIMIT_PER_RULE;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) {
+        ctx.addIssue({ code: 'custom', message: `must be a positive whole number of series, got '${v}'` });
+        return z.NEVER;
+      }
+      return n;
+    }),
 });
 
 /** Validated configuration shared by both evaluation functions. */
@@ -51,6 +65,8 @@ export interface EvaluatorConfig extends RuleSourceSettings {
   readonly stateTable: string;
   readonly alertEventsQueueUrl: string;
   readonly rejectedQueueUrl: string;
+  /** Series one rule may hold unless it sets its own `seriesLimit`. */
+  readonly seriesLimitPerRule: number;
 }
 
 /** Resolves the rule source settings, requiring the variable the chosen source needs. */
@@ -77,5 +93,6 @@ export function evaluatorConfig(env: NodeJS.ProcessEnv): EvaluatorConfig {
     stateTable: e.STATE_TABLE,
     alertEventsQueueUrl: e.ALERT_EVENTS_QUEUE_URL,
     rejectedQueueUrl: e.REJECTED_QUEUE_URL,
+    seriesLimitPerRule: e.SERIES_LIMIT_PER_RULE,
   };
 }

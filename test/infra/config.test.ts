@@ -163,6 +163,7 @@ describe('renderConfigValues', () => {
       dashboardUrl: 'https://console/dash',
       rulesCacheTtlSeconds: '60',
       staleAfterSeconds: '300',
+      seriesLimitPerRule: '10000',
     });
   });
 

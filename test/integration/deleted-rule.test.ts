@@ -70,6 +70,7 @@ async function setup() {
     rules,
     states: h.states,
     publisher: h.deps.publisher,
+    budget: h.budget,
     clock: h.clock,
     logger: new Logger({ serviceName: 'timers', logLevel: 'SILENT' }),
     metrics: capturedMetrics('timers').metrics,

@@ -31,6 +31,7 @@ describe('evaluator configuration', () => {
       stateTable: 'state',
       alertEventsQueueUrl: 'http://q/alert-events.fifo',
       rejectedQueueUrl: 'http://q/rejected',
+      seriesLimitPerRule: 10_000,
     });
     expect(timersConfig({ ...ENV, RULES_SOURCE: 'file', RULES_FILE: 'rules.yaml', STALE_AFTER_SECONDS: '600' })).toMatchObject({ rules: { kind: 'file', file: 'rules.yaml' }, staleAfterMs: 600_000 });
   });

@@ -164,7 +164,7 @@ describe('evaluator handler', () => {
     const racing = {
       ...states,
       getMany: states.getMany.bind(states),
-      dueKeys: states.dueKeys.bind(states),
+      duePage: states.duePage.bind(states),
       commit: async (writes: Parameters<typeof states.commit>[0]) => {
         if (!interfered) {
           interfered = true;

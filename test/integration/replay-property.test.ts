@@ -112,5 +112,5 @@ describe('replay property: duplication and redelivery change nothing', () => {
     );
     // The generator must exercise alerts, not only quiet streams.
     expect(withTransitions).toBeGreaterThan(10);
-  });
+  }, 180_000);
 });

@@ -18,6 +18,18 @@ function put(key: string, expectedVersion: number | undefined, extra: Partial<{ 
   return { kind: 'put', key, ruleId: 'r1', labels: { instance: key }, state: extra.state ?? { n: key }, expectedVersion, ...extra };
 }
 
+/** Every due key, page by page. */
+async function allDue(s: DynamoSeriesStateStore, nowMs: number): Promise<string[]> {
+  const out: string[] = [];
+  let cursor: unknown;
+  do {
+    const page = await s.duePage(nowMs, 100, cursor);
+    out.push(...page.keys);
+    cursor = page.next;
+  } while (cursor !== undefined);
+  return out;
+}
+
 describe('series state store (DynamoDB Local)', () => {
   let p: Awaited<ReturnType<typeof provisionFresh>>;
   let store: DynamoSeriesStateStore;
@@ -75,13 +87,29 @@ describe('series state store (DynamoDB Local)', () => {
     const q = await provisionFresh();
     const s = new DynamoSeriesStateStore({ client: q.dynamodb, table: q.tables.state, clock });
     await s.commit([put('due-1', undefined, { dueAt: 1000 }), put('due-2', undefined, { dueAt: 2000 }), put('later', undefined, { dueAt: 9000 }), put('never', undefined)]);
-    expect((await s.dueKeys(2000)).sort()).toEqual(['due-1', 'due-2']);
+    expect((await allDue(s, 2000)).sort()).toEqual(['due-1', 'due-2']);
     // Rewriting without a due time removes the item from the index.
     await s.commit([put('due-1', 1)]);
-    expect(await s.dueKeys(2000)).toEqual(['due-2']);
+    expect(await allDue(s, 2000)).toEqual(['due-2']);
     const raw = await q.dynamodb.send(new GetItemCommand({ TableName: q.tables.state, Key: { pk: { S: 'due-2' } } }));
     expect(raw.Item?.dueShard?.S).toBe(dueShardOf('due-2'));
     expect(Number(raw.Item?.expiresAt?.N)).toBe(Math.ceil((clock.now() + 7 * 86_400_000) / 1000));
+  });
+
+  it('pages through the due items in bounded chunks, each once, and stops at nowMs', async () => {
+    const q = await provisionFresh();
+    const s = new DynamoSeriesStateStore({ client: q.dynamodb, table: q.tables.state, clock });
+    const keys = Array.from({ length: 45 }, (_, i) => `page-${i}`);
+    await s.commit([...keys.map((k, i) => put(k, undefined, { dueAt: 1000 + i })), put('not-yet', undefined, { dueAt: 5000 })]);
+    const pages: string[][] = [];
+    let cursor: unknown;
+    do {
+      const page = await s.duePage(2000, 10, cursor);
+      pages.push(page.keys);
+      cursor = page.next;
+    } while (cursor !== undefined);
+    expect(Math.max(...pages.map((p) => p.length))).toBe(10);
+    expect(pages.flat().sort()).toEqual([...keys].sort());
   });
 
   it('spreads keys over every due shard', () => {

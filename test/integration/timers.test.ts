@@ -113,7 +113,7 @@ describe('timers handler', () => {
       metrics: capturedMetrics('timers').metrics,
       states: {
         getMany: states.getMany.bind(states),
-        dueKeys: states.dueKeys.bind(states),
+        duePage: states.duePage.bind(states),
         countFiring: h.states.countFiring.bind(h.states),
         commit: async (w) => {
           if (w.some((x) => x.key.includes('web-1'))) await h.evaluator(mskEvent([{ partition: 0, offset: 2, value: sample('cpu_usage_percent', 96, T0 + 290_000, { instance: 'web-1' }) }]));

@@ -57,17 +57,17 @@ describe('runRuleTests', () => {
     ['4m', []],
     ['4m59s', []],
     ['5m', [{ exp_labels: { instance: 'a', job: 'api', page: 'yes' }, exp_annotations: { summary: 'Instance a down' } }]],
-  ])('T1 at %s', (evalTime, exp) => {
+  ])('T1 at %s', async (evalTime, exp) => {
     const s = spec([{ interval: '1m', input_series: [{ series: 'up{job="api", instance="a"}', values: '0x15' }], alert_rule_test: [{ eval_time: evalTime, alertname: 'InstanceDown', exp_alerts: exp }] }]);
-    expect(runRuleTests(s, RULES).failures).toEqual([]);
+    expect((await runRuleTests(s, RULES)).failures).toEqual([]);
   });
 
-  it('matches alertname against the rule name too', () => {
+  it('matches alertname against the rule name too', async () => {
     const s = spec([{ input_series: [{ series: 'up{instance="a"}', values: '0x6' }], alert_rule_test: [{ eval_time: '6m', alertname: 'Instance down', exp_alerts: [{ exp_labels: { instance: 'a', page: 'yes' }, exp_annotations: { summary: 'Instance a down' } }] }] }]);
-    expect(runRuleTests(s, RULES)).toMatchObject({ tests: 1, cases: 1, failures: [] });
+    expect(await runRuleTests(s, RULES)).toMatchObject({ tests: 1, cases: 1, failures: [] });
   });
 
-  it('explains a failure with expected and got', () => {
+  it('explains a failure with expected and got', async () => {
     const s = spec([
       {
         name: 'wrong',
@@ -75,7 +75,7 @@ describe('runRuleTests', () => {
         alert_rule_test: [{ eval_time: '6m', alertname: 'InstanceDown', exp_alerts: [{ exp_labels: { instance: 'b', page: 'yes' }, exp_annotations: { summary: 'Instance b down' } }] }],
       },
     ]);
-    const [f] = runRuleTests(s, RULES).failures;
+    const [f] = (await runRuleTests(s, RULES)).failures;
     expect(f).toMatchObject({ test: 'wrong', alertname: 'InstanceDown', evalTime: '6m' });
     expect(f!.message).toBe(
       [
@@ -86,15 +86,15 @@ describe('runRuleTests', () => {
     );
   });
 
-  it('fails for an unknown alertname and for promql_expr_test', () => {
+  it('fails for an unknown alertname and for promql_expr_test', async () => {
     const s = spec([{ input_series: [], alert_rule_test: [{ eval_time: '1m', alertname: 'Nope', exp_alerts: [] }], promql_expr_test: [{ expr: 'up' }] }]);
-    expect(runRuleTests(s, RULES).failures.map((f) => f.message)).toEqual([
+    expect((await runRuleTests(s, RULES)).failures.map((f) => f.message)).toEqual([
       'promql_expr_test is not supported: Klaxon rules are not PromQL (use alert_rule_test)',
       'no rule has id or name "Nope"',
     ]);
   });
 
-  it('treats missing samples as gaps (T2: interrupted for)', () => {
+  it('treats missing samples as gaps (T2: interrupted for)', async () => {
     const s = spec([
       {
         input_series: [{ series: 'up{instance="a"}', values: '0 0 0 0 1 0 0 0 0 0 0' }],
@@ -104,10 +104,10 @@ describe('runRuleTests', () => {
         ],
       },
     ]);
-    expect(runRuleTests(s, RULES).failures).toEqual([]);
+    expect((await runRuleTests(s, RULES)).failures).toEqual([]);
   });
 
-  it('counts the silence of an expected absence series from the test start', () => {
+  it('counts the silence of an expected absence series from the test start', async () => {
     const rules = parseRules("rules:\n  - id: hb\n    metric: heartbeat\n    absent: { expected: [ { job: x } ] }\n    for: 3m\n    severity: high\n", 'r.yaml');
     const s = spec([
       {
@@ -118,7 +118,7 @@ describe('runRuleTests', () => {
         ],
       },
     ]);
-    expect(runRuleTests(s, rules).failures).toEqual([]);
+    expect((await runRuleTests(s, rules)).failures).toEqual([]);
   });
 
   it('rejects a malformed test file', () => {

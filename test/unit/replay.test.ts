@@ -30,9 +30,9 @@ const RULES = parseRules(RULES_YAML, 'rules.yaml');
 const disk = (i: number, value: number): MetricSample => ({ name: 'disk_used_percent', value, timestampMs: T0 + i * M, labels: { instance: 'db-1' } });
 
 describe('InMemoryEvaluator', () => {
-  it('reports every change in event-time order, pending ones included, whatever the input order', () => {
+  it('reports every change in event-time order, pending ones included, whatever the input order', async () => {
     const ev = new InMemoryEvaluator(RULES);
-    const changes = ev.ingest([disk(2, 97), disk(0, 90), disk(1, 96), disk(3, 80)]);
+    const changes = await ev.ingest([disk(2, 97), disk(0, 90), disk(1, 96), disk(3, 80)]);
     expect(changes.filter((c) => c.ruleId === 'disk_full').map((c) => `${c.from}>${c.to}@${(c.atMs - T0) / M}`)).toEqual([
       'inactive>pending@1',
       'pending>firing@2',
@@ -40,20 +40,48 @@ describe('InMemoryEvaluator', () => {
     ]);
   });
 
-  it('advances a virtual clock so absence rules fire and stale alerts resolve', () => {
+  it('advances a virtual clock so absence rules fire and stale alerts resolve', async () => {
     const ev = new InMemoryEvaluator(RULES, { staleAfterMs: 5 * M });
-    ev.ingest([disk(0, 99), disk(1, 99)]);
+    await ev.ingest([disk(0, 99), disk(1, 99)]);
     expect(ev.firing().map((f) => f.rule.id)).toEqual(['disk_full']);
-    const later = ev.advanceTo(T0 + 11 * M);
+    const later = await ev.advanceTo(T0 + 11 * M);
     expect(later.map((c) => `${c.ruleId} ${c.from}>${c.to}@${(c.atMs - T0) / M}`)).toEqual(['disk_full firing>resolved@6', 'heartbeat inactive>firing@10']);
     expect(ev.firing().map((f) => [f.rule.id, f.labels])).toEqual([['heartbeat', { job: 'export' }]]);
   });
 
-  it('counts out-of-order samples across ingests', () => {
+  it('counts out-of-order samples across ingests', async () => {
     const ev = new InMemoryEvaluator(RULES);
-    ev.ingest([disk(5, 90)]);
-    ev.ingest([disk(4, 99), disk(5, 99)]);
+    await ev.ingest([disk(5, 90)]);
+    await ev.ingest([disk(4, 99), disk(5, 99)]);
     expect(ev.skipped).toBe(2);
+  });
+
+  it('takes a batch in arrival order as production does: a late sample in a later batch is skipped, not sorted into place', async () => {
+    const ev = new InMemoryEvaluator(RULES);
+    // disk(1) arrives after disk(2) was evaluated: production skips it, so the alert goes pending at 2, not 1.
+    const changes = [...(await ev.ingestBatch([disk(0, 50)])), ...(await ev.ingestBatch([disk(2, 96)])), ...(await ev.ingestBatch([disk(1, 96)])), ...(await ev.ingestBatch([disk(3, 97)]))];
+    expect(changes.filter((c) => c.ruleId === 'disk_full').map((c) => `${c.from}>${c.to}@${(c.atMs - T0) / M}`)).toEqual(['inactive>pending@2', 'pending>firing@3']);
+    expect(ev.skipped).toBe(1);
+  });
+
+  it('does not evaluate a sample stamped beyond the clock and the future skew, so it cannot blind its series', async () => {
+    const ev = new InMemoryEvaluator(RULES, { maxFutureSkewMs: 10 * M });
+    await ev.ingestBatch([disk(0, 96)]);
+    // A clock at T0+1m: a sample a day ahead is refused, and the series goes on with real samples.
+    await ev.ingestBatch([disk(24 * 60, 10)], T0 + M);
+    const changes = await ev.ingestBatch([disk(1, 97), disk(2, 98)], T0 + 2 * M);
+    expect(ev.future).toBe(1);
+    expect(changes.filter((c) => c.ruleId === 'disk_full').map((c) => `${c.from}>${c.to}@${(c.atMs - T0) / M}`)).toEqual(['pending>firing@1']);
+  });
+
+  it('refuses new series past a rule series limit and names the label that explodes', async () => {
+    const ev = new InMemoryEvaluator(RULES, { seriesLimitPerRule: 3 });
+    const burst = Array.from({ length: 10 }, (_, i): MetricSample => ({ name: 'disk_used_percent', value: 99, timestampMs: T0, labels: { instance: 'db-1', request_id: `r${i}` } }));
+    await ev.ingestBatch(burst);
+    expect(ev.limited).toEqual([{ ruleId: 'disk_full', limit: 3, refusedSeries: 7, refusedSamples: 7, explodingLabel: 'request_id', distinctValues: 7 }]);
+    // The three admitted series go on; a fourth is still refused.
+    await ev.ingestBatch([{ name: 'disk_used_percent', value: 99, timestampMs: T0 + M, labels: { instance: 'db-1', request_id: 'r0' } }, { name: 'disk_used_percent', value: 99, timestampMs: T0 + M, labels: { instance: 'db-1', request_id: 'new' } }]);
+    expect(ev.limited.map((l) => l.refusedSeries)).toEqual([7, 1]);
   });
 });
 

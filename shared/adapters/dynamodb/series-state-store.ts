@@ -51,6 +51,7 @@ import {
 import { createHash } from 'node:crypto';
 import type { Clock, Labels } from '../../core/model/index.ts';
 import type { SeriesState } from '../../core/evaluate/index.ts';
+import type { CommitResult, DueCursor, DuePage, FiringCounter, SeriesPut, SeriesStateStore, SeriesWrite, StoredSeries } from '../../core/sequence/ports.ts';
 import { batchGetByKey, DEFAULT_CONCURRENCY, mapLimit, type Item, type RetryPolicy } from './batch.ts';
 
 /** Number of `dueShard` partitions of the by-due index (spreads timer writes; the timers function queries each). */
@@ -74,39 +75,7 @@ export const MAX_ITEM_BYTES = 350_000;
 export const TRANSACT_MAX_ITEMS = 100;
 const TRANSACT_MAX_BYTES = 3_500_000;
 
-/** A series item as read. */
-export interface StoredSeries<S = unknown> {
-  readonly key: string;
-  readonly ruleId: string;
-  readonly labels: Labels;
-  readonly state: S;
-  readonly version: number;
-  readonly lastSampleMs?: number;
-  readonly dueAt?: number;
-}
-
-/** Write a series' new state. `expectedVersion` undefined means the item must not exist yet. */
-export interface SeriesPut<S = unknown> {
-  readonly kind: 'put';
-  readonly key: string;
-  readonly ruleId: string;
-  readonly labels: Labels;
-  readonly state: S;
-  readonly expectedVersion: number | undefined;
-  readonly lastSampleMs?: number;
-  /** The core's nextDueMs; undefined keeps the item out of the by-due index. */
-  readonly dueAt?: number;
-}
-
-/** Delete a series item if it still has the version read. */
-export interface SeriesDelete {
-  readonly kind: 'delete';
-  readonly key: string;
-  readonly expectedVersion: number;
-}
-
-/** One conditional write. */
-export type SeriesWrite<S = unknown> = SeriesPut<S> | SeriesDelete;
+export type { CommitResult, DueCursor, DuePage, FiringCounter, SeriesBudget, SeriesDelete, SeriesPut, SeriesStateStore, SeriesWrite, StoredSeries } from '../../core/sequence/ports.ts';
 
 /** Thrown for an item that would approach DynamoDB's 400 KB limit. */
 export class StateItemTooLargeError extends Error {
@@ -125,30 +94,6 @@ export function physicalKey(stateKey: string): string {
   if (Buffer.byteLength(stateKey, 'utf8') <= MAX_PLAIN_KEY_BYTES) return stateKey;
   const ruleId = stateKey.slice(0, Math.max(0, stateKey.indexOf('#'))).slice(0, 128);
   return `${ruleId}#sha256:${createHash('sha256').update(stateKey).digest('hex')}`;
-}
-
-/** Outcome of {@link SeriesStateStore.commit}. */
-export interface CommitResult {
-  /** Keys whose condition failed: another invocation advanced or created that series first. */
-  readonly conflicts: string[];
-  /** Keys not written because the item would approach DynamoDB's 400 KB limit. */
-  readonly tooLarge: string[];
-}
-
-/** The port the evaluator and timers functions use. */
-export interface SeriesStateStore<S = unknown> {
-  /** Reads the items of these keys (missing keys are absent from the map). */
-  getMany(keys: readonly string[]): Promise<Map<string, StoredSeries<S>>>;
-  /** Applies conditional writes; every write not listed in the result is applied. */
-  commit(writes: readonly SeriesWrite<S>[]): Promise<CommitResult>;
-  /** Keys of items whose dueAt <= nowMs (the by-due index, every shard, paginated). */
-  dueKeys(nowMs: number): Promise<string[]>;
-}
-
-/** Counts the series whose alert is firing (the timers function's `AlertsFiring`). */
-export interface FiringCounter {
-  /** Number of items in the by-firing index (every shard, paginated; eventually consistent). */
-  countFiring(): Promise<number>;
 }
 
 /** FNV-1a 32-bit: a cheap stable hash to pick a shard number in 0..DUE_SHARDS-1. */
@@ -183,6 +128,12 @@ function itemBytes(item: Item): number {
   let n = 0;
   for (const [k, v] of Object.entries(item)) n += k.length + Buffer.byteLength(v.S ?? v.N ?? '', 'utf8');
   return n;
+}
+
+/** Where a by-due page stopped: the shard, and the key to continue after inside it. */
+interface DynamoDueCursor {
+  readonly shard: number;
+  readonly start: Item | undefined;
 }
 
 /** {@link SeriesStateStore} on DynamoDB (low-level client injected; works against DynamoDB Local). */
@@ -317,20 +268,29 @@ export class DynamoSeriesStateStore<S = unknown> implements SeriesStateStore<S>,
     return conflicts;
   }
 
-  async dueKeys(nowMs: number): Promise<string[]> {
-    const perShard = await this.queryEachShard(
-      (shard) => ({
-        IndexName: DUE_INDEX,
-        KeyConditionExpression: 'dueShard = :s AND dueAt <= :now',
-        ExpressionAttributeValues: { ':s': { S: `due#${shard}` }, ':now': { N: String(nowMs) } },
-      }),
-      (): string[] => [],
-      (keys, page) => {
-        for (const it of page.Items ?? []) if (it.pk?.S) keys.push(it.pk.S);
-        return keys;
-      },
-    );
-    return perShard.flat();
+  /**
+   * One page of the by-due index: up to `limit` keys with `dueAt <= nowMs`, taken shard by shard
+   * (oldest due first within a shard), continuing after `cursor`. Each page is one Query.
+   */
+  async duePage(nowMs: number, limit: number, cursor?: DueCursor): Promise<DuePage> {
+    let { shard, start } = (cursor as DynamoDueCursor | undefined) ?? { shard: 0, start: undefined };
+    const keys: string[] = [];
+    while (shard < DUE_SHARDS && keys.length < limit) {
+      const res = await this.deps.client.send(
+        new QueryCommand({
+          TableName: this.deps.table,
+          IndexName: DUE_INDEX,
+          KeyConditionExpression: 'dueShard = :s AND dueAt <= :now',
+          ExpressionAttributeValues: { ':s': { S: `due#${shard}` }, ':now': { N: String(nowMs) } },
+          Limit: limit - keys.length,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const it of res.Items ?? []) if (it.pk?.S) keys.push(it.pk.S);
+      start = res.LastEvaluatedKey;
+      if (!start) shard++;
+    }
+    return { keys, ...(shard < DUE_SHARDS ? { next: { shard, start } satisfies DynamoDueCursor } : {}) };
   }
 
   /**

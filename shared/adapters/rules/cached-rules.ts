@@ -5,6 +5,7 @@
  * (or of the whole document, if it no longer parses as YAML) stays in force. One broken rule never
  * switches off alerting for the others.
  */
+import { TransientError } from '../../core/errors/index.ts';
 import type { Clock } from '../../core/model/index.ts';
 import { parseRule, parseRules, parseYamlText, RuleIndex, type Rule } from '../../core/rules/index.ts';
 import type { RuleDocument, RuleSource } from './sources.ts';
@@ -22,12 +23,7 @@ export interface RuleProblem {
 }
 
 /** Thrown when the source cannot be read and no rules were ever loaded (transient: retry the batch). */
-export class RulesUnavailableError extends Error {
-  override name = 'RulesUnavailableError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
+export class RulesUnavailableError extends TransientError {}
 
 /** Options of {@link CachedRules}. */
 export interface CachedRulesOptions {

@@ -7,6 +7,8 @@
  */
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
 import type { AlertTransition } from '../../core/model/index.ts';
+import { KlaxonError } from '../../core/errors/index.ts';
+import type { TransitionPublisher } from '../../core/sequence/ports.ts';
 import { backoff, DEFAULT_RETRY, type RetryPolicy } from '../dynamodb/batch.ts';
 
 /** SendMessageBatch: at most 10 entries per request. */
@@ -15,8 +17,9 @@ export const SQS_BATCH_MAX_ENTRIES = 10;
 export const SQS_BATCH_MAX_BYTES = 250_000;
 
 /** Thrown when entries still fail after retries. `senderFault` entries are the caller's bug, not transient. */
-export class SqsSendError extends Error {
-  override name = 'SqsSendError';
+export class SqsSendError extends KlaxonError {
+  /** Entries SQS refused as the sender's fault will fail again; the others may pass later. */
+  readonly transient: boolean;
   constructor(
     message: string,
     readonly failedIds: readonly string[],
@@ -24,6 +27,7 @@ export class SqsSendError extends Error {
     options?: { cause?: unknown },
   ) {
     super(message, options);
+    this.transient = !senderFault;
   }
 }
 
@@ -75,10 +79,7 @@ export async function sendAllBatched(client: SQSClient, queueUrl: string, entrie
   }
 }
 
-/** The port: put transitions on the alert-events queue, all or throw. */
-export interface TransitionPublisher {
-  publish(transitions: readonly AlertTransition[]): Promise<void>;
-}
+export type { TransitionPublisher } from '../../core/sequence/ports.ts';
 
 /** JSON of a transition: NaN values are sent as null (JSON has no NaN). */
 export function transitionBody(t: AlertTransition): string {

@@ -13,8 +13,14 @@ export const METRIC = {
   recordsRejected: 'RecordsRejected',
   /** Samples evaluated against at least one rule (Count). */
   samplesEvaluated: 'SamplesEvaluated',
-  /** Samples skipped as out of order or duplicate (Count). */
+  /** Samples skipped as out of order or duplicate (Count). Alarmed: a series that skips steadily is blind. */
   samplesSkipped: 'SamplesSkipped',
+  /** Samples stamped beyond the clock + future skew that reached evaluation and were not evaluated (Count). */
+  samplesFuture: 'SamplesFuture',
+  /** New series refused because their rule reached its series limit (Count). Alarmed. */
+  seriesLimited: 'SeriesLimited',
+  /** 1 when a timers run stopped at its deadline with due items left, else 0 (Count). Alarmed. */
+  timersBacklog: 'TimersBacklog',
   /** Alert transitions emitted; dimension `kind` = firing | resolved (Count). */
   transitions: 'Transitions',
   /** Alerts currently firing, as counted by the timers function each minute (Count). */

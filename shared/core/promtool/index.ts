@@ -174,11 +174,11 @@ function describeAlert(a: AlertView): string {
 }
 
 /** Runs every test of a file against the rules. Throws {@link RuleTestSpecError} for malformed series. */
-export function runRuleTests(spec: RuleTestFile, rules: readonly Rule[]): RuleTestResult {
+export async function runRuleTests(spec: RuleTestFile, rules: readonly Rule[]): Promise<RuleTestResult> {
   const failures: RuleTestFailure[] = [];
   let cases = 0;
   const evalInterval = spec.evaluation_interval === undefined ? 60_000 : parseDuration(spec.evaluation_interval);
-  spec.tests.forEach((test, ti) => {
+  for (const [ti, test] of spec.tests.entries()) {
     const testName = test.name ?? `tests[${ti}]`;
     const interval = test.interval === undefined ? evalInterval : parseDuration(test.interval);
     const start = startMs(test.start_timestamp);
@@ -203,9 +203,9 @@ export function runRuleTests(spec: RuleTestFile, rules: readonly Rule[]): RuleTe
       }
       const ev = new InMemoryEvaluator(selected);
       // The clock starts at the test's start: expected absence series count silence from there.
-      ev.advanceTo(start);
-      ev.ingest(samples.filter((s) => s.timestampMs <= evalMs));
-      ev.advanceTo(evalMs);
+      await ev.advanceTo(start);
+      await ev.ingest(samples.filter((s) => s.timestampMs <= evalMs));
+      await ev.advanceTo(evalMs);
       const explicitAlertname = (c.exp_alerts ?? []).some((e) => e.exp_labels && 'alertname' in e.exp_labels);
       const got: AlertView[] = ev.firing().map(({ rule, labels, state }) => {
         const al: Record<string, string> = { ...alertLabels(rule, labels) };
@@ -228,6 +228,6 @@ export function runRuleTests(spec: RuleTestFile, rules: readonly Rule[]): RuleTe
       ];
       failures.push({ test: testName, alertname: c.alertname, evalTime: String(c.eval_time), message: lines.join('\n') });
     }
-  });
+  }
   return { tests: spec.tests.length, cases, failures };
 }

@@ -1,44 +1,63 @@
 /**
- * Replay: the evaluation core with in-memory state and a virtual clock, for `klaxon replay` and
- * `klaxon rules test`. Samples are taken in time order; before each distinct sample time the
- * virtual clock advances to it (absence rules fire, stale series resolve) exactly as the timers
- * function would, so a replay prints the transitions production would have produced.
+ * Replay: the evaluation sequence of production ({@link evaluateBatch}, {@link advanceTimers})
+ * run against in-memory ports with a virtual clock, for `klaxon replay` and `klaxon rules test`.
+ * It is the same code with the same guards (future skew, series limits, out-of-order skips) and
+ * the same order of work; only the clock differs: production's timers run on the wall clock each
+ * minute, a replay runs them before each batch at the batch's time, which gives the same
+ * transitions because every time-based end is decided in event time.
+ *
+ * Two ways in:
+ * - {@link InMemoryEvaluator.ingestBatch}: one batch as production would receive it, samples in
+ *   arrival order (`klaxon replay` feeds each input line as a batch, so an out-of-order or
+ *   duplicate line is skipped exactly as production skips it);
+ * - {@link InMemoryEvaluator.ingest}: samples sorted by time and fed one instant at a time, the
+ *   shape of a promtool-style rule test.
  */
-import type { Labels, MetricSample, StateChange } from '../model/index.ts';
+import type { Labels, MetricSample } from '../model/index.ts';
 import { RuleIndex, type Rule } from '../rules/index.ts';
+import { DEFAULT_STALE_AFTER_MS, type AlertStateChange, type SeriesState } from '../evaluate/index.ts';
 import {
-  advanceClock,
-  DEFAULT_STALE_AFTER_MS,
-  evaluateSeries,
-  expectedAbsenceSeries,
-  groupSamples,
-  initialAbsenceState,
-  nextDueMs,
-  type SeriesState,
-  type TimeOptions,
-} from '../evaluate/index.ts';
+  advanceTimers,
+  CollectingPublisher,
+  DEFAULT_MAX_FUTURE_SKEW_MS,
+  DEFAULT_SERIES_LIMIT_PER_RULE,
+  evaluateBatch,
+  InMemorySeriesBudget,
+  InMemorySeriesStateStore,
+  type SeriesLimitBreach,
+} from '../sequence/index.ts';
 
-interface Entry {
-  readonly rule: Rule;
-  readonly labels: Labels;
-  state: SeriesState;
-  due: number | undefined;
+/** Options of a replay. */
+export interface ReplayOptions {
+  readonly staleAfterMs?: number;
+  readonly maxFutureSkewMs?: number;
+  readonly seriesLimitPerRule?: number;
 }
 
 /** In-memory evaluator with a virtual clock (event time). */
 export class InMemoryEvaluator {
   private readonly index: RuleIndex;
-  private readonly opts: TimeOptions;
-  private readonly entries = new Map<string, Entry>();
+  private readonly staleAfterMs: number;
+  private readonly maxFutureSkewMs: number;
+  private readonly seriesLimitPerRule: number;
+  private readonly states = new InMemorySeriesStateStore<SeriesState>((s) => s.state === 'firing');
+  private readonly budget = new InMemorySeriesBudget();
+  private readonly knownExpected = new Set<string>();
+  /** Transitions as production would publish them (deduplicated by id). */
+  readonly publisher = new CollectingPublisher();
   private nowMs = -Infinity;
-  private minDue = Infinity;
-  private started = false;
   /** Samples skipped as out of order or duplicate, in total. */
   skipped = 0;
+  /** Samples not evaluated because they were stamped beyond the clock + skew. */
+  future = 0;
+  /** Rules that reached their series limit. */
+  readonly limited: SeriesLimitBreach[] = [];
 
-  constructor(rules: readonly Rule[], opts?: { staleAfterMs?: number }) {
+  constructor(rules: readonly Rule[], opts: ReplayOptions = {}) {
     this.index = new RuleIndex(rules);
-    this.opts = { staleAfterMs: opts?.staleAfterMs ?? DEFAULT_STALE_AFTER_MS };
+    this.staleAfterMs = opts.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
+    this.maxFutureSkewMs = opts.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS;
+    this.seriesLimitPerRule = opts.seriesLimitPerRule ?? DEFAULT_SERIES_LIMIT_PER_RULE;
   }
 
   /** The virtual clock (epoch ms); -Infinity before anything happened. */
@@ -46,70 +65,51 @@ export class InMemoryEvaluator {
     return this.nowMs;
   }
 
-  private track(key: string, e: Entry): void {
-    e.due = nextDueMs(e.rule, e.state, this.opts);
-    this.entries.set(key, e);
-    if (e.due !== undefined && e.due < this.minDue) this.minDue = e.due;
-  }
-
-  /** Expected absence series start counting silence when the clock first starts. */
-  private start(nowMs: number): void {
-    this.started = true;
-    for (const rule of this.index.rules) {
-      for (const s of expectedAbsenceSeries(rule)) {
-        if (!this.entries.has(s.stateKey)) this.track(s.stateKey, { rule, labels: s.labels, state: initialAbsenceState(rule, nowMs), due: undefined });
-      }
-    }
-  }
-
-  /** Advances the virtual clock to `nowMs` (never backwards) and returns the changes that became due. */
-  advanceTo(nowMs: number): StateChange[] {
-    if (!this.started) this.start(nowMs);
+  /** Advances the virtual clock to `nowMs` (never backwards) and runs the timers: returns the changes that became due. */
+  async advanceTo(nowMs: number): Promise<AlertStateChange[]> {
     if (nowMs > this.nowMs) this.nowMs = nowMs;
-    const now = this.nowMs;
-    if (now < this.minDue) return [];
-    const changes: StateChange[] = [];
-    let minDue = Infinity;
-    for (const [key, e] of this.entries) {
-      if (e.due !== undefined && e.due <= now) {
-        const res = advanceClock(e.rule, e.labels, e.state, now, this.opts);
-        changes.push(...res.changes);
-        if (res.state === undefined) {
-          this.entries.delete(key);
-          continue;
-        }
-        e.state = res.state;
-        e.due = nextDueMs(e.rule, e.state, this.opts);
-      }
-      if (e.due !== undefined && e.due < minDue) minDue = e.due;
-    }
-    this.minDue = minDue;
-    return changes.sort((a, b) => a.atMs - b.atMs);
+    const res = await advanceTimers(
+      { states: this.states, publisher: this.publisher, budget: this.budget, clock: { now: () => this.nowMs }, knownExpected: this.knownExpected },
+      this.index,
+      { nowMs: this.nowMs, staleAfterMs: this.staleAfterMs, chunkSize: 1000 },
+    );
+    return res.changes.sort((a, b) => a.atMs - b.atMs);
   }
 
-  /** Evaluates samples in time order, advancing the virtual clock through them. Returns every change. */
-  ingest(samples: readonly MetricSample[]): StateChange[] {
+  /**
+   * One batch, as production's evaluator receives it. The virtual clock first moves to `nowMs`
+   * (default: the newest sample time of the batch, the moment it would have arrived) and the
+   * timers run; then the batch is evaluated. Returns every change, timers' first.
+   */
+  async ingestBatch(samples: readonly MetricSample[], nowMs?: number): Promise<AlertStateChange[]> {
+    let newest = -Infinity;
+    for (const s of samples) if (s.timestampMs > newest) newest = s.timestampMs;
+    const at = nowMs ?? newest;
+    const changes = Number.isFinite(at) ? await this.advanceTo(at) : [];
+    if (samples.length === 0) return changes;
+    const res = await evaluateBatch({ states: this.states, publisher: this.publisher, budget: this.budget }, this.index, samples, {
+      nowMs: this.nowMs,
+      staleAfterMs: this.staleAfterMs,
+      maxFutureSkewMs: this.maxFutureSkewMs,
+      seriesLimitPerRule: this.seriesLimitPerRule,
+    });
+    this.skipped += res.skipped;
+    this.future += res.future;
+    this.limited.push(...res.limited);
+    changes.push(...res.changes);
+    return changes;
+  }
+
+  /** Evaluates samples in time order, one instant at a time, advancing the virtual clock through them. Returns every change. */
+  async ingest(samples: readonly MetricSample[]): Promise<AlertStateChange[]> {
     const sorted = [...samples].sort((a, b) => a.timestampMs - b.timestampMs);
-    const changes: StateChange[] = [];
+    const changes: AlertStateChange[] = [];
     let i = 0;
     while (i < sorted.length) {
       const t = sorted[i]!.timestampMs;
       let j = i;
       while (j < sorted.length && sorted[j]!.timestampMs === t) j++;
-      changes.push(...this.advanceTo(t));
-      for (const b of groupSamples(this.index, sorted.slice(i, j))) {
-        const e = this.entries.get(b.stateKey);
-        const res = evaluateSeries(b, e?.state, this.opts);
-        this.skipped += res.skipped;
-        changes.push(...res.changes);
-        if (e) {
-          e.state = res.state;
-          e.due = nextDueMs(e.rule, e.state, this.opts);
-          if (e.due !== undefined && e.due < this.minDue) this.minDue = e.due;
-        } else {
-          this.track(b.stateKey, { rule: b.rule, labels: b.labels, state: res.state, due: undefined });
-        }
-      }
+      changes.push(...(await this.ingestBatch(sorted.slice(i, j), t)));
       i = j;
     }
     return changes;
@@ -117,8 +117,12 @@ export class InMemoryEvaluator {
 
   /** Alerts firing now. */
   firing(): { rule: Rule; labels: Labels; state: SeriesState }[] {
+    const rules = new Map(this.index.rules.map((r) => [r.id, r]));
     const out: { rule: Rule; labels: Labels; state: SeriesState }[] = [];
-    for (const e of this.entries.values()) if (e.state.state === 'firing') out.push({ rule: e.rule, labels: e.labels, state: e.state });
+    for (const it of this.states.all()) {
+      const rule = rules.get(it.ruleId);
+      if (rule && it.state.state === 'firing') out.push({ rule, labels: it.labels, state: it.state });
+    }
     return out;
   }
 }

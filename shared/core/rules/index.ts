@@ -63,6 +63,8 @@ export interface Rule {
   readonly windowMs: number;
   readonly forMs: number;
   readonly keepFiringForMs: number;
+  /** Most series this rule may hold; undefined = the deployment default. */
+  readonly seriesLimit?: number;
   readonly severity: Severity;
   /** Rule labels (templates over `$labels`), merged into alert labels. */
   readonly labels: Labels;
@@ -270,6 +272,7 @@ function normalise(r: RuleInput, source: string, push: Push): Rule | undefined {
     windowMs,
     forMs,
     keepFiringForMs,
+    ...(r.seriesLimit !== undefined ? { seriesLimit: r.seriesLimit } : {}),
     severity: r.severity,
     labels,
     annotations: { ...(r.annotations ?? {}) },

@@ -75,6 +75,12 @@ export const ruleInputSchema = z
     clearCondition: condition.optional().describe('Hysteresis: a firing alert stays firing until this is true.'),
     for: duration.optional(),
     keepFiringFor: duration.optional(),
+    seriesLimit: z
+      .int()
+      .min(1)
+      .max(10_000_000)
+      .optional()
+      .describe('Most series this rule may hold (Prometheus-style limit); new series past it are refused, counted and logged. Default: the deployment setting (10,000).'),
     severity: z.enum(SEVERITIES),
     labels: z.record(labelName, z.string().max(1024)).optional().describe('Added to alert labels; may use {{ $labels.x }} but not $value.'),
     annotations: z.record(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/), z.string().max(8192)).optional().describe('Templates: {{ $value }}, {{ $labels.x }}.'),

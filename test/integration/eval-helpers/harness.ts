@@ -6,8 +6,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { AlertTransition } from '../../../shared/core/model/index.ts';
 import type { SeriesState } from '../../../shared/core/evaluate/index.ts';
 import { createEvaluatorHandler, type EvaluatorDeps } from '../../../functions/evaluator/app.ts';
-import { createTimersHandler } from '../../../functions/timers/app.ts';
+import { createTimersHandler, type TimersDeps } from '../../../functions/timers/app.ts';
 import { DynamoSeriesStateStore } from '../../../shared/adapters/dynamodb/series-state-store.ts';
+import { DynamoSeriesBudget } from '../../../shared/adapters/dynamodb/series-budget.ts';
 import { SqsTransitionPublisher } from '../../../shared/adapters/sqs/transition-publisher.ts';
 import { SqsRejectedSink, type RejectedMessage } from '../../../shared/adapters/sqs/rejected-sink.ts';
 import { CachedRules, type RuleSource } from '../../../shared/adapters/rules/index.ts';
@@ -68,26 +69,30 @@ export async function evalHarness(rulesYaml: string, opts: { start?: number; sta
   const states = new DynamoSeriesStateStore<SeriesState>({ client: p.dynamodb, table: p.tables.state, clock, retry: { maxAttempts: 3, baseDelayMs: 1 } });
   const publisher = new SqsTransitionPublisher({ client: p.sqs, queueUrl: p.queues.alertEvents.url, retry: { maxAttempts: 3, baseDelayMs: 1 } });
   const staleAfterMs = opts.staleAfterMs ?? 300_000;
+  const budget = new DynamoSeriesBudget({ client: p.dynamodb, table: p.tables.state });
   const deps: EvaluatorDeps = {
     rules,
     states,
     publisher,
     rejected: new SqsRejectedSink({ client: p.sqs, queueUrl: p.queues.rejected.url, retry: { maxAttempts: 3, baseDelayMs: 1 } }),
+    budget,
     clock,
     logger: new Logger({ serviceName: 'evaluator', logLevel: 'SILENT' }),
     metrics: evalMetrics.metrics,
     staleAfterMs,
   };
   const evaluator = createEvaluatorHandler(deps);
-  const timers = createTimersHandler({
+  const timersDeps: TimersDeps = {
     rules,
     states,
     publisher,
+    budget,
     clock,
     logger: new Logger({ serviceName: 'timers', logLevel: 'SILENT' }),
     metrics: timerMetrics.metrics,
     staleAfterMs,
-  });
+  };
+  const timers = createTimersHandler(timersDeps);
   const seen: AlertTransition[] = [];
   // Its own client: reading the queues must not count as, or trip over, the handlers' calls.
   const reader = sqsClient();
@@ -95,9 +100,11 @@ export async function evalHarness(rulesYaml: string, opts: { start?: number; sta
     p,
     clock,
     deps,
+    timersDeps,
     evaluator,
     timers,
     states,
+    budget,
     ddbCount,
     sqsCount,
     ddbFaults,

@@ -1,0 +1,96 @@
+/**
+ * The ports of the evaluation sequence: what {@link evaluateBatch} and {@link advanceTimers} need
+ * from the outside world. The evaluator and timers functions implement them with DynamoDB and SQS
+ * (shared/adapters), `klaxon replay` and `klaxon rules test` with the in-memory implementations
+ * beside this file, so production and replay run the same code in the same order.
+ */
+import type { AlertTransition, Labels } from '../model/index.ts';
+
+/** A series item as read. */
+export interface StoredSeries<S = unknown> {
+  readonly key: string;
+  readonly ruleId: string;
+  readonly labels: Labels;
+  readonly state: S;
+  /** Optimistic-lock counter: every write is conditional on the version read. */
+  readonly version: number;
+  readonly lastSampleMs?: number;
+  readonly dueAt?: number;
+}
+
+/** Write a series' new state. `expectedVersion` undefined means the item must not exist yet. */
+export interface SeriesPut<S = unknown> {
+  readonly kind: 'put';
+  readonly key: string;
+  readonly ruleId: string;
+  readonly labels: Labels;
+  readonly state: S;
+  readonly expectedVersion: number | undefined;
+  readonly lastSampleMs?: number;
+  /** The core's nextDueMs; undefined keeps the item out of the due index. */
+  readonly dueAt?: number;
+}
+
+/** Delete a series item if it still has the version read. */
+export interface SeriesDelete {
+  readonly kind: 'delete';
+  readonly key: string;
+  readonly expectedVersion: number;
+}
+
+/** One conditional write. */
+export type SeriesWrite<S = unknown> = SeriesPut<S> | SeriesDelete;
+
+/** Outcome of {@link SeriesStateStore.commit}. */
+export interface CommitResult {
+  /** Keys whose condition failed: another invocation advanced or created that series first. */
+  readonly conflicts: string[];
+  /** Keys not written because the item would approach DynamoDB's 400 KB item limit. */
+  readonly tooLarge: string[];
+}
+
+/** Where a page of due keys ended: pass it back to read the next page. Opaque to callers. */
+export type DueCursor = unknown;
+
+/** One page of due keys, oldest due first within each shard of the index. */
+export interface DuePage {
+  readonly keys: string[];
+  /** Present when more due keys may follow. */
+  readonly next?: DueCursor;
+}
+
+/** Series state, one item per (rule, series). */
+export interface SeriesStateStore<S = unknown> {
+  /** Reads the items of these keys (missing keys are absent from the map). */
+  getMany(keys: readonly string[]): Promise<Map<string, StoredSeries<S>>>;
+  /** Applies conditional writes; every write not listed in the result is applied. */
+  commit(writes: readonly SeriesWrite<S>[]): Promise<CommitResult>;
+  /**
+   * At most about `limit` keys of items whose dueAt <= nowMs, continuing after `cursor`: the
+   * timers work through a backlog in bounded chunks, committing as they go.
+   */
+  duePage(nowMs: number, limit: number, cursor?: DueCursor): Promise<DuePage>;
+}
+
+/** Counts the series whose alert is firing (the timers function's `AlertsFiring`). */
+export interface FiringCounter {
+  countFiring(): Promise<number>;
+}
+
+/**
+ * The per-rule series budget behind the cardinality limit: how many series each rule holds.
+ * A counter per rule, raised before a new series is first written and lowered when one is
+ * deleted. A crash between the reservation and the write leaves the count a little high (the
+ * limit then bites slightly early), never low: the bound holds.
+ */
+export interface SeriesBudget {
+  /** Grants up to `n` new series to `ruleId` without passing `limit`; returns how many were granted. */
+  reserve(ruleId: string, n: number, limit: number): Promise<number>;
+  /** Returns `n` series of `ruleId` to the budget (deleted, or reserved but never written). */
+  release(ruleId: string, n: number): Promise<void>;
+}
+
+/** Publishes alert transitions (FIFO by fingerprint, deduplicated by transition id). */
+export interface TransitionPublisher {
+  publish(transitions: readonly AlertTransition[]): Promise<void>;
+}
