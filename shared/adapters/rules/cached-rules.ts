@@ -8,6 +8,7 @@
 import type { Clock } from '../../core/model/index.ts';
 import { parseRule, parseRules, parseYamlText, RuleIndex, type Rule } from '../../core/rules/index.ts';
 import type { RuleDocument, RuleSource } from './sources.ts';
+import { TransientError } from '../../core/errors/index.ts';
 
 /** A rule (or document) that could not be used, with where it came from. */
 export interface RuleProblem {
@@ -22,12 +23,7 @@ export interface RuleProblem {
 }
 
 /** Thrown when the source cannot be read and no rules were ever loaded (transient: retry the batch). */
-export class RulesUnavailableError extends Error {
-  override name = 'RulesUnavailableError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
+export class RulesUnavailableError extends TransientError {}
 
 /** Options of {@link CachedRules}. */
 export interface CachedRulesOptions {

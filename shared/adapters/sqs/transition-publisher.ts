@@ -8,15 +8,20 @@
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
 import type { AlertTransition } from '../../core/model/index.ts';
 import { backoff, DEFAULT_RETRY, type RetryPolicy } from '../dynamodb/batch.ts';
+import { KlaxonError } from '../../core/errors/index.ts';
 
 /** SendMessageBatch: at most 10 entries per request. */
 export const SQS_BATCH_MAX_ENTRIES = 10;
 /** SendMessageBatch: at most 256 KiB for the whole request; keep a margin for attributes. */
 export const SQS_BATCH_MAX_BYTES = 250_000;
 
-/** Thrown when entries still fail after retries. `senderFault` entries are the caller's bug, not transient. */
-export class SqsSendError extends Error {
-  override name = 'SqsSendError';
+/**
+ * Thrown when entries still fail after retries. `senderFault` entries are refused for their content
+ * (SQS's SenderFault: the same entries fail the same way again, so permanent); the others failed on
+ * SQS's side (transient).
+ */
+export class SqsSendError extends KlaxonError {
+  readonly transient: boolean;
   constructor(
     message: string,
     readonly failedIds: readonly string[],
@@ -24,6 +29,7 @@ export class SqsSendError extends Error {
     options?: { cause?: unknown },
   ) {
     super(message, options);
+    this.transient = !senderFault;
   }
 }
 
