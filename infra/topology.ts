@@ -8,6 +8,7 @@
  * Environment variables of the functions are named here and nowhere else: each function's config
  * schema in `shared/config/` reads exactly the names its entry lists.
  */
+import { FUNCTION_TIMEOUT_SECONDS } from '../shared/config/timing.ts';
 
 /** A DynamoDB attribute definition. */
 export interface KeyAttribute {
@@ -70,6 +71,7 @@ export interface FunctionSpec {
   /** Handler module, relative to the repository root; it exports `handler`. */
   readonly entry: string;
   readonly memoryMb: number;
+  /** From shared/config/timing.ts, where the leases and budgets that depend on it are derived. */
   readonly timeoutSeconds: number;
   readonly trigger: TriggerSpec;
   readonly env: Readonly<Record<string, EnvSource>>;
@@ -222,7 +224,7 @@ export const FUNCTIONS = {
     description: 'Decodes MSK batches, evaluates rules, keeps series state, emits alert transitions.',
     entry: 'functions/evaluator/handler.ts',
     memoryMb: 1024,
-    timeoutSeconds: 300,
+    timeoutSeconds: FUNCTION_TIMEOUT_SECONDS.evaluator,
     trigger: { kind: 'kafka', batchSize: 1000, maxBatchingWindowSeconds: 1 },
     env: { ...evaluationEnv, REJECTED_QUEUE_URL: { queueUrl: 'rejected' }, SERIES_LIMIT_PER_RULE: { config: 'seriesLimitPerRule' } },
     grants: [...evaluationGrants, { queue: 'rejected', access: 'send' }],
@@ -231,7 +233,7 @@ export const FUNCTIONS = {
     description: 'Each minute: fires absence rules and resolves stale or kept-firing alerts that are due (by-due index).',
     entry: 'functions/timers/handler.ts',
     memoryMb: 512,
-    timeoutSeconds: 55,
+    timeoutSeconds: FUNCTION_TIMEOUT_SECONDS.timers,
     trigger: { kind: 'schedule', everyMinutes: 1 },
     env: evaluationEnv,
     grants: evaluationGrants,
@@ -240,7 +242,7 @@ export const FUNCTIONS = {
     description: 'Records alerts, escalates repeats, routes transitions to channel queues, throttles per alert and channel.',
     entry: 'functions/dispatch/handler.ts',
     memoryMb: 512,
-    timeoutSeconds: 30,
+    timeoutSeconds: FUNCTION_TIMEOUT_SECONDS.dispatch,
     trigger: { kind: 'sqs', queue: 'alertEvents', batchSize: 10, maxBatchingWindowSeconds: 0, maxConcurrency: 5 },
     env: {
       ALERTS_TABLE: { tableName: 'alerts' },
@@ -268,7 +270,7 @@ export const FUNCTIONS = {
     description: 'Delivers Slack notifications (incoming webhook or chat.postMessage/chat.update with threads).',
     entry: 'functions/deliver-slack/handler.ts',
     memoryMb: 256,
-    timeoutSeconds: 30,
+    timeoutSeconds: FUNCTION_TIMEOUT_SECONDS.channel,
     trigger: { kind: 'sqs', queue: 'slack', batchSize: 10, maxBatchingWindowSeconds: 0, maxConcurrency: 2 },
     env: {
       ...channelEnv,
@@ -282,7 +284,7 @@ export const FUNCTIONS = {
     description: 'Delivers email notifications through SES (HTML and text).',
     entry: 'functions/deliver-email/handler.ts',
     memoryMb: 256,
-    timeoutSeconds: 30,
+    timeoutSeconds: FUNCTION_TIMEOUT_SECONDS.channel,
     trigger: { kind: 'sqs', queue: 'email', batchSize: 10, maxBatchingWindowSeconds: 0, maxConcurrency: 2 },
     env: {
       ...channelEnv,
@@ -297,7 +299,7 @@ export const FUNCTIONS = {
     description: 'Delivers PagerDuty Events API v2 trigger and resolve events.',
     entry: 'functions/deliver-pagerduty/handler.ts',
     memoryMb: 256,
-    timeoutSeconds: 30,
+    timeoutSeconds: FUNCTION_TIMEOUT_SECONDS.channel,
     trigger: { kind: 'sqs', queue: 'pagerduty', batchSize: 10, maxBatchingWindowSeconds: 0, maxConcurrency: 2 },
     env: {
       ...channelEnv,

@@ -14,9 +14,17 @@
  * and the channel's idempotency): a job may be published twice, never lost. On a version conflict
  * in 5 (another writer of the same alert), 2-5 run again, at most `maxAttempts` times.
  *
- * Transient errors fail the record (SQS batch item failure); with a FIFO queue, the later records
- * of the same message group fail with it so an alert's transitions stay in order (Powertools
- * `SqsFifoPartialProcessorAsync` with `skipGroupOnError`: other alerts' records go on).
+ * Errors go through the one policy (shared/core/errors `failureAction`, with the AWS SDK's
+ * transient check), applied in one place (`onRecordError`):
+ * - permanent (an invalid transition, jobs SQS refuses for their content): dead-lettered at once
+ *   with the reason; the batch goes on;
+ * - transient (throttling, a version conflict that outlasted `maxAttempts`, SQS down): the record
+ *   fails (SQS batch item failure); with a FIFO queue, the later records of the same message group
+ *   fail with it so an alert's transitions stay in order (Powertools
+ *   `SqsFifoPartialProcessorAsync` with `skipGroupOnError`: other alerts' records go on);
+ * - anything else is a bug: the records not yet processed are handed back and the invocation
+ *   fails, so Lambda redelivers the batch (publish-then-commit makes that safe).
+ * Metrics are flushed by the `logMetrics` middleware (handler.ts), not here.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -28,9 +36,12 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { decideDispatch, DISPATCH_REASON_TEXT, type DispatchConfig, type DispatchDecision } from '../../shared/core/dispatch/decide.ts';
 import { compileRoutes } from '../../shared/core/dispatch/routes-config.ts';
 import { InvalidTransitionError, parseTransition } from '../../shared/core/dispatch/transition-schema.ts';
+import { errorMessage, failureAction, FAILURE_ACTION_TEXT, TransientError } from '../../shared/core/errors/index.ts';
+import { redactSecrets } from '../../shared/core/deliver/redact.ts';
 import type { AlertTransition, Clock } from '../../shared/core/model/index.ts';
 import { METRIC } from '../../shared/core/model/metrics.ts';
 import { AlertRecordConflictError, DynamoAlertStore, type AlertStore } from '../../shared/adapters/dynamodb/alert-store.ts';
+import { isTransientError } from '../../shared/adapters/dynamodb/batch.ts';
 import { SqsDeadLetterSender, SqsJobPublisher, type DeadLetterSender, type JobPublisher } from '../../shared/adapters/sqs/job-publisher.ts';
 import { CachedRoutesSource, loadRoutesFile, loadRoutesParameter, staticRoutesSource, type RoutesSource } from '../../shared/adapters/routes/routes-source.ts';
 import { createLogger, createMetrics, systemClock } from '../../shared/adapters/observability/index.ts';
@@ -48,18 +59,15 @@ export interface DispatchDeps {
   readonly metrics: Metrics;
   /** Read-decide-publish-commit rounds on version conflicts (default 3). */
   readonly maxAttempts?: number;
+  /** Which thrown errors are transient (default: the AWS SDK's, {@link isTransientError}). */
+  readonly isTransient?: (err: unknown) => boolean;
 }
 
 /** The dispatch Lambda handler (SQS event, partial batch response). */
 export type DispatchHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
 
 /** The record kept changing under us for every attempt: transient, the message is received again. */
-export class DispatchConflictError extends Error {
-  override name = 'DispatchConflictError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
+export class DispatchConflictError extends TransientError {}
 
 /** A MessageGroupId for a dead-lettered body: its fingerprint when it has a usable one. */
 function groupIdOf(body: string): string {
@@ -98,6 +106,7 @@ export async function dispatchTransition(deps: DispatchDeps, t: AlertTransition)
 /** Builds the handler from its dependencies. */
 export function createDispatchHandler(deps: DispatchDeps): DispatchHandler {
   const { logger, metrics } = deps;
+  const isTransient = deps.isTransient ?? isTransientError;
 
   function record(d: DispatchDecision, t: AlertTransition): void {
     if (d.unrouted) metrics.addMetric(METRIC.notificationsThrottled, MetricUnit.Count, 1);
@@ -119,40 +128,50 @@ export function createDispatchHandler(deps: DispatchDeps): DispatchHandler {
     });
   }
 
-  async function handleRecord(r: SQSRecord): Promise<void> {
-    let t: AlertTransition;
-    try {
-      t = parseTransition(r.body);
-    } catch (err) {
-      if (!(err instanceof InvalidTransitionError)) throw err;
-      // It would fail the same way on every receive: straight to the dead-letter queue.
-      await deps.deadLetter.send(r.body, `invalid transition: ${err.message}`, groupIdOf(r.body));
+  /**
+   * The one application of `failureAction` to a record's error: dead-letter it (handled), or
+   * rethrow it so the processor reports the record failed; a bug also stops the batch (`fatal`).
+   */
+  async function onRecordError(r: SQSRecord, err: unknown, fatal: { err?: unknown }): Promise<void> {
+    const action = failureAction(err, isTransient);
+    const log = { messageId: r.messageId, action: FAILURE_ACTION_TEXT[action], error: err };
+    if (action === 'dead-letter') {
+      // It would fail the same way on every receive: straight to the dead-letter queue, with why.
+      const reason = redactSecrets(err instanceof InvalidTransitionError ? `invalid transition: ${err.message}` : errorMessage(err));
+      await deps.deadLetter.send(r.body, reason, groupIdOf(r.body));
       metrics.addMetric(METRIC.recordsRejected, MetricUnit.Count, 1);
-      logger.error('invalid transition dead-lettered', { messageId: r.messageId, reason: err.message });
+      logger.error('transition dead-lettered', { ...log, reason });
       return;
     }
-    try {
-      record(await dispatchTransition(deps, t), t);
-    } catch (err) {
-      // Reported to SQS as a batch item failure: the message comes back after its visibility timeout.
-      logger.warn('transition failed; it will be received again', { fingerprint: t.fingerprint, transitionId: t.transitionId, error: err as Error });
-      throw err;
+    if (action === 'retry') logger.warn('transition failed; it will be received again', log);
+    else {
+      logger.error('transition failed unexpectedly; the invocation fails and Lambda redelivers the batch', log);
+      fatal.err = err;
     }
+    throw err;
   }
 
   return async (event, context) => {
-    try {
-      // A new processor per invocation: the FIFO processor remembers failed groups.
-      return await processPartialResponse(event, handleRecord, new SqsFifoPartialProcessorAsync(), {
-        ...(context ? { context } : {}),
-        skipGroupOnError: true,
-        // Report every record as failed rather than throwing: same effect, and the response stays explicit.
-        throwOnFullBatchFailure: false,
-      });
-    } finally {
-      // Most batches have nothing to count (single metrics flush themselves); skip the empty-flush warning.
-      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
-    }
+    // Per invocation: after a bug, the records not yet processed are handed back untouched.
+    const fatal: { err?: unknown } = {};
+    const handleRecord = async (r: SQSRecord): Promise<void> => {
+      if (fatal.err !== undefined) throw fatal.err;
+      try {
+        const t = parseTransition(r.body);
+        record(await dispatchTransition(deps, t), t);
+      } catch (err) {
+        await onRecordError(r, err, fatal);
+      }
+    };
+    // A new processor per invocation: the FIFO processor remembers failed groups.
+    const response = await processPartialResponse(event, handleRecord, new SqsFifoPartialProcessorAsync(), {
+      ...(context ? { context } : {}),
+      skipGroupOnError: true,
+      // Report every record as failed rather than throwing: same effect, and the response stays explicit.
+      throwOnFullBatchFailure: false,
+    });
+    if (fatal.err !== undefined) throw fatal.err;
+    return response;
   };
 }
 

@@ -12,7 +12,6 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { Context } from 'aws-lambda';
 import type { Clock, MetricSample, RejectedRecord } from '../../shared/core/model/index.ts';
 import { METRIC } from '../../shared/core/model/metrics.ts';
 import { decodeRecord } from '../../shared/core/decode/index.ts';
@@ -94,9 +93,8 @@ export function createEvaluatorHandler(deps: EvaluatorDeps): EvaluatorHandler {
     });
   }
 
-  return async (event, context) => {
+  return async (event) => {
     const startedAt = clock.now();
-    if (context && typeof context === 'object' && 'awsRequestId' in context) logger.addContext(context as Context);
     const records = recordsOf(event);
     const samples: MetricSample[] = [];
     const rejected: RejectedRecord[] = [];
@@ -148,14 +146,10 @@ export function createEvaluatorHandler(deps: EvaluatorDeps): EvaluatorHandler {
     metrics.addMetric(METRIC.samplesFuture, MetricUnit.Count, outcome.future);
     metrics.addMetric(METRIC.seriesLimited, MetricUnit.Count, outcome.limited.reduce((n, l) => n + l.refusedSeries, 0));
     metrics.addMetric(METRIC.batchDuration, MetricUnit.Milliseconds, clock.now() - startedAt);
-    metrics.publishStoredMetrics();
+    // The stored metrics above are flushed by the plumbing (handler.ts); a dimensioned one is its own blob.
     for (const kind of ['firing', 'resolved'] as const) {
       const n = outcome.transitions.filter((t) => t.kind === kind).length;
-      if (n === 0) continue;
-      // One EMF blob per kind: dimensions apply to a whole blob and are cleared when it is published.
-      metrics.addDimension('kind', kind);
-      metrics.addMetric(METRIC.transitions, MetricUnit.Count, n);
-      metrics.publishStoredMetrics();
+      if (n > 0) metrics.singleMetric().addDimension('kind', kind).addMetric(METRIC.transitions, MetricUnit.Count, n);
     }
     for (const l of outcome.limited) {
       logger.error(`rule ${l.ruleId} reached its series limit (${l.limit}): ${l.refusedSeries} new series refused${l.explodingLabel ? `; label ${l.explodingLabel} has ${l.distinctValues} distinct values among them` : ''}`, { ...l });

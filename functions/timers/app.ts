@@ -86,16 +86,12 @@ export function createTimersHandler(deps: TimersDeps): TimersHandler {
     if (res.tooLarge.length > 0) logger.error('series state too large to store; not saved', { keys: res.tooLarge.slice(0, 10), count: res.tooLarge.length });
     if (res.backlog) logger.warn('timers run reached its deadline with due items left; the next run continues', { due: res.due, chunks: res.chunks });
 
+    // Stored metrics are flushed by the plumbing (handler.ts); a dimensioned one is its own blob.
     for (const kind of ['firing', 'resolved'] as const) {
       const n = res.transitions.filter((t) => t.kind === kind).length;
-      if (n === 0) continue;
-      // One EMF blob per kind: dimensions apply to a whole blob and are cleared when it is published.
-      metrics.addDimension('kind', kind);
-      metrics.addMetric(METRIC.transitions, MetricUnit.Count, n);
-      metrics.publishStoredMetrics();
+      if (n > 0) metrics.singleMetric().addDimension('kind', kind).addMetric(METRIC.transitions, MetricUnit.Count, n);
     }
     metrics.addMetric(METRIC.timersBacklog, MetricUnit.Count, res.backlog ? 1 : 0);
-    metrics.publishStoredMetrics();
 
     // After the commit, so the count includes this run's resolutions. A failed count leaves a gap
     // in the graph rather than a false 0, and does not fail a run whose work is already done.
@@ -106,9 +102,8 @@ export function createTimersHandler(deps: TimersDeps): TimersHandler {
       logger.error('could not count firing alerts; AlertsFiring not emitted this run', { error: err as Error });
     }
     if (firing !== undefined) {
-      // Its own blob, with no dimension but `service` (the dashboard searches it that way).
+      // No dimension but `service` (the dashboard searches it that way).
       metrics.addMetric(METRIC.alertsFiring, MetricUnit.Count, firing);
-      metrics.publishStoredMetrics();
     }
     const { changes: _c, unresolvable: _u, tooLarge: _t, ...rest } = res;
     const result: TimersResult = { ...rest, firing };

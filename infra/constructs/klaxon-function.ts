@@ -97,6 +97,9 @@ export class KlaxonFunction extends Construct {
         format: OutputFormat.ESM,
         target: 'node24',
         minify: true,
+        // Class names survive minification: error classes are named by their class (shared/core/errors
+        // KlaxonError: `name = new.target.name`), and those names reach logs and dead-letter reasons.
+        keepNames: true,
         sourceMap: true,
         sourceMapMode: SourceMapMode.EXTERNAL,
         sourcesContent: false,

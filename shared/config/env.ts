@@ -3,14 +3,10 @@
  * for environment variables, JSON-valued variables, and the parse that names each bad variable.
  */
 import { z } from 'zod';
+import { PermanentError } from '../core/errors/index.ts';
 
-/** Thrown at init for a missing or invalid environment variable; the message names it. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
+/** Thrown at init for a missing or invalid environment variable; the message names it (permanent: fix the deployment). */
+export class ConfigError extends PermanentError {}
 
 /** A required, non-blank variable. */
 export const nonEmpty = z.string().trim().min(1, 'must be set');

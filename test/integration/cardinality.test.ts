@@ -9,7 +9,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { describe, expect, it } from 'vitest';
 import { createEvaluatorHandler } from '../../functions/evaluator/app.ts';
 import { createTimersHandler } from '../../functions/timers/app.ts';
-import { capturedMetrics, evalHarness, metricSum } from './eval-helpers/harness.ts';
+import { capturedMetrics, evalHarness, metricSum, plumbed } from './eval-helpers/harness.ts';
 import { mskEvent, sample } from './eval-helpers/msk.ts';
 
 const T0 = 1_795_300_000_000;
@@ -39,7 +39,8 @@ describe('series limit per rule', () => {
     const h = await evalHarness(RULES, { start: T0 });
     const errors: string[] = [];
     const m = capturedMetrics('evaluator');
-    const evaluator = createEvaluatorHandler({ ...h.deps, logger: capturingLogger(errors), metrics: m.metrics });
+    const logger = capturingLogger(errors);
+    const evaluator = plumbed(createEvaluatorHandler({ ...h.deps, logger, metrics: m.metrics }), { logger, metrics: m.metrics });
     // Two known series first, one firing.
     await evaluator(mskEvent([0, 1].map((i) => ({ partition: 0, offset: i, value: sample('http_latency_ms', 900, T0, { route: `/r${i}` }) }))));
     // Then a burst of 40 series: a request id in a label.
@@ -69,7 +70,7 @@ describe('series limit per rule', () => {
     expect(run.deleted).toBe(5);
     expect(await h.budget.count('latency_high')).toBe(0);
     const m = capturedMetrics('evaluator');
-    const evaluator = createEvaluatorHandler({ ...h.deps, metrics: m.metrics });
+    const evaluator = plumbed(createEvaluatorHandler({ ...h.deps, metrics: m.metrics }), { logger: h.deps.logger, metrics: m.metrics });
     await evaluator(mskEvent([{ partition: 0, offset: 9, value: sample('http_latency_ms', 10, T0 + 302_000, { route: '/b' }) }]));
     expect(metricSum(m.emf, 'SeriesLimited')).toBe(0);
     expect(await h.budget.count('latency_high')).toBe(1);
@@ -88,7 +89,7 @@ describe('timers backlog', () => {
     const m = capturedMetrics('timers');
     let chunkReads = 0;
     const states = h.states;
-    const timers = createTimersHandler({
+    const timers = plumbed(createTimersHandler({
       ...h.timersDeps,
       metrics: m.metrics,
       chunkSize: 5,
@@ -103,7 +104,7 @@ describe('timers backlog', () => {
         duePage: states.duePage.bind(states),
         countFiring: states.countFiring.bind(states),
       },
-    });
+    }), { logger: h.timersDeps.logger, metrics: m.metrics });
     const first = await timers();
     expect(first.backlog).toBe(true);
     expect(first.chunks).toBe(3);

@@ -24,7 +24,7 @@ import type { AlertTransition, NotificationJob } from '../../shared/core/model/i
 import { METRICS_NAMESPACE } from '../../shared/core/model/metrics.ts';
 import { toSqsRecord } from '../../local/runtime/sqs-poller.ts';
 import { LOCAL_REGION, sqsClient } from '../support/aws.ts';
-import { capturedMetrics, evalHarness } from './eval-helpers/harness.ts';
+import { capturedMetrics, evalHarness, plumbed } from './eval-helpers/harness.ts';
 import { drainQueue } from './eval-helpers/queue.ts';
 import { mskEvent, sample } from './eval-helpers/msk.ts';
 
@@ -65,7 +65,7 @@ async function setup() {
   const source = editableSource(`rules:${CPU}${DISK}`);
   const h = await evalHarness(`rules:${CPU}${DISK}`, { start: T0 });
   const rules = new CachedRules({ source, ttlMs: 1_000, clock: h.clock });
-  const evaluator = createEvaluatorHandler({ ...h.deps, rules });
+  const evaluator = plumbed(createEvaluatorHandler({ ...h.deps, rules }), h.deps);
   const timersDeps = {
     rules,
     states: h.states,
@@ -76,7 +76,7 @@ async function setup() {
     metrics: capturedMetrics('timers').metrics,
     staleAfterMs: 300_000,
   };
-  const timers = createTimersHandler(timersDeps);
+  const timers = plumbed(createTimersHandler(timersDeps), timersDeps);
   return { h, source, rules, evaluator, timers, timersDeps };
 }
 

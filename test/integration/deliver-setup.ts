@@ -12,6 +12,7 @@ import { createChannelHandler, type ChannelHandler } from '../../shared/adapters
 import { InMemoryDeliveryMetrics } from '../../shared/adapters/channel/metrics.ts';
 import { SecretsManagerSecretSource } from '../../shared/adapters/secrets/index.ts';
 import { sesClientConfig } from '../../shared/adapters/ses/index.ts';
+import type { Notifier } from '../../shared/core/deliver/notifier.ts';
 import type { Channel } from '../../shared/core/model/index.ts';
 import { startPagerDutyReceiver, type PagerDutyReceiver } from '../../local/receivers/pagerduty.ts';
 import { startSecretsManagerLocal, type SecretsManagerLocal } from '../../local/receivers/secrets-manager.ts';
@@ -80,7 +81,13 @@ export async function channelHandler(
   env: DeliverEnv,
   channel: Channel,
   clock: TestClock,
-  opts: { sesEndpoint?: string; breakerConfig?: object; batchBudgetMs?: number } = {},
+  opts: {
+    sesEndpoint?: string;
+    breakerConfig?: object;
+    batchBudgetMs?: number;
+    /** Wraps the real notifier (e.g. a stand-in whose render throws for chosen jobs). */
+    wrapNotifier?: (n: Notifier<unknown>) => Notifier<unknown>;
+  } = {},
 ): Promise<HandlerUnderTest> {
   const q = env.p.queues[channel];
   const { sqs, visibility } = observedSqsClient();
@@ -105,6 +112,12 @@ export async function channelHandler(
             { ...clients, ses: new SESClient(sesClientConfig({ endpoint: opts.sesEndpoint ?? env.ses.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS })) },
           );
   const metrics = new InMemoryDeliveryMetrics();
-  const handler = createChannelHandler({ ...(deps as Parameters<typeof createChannelHandler>[0]), metrics, ...(opts.batchBudgetMs !== undefined ? { batchBudgetMs: opts.batchBudgetMs } : {}) });
+  const real = deps as Parameters<typeof createChannelHandler>[0];
+  const handler = createChannelHandler({
+    ...real,
+    metrics,
+    ...(opts.batchBudgetMs !== undefined ? { batchBudgetMs: opts.batchBudgetMs } : {}),
+    ...(opts.wrapNotifier ? { notifier: opts.wrapNotifier(real.notifier) } : {}),
+  });
   return { handler, driver: new QueueDriver(sqs, q.url, handler, clock, visibility), metrics, queueUrl: q.url, dlqUrl: q.dlq!.url };
 }

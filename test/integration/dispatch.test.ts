@@ -4,7 +4,7 @@
  * Lambda would build; jobs are read from the real channel queues.
  */
 import { GetItemCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, SQSServiceException, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSEvent } from 'aws-lambda';
@@ -12,6 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createDispatchHandler, dispatchTransition, type DispatchDeps } from '../../functions/dispatch/app.ts';
 import { AlertRecordConflictError, DynamoAlertStore, type AlertStore } from '../../shared/adapters/dynamodb/alert-store.ts';
 import { jobDeduplicationId, SqsDeadLetterSender, SqsJobPublisher, type JobPublisher } from '../../shared/adapters/sqs/job-publisher.ts';
+import { SqsSendError } from '../../shared/adapters/sqs/transition-publisher.ts';
 import { staticRoutesSource } from '../../shared/adapters/routes/routes-source.ts';
 import { DEFAULT_DISPATCH_CONFIG } from '../../shared/core/dispatch/decide.ts';
 import { compileRoutes } from '../../shared/core/dispatch/routes-config.ts';
@@ -243,10 +244,12 @@ describe('dispatch handler (DynamoDB Local + fauxqs)', () => {
     const a = newFingerprint();
     const b = newFingerprint();
     const real = deps().publisher;
-    // Fault injection: nothing local makes SQS fail for one alert only, so this publisher does.
+    // Fault injection: nothing local makes SQS fail for one alert only, so this publisher does,
+    // with the error the SDK raises for a 503 (transient by isTransientError).
+    const unavailable = new SQSServiceException({ name: 'ServiceUnavailable', $fault: 'server', $metadata: { httpStatusCode: 503 }, message: 'SQS unavailable' });
     const publisher: JobPublisher = {
       publish: async (jobs) => {
-        if (jobs.some((j) => j.transition.fingerprint === a)) throw new Error('SQS unavailable');
+        if (jobs.some((j) => j.transition.fingerprint === a)) throw unavailable;
         await real.publish(jobs);
       },
     };
@@ -277,12 +280,44 @@ describe('dispatch handler (DynamoDB Local + fauxqs)', () => {
     };
     const handler = createDispatchHandler({ ...base, store });
     const event = await eventOf([transition('firing', fp, 6_000_000)]);
-    expect((await handler(event)).batchItemFailures).toHaveLength(1);
+    // An unknown failure fails the invocation: nothing is acknowledged, Lambda delivers the batch again.
+    await expect(handler(event)).rejects.toThrow('Lambda timed out');
     expect(await handler(event)).toEqual({ batchItemFailures: [] });
     const jobs = await allJobs();
     // Published twice with the same deduplication ids: one job per channel on the queues.
     expect([jobs.slack.length, jobs.email.length, jobs.pagerduty.length]).toEqual([1, 1, 1]);
     expect((await base.store.get(fp))?.version).toBe(1);
+  });
+
+  it.each([
+    // a bug: the invocation fails and the records after it are handed back untouched
+    ['a bug', () => new TypeError("Cannot read properties of undefined (reading 'jobs')"), 'fail-batch'],
+    // SQS refuses the jobs for their content (SenderFault): the same jobs fail again, so the
+    // transition is dead-lettered with the reason and the batch goes on
+    ['jobs refused by SQS', () => new SqsSendError('SQS refused 1 entries: 0: InvalidMessageContents', ['0'], true), 'dead-letter'],
+  ] as const)('applies the one failure policy to %s', async (_name, makeError, action) => {
+    const a = newFingerprint();
+    const b = newFingerprint();
+    const real = deps().publisher;
+    // Fault injection: the publisher throws for alert `a` only.
+    const publisher: JobPublisher = {
+      publish: async (jobs) => {
+        if (jobs.some((j) => j.transition.fingerprint === a)) throw makeError();
+        await real.publish(jobs);
+      },
+    };
+    const handler = createDispatchHandler(deps({ publisher }));
+    const event = await eventOf([transition('firing', a, 8_000_000), transition('firing', b, 8_000_000)]);
+    if (action === 'fail-batch') {
+      await expect(handler(event)).rejects.toThrow(TypeError);
+      expect((await allJobs()).slack.map((j) => j.transition.fingerprint)).not.toContain(b);
+    } else {
+      expect(await handler(event)).toEqual({ batchItemFailures: [] });
+      expect((await allJobs()).slack.map((j) => j.transition.fingerprint)).toContain(b);
+      const dlq = await drain(p.queues.alertEvents.dlq!.url);
+      const mine = dlq.filter((m) => (JSON.parse(m.Body!) as { fingerprint: string }).fingerprint === a);
+      expect(mine.map((m) => m.MessageAttributes?.reason?.StringValue)).toEqual(['SqsSendError: SQS refused 1 entries: 0: InvalidMessageContents']);
+    }
   });
 
   it('re-reads and re-decides when another writer committed first', async () => {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
-import { evalHarness, metricSum } from './eval-helpers/harness.ts';
+import { evalHarness, metricSum, plumbed } from './eval-helpers/harness.ts';
 import { mskEvent, sample } from './eval-helpers/msk.ts';
 
 const T0 = 1_795_300_000_000;
@@ -174,7 +174,7 @@ describe('evaluator handler', () => {
       },
     };
     const { createEvaluatorHandler } = await import('../../functions/evaluator/app.ts');
-    const mine = createEvaluatorHandler({ ...h.deps, states: racing });
+    const mine = plumbed(createEvaluatorHandler({ ...h.deps, states: racing }), h.deps);
     const res = await mine(mskEvent([{ partition: 0, offset: 1, value: [cpu('web-1', 90, T0), cpu('web-1', 90, T0 + 30_000), cpu('web-1', 90, T0 + 60_000)] }]));
     expect(res.batchItemFailures).toEqual([]);
     const stored = await states.getMany(['cpu_high#cpu_usage_percent{environment="production",instance="web-1"}']);

@@ -3,12 +3,19 @@
  * loop, parameterised by the channel's {@link Notifier}. Reading this file shows the whole path of
  * a notification job:
  *
- *   parse ─▶ breaker gate (cached) ─▶ idempotency claim ─▶ [probe lease] ─▶ render + send
+ *   parse ─▶ breaker gate (cached) ─▶ idempotency claim ─▶ [probe lease] ─▶ render ─▶ send
  *     ─▶ delivered: one write (status `sent` + delivery record); breaker success only if needed
  *     ─▶ retryable: release claim, breaker failure, visibility = backoff / Retry-After, batch item failure
- *     ─▶ permanent: job to the DLQ at once with the reason, record, message deleted (reported success)
+ *     ─▶ permanent (the destination refused, or the job cannot be rendered): job to the DLQ at once
+ *        with the reason, record, message deleted (reported success); never a breaker failure
  *   held (breaker open, probe in flight, Retry-After earlier in the batch): visibility = the time to
  *   come back, batch item failure, nothing claimed (an outage costs no writes per held message).
+ *
+ * A thrown error (ours, not the destination's answer) goes through the one policy of
+ * shared/core/errors `failureAction`, applied in one place per stage (decideAfterThrow for a job's
+ * render and send, {@link ChannelHandler}'s record loop for everything else): retry the message,
+ * dead-letter it, or fail the invocation (a bug: Lambda redelivers the batch; jobs already sent
+ * are skipped by their idempotency records).
  *
  * FIFO: messages are processed in order; once a message of a group (= alert fingerprint) is not
  * delivered, the later messages of that group in the batch are failed too without sending, so a
@@ -16,15 +23,20 @@
  * skipGroupOnError does the same; this loop also needs the per-message visibility and the
  * per-destination hold, hence its own 100 lines).
  *
- * The decisions are the pure functions of shared/core/deliver and shared/core/breaker.
+ * The decisions are the pure functions of shared/core/deliver and shared/core/breaker; this file
+ * does the I/O they ask for. Metrics are flushed by the `logMetrics` middleware (handler.ts).
  */
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { claimProbe, gate, needsSuccessWrite, onFailure, onSuccess, releaseProbe, type BreakerConfig } from '../../core/breaker/index.ts';
-import { classifyTransportError, type SendResult } from '../../core/deliver/classify.ts';
-import { decideAfterSend, decideClaim, decideGate, holdDelayMs, HOLD_REASON_TEXT, type BeforeSend, type RetryConfig } from '../../core/deliver/decide.ts';
+import type { SendResult } from '../../core/deliver/classify.ts';
+import { decideAfterSend, decideAfterThrow, decideClaim, decideGate, holdDelayMs, HOLD_REASON_TEXT, type AfterSend, type BeforeSend, type RetryConfig } from '../../core/deliver/decide.ts';
 import { parseNotificationJob } from '../../core/deliver/job.ts';
-import type { Notifier } from '../../core/deliver/notifier.ts';
+import { renderJob, type Notifier } from '../../core/deliver/notifier.ts';
+import { redactSecrets } from '../../core/deliver/redact.ts';
+import { errorMessage, failureAction, FAILURE_ACTION_TEXT } from '../../core/errors/index.ts';
 import type { Channel, Clock } from '../../core/model/index.ts';
+import { CHANNEL_BATCH_BUDGET_MS } from '../../config/timing.ts';
+import { isTransientError } from '../dynamodb/batch.ts';
 import type { BreakerStore } from '../dynamodb/breaker-store.ts';
 import { ClaimLostError, type NotificationStore } from '../dynamodb/notification-store.ts';
 import type { DeliveryMetrics } from './metrics.ts';
@@ -50,11 +62,14 @@ export interface ChannelHandlerDeps<R> {
   readonly breaker: BreakerConfig;
   readonly retry: RetryConfig;
   /**
-   * Wall-clock budget of one batch (ms, default 20 s for the 30 s function timeout): once spent,
-   * the remaining messages are handed back without sending, so a slow destination cannot run the
-   * function into its timeout (which would fail the whole batch and leave claims in progress).
+   * Wall-clock budget of one batch (ms, default CHANNEL_BATCH_BUDGET_MS of shared/config/timing.ts,
+   * derived from the function timeout): once spent, the remaining messages are handed back without
+   * sending, so a slow destination cannot run the function into its timeout (which would fail the
+   * whole batch and leave claims in progress).
    */
   readonly batchBudgetMs?: number;
+  /** Which thrown errors are transient (default: the AWS SDK's, {@link isTransientError}). */
+  readonly isTransient?: (err: unknown) => boolean;
 }
 
 /** A channel Lambda handler: SQS batch in, partial batch response out. */
@@ -66,6 +81,7 @@ type RecordResult = { readonly ok: true } | { readonly ok: false; readonly delay
 /** Builds the handler. */
 export function createChannelHandler<R>(deps: ChannelHandlerDeps<R>): ChannelHandler {
   const { channel, logger, metrics, clock } = deps;
+  const isTransient = deps.isTransient ?? isTransientError;
 
   async function processRecord(rec: SQSRecord, held: Map<string, number>): Promise<RecordResult> {
     const parsed = parseNotificationJob(rec.body);
@@ -109,21 +125,29 @@ export function createChannelHandler<R>(deps: ChannelHandlerDeps<R>): ChannelHan
       }
     }
 
-    // 4. Render and send.
-    let result: SendResult;
+    // 4. Render and send. A throw is not the destination's answer: the one policy decides (core).
+    let result: SendResult | undefined;
+    let after: Exclude<AfterSend, { action: 'fail-batch' }>;
     try {
-      result = await deps.notifier.send(job, deps.notifier.render(job), now);
+      result = await deps.notifier.send(job, renderJob(deps.notifier, job), now);
+      now = clock.now();
+      after = decideAfterSend(result, now, receiveCount, deps.retry);
     } catch (err) {
-      logger.error('notifier threw; treated as a transport failure', { ...ctx, error: err });
-      result = classifyTransportError(err as Error);
+      now = clock.now();
+      const thrown = decideAfterThrow(err, isTransient, receiveCount, deps.retry);
+      if (thrown.action === 'fail-batch') {
+        // Hand the claim and the probe back so the redelivered batch is not held behind our leases.
+        await guardClaim(() => deps.notifications.release(job, token, { nowMs: now, attempted: true, reason: 'other', detail: thrown.detail }), ctx);
+        if (probe) await deps.breakers.apply(job.destinationId, now, (s) => releaseProbe(s));
+        throw err;
+      }
+      after = thrown;
     }
-    now = clock.now();
-    const after = decideAfterSend(result, now, receiveCount, deps.retry);
 
     switch (after.action) {
       case 'delivered': {
         const latencyMs = Math.max(0, now - job.transition.atMs);
-        await guardClaim(() => deps.notifications.markSent(job, token, { nowMs: now, latencyMs, ...(result.ok && result.detail ? { detail: result.detail } : {}) }), ctx);
+        await guardClaim(() => deps.notifications.markSent(job, token, { nowMs: now, latencyMs, ...(result?.ok && result.detail ? { detail: result.detail } : {}) }), ctx);
         if (probe || needsSuccessWrite(state)) await deps.breakers.apply(job.destinationId, now, (s) => onSuccess(s, now, deps.breaker));
         metrics.sent(channel, latencyMs);
         logger.info('notification sent', { ...ctx, latencyMs, pipelineMs: now - job.transition.emittedAtMs });
@@ -131,8 +155,13 @@ export function createChannelHandler<R>(deps: ChannelHandlerDeps<R>): ChannelHan
       }
       case 'retry': {
         await guardClaim(() => deps.notifications.release(job, token, { nowMs: now, attempted: true, reason: after.reason, detail: after.detail }), ctx);
-        const next = await deps.breakers.apply(job.destinationId, now, (s) => onFailure(s, now, deps.breaker));
-        if (!result.ok && result.retryAfterMs !== undefined) held.set(job.destinationId, now + result.retryAfterMs);
+        // Only the destination's own answer counts against its breaker; our failures release the probe.
+        const next = after.countsAsBreakerFailure
+          ? await deps.breakers.apply(job.destinationId, now, (s) => onFailure(s, now, deps.breaker))
+          : probe
+            ? await deps.breakers.apply(job.destinationId, now, (s) => releaseProbe(s))
+            : undefined;
+        if (result && !result.ok && result.retryAfterMs !== undefined) held.set(job.destinationId, now + result.retryAfterMs);
         metrics.failed(channel, after.reason);
         logger.warn('notification failed; will retry', { ...ctx, reason: after.reason, detail: after.detail, retryInMs: after.delayMs, breaker: next?.state });
         return { ok: false, delayMs: after.delayMs };
@@ -166,12 +195,37 @@ export function createChannelHandler<R>(deps: ChannelHandlerDeps<R>): ChannelHan
     }
   }
 
+  /**
+   * The loop's one application of `failureAction` to an error thrown outside a job's render and
+   * send (our DynamoDB or SQS calls): retry the message (not counted against the destination),
+   * dead-letter it with the reason, or fail the invocation (returned as `fail-batch`).
+   */
+  async function onRecordError(rec: SQSRecord, err: unknown): Promise<RecordResult | 'fail-batch'> {
+    const action = failureAction(err, isTransient);
+    const detail = redactSecrets(errorMessage(err));
+    const log = { messageId: rec.messageId, action: FAILURE_ACTION_TEXT[action], error: err };
+    if (action === 'retry') {
+      logger.warn('record processing failed; will retry', log);
+      return { ok: false, delayMs: deps.retry.baseMs };
+    }
+    if (action === 'fail-batch') {
+      logger.error('record processing failed unexpectedly; the invocation fails', log);
+      return 'fail-batch';
+    }
+    await deps.queue.deadLetter(rec.body, { groupId: rec.attributes?.MessageGroupId ?? 'invalid', dedupId: rec.messageId, reason: 'client', detail, channel, destinationId: '-' });
+    metrics.failed(channel, 'client');
+    metrics.deadLettered(channel);
+    logger.error('record failed permanently; dead-lettered', log);
+    return { ok: true };
+  }
+
   return async (event: SQSEvent): Promise<SQSBatchResponse> => {
     const failures: { id: string; receiptHandle: string; delayMs: number }[] = [];
     const blockedGroups = new Map<string, number>();
     const held = new Map<string, number>();
     const started = performance.now();
-    const budget = deps.batchBudgetMs ?? 20_000;
+    const budget = deps.batchBudgetMs ?? CHANNEL_BATCH_BUDGET_MS;
+    let fatal: { err: unknown } | undefined;
     for (const rec of event.Records) {
       const group = rec.attributes?.MessageGroupId;
       // A later message of a group that already failed, or any message once the budget is spent: hand back unsent.
@@ -187,9 +241,12 @@ export function createChannelHandler<R>(deps: ChannelHandlerDeps<R>): ChannelHan
       try {
         r = await processRecord(rec, held);
       } catch (err) {
-        // Our own infrastructure failed (DynamoDB, SQS): retry the message, do not count it against the destination.
-        logger.error('record processing failed; will retry', { messageId: rec.messageId, error: err });
-        r = { ok: false, delayMs: deps.retry.baseMs };
+        const handled = await onRecordError(rec, err);
+        if (handled === 'fail-batch') {
+          fatal = { err };
+          break;
+        }
+        r = handled;
       }
       if (!r.ok) {
         failures.push({ id: rec.messageId, receiptHandle: rec.receiptHandle, delayMs: r.delayMs });
@@ -204,8 +261,8 @@ export function createChannelHandler<R>(deps: ChannelHandlerDeps<R>): ChannelHan
         logger.warn('could not extend visibility of failed messages', { error: err });
       }
     }
-    metrics.flush();
+    // A bug: fail the invocation; nothing is acknowledged and Lambda delivers the batch again.
+    if (fatal) throw fatal.err;
     return { batchItemFailures: failures.map((f) => ({ itemIdentifier: f.id })) };
   };
 }
-

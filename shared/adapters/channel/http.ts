@@ -1,9 +1,10 @@
 /**
  * The one HTTP call of the Slack and PagerDuty notifiers: fetch with a timeout, the body read as
  * text and, where it is JSON, parsed. Transport failures (timeout, refused, reset) come back as a
- * classified retryable failure instead of an exception.
+ * classified retryable failure instead of an exception; a request that cannot be built (an invalid
+ * URL, or one with `user:pass@`) as a permanent one. Details are redacted by the classifier.
  */
-import { classifyTransportError, parseRetryAfter, type SendFailure } from '../../core/deliver/classify.ts';
+import { classifyTransportError, classifyUnsentRequest, parseRetryAfter, type SendFailure } from '../../core/deliver/classify.ts';
 
 /** What the notifiers need from a response. */
 export interface HttpReply {
@@ -36,7 +37,9 @@ export async function postJson(
     text = await res.text();
   } catch (err) {
     const e = err as { name?: string; message?: string; cause?: { code?: string } };
-    // Never include the URL: webhook URLs are secrets.
+    // Node's fetch throws a TypeError with no cause (or an ERR_INVALID_URL cause) when it cannot
+    // build the request at all; network failures are TypeError('fetch failed') with the cause.
+    if (e.name === 'TypeError' && (e.cause === undefined || e.cause.code === 'ERR_INVALID_URL')) return classifyUnsentRequest(e.message ?? 'invalid request');
     return classifyTransportError({ name: e.name ?? 'Error', message: e.cause?.code ?? e.message ?? '', code: e.cause?.code ?? '' });
   }
   let json: unknown;

@@ -1,7 +1,9 @@
 /**
  * Delivery metrics (EMF through Powertools Metrics), all with the `channel` dimension; failures
  * also with `reason` (a DELIVERY_FAILURE_REASONS value). Behind a small port so the channel
- * handler's tests can read what was counted.
+ * handler's tests can read what was counted. Each metric is its own single-metric EMF blob, written
+ * at once (Powertools `singleMetric`); the function's `logMetrics` middleware writes the rest
+ * (the cold start) when the invocation ends.
  */
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { METRIC } from '../../core/model/metrics.ts';
@@ -15,8 +17,6 @@ export interface DeliveryMetrics {
   deadLettered(channel: Channel): void;
   deferred(channel: Channel): void;
   breakerOpen(channel: Channel, open: boolean): void;
-  /** Writes the buffered metrics (end of each invocation). */
-  flush(): void;
 }
 
 /** {@link DeliveryMetrics} on Powertools Metrics (EMF to stdout). */
@@ -45,11 +45,6 @@ export class EmfDeliveryMetrics implements DeliveryMetrics {
   }
   breakerOpen(channel: Channel, open: boolean): void {
     this.#single(channel, METRIC.breakerOpen, MetricUnit.Count, open ? 1 : 0);
-  }
-  flush(): void {
-    // Each metric above is its own single-metric blob, published at once; publishing an empty
-    // store would only log Powertools' "No application metrics to publish" on every invocation.
-    if (this.#m.hasStoredMetrics()) this.#m.publishStoredMetrics();
   }
 }
 
@@ -85,5 +80,4 @@ export class InMemoryDeliveryMetrics implements DeliveryMetrics {
   breakerOpen(channel: Channel, open: boolean): void {
     if (open) this.#add(`${METRIC.breakerOpen}|${channel}`);
   }
-  flush(): void {}
 }

@@ -5,6 +5,7 @@
  */
 import { ChangeMessageVisibilityBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { SqsDeadLetterSender } from '../sqs/job-publisher.ts';
+import { TransientError } from '../../core/errors/index.ts';
 
 /** The queue port of the channel handler. */
 export interface ChannelQueue {
@@ -14,13 +15,8 @@ export interface ChannelQueue {
   deadLetter(body: string, meta: { groupId: string; dedupId: string; reason: string; detail: string; channel: string; destinationId: string }): Promise<void>;
 }
 
-/** A ChangeMessageVisibilityBatch entry failed (the message stays with its default visibility). */
-export class VisibilityChangeError extends Error {
-  constructor(message: string, opts?: { cause?: unknown }) {
-    super(message, opts);
-    this.name = 'VisibilityChangeError';
-  }
-}
+/** A ChangeMessageVisibilityBatch entry failed (the message stays with its default visibility): transient. */
+export class VisibilityChangeError extends TransientError {}
 
 /** {@link ChannelQueue} on SQS. */
 export class SqsChannelQueue implements ChannelQueue {

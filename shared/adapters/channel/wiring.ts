@@ -5,8 +5,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Clock } from '../../core/model/index.ts';
 import type { ChannelSettings } from '../../config/channels.ts';
+import { CHANNEL_BATCH_BUDGET_MS, CLAIM_LEASE_MS } from '../../config/timing.ts';
 import { DynamoBreakerStore } from '../dynamodb/breaker-store.ts';
 import { DynamoNotificationStore } from '../dynamodb/notification-store.ts';
 import { createLogger, createMetrics, systemClock } from '../observability/index.ts';
@@ -16,8 +18,6 @@ import { SqsChannelQueue } from './queue.ts';
 
 /** Delivery records are kept 30 days. */
 export const DELIVERY_RECORD_RETENTION_DAYS = 30;
-/** The idempotency lease: the channel functions' timeout (30 s, infra/topology.ts) plus a margin. */
-export const CLAIM_LEASE_MS = 35_000;
 
 /** Clients a channel function may share (module scope in Lambda; injected in tests). */
 export interface ChannelClients {
@@ -25,6 +25,8 @@ export interface ChannelClients {
   readonly sqs?: SQSClient;
   readonly clock?: Clock;
   readonly logger?: Logger;
+  /** The function's Powertools Metrics (handler.ts shares it with the `logMetrics` middleware). */
+  readonly metrics?: Metrics;
 }
 
 /** Builds the channel-independent dependencies. */
@@ -33,13 +35,16 @@ export function commonChannelDeps(service: string, s: ChannelSettings, clients: 
   const sqs = clients.sqs ?? new SQSClient({});
   const logger = clients.logger ?? createLogger(service);
   return {
+    // The lease outlives the invocation that claims (shared/config/timing.ts).
     notifications: new DynamoNotificationStore(dynamodb, s.deliveryTable, { leaseMs: CLAIM_LEASE_MS, retentionDays: DELIVERY_RECORD_RETENTION_DAYS }),
     breakers: new DynamoBreakerStore(dynamodb, s.deliveryTable, s.breaker),
     queue: new SqsChannelQueue(sqs, s.queueUrl, s.deadLetterQueueUrl),
-    metrics: new EmfDeliveryMetrics(createMetrics(service)),
+    metrics: new EmfDeliveryMetrics(clients.metrics ?? createMetrics(service)),
     logger,
     clock: clients.clock ?? systemClock,
     breaker: s.breaker,
     retry: s.retry,
+    // Lease and budget both derive from the channel timeout (shared/config/timing.ts).
+    batchBudgetMs: CHANNEL_BATCH_BUDGET_MS,
   };
 }

@@ -11,6 +11,7 @@ import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/c
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AlertRecord } from '../../core/dispatch/alert-record.ts';
 import { RECORD_RETENTION_MS } from '../../core/dispatch/decide.ts';
+import { TransientError } from '../../core/errors/index.ts';
 
 /** The port dispatch uses to read and commit alert records. */
 export interface AlertStore {
@@ -23,13 +24,8 @@ export interface AlertStore {
   commit(record: AlertRecord, expectedVersion: number | undefined): Promise<void>;
 }
 
-/** The record changed between read and commit (another instance, or a redelivery racing us). */
-export class AlertRecordConflictError extends Error {
-  override name = 'AlertRecordConflictError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
+/** The record changed between read and commit (another instance, or a redelivery racing us): transient, read and decide again. */
+export class AlertRecordConflictError extends TransientError {}
 
 /** Attributes the commit writes (everything dispatch owns); `slackThread` is not among them. */
 const OWNED = [

@@ -4,6 +4,7 @@
  * and everything else.
  */
 import { BatchGetItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { TransientError } from '../../core/errors/index.ts';
 
 /** A DynamoDB item in the low-level attribute-value format. */
 export type Item = Record<string, AttributeValue>;
@@ -26,8 +27,7 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 6, baseDelayMs: 20 };
 
 /** Thrown when DynamoDB still leaves keys unprocessed after every retry (throughput exhausted: transient). */
-export class UnprocessedKeysError extends Error {
-  override name = 'UnprocessedKeysError';
+export class UnprocessedKeysError extends TransientError {
   constructor(
     readonly remaining: number,
     options?: { cause?: unknown },

@@ -11,6 +11,7 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { CLOSED, type BreakerConfig, type BreakerState, type BreakerStateName } from '../../core/breaker/index.ts';
+import { TransientError } from '../../core/errors/index.ts';
 
 /** The breaker port of the channel functions. */
 export interface BreakerStore {
@@ -24,12 +25,7 @@ export interface BreakerStore {
 }
 
 /** Raised when a transition keeps losing races (more than `maxAttempts` conflicting writers). */
-export class BreakerContentionError extends Error {
-  constructor(message: string, opts?: { cause?: unknown }) {
-    super(message, opts);
-    this.name = 'BreakerContentionError';
-  }
-}
+export class BreakerContentionError extends TransientError {}
 
 /** Partition key of a destination's breaker item. */
 export const breakerKey = (destinationId: string): string => `breaker#${destinationId}`;

@@ -18,6 +18,7 @@ import type { SlackThread } from '../../core/dispatch/alert-record.ts';
 import { RECORD_RETENTION_MS } from '../../core/dispatch/decide.ts';
 import type { ClaimOutcome } from '../../core/deliver/decide.ts';
 import type { DeliveryFailureReason } from '../../core/model/metrics.ts';
+import { TransientError } from '../../core/errors/index.ts';
 
 /** Statuses of a notification item. */
 export const NOTIFICATION_STATUSES = ['in-progress', 'sent', 'retrying', 'failed'] as const;
@@ -163,13 +164,8 @@ export class DynamoNotificationStore implements NotificationStore {
   }
 }
 
-/** Our claim's lease expired and another attempt took the key over. */
-export class ClaimLostError extends Error {
-  constructor(message: string, opts?: { cause?: unknown }) {
-    super(message, opts);
-    this.name = 'ClaimLostError';
-  }
-}
+/** Our claim's lease expired and another attempt took the key over (transient: that attempt decides; a redelivery sees its outcome). */
+export class ClaimLostError extends TransientError {}
 
 /** Where a bot-token Slack message lives, kept on the alert record to thread and update it. */
 export type { SlackThread };

@@ -51,6 +51,7 @@ import {
 import { createHash } from 'node:crypto';
 import type { Clock, Labels } from '../../core/model/index.ts';
 import type { SeriesState } from '../../core/evaluate/index.ts';
+import { PermanentError } from '../../core/errors/index.ts';
 import type { CommitResult, DueCursor, DuePage, FiringCounter, SeriesPut, SeriesStateStore, SeriesWrite, StoredSeries } from '../../core/sequence/ports.ts';
 import { batchGetByKey, DEFAULT_CONCURRENCY, mapLimit, type Item, type RetryPolicy } from './batch.ts';
 
@@ -78,8 +79,7 @@ const TRANSACT_MAX_BYTES = 3_500_000;
 export type { CommitResult, DueCursor, DuePage, FiringCounter, SeriesBudget, SeriesDelete, SeriesPut, SeriesStateStore, SeriesWrite, StoredSeries } from '../../core/sequence/ports.ts';
 
 /** Thrown for an item that would approach DynamoDB's 400 KB limit. */
-export class StateItemTooLargeError extends Error {
-  override name = 'StateItemTooLargeError';
+export class StateItemTooLargeError extends PermanentError {
   constructor(
     readonly key: string,
     readonly bytes: number,

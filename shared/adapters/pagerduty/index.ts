@@ -10,6 +10,7 @@ import { renderPagerDutyEvent, type PagerDutyEvent, type PagerDutyFormatOptions 
 import type { NotificationJob } from '../../core/model/index.ts';
 import { isFailure, postJson, type FetchLike } from '../channel/http.ts';
 import { PagerDutySecretSchema, readSecret, SecretConfigError, type SecretSource } from '../secrets/index.ts';
+import { CHANNEL_SEND_TIMEOUT_MS } from '../../config/timing.ts';
 
 /** Default Events v2 endpoint (PAGERDUTY_EVENTS_URL overrides it for the local receiver). */
 export const DEFAULT_PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
@@ -46,7 +47,7 @@ export function createPagerDutyNotifier(opts: PagerDutyNotifierOptions): Notifie
       }
       const routingKey = keys[dest.routingKeyName];
       if (!routingKey) return { ok: false, retryable: false, reason: 'client', detail: `no routing key named ${dest.routingKeyName} in secret ${opts.secretName}` };
-      const reply = await postJson(fetchFn, url, { ...rendered, routing_key: routingKey }, { timeoutMs: opts.timeoutMs ?? 5_000, nowMs });
+      const reply = await postJson(fetchFn, url, { ...rendered, routing_key: routingKey }, { timeoutMs: opts.timeoutMs ?? CHANNEL_SEND_TIMEOUT_MS, nowMs });
       if (isFailure(reply)) return reply;
       const r = classifyPagerDuty(reply.status, reply.json, reply.retryAfterMs);
       const dedup = (reply.json as { dedup_key?: unknown } | undefined)?.dedup_key;

@@ -5,10 +5,10 @@
  * (or of the whole document, if it no longer parses as YAML) stays in force. One broken rule never
  * switches off alerting for the others.
  */
-import { TransientError } from '../../core/errors/index.ts';
 import type { Clock } from '../../core/model/index.ts';
 import { parseRule, parseRules, parseYamlText, RuleIndex, type Rule } from '../../core/rules/index.ts';
 import type { RuleDocument, RuleSource } from './sources.ts';
+import { TransientError } from '../../core/errors/index.ts';
 
 /** A rule (or document) that could not be used, with where it came from. */
 export interface RuleProblem {

@@ -8,27 +8,18 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { z } from 'zod';
+import { PermanentError, TransientError } from '../../core/errors/index.ts';
 
 /** Reads a JSON secret by name. */
 export interface SecretSource {
   getJson(name: string): Promise<unknown>;
 }
 
-/** The secret could not be read or decoded. */
-export class SecretUnavailableError extends Error {
-  constructor(message: string, opts?: { cause?: unknown }) {
-    super(message, opts);
-    this.name = 'SecretUnavailableError';
-  }
-}
+/** The secret could not be read or decoded (Secrets Manager unreachable or throttled): transient. */
+export class SecretUnavailableError extends TransientError {}
 
 /** The secret does not exist, or its content is not what the channel needs: a configuration error (permanent). */
-export class SecretConfigError extends Error {
-  constructor(message: string, opts?: { cause?: unknown }) {
-    super(message, opts);
-    this.name = 'SecretConfigError';
-  }
-}
+export class SecretConfigError extends PermanentError {}
 
 /** {@link SecretSource} on Secrets Manager, cached. */
 export class SecretsManagerSecretSource implements SecretSource {

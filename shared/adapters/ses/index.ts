@@ -9,13 +9,14 @@ import { classifySesError, type SendResult } from '../../core/deliver/classify.t
 import type { Notifier } from '../../core/deliver/notifier.ts';
 import { EMAIL_MAX_RECIPIENTS, renderEmail, type EmailFormatOptions, type RenderedEmail } from '../../core/format/email.ts';
 import type { NotificationJob } from '../../core/model/index.ts';
+import { CHANNEL_SEND_TIMEOUT_MS } from '../../config/timing.ts';
 
 /** SES caps recipients at 50 per message (To + Cc + Bcc). https://docs.aws.amazon.com/ses/latest/dg/quotas.html */
 export const SES_MAX_RECIPIENTS = EMAIL_MAX_RECIPIENTS;
 
 /** Client settings for the email function: one attempt (the breaker owns retries), a request timeout. */
 export function sesClientConfig(extra: SESClientConfig = {}): SESClientConfig {
-  return { maxAttempts: 1, requestHandler: { requestTimeout: 5_000, connectionTimeout: 3_000 }, ...extra };
+  return { maxAttempts: 1, requestHandler: { requestTimeout: CHANNEL_SEND_TIMEOUT_MS, connectionTimeout: 3_000 }, ...extra };
 }
 
 /** Options of {@link createSesNotifier}. */

@@ -17,6 +17,7 @@ import { renderSlackMessage, renderSlackThreadReply, type SlackFormatOptions, ty
 import type { SlackThreadStore } from '../dynamodb/notification-store.ts';
 import { isFailure, postJson, type FetchLike } from '../channel/http.ts';
 import { readSecret, SecretConfigError, SlackSecretSchema, type SecretSource } from '../secrets/index.ts';
+import { CHANNEL_SEND_TIMEOUT_MS } from '../../config/timing.ts';
 
 /** Default Slack Web API base URL (SLACK_API_URL overrides it for the local receiver). */
 export const DEFAULT_SLACK_API_URL = 'https://slack.com/api';
@@ -46,7 +47,7 @@ const configError = (detail: string): SendResult => ({ ok: false, retryable: fal
 export function createSlackNotifier(opts: SlackNotifierOptions): Notifier<SlackRendered> {
   const fetchFn = opts.fetch ?? ((url, init) => fetch(url, init));
   const apiUrl = (opts.apiUrl ?? DEFAULT_SLACK_API_URL).replace(/\/+$/, '');
-  const timeoutMs = opts.timeoutMs ?? 5_000;
+  const timeoutMs = opts.timeoutMs ?? CHANNEL_SEND_TIMEOUT_MS;
   const warn = opts.onWarning ?? (() => {});
 
   async function api(method: 'chat.postMessage' | 'chat.update', token: string, body: unknown, nowMs: number): Promise<{ result: SendResult; json: unknown }> {

@@ -16,9 +16,12 @@ export const SQS_BATCH_MAX_ENTRIES = 10;
 /** SendMessageBatch: at most 256 KiB for the whole request; keep a margin for attributes. */
 export const SQS_BATCH_MAX_BYTES = 250_000;
 
-/** Thrown when entries still fail after retries. `senderFault` entries are the caller's bug, not transient. */
+/**
+ * Thrown when entries still fail after retries. `senderFault` entries are refused for their content
+ * (SQS's SenderFault: the same entries fail the same way again, so permanent); the others failed on
+ * SQS's side (transient).
+ */
 export class SqsSendError extends KlaxonError {
-  /** Entries SQS refused as the sender's fault will fail again; the others may pass later. */
   readonly transient: boolean;
   constructor(
     message: string,

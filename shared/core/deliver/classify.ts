@@ -7,6 +7,7 @@
  * cannot help; the job is dead-lettered at once with the reason).
  */
 import type { DeliveryFailureReason } from '../model/metrics.ts';
+import { redactSecrets } from './redact.ts';
 
 /** The outcome of one send attempt. */
 export type SendResult = SendSuccess | SendFailure;
@@ -23,15 +24,23 @@ export interface SendFailure {
   readonly reason: DeliveryFailureReason;
   /** From a Retry-After header, when the destination sent one. */
   readonly retryAfterMs?: number;
-  /** Human text: status, error code, vendor message (never a secret or a webhook URL). */
+  /** Human text: status, error code, vendor message; secrets redacted ({@link redactSecrets}). */
   readonly detail: string;
 }
 
+/** Longest failure detail kept (delivery record attribute, DLQ message attribute, log field). */
+export const MAX_FAILURE_DETAIL_CHARS = 500;
+
+/**
+ * Every classified failure is built here, so every detail is redacted: vendor messages and
+ * transport errors may quote the URL they were given (Node's fetch does for a URL with
+ * credentials), and webhook URLs are secrets.
+ */
 const fail = (retryable: boolean, reason: DeliveryFailureReason, detail: string, retryAfterMs?: number): SendFailure => ({
   ok: false,
   retryable,
   reason,
-  detail: detail.slice(0, 500),
+  detail: redactSecrets(detail).slice(0, MAX_FAILURE_DETAIL_CHARS),
   ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
 });
 
@@ -150,6 +159,16 @@ export function classifySesError(e: { name: string; message: string; httpStatus?
   if (e.httpStatus !== undefined && e.httpStatus >= 500) return fail(true, 'server', detail);
   if (e.httpStatus !== undefined && e.httpStatus >= 400) return fail(false, 'client', detail);
   return classifyTransportError(e);
+}
+
+/**
+ * A request that could not even be built (the URL is invalid, or carries `user:pass@`, which the
+ * Fetch standard refuses: https://fetch.spec.whatwg.org/#dom-request, step "If parsedURL includes
+ * credentials, then throw a TypeError"): the configuration is wrong, so retrying cannot help and
+ * the destination is not at fault (permanent, never a breaker failure).
+ */
+export function classifyUnsentRequest(message: string): SendFailure {
+  return fail(false, 'client', `request not sent: ${message}`);
 }
 
 /** A transport failure with no response (timeout, refused, reset, DNS): retryable. */

@@ -15,7 +15,10 @@
  */
 import type { DeliveryFailureReason } from '../model/metrics.ts';
 import type { BreakerGate } from '../breaker/index.ts';
-import type { SendResult } from './classify.ts';
+import { errorMessage, failureAction } from '../errors/index.ts';
+import { MAX_FAILURE_DETAIL_CHARS, type SendResult } from './classify.ts';
+import { RenderError } from './notifier.ts';
+import { redactSecrets } from './redact.ts';
 
 /** Retry tunables. */
 export interface RetryConfig {
@@ -77,11 +80,16 @@ export function decideClaim(claim: ClaimOutcome): BeforeSend | null {
   return null;
 }
 
-/** What to do after the attempt. */
+/**
+ * What to do after the attempt. `retry` counts against the destination's breaker only when the
+ * destination itself answered badly (`countsAsBreakerFailure`); `fail-batch` is a bug or an unknown
+ * failure: the handler releases what it holds and lets the invocation fail.
+ */
 export type AfterSend =
   | { readonly action: 'delivered' }
-  | { readonly action: 'retry'; readonly reason: DeliveryFailureReason; readonly delayMs: number; readonly countsAsBreakerFailure: true; readonly detail: string }
-  | { readonly action: 'dead-letter'; readonly reason: DeliveryFailureReason; readonly detail: string };
+  | { readonly action: 'retry'; readonly reason: DeliveryFailureReason; readonly delayMs: number; readonly countsAsBreakerFailure: boolean; readonly detail: string }
+  | { readonly action: 'dead-letter'; readonly reason: DeliveryFailureReason; readonly detail: string }
+  | { readonly action: 'fail-batch'; readonly detail: string };
 
 /** Backoff by receive count (1st receive → base, doubling, capped). */
 export function backoffMs(receiveCount: number, cfg: RetryConfig): number {
@@ -98,11 +106,30 @@ export function holdDelayMs(untilMs: number | undefined, nowMs: number, receiveC
 }
 
 /** Decides what follows a send. */
-export function decideAfterSend(result: SendResult, nowMs: number, receiveCount: number, cfg: RetryConfig): AfterSend {
+export function decideAfterSend(result: SendResult, nowMs: number, receiveCount: number, cfg: RetryConfig): Exclude<AfterSend, { action: 'fail-batch' }> {
   if (result.ok) return { action: 'delivered' };
   if (!result.retryable) return { action: 'dead-letter', reason: result.reason, detail: result.detail };
   // Retry-After is honoured exactly (at least); without it, exponential backoff by receive count.
   const delayMs =
     result.retryAfterMs !== undefined ? holdDelayMs(nowMs + result.retryAfterMs, nowMs, receiveCount, cfg) : Math.min(SQS_MAX_VISIBILITY_MS, backoffMs(receiveCount, cfg));
   return { action: 'retry', reason: result.reason, delayMs, countsAsBreakerFailure: true, detail: result.detail };
+}
+
+/**
+ * Decides what follows a render or send that threw instead of answering, by the one policy
+ * ({@link failureAction}): a {@link RenderError} or another permanent error is dead-lettered
+ * (reason `render` or `client`); a transient error (ours: DynamoDB, the secret store) is retried
+ * with backoff but never counted against the destination, which did not answer; anything else is a
+ * bug and fails the batch. `isTransient` classifies errors of the libraries the adapter wraps.
+ */
+export function decideAfterThrow(err: unknown, isTransient: (e: unknown) => boolean, receiveCount: number, cfg: RetryConfig): AfterSend {
+  const detail = redactSecrets(errorMessage(err)).slice(0, MAX_FAILURE_DETAIL_CHARS);
+  switch (failureAction(err, isTransient)) {
+    case 'dead-letter':
+      return { action: 'dead-letter', reason: err instanceof RenderError ? 'render' : 'client', detail };
+    case 'retry':
+      return { action: 'retry', reason: 'other', delayMs: Math.min(SQS_MAX_VISIBILITY_MS, backoffMs(receiveCount, cfg)), countsAsBreakerFailure: false, detail };
+    case 'fail-batch':
+      return { action: 'fail-batch', detail };
+  }
 }

@@ -7,3 +7,4 @@ export * from './decide.ts';
 export * from './alert-view.ts';
 export * from './notifier.ts';
 export * from './job.ts';
+export * from './redact.ts';

@@ -25,10 +25,10 @@ import { EMAIL_MAX_RECIPIENTS } from '../format/email.ts';
 import { CHANNELS, SEVERITIES, type Channel, type Severity } from '../model/index.ts';
 import { MatcherSyntaxError, parseMatcher, type Matcher } from '../matchers/index.ts';
 import { DEFAULT_SEVERITY_MATRIX, type Receiver, type RouteNode, type RoutingConfig, type SeverityMatrix } from './routing.ts';
+import { PermanentError } from '../errors/index.ts';
 
-/** The routes config is invalid; `message` names the source and every problem with its field path. */
-export class RoutesConfigError extends Error {
-  override name = 'RoutesConfigError';
+/** The routes config is invalid; `message` names the source and every problem with its field path (permanent until fixed). */
+export class RoutesConfigError extends PermanentError {
   /** One line per problem: `<field path>: <what is wrong>`. */
   readonly problems: readonly string[];
   constructor(source: string, problems: readonly string[], options?: { cause?: unknown }) {

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { SEVERITIES, TRANSITION_KINDS, type AlertTransition } from '../model/index.ts';
 import { formatPath } from './routes-config.ts';
+import { PermanentError } from '../errors/index.ts';
 
 const labels = z.record(z.string(), z.string());
 const epochMs = z.number().int().nonnegative();
@@ -38,13 +39,8 @@ export const alertTransitionSchema = z.object({
   emittedAtMs: epochMs,
 });
 
-/** The message is not a valid transition; `message` says where and why. */
-export class InvalidTransitionError extends Error {
-  override name = 'InvalidTransitionError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
+/** The message is not a valid transition; `message` says where and why (permanent: dead-lettered at once). */
+export class InvalidTransitionError extends PermanentError {}
 
 /** Parses a queue message body into a transition. Throws {@link InvalidTransitionError}. */
 export function parseTransition(body: string): AlertTransition {

@@ -45,7 +45,11 @@ export const METRIC = {
   deliveryLatency: 'DeliveryLatency',
 } as const;
 
-/** Bounded failure reasons for delivery metrics (after Alertmanager's notify `Reason`). */
-export const DELIVERY_FAILURE_REASONS = ['client', 'auth', 'rate-limited', 'server', 'timeout', 'network', 'breaker-open', 'other'] as const;
+/**
+ * Bounded failure reasons for delivery metrics (after Alertmanager's notify `Reason`); `render`: the
+ * job's message could not be rendered (a template bug or content it cannot render; never the
+ * destination's fault).
+ */
+export const DELIVERY_FAILURE_REASONS = ['client', 'auth', 'rate-limited', 'server', 'timeout', 'network', 'breaker-open', 'render', 'other'] as const;
 /** One of {@link DELIVERY_FAILURE_REASONS}. */
 export type DeliveryFailureReason = (typeof DELIVERY_FAILURE_REASONS)[number];

@@ -13,6 +13,8 @@ import { SqsTransitionPublisher } from '../../../shared/adapters/sqs/transition-
 import { SqsRejectedSink, type RejectedMessage } from '../../../shared/adapters/sqs/rejected-sink.ts';
 import { CachedRules, type RuleSource } from '../../../shared/adapters/rules/index.ts';
 import { createMetrics } from '../../../shared/adapters/observability/index.ts';
+import { withPlumbing, type Plumbing } from '../../../shared/adapters/observability/middy.ts';
+import type { Context } from 'aws-lambda';
 import { provisionFresh, sqsClient } from '../../support/aws.ts';
 import { countRequests, injectFaults } from './clients.ts';
 import { drainQueue } from './queue.ts';
@@ -50,6 +52,15 @@ export function metricSum(emf: readonly Record<string, unknown>[], name: string,
   return sum;
 }
 
+/** A Lambda context for tests. */
+export const TEST_CONTEXT = { awsRequestId: 'test-request', functionName: 'klaxon-test', functionVersion: '$LATEST', invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:klaxon-test', memoryLimitInMB: '512', logGroupName: '/aws/lambda/klaxon-test', logStreamName: 'test', callbackWaitsForEmptyEventLoop: true, getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
+
+/** A handler inside the production plumbing (middy + Powertools: context, metrics flushed per invocation), called as tests do. */
+export function plumbed<E, R>(handler: (event: E) => Promise<R>, p: Plumbing): (event?: E) => Promise<R> {
+  const wrapped = withPlumbing((e: E) => handler(e), p);
+  return (event) => wrapped(event as E, TEST_CONTEXT);
+}
+
 /** A static rule source (the rules text of a test). */
 export function staticRules(text: string): RuleSource {
   return { name: 'test', fetch: async () => [{ origin: 'test-rules.yaml', kind: 'document', text }] };
@@ -81,7 +92,7 @@ export async function evalHarness(rulesYaml: string, opts: { start?: number; sta
     metrics: evalMetrics.metrics,
     staleAfterMs,
   };
-  const evaluator = createEvaluatorHandler(deps);
+  const evaluator = plumbed(createEvaluatorHandler(deps), deps);
   const timersDeps: TimersDeps = {
     rules,
     states,
@@ -92,7 +103,7 @@ export async function evalHarness(rulesYaml: string, opts: { start?: number; sta
     metrics: timerMetrics.metrics,
     staleAfterMs,
   };
-  const timers = createTimersHandler(timersDeps);
+  const timers = plumbed(createTimersHandler(timersDeps), timersDeps);
   const seen: AlertTransition[] = [];
   // Its own client: reading the queues must not count as, or trip over, the handlers' calls.
   const reader = sqsClient();

@@ -1,0 +1,41 @@
+/**
+ * The Lambda plumbing every function's handler.ts wraps its handler in: middy with Powertools'
+ * own middlewares, in one declared order.
+ *
+ * Order (middy runs `before` in this order and `after` / `onError` in reverse):
+ *  1. `injectLambdaContext(logger, { resetKeys: true })`: every log line of the invocation carries
+ *     the Lambda context (request id, function name, cold start), and keys a handler appended are
+ *     dropped when it ends, so nothing leaks into the next invocation;
+ *  2. `logMetrics(metrics, { captureColdStartMetric: true })`: a `ColdStart` metric on the first
+ *     invocation, and the stored metrics written (EMF to stdout) once when the handler returns and
+ *     once when it throws, so no handler flushes by hand.
+ * The logger goes first so that it already has the context when the metrics middleware runs, and
+ * the metrics are flushed (reverse order) before the logger's keys are reset.
+ * https://docs.aws.amazon.com/powertools/typescript/latest/core/logger/#using-a-middleware,
+ * https://docs.aws.amazon.com/powertools/typescript/latest/core/metrics/#middy-middleware
+ *
+ * No tracer: @aws-lambda-powertools/tracer is not a dependency (the functions' X-Ray tracing is the
+ * Lambda setting in infra/constructs/klaxon-function.ts).
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy, { type MiddyfiedHandler } from '@middy/core';
+import type { Context } from 'aws-lambda';
+
+/** The function's logger and metrics, created once at module scope and shared with its deps. */
+export interface Plumbing {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
+
+/** A Lambda handler as the functions' app.ts files build it. */
+export type PlainHandler<E, R> = (event: E, context: Context) => Promise<R>;
+
+/** Wraps a handler in the plumbing, in the order the module comment gives. */
+export function withPlumbing<E, R>(handler: PlainHandler<E, R>, { logger, metrics }: Plumbing): MiddyfiedHandler<E, R, Error, Context> {
+  return middy<E, R, Error, Context>(handler)
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics, { captureColdStartMetric: true }));
+}

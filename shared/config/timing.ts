@@ -1,0 +1,47 @@
+/**
+ * Function timeouts and every duration that must stay in step with them, in one module that both
+ * infra/topology.ts (which deploys the timeouts) and the functions (which derive their leases and
+ * budgets) import, so a timeout changed here moves everything that depends on it.
+ *
+ * The rules (test/unit/timing.test.ts checks each):
+ * - a channel's idempotency lease outlives the invocation that took it: lease > channel timeout,
+ *   else a second attempt could claim a job the first is still sending;
+ * - a channel batch stops taking new records early enough that the record in flight (HTTP timeout,
+ *   then its DynamoDB writes) and the visibility changes finish inside the timeout;
+ * - the queues' visibility timeout is at least 6 × the consumer's timeout (Lambda's rule for SQS
+ *   sources, https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html; applied by
+ *   infra/constructs/channel.ts VISIBILITY_TIMEOUT_FACTOR).
+ */
+
+/**
+ * Lambda timeouts (seconds) per function kind. The evaluator's 300 s stays under the 900 s Lambda
+ * maximum and is checked against the Kafka source's limit in infra/stacks/pipeline-stack.ts; timers
+ * run each minute, so 55 s ends a run before the next starts.
+ * https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html
+ */
+export const FUNCTION_TIMEOUT_SECONDS = {
+  evaluator: 300,
+  timers: 55,
+  dispatch: 30,
+  /** deliver-slack, deliver-email, deliver-pagerduty. */
+  channel: 30,
+} as const;
+
+/** Timeout of one HTTP or SES call of a channel (ms): a destination slower than this counts as a timeout. */
+export const CHANNEL_SEND_TIMEOUT_MS = 5_000;
+
+/** Lease margin over the channel timeout: covers clock skew between Lambda hosts and DynamoDB's write latency. */
+export const CLAIM_LEASE_MARGIN_MS = 5_000;
+
+/** The idempotency lease of a channel job (ms): the channel timeout plus {@link CLAIM_LEASE_MARGIN_MS}. */
+export const CLAIM_LEASE_MS = FUNCTION_TIMEOUT_SECONDS.channel * 1000 + CLAIM_LEASE_MARGIN_MS;
+
+/**
+ * Time kept back at the end of a channel invocation (ms): the record in flight may still take one
+ * send ({@link CHANNEL_SEND_TIMEOUT_MS}, twice for a Slack thread reply plus its update) and a few
+ * DynamoDB and SQS calls after the budget check.
+ */
+export const CHANNEL_BATCH_RESERVE_MS = 2 * CHANNEL_SEND_TIMEOUT_MS;
+
+/** Wall-clock budget of one channel batch (ms): after it, remaining records are handed back unsent. */
+export const CHANNEL_BATCH_BUDGET_MS = FUNCTION_TIMEOUT_SECONDS.channel * 1000 - CHANNEL_BATCH_RESERVE_MS;
