@@ -5,6 +5,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { run } from '../../cli/rules.ts';
 import type { CliIo } from '../../cli/index.ts';
+import { billionLaughs } from '../support/billion-laughs.ts';
 
 function capture(): { io: CliIo; out: () => string; err: () => string } {
   const stdout = new PassThrough();
@@ -48,6 +49,28 @@ describe('klaxon rules validate', () => {
     ]);
   });
 
+  const EMPTY_FOR = "rules:\n  - id: a\n    metric: m\n    condition: '> 1'\n    for: ''\n    severity: low\n  - id: b\n    metric: m\n    condition: 'high'\n    severity: low\n";
+  it.each([
+    // an empty `for` used to crash the command with a stack trace, hiding rule b's problem
+    [
+      'an empty for',
+      EMPTY_FOR,
+      [
+        'rule a: rules[0].for: expected a duration like 30s, 5m or 1h30m (units w d h m s ms, largest first)',
+        "rule b: rules[1].condition: expected a comparison like '> 80' (operators > >= < <= == !=)",
+      ],
+    ],
+    // a billion-laughs file used to crash it with the yaml package's ReferenceError
+    ['a billion-laughs file', billionLaughs(5), ['too many YAML alias expansions (more than 100): the document expands like a billion-laughs attack']],
+  ])('exits 1 on %s, printing every problem as FILE: ... (never a stack trace)', async (_name, text, problems) => {
+    const d = await dir({ 'bad.yaml': text });
+    const file = join(d, 'bad.yaml');
+    const c = capture();
+    expect(await run(['validate', file, 'examples/rules.yaml'], c.io)).toBe(1);
+    expect(c.out()).toBe(problems.map((p) => `${file}: ${p}\n`).join(''));
+    expect(c.err()).toBe(`${problems.length} problem(s) found\n`);
+  });
+
   it('rejects the same id in two files', async () => {
     const d = await dir({ 'a.yaml': GOOD, 'b.yaml': GOOD });
     const c = capture();
@@ -80,6 +103,18 @@ describe('klaxon rules test', () => {
     expect(c.out()).toContain('FAILED (1 of 1 alert check(s))');
     expect(c.out()).toContain('fires: alertname a, time 1m: expected 0 firing alert(s), got 1');
     expect(c.out()).toContain('+ got:      labels {x="1"}');
+  });
+
+  it.each([
+    // the test file itself expands like a billion laughs
+    ['the test file', (t: string) => ({ 't.yaml': t, 'r.yaml': GOOD }), 't.yaml'],
+    // a rule file the test points at does
+    ['a rule file it reads', (t: string) => ({ 't.yaml': "rule_files: [r.yaml]\ntests: []\n", 'r.yaml': t }), 'r.yaml'],
+  ])('exits 1 naming the file when %s has too many YAML aliases', async (_name, files, culprit) => {
+    const d = await dir(files(billionLaughs(5)));
+    const c = capture();
+    expect(await run(['test', join(d, 't.yaml')], c.io)).toBe(1);
+    expect(c.out()).toBe(`Unit testing: ${join(d, 't.yaml')}\n  ${join(d, culprit)}: too many YAML alias expansions (more than 100): the document expands like a billion-laughs attack\n`);
   });
 
   it('reports invalid rule files the test points at', async () => {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { MSKEvent } from 'aws-lambda';
 import { MskBatcher, partitionFor, seriesKeyOf, type KafkaBatchResponse } from '../../local/runtime/msk-batcher.ts';
 
@@ -71,14 +71,20 @@ describe('MskBatcher', () => {
   });
 
   it('waits for the batching window before invoking a partial batch', async () => {
-    const r = recorder();
-    const b = new MskBatcher({ topic: 'm', partitions: 1, batchSize: 100, maxBatchingWindowMs: 150, invoke: r.invoke });
-    b.push({ value: sample('cpu', {}) });
-    await new Promise((res) => setTimeout(res, 50));
-    expect(r.events).toHaveLength(0);
-    await b.drain();
-    expect(r.events).toHaveLength(1);
-    await b.stop();
+    vi.useFakeTimers();
+    try {
+      const r = recorder();
+      const b = new MskBatcher({ topic: 'm', partitions: 1, batchSize: 100, maxBatchingWindowMs: 150, invoke: r.invoke });
+      b.push({ value: sample('cpu', {}) });
+      await vi.advanceTimersByTimeAsync(149);
+      expect(r.events).toHaveLength(0);
+      await vi.advanceTimersByTimeAsync(1);
+      await b.drain();
+      expect(r.events).toHaveLength(1);
+      await b.stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('redelivers a partition from the reported offset and commits what came before', async () => {

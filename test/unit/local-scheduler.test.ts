@@ -43,18 +43,24 @@ describe('Scheduler', () => {
     const clock = manualClock(60_000);
     let active = 0;
     let maxActive = 0;
+    // The first run stays in progress until the test releases it.
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
     const s = new Scheduler({
       clock,
       everyMs: 1,
       run: async () => {
         active++;
         maxActive = Math.max(maxActive, active);
-        await new Promise((r) => setTimeout(r, 20));
+        await released;
         active--;
       },
     });
     clock.advance(5);
-    await Promise.all([s.tick(), s.tick(), s.tick()]);
+    const ticks = [s.tick(), s.tick(), s.tick()];
+    expect(active).toBe(1);
+    release();
+    expect(await Promise.all(ticks)).toEqual([true, false, false]);
     expect(maxActive).toBe(1);
     expect(s.runs).toBe(1);
   });

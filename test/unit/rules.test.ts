@@ -16,6 +16,7 @@ import {
   type RuleIssue,
 } from '../../shared/core/rules/index.ts';
 import { rulesJsonSchemaText, SCHEMA_PATH } from '../../scripts/gen-schema.ts';
+import { billionLaughs } from '../support/billion-laughs.ts';
 
 const VALID = `
 rules:
@@ -110,7 +111,7 @@ describe('parseRules', () => {
     [{ id: 'a', metric: 'm', severity: 'low', absent: { expected: [{ job: 'x' }] }, for: '1m', matchers: ['job="y"'] }, 'absent.expected[0]', /does not match/],
   ])('rejects %j at %s', (rule, path, message) => {
     const issues = issuesOf(() => parseRules(JSON.stringify({ rules: [rule] }), 'f.yaml'));
-    expect(issues.length).toBeGreaterThanOrEqual(1);
+    expect(issues).toHaveLength(1);
     const prefix = path ? `rules[0].${path}` : 'rules[0]';
     expect(issues[0]).toMatchObject({ source: 'f.yaml', path: prefix });
     expect(issues[0]!.message).toMatch(message);
@@ -127,10 +128,47 @@ describe('parseRules', () => {
     ]);
   });
 
+  // A second rule with its own problem rides along in every row: a bad duration must be reported
+  // on its field without hiding the rest of the file (it used to throw out of validation).
+  const other = { ...base, id: 'r2', condition: 'above 80' };
+  const otherIssue = "f.yaml: rule r2: rules[1].condition: expected a comparison like '> 80' (operators > >= < <= == !=)";
+  const DURATION_LIKE = 'expected a duration like 30s, 5m or 1h30m (units w d h m s ms, largest first)';
+  const TOO_LARGE = 'duration "99999999999999999w" is too large';
+  it.each([
+    // an empty `for` matched the all-optional duration pattern, then parseDuration threw
+    [{ ...base, for: '' }, 'for', DURATION_LIKE],
+    // the same for every duration field
+    [{ ...base, keepFiringFor: '' }, 'keepFiringFor', DURATION_LIKE],
+    [{ ...base, aggregate: { fn: 'avg', window: '' } }, 'aggregate.window', DURATION_LIKE],
+    [{ ...base, anomaly: { window: '' } }, 'anomaly.window', DURATION_LIKE],
+    [{ ...base, throttle: { high: '' } }, 'throttle.high', DURATION_LIKE],
+    [{ ...base, escalation: { count: 2, window: '' } }, 'escalation.window', DURATION_LIKE],
+    // duration-shaped but past Number.MAX_SAFE_INTEGER milliseconds: reported once, on its field
+    [{ ...base, for: '99999999999999999w' }, 'for', TOO_LARGE],
+    [{ id: 'r1', metric: 'm', severity: 'high', absent: {}, for: '99999999999999999w' }, 'for', TOO_LARGE],
+    [{ ...base, aggregate: { fn: 'avg', window: '99999999999999999w' } }, 'aggregate.window', TOO_LARGE],
+    [{ ...base, throttle: { critical: '99999999999999999w' } }, 'throttle.critical', TOO_LARGE],
+    [{ ...base, escalation: { count: 2, window: '99999999999999999w' } }, 'escalation.window', TOO_LARGE],
+  ])('reports %j at %s and still lists the other rule’s problem', (rule, path, message) => {
+    const issues = issuesOf(() => parseRules(JSON.stringify({ rules: [rule, other] }), 'f.yaml'));
+    expect(issues.map(formatIssue)).toEqual([`f.yaml: rule r1: rules[0].${path}: ${message}`, otherIssue]);
+  });
+
   it('reports YAML syntax errors with the line', () => {
     const issues = issuesOf(() => parseRules('rules:\n  - id: a\n   metric: [', 'bad.yaml'));
     expect(issues[0]!.source).toBe('bad.yaml');
     expect(issues[0]!.path).toMatch(/^line \d+$/);
+  });
+
+  it.each([
+    // 10 aliases of 10 aliases...: "billion laughs"; the yaml package refuses past maxAliasCount with a ReferenceError
+    ['a billion-laughs document', billionLaughs(5)],
+    // a flat document with 101 aliases of one anchor: just past the limit
+    ['101 aliases of one anchor', `a: &a x\nb: [${Array.from({ length: 101 }, () => '*a').join(', ')}]\nrules: []\n`],
+  ])('reports %s as a problem of the file, not a stack trace', (_name, text) => {
+    expect(issuesOf(() => parseRules(text, 'laughs.yaml')).map(formatIssue)).toEqual([
+      'laughs.yaml: too many YAML alias expansions (more than 100): the document expands like a billion-laughs attack',
+    ]);
   });
 
   it('rejects a document without rules', () => {

@@ -8,7 +8,7 @@
 import { parseDocument } from 'yaml';
 import { SEVERITIES, type Labels, type MetricSample, type NotificationPolicy, type Severity } from '../model/index.ts';
 import { matchesAll, parseMatcher, MatcherSyntaxError, type Matcher } from '../matchers/index.ts';
-import { parseDuration, formatDuration } from './duration.ts';
+import { parseDuration, formatDuration, DurationSyntaxError } from './duration.ts';
 import { compileTemplate, TemplateSyntaxError, type CompiledTemplate } from './template.ts';
 import { ruleInputSchema, CONDITION_PATTERN, type AggregateFn, type RuleInput } from './schema.ts';
 
@@ -174,6 +174,17 @@ function normalise(r: RuleInput, source: string, push: Push): Rule | undefined {
     ok = false;
     push(p, m);
   };
+  // The schema admits only duration-shaped text, but one can still be too large to be a safe
+  // number of milliseconds: report it on its field instead of throwing out of validation.
+  const duration = (path: string, text: string | number): number => {
+    try {
+      return parseDuration(text);
+    } catch (e) {
+      if (!(e instanceof DurationSyntaxError)) throw e;
+      fail(path, e.message);
+      return Number.NaN; // NaN fails no later `<= 0` check: one problem, reported once
+    }
+  };
   const matchers: Matcher[] = [];
   (r.matchers ?? []).forEach((text, i) => {
     try {
@@ -188,8 +199,8 @@ function normalise(r: RuleInput, source: string, push: Push): Rule | undefined {
   const kinds = (['aggregate', 'anomaly', 'absent'] as const).filter((k) => r[k] !== undefined);
   if (kinds.length > 1) fail(kinds[1]!, `a rule has at most one of aggregate, anomaly, absent (found ${kinds.join(', ')})`);
   const kind: RuleKind = r.absent ? 'absence' : r.anomaly ? 'anomaly' : r.aggregate ? 'aggregate' : 'threshold';
-  const forMs = r.for === undefined ? 0 : parseDuration(r.for);
-  const keepFiringForMs = r.keepFiringFor === undefined ? 0 : parseDuration(r.keepFiringFor);
+  const forMs = r.for === undefined ? 0 : duration('for', r.for);
+  const keepFiringForMs = r.keepFiringFor === undefined ? 0 : duration('keepFiringFor', r.keepFiringFor);
   if (kind === 'absence') {
     if (r.condition !== undefined) fail('condition', 'absence rules take no condition (they fire when nothing arrives for `for`)');
     if (r.clearCondition !== undefined) fail('clearCondition', 'absence rules take no clearCondition');
@@ -206,14 +217,14 @@ function normalise(r: RuleInput, source: string, push: Push): Rule | undefined {
   let windowMs = 0;
   let windowText = '';
   if (r.aggregate) {
-    windowMs = parseDuration(r.aggregate.window);
+    windowMs = duration('aggregate.window', r.aggregate.window);
     windowText = String(r.aggregate.window);
     if (windowMs <= 0) fail('aggregate.window', 'must be positive');
     if (r.aggregate.fn === 'quantile' && r.aggregate.q === undefined) fail('aggregate.q', 'required for fn: quantile (0..1)');
     if (r.aggregate.fn !== 'quantile' && r.aggregate.q !== undefined) fail('aggregate.q', 'only for fn: quantile');
   }
   if (r.anomaly) {
-    windowMs = parseDuration(r.anomaly.window);
+    windowMs = duration('anomaly.window', r.anomaly.window);
     windowText = String(r.anomaly.window);
     if (windowMs <= 0) fail('anomaly.window', 'must be positive');
   }
@@ -243,17 +254,18 @@ function normalise(r: RuleInput, source: string, push: Push): Rule | undefined {
     const ls = Object.fromEntries(Object.entries(set));
     if (!matchesAll(matchers, ls)) fail(`absent.expected[${i}]`, 'this series does not match the rule’s matchers, so its samples would never reach the rule');
   });
+  const throttleMs: Partial<Record<Severity, number>> = {};
+  for (const s of SEVERITIES) {
+    const d = r.throttle?.[s];
+    if (d !== undefined) throttleMs[s] = duration(`throttle.${s}`, d);
+  }
+  const escalationWindowMs = r.escalation ? duration('escalation.window', r.escalation.window) : 0;
   if (!ok) return undefined;
   let policy: NotificationPolicy | undefined;
   if (r.throttle || r.escalation) {
-    const throttleMs: Partial<Record<Severity, number>> = {};
-    for (const s of SEVERITIES) {
-      const d = r.throttle?.[s];
-      if (d !== undefined) throttleMs[s] = parseDuration(d);
-    }
     policy = {
       ...(r.throttle ? { throttleMs } : {}),
-      ...(r.escalation ? { escalation: { count: r.escalation.count, windowMs: parseDuration(r.escalation.window) } } : {}),
+      ...(r.escalation ? { escalation: { count: r.escalation.count, windowMs: escalationWindowMs } } : {}),
     };
   }
   return {
@@ -320,6 +332,13 @@ export function rulesFromData(data: unknown, source: string): Rule[] {
   return rules;
 }
 
+/**
+ * Most alias expansions a rules or rule-test document may make (the yaml package's `maxAliasCount`,
+ * https://eemeli.org/yaml/#tojs-options; its own default is 100 too). Rule files have no need for
+ * more; a document that needs more is a resource-exhaustion attempt.
+ */
+export const YAML_MAX_ALIAS_COUNT = 100;
+
 /** Parses YAML (JSON is YAML too) text into data, or throws {@link RulesValidationError} naming the line. */
 export function parseYamlText(text: string, source: string): unknown {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
@@ -328,7 +347,17 @@ export function parseYamlText(text: string, source: string): unknown {
       doc.errors.map((e) => ({ source, path: e.linePos ? `line ${e.linePos[0].line}` : '', message: e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '') })),
     );
   }
-  return doc.toJS({ maxAliasCount: 100 });
+  try {
+    return doc.toJS({ maxAliasCount: YAML_MAX_ALIAS_COUNT });
+  } catch (cause) {
+    // The yaml package throws a ReferenceError when aliases expand past maxAliasCount (a
+    // "billion laughs" document: https://eemeli.org/yaml/#tojs-options); report it as a problem
+    // of the file, never as a stack trace.
+    const message = cause instanceof ReferenceError && /excessive alias count/i.test(cause.message)
+      ? `too many YAML alias expansions (more than ${YAML_MAX_ALIAS_COUNT}): the document expands like a billion-laughs attack`
+      : `cannot read the YAML document: ${(cause as Error).message}`;
+    throw new RulesValidationError([{ source, path: '', message }], { cause });
+  }
 }
 
 /** Parses a rules document (YAML or JSON `{ rules: [...] }`). Throws {@link RulesValidationError} listing every issue. */

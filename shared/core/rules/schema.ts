@@ -24,8 +24,10 @@ export const CONDITION_PATTERN = '^\\s*(>=|<=|==|!=|>|<)\\s*([-+]?(?:\\d+(?:\\.\
 
 const DURATION_MESSAGE = 'expected a duration like 30s, 5m or 1h30m (units w d h m s ms, largest first)';
 
+// DURATION_PATTERN's units are all optional, so it also matches '': `min(1)` refuses the empty
+// string here, where the issue can still name the field (parseDuration would only throw later).
 const duration = z
-  .union([z.string().regex(new RegExp(DURATION_PATTERN), { error: DURATION_MESSAGE }), z.literal(0)], {
+  .union([z.string().min(1, { error: DURATION_MESSAGE }).regex(new RegExp(DURATION_PATTERN), { error: DURATION_MESSAGE }), z.literal(0)], {
     error: DURATION_MESSAGE,
   })
   .describe('A duration: 30s, 5m, 1h30m, 250ms or 0.');

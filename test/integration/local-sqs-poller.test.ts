@@ -8,6 +8,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, S
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { SqsPoller, succeededIds } from '../../local/runtime/sqs-poller.ts';
 import { sqsClient } from '../support/aws.ts';
+import { waitFor } from '../support/wait.ts';
 
 let sqs: SQSClient;
 
@@ -112,8 +113,7 @@ describe('SqsPoller', () => {
       },
     });
     poller.start();
-    const deadline = Date.now() + 10_000;
-    while (counts.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await waitFor('a second delivery', () => counts.length, (n) => n >= 2, { timeoutMs: 10_000, everyMs: 50 });
     await poller.stop();
     expect(counts).toEqual(['1', '2']);
     expect(await count(q.url)).toBe(0);
@@ -135,8 +135,7 @@ describe('SqsPoller', () => {
       },
     });
     poller.start();
-    const deadline = Date.now() + 12_000;
-    while (Date.now() < deadline && (await count(q.dlqUrl!)) === 0) await new Promise((r) => setTimeout(r, 200));
+    await waitFor('the message on the DLQ', () => count(q.dlqUrl!), (n) => n > 0, { timeoutMs: 12_000, everyMs: 200 });
     await poller.stop();
     expect(attempts).toBe(2);
     const dlq = await sqs.send(new ReceiveMessageCommand({ QueueUrl: q.dlqUrl!, WaitTimeSeconds: 0 }));
