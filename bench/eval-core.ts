@@ -6,7 +6,7 @@
  * round) against plain JSON.parse of the same record values (their JSON text), in the same run.
  * Best of several rounds each, because shared machines are noisy.
  */
-import { decodeRecord, type KafkaRecordInput } from '../shared/core/decode/index.ts';
+import { decodeRecord, MAX_LABEL_VALUE_CHARS, type KafkaRecordInput } from '../shared/core/decode/index.ts';
 import { evaluateSeries, groupSamples, type SeriesState } from '../shared/core/evaluate/index.ts';
 import { parseRules, RuleIndex } from '../shared/core/rules/index.ts';
 
@@ -60,6 +60,24 @@ function buildRound(round: number): { records: KafkaRecordInput[]; texts: string
   return { records, texts, samples };
 }
 
+/** Evaluates records as Lambda batches of {@link RECORDS_PER_BATCH}; returns the samples evaluated. */
+function evaluateRecords(index: RuleIndex, states: Map<string, SeriesState>, records: readonly KafkaRecordInput[]): number {
+  let evaluated = 0;
+  for (let b = 0; b < records.length; b += RECORDS_PER_BATCH) {
+    const samples = [];
+    for (let i = b; i < Math.min(records.length, b + RECORDS_PER_BATCH); i++) {
+      const d = decodeRecord(records[i]!);
+      for (const s of d.samples) samples.push(s);
+    }
+    for (const batch of groupSamples(index, samples)) {
+      const res = evaluateSeries(batch, states.get(batch.stateKey));
+      states.set(batch.stateKey, res.state);
+      evaluated += batch.samples.length;
+    }
+  }
+  return evaluated;
+}
+
 /** Runs the benchmark; see the file comment. */
 export async function benchCoreEvaluation(): Promise<{ samplesPerSec: number; jsonParsePerSec: number; ratio: number }> {
   const index = new RuleIndex(parseRules(rulesYaml(), 'bench'));
@@ -67,18 +85,7 @@ export async function benchCoreEvaluation(): Promise<{ samplesPerSec: number; js
   let evaluated = 0;
 
   const evaluate = (records: readonly KafkaRecordInput[]): void => {
-    for (let b = 0; b < records.length; b += RECORDS_PER_BATCH) {
-      const samples = [];
-      for (let i = b; i < Math.min(records.length, b + RECORDS_PER_BATCH); i++) {
-        const d = decodeRecord(records[i]!);
-        for (const s of d.samples) samples.push(s);
-      }
-      for (const batch of groupSamples(index, samples)) {
-        const res = evaluateSeries(batch, states.get(batch.stateKey));
-        states.set(batch.stateKey, res.state);
-        evaluated += batch.samples.length;
-      }
-    }
+    evaluated += evaluateRecords(index, states, records);
   };
 
   evaluate(buildRound(0).records); // warm-up: states exist, JIT warm
@@ -102,6 +109,79 @@ export async function benchCoreEvaluation(): Promise<{ samplesPerSec: number; js
   const samplesPerSec = samples / (best / 1000);
   const jsonParsePerSec = samples / (bestParse / 1000);
   return { samplesPerSec, jsonParsePerSec, ratio: samplesPerSec / jsonParsePerSec };
+}
+
+/**
+ * Regex rules that backtrack catastrophically on a crafted value in a backtracking engine (the
+ * first two: polynomial and exponential), and an ordinary one. Three per metric, on `instance`.
+ */
+const ADVERSARIAL_RULE_REGEXES = ['.*-.*-.*-.*-prod', '(.*-)+prod', '(web|db|cache)-.*'] as const;
+const ADVERSARIAL_METRICS = 10;
+const ADVERSARIAL_SERIES_PER_METRIC = 100;
+/** Each round is one small batch (milliseconds): more rounds than above for a stable best-of. */
+const ADVERSARIAL_ROUNDS = 2 * ROUNDS;
+
+function regexRulesYaml(): string {
+  const lines = ['rules:'];
+  for (let m = 0; m < ADVERSARIAL_METRICS; m++) {
+    ADVERSARIAL_RULE_REGEXES.forEach((re, j) => {
+      lines.push(`  - id: rx_${m}_${j}\n    metric: metric_${m}\n    matchers: ['instance=~"${re}"', 'env="prod"']\n    condition: '> 1e9'\n    for: 5m\n    severity: medium`);
+    });
+  }
+  return lines.join('\n');
+}
+
+/**
+ * One Lambda batch ({@link RECORDS_PER_BATCH} records of {@link SAMPLES_PER_RECORD}): one sample for
+ * each of 1,000 known series, except the last, which comes from a series never seen before (so the
+ * rule index's series memo cannot answer for it and every matcher runs): with `hostile`, its
+ * `instance` is a {@link MAX_LABEL_VALUE_CHARS}-character `a-a-a-…` (the largest value decoding
+ * lets through), new each round as an attacker would send it; otherwise an ordinary new instance.
+ */
+function regexBatch(round: number, hostile: boolean): KafkaRecordInput[] {
+  const ts = T0 + round * STEP_MS;
+  const samples: unknown[] = [];
+  for (let m = 0; m < ADVERSARIAL_METRICS; m++) {
+    for (let s = 0; s < ADVERSARIAL_SERIES_PER_METRIC; s++) {
+      samples.push({ name: `metric_${m}`, value: round + s, timestamp: ts, labels: { instance: `web-eu-${m}-${s}-prod`, env: 'prod' } });
+    }
+  }
+  // Neither new value matches a rule: the two batches differ only in the work of the regexes.
+  const instance = hostile ? `${round}-${'a-'.repeat(MAX_LABEL_VALUE_CHARS)}`.slice(0, MAX_LABEL_VALUE_CHARS) : `host-new-${round}`;
+  samples[samples.length - 1] = { name: 'metric_0', value: round, timestamp: ts, labels: { instance, env: 'prod' } };
+  const records: KafkaRecordInput[] = [];
+  for (let i = 0; i < samples.length; i += SAMPLES_PER_RECORD) {
+    const text = JSON.stringify(samples.slice(i, i + SAMPLES_PER_RECORD));
+    records.push({ topic: 'metrics', partition: 0, offset: round * 1_000 + i, timestamp: ts, value: Buffer.from(text).toString('base64') });
+  }
+  if (records.length !== RECORDS_PER_BATCH) throw new Error('the adversarial bench batch must be one Lambda batch');
+  return records;
+}
+
+/**
+ * Regex denial of service: evaluation of a batch carrying one adversarial label value against
+ * regex rules, as a ratio to the same batch with an ordinary new value instead (goal ≤ 1.5×). Best
+ * of several interleaved rounds each; rounds advance in time so both see the steady state.
+ */
+export async function benchAdversarialRegex(): Promise<{ plainMs: number; adversarialMs: number; ratio: number }> {
+  const index = new RuleIndex(parseRules(regexRulesYaml(), 'bench-regex'));
+  const states = new Map<string, SeriesState>();
+  let evaluated = evaluateRecords(index, states, regexBatch(0, false)); // warm-up: states exist, JIT warm
+  evaluated += evaluateRecords(index, states, regexBatch(1, true));
+  let plainMs = Infinity;
+  let adversarialMs = Infinity;
+  for (let k = 1; k <= ADVERSARIAL_ROUNDS; k++) {
+    const plain = regexBatch(2 * k, false);
+    const hostile = regexBatch(2 * k + 1, true);
+    let t = performance.now();
+    evaluated += evaluateRecords(index, states, plain);
+    plainMs = Math.min(plainMs, performance.now() - t);
+    t = performance.now();
+    evaluated += evaluateRecords(index, states, hostile);
+    adversarialMs = Math.min(adversarialMs, performance.now() - t);
+  }
+  if (evaluated === 0) throw new Error('benchmark did no work');
+  return { plainMs, adversarialMs, ratio: adversarialMs / plainMs };
 }
 
 if (process.argv[1] && import.meta.url === `file://${process.argv[1]}`) {

@@ -8,8 +8,10 @@
  * - evaluation.requestReduction >= 50 (DynamoDB requests per 1,000 samples vs a per-sample naive loop)
  * - evaluation.peakMemoryMbFor10000Records <= 256
  * - delivery.dynamoRequestsPerNotification <= 4
+ * - hardening.adversarialRegexRatio <= 1.5 (a batch with one adversarial label value against regex
+ *   rules vs the same batch without it)
  */
-import { benchCoreEvaluation } from './eval-core.ts';
+import { benchAdversarialRegex, benchCoreEvaluation } from './eval-core.ts';
 import { benchEvaluationIo } from './eval-io.ts';
 import { benchDelivery } from './delivery.ts';
 
@@ -22,6 +24,10 @@ const round = (n: number, d = 2): number => Math.round(n * 10 ** d) / 10 ** d;
 log('core evaluation (1,000 rules over 10,000 series) vs JSON.parse ...');
 const core = await benchCoreEvaluation();
 log(`  ${Math.round(core.samplesPerSec)} samples/s, ratio ${round(core.ratio)}`);
+
+log('regex rules: a batch with one adversarial label value vs the same batch without it ...');
+const adversarialRegex = await benchAdversarialRegex();
+log(`  ${round(adversarialRegex.adversarialMs)} ms vs ${round(adversarialRegex.plainMs)} ms, ratio ${round(adversarialRegex.ratio)}`);
 
 log('evaluation I/O against DynamoDB Local (steady state) and peak memory ...');
 const io = await benchEvaluationIo();
@@ -49,6 +55,10 @@ const result = {
     dynamoRequestsPerNotification: round(delivery.dynamoRequestsPerNotification),
     dynamoRequestsGoal: 4,
     addedLatencyMs: { p50: round(delivery.addedLatencyMs.p50, 1), p99: round(delivery.addedLatencyMs.p99, 1) },
+  },
+  hardening: {
+    adversarialRegexRatio: round(adversarialRegex.ratio, 3),
+    adversarialRegexRatioGoal: 1.5,
   },
   node: process.version,
 };

@@ -149,6 +149,8 @@ describe('routing', () => {
       ['unknown receiver', { routes: [{ matchers: [], receivers: ['nobody'] }] }, 'routes[0].receivers[0]: unknown receiver "nobody"'],
       // a bad matcher, deep in the tree
       ['bad matcher', { receivers: [{ name: 'r', slack: { webhook: 'w' } }], routes: [{ receivers: ['r'], routes: [{ matchers: ['team=~"("'] }] }] }, 'routes[0].routes[0].matchers[0]: invalid regular expression'],
+      // a regex RE2 cannot run (lookbehind): the matcher and the reason
+      ['lookbehind regex', { routes: [{ matchers: ['team=~"(?<=x)db"'] }] }, 'routes[0].matchers[0]: invalid regular expression in matcher team=~"(?<=x)db": invalid named capture: `(?<=x)db` (lookbehind is not supported in RE2 syntax)'],
       // a bad email address
       ['bad email', { receivers: [{ name: 'r', email: { to: ['not-an-address'] } }] }, 'receivers[0].email.to[0]'],
       // slack needs exactly one of webhook and channel
@@ -175,6 +177,11 @@ describe('routing', () => {
       expect(err).toBeInstanceOf(RoutesConfigError);
       expect((err as Error).message).toContain('routes.yaml: invalid routes config');
       expect((err as Error).message).toContain(fragment);
+    });
+
+    it('compiles route regexes as Alertmanager does', () => {
+      const c = compileRoutes({ routes: [{ matchers: ['team=~"db.*"'] }] }, 'routes.yaml', defaults);
+      expect(c.root.routes[0]!.matchers[0]!.regex?.flavour).toBe('alertmanager');
     });
 
     it('names the file for YAML syntax errors', () => {

@@ -88,6 +88,8 @@ describe('parseRules', () => {
     [{ ...base, condition: '>> 1' }, 'condition', /expected a comparison/],
     // bad matcher
     [{ ...base, matchers: ['instance=~"("'] }, 'matchers[0]', /invalid regular expression/],
+    // a regex RE2 cannot run (a backreference)
+    [{ ...base, matchers: ['instance=~"(a)\\\\1"'] }, 'matchers[0]', /instance=~"\(a\)\\\\1": invalid escape sequence: `\\1` \(backreferences are not supported in RE2 syntax\)/],
     // $value in a label changes alert identity
     [{ ...base, labels: { v: '{{ $value }}' } }, 'labels.v', /templating \$value into a label/],
     // unsupported template function
