@@ -15,14 +15,14 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import type { AlertTransition, Clock, MetricSample, RejectedRecord } from '../../shared/core/model/index.ts';
 import { METRIC } from '../../shared/core/model/metrics.ts';
-import { decodeRecord } from '../../shared/core/decode/index.ts';
+import { decodeRecord, DEFAULT_MAX_FUTURE_SKEW_MS, DEFAULT_MAX_SAMPLE_AGE_MS } from '../../shared/core/decode/index.ts';
 import type { RuleIndex } from '../../shared/core/rules/index.ts';
 import { evaluateSeries, groupSamples, nextDueMs, toTransition, type SeriesBatch, type SeriesState } from '../../shared/core/evaluate/index.ts';
 import { kafkaBatchResponse, partitionId, recordsOf, type KafkaBatchResponse, type MskEvent } from '../../shared/adapters/kafka/index.ts';
 import { DynamoSeriesStateStore, type SeriesPut, type SeriesStateStore } from '../../shared/adapters/dynamodb/series-state-store.ts';
 import { isTransientError } from '../../shared/adapters/dynamodb/batch.ts';
 import { SqsSendError, SqsTransitionPublisher, type TransitionPublisher } from '../../shared/adapters/sqs/transition-publisher.ts';
-import { SqsRejectedSink, type RejectedSink } from '../../shared/adapters/sqs/rejected-sink.ts';
+import { DEFAULT_REJECTED_SEND_BUDGET_MS, RejectedSendError, SqsRejectedSink, type RejectedSink } from '../../shared/adapters/sqs/rejected-sink.ts';
 import { cachedRulesFromConfig, RulesUnavailableError } from '../../shared/adapters/rules/index.ts';
 import { createLogger, createMetrics, systemClock } from '../../shared/adapters/observability/index.ts';
 import { evaluatorConfig } from '../../shared/config/evaluator.ts';
@@ -40,6 +40,10 @@ export interface EvaluatorDeps {
   readonly staleAfterMs: number;
   /** Rounds of re-read and re-evaluate for series another invocation advanced first (default 3). */
   readonly maxConflictRounds?: number;
+  /** Event-time bounds at decode, ms (default DEFAULT_MAX_FUTURE_SKEW_MS, DEFAULT_MAX_SAMPLE_AGE_MS). */
+  readonly eventTime?: { readonly maxFutureSkewMs: number; readonly maxAgeMs: number };
+  /** Time budget for sending a batch's rejected records, ms (default DEFAULT_REJECTED_SEND_BUDGET_MS). */
+  readonly rejectedBudgetMs?: number;
 }
 
 /** Thrown when series keep conflicting after every round (concurrent writers): transient, retry the batch. */
@@ -62,6 +66,7 @@ function isRetryable(err: unknown): boolean {
   return (
     err instanceof StateConflictError ||
     err instanceof RulesUnavailableError ||
+    err instanceof RejectedSendError ||
     (err instanceof SqsSendError && !err.senderFault) ||
     isTransientError(err)
   );
@@ -157,8 +162,9 @@ export function createEvaluatorHandler(deps: EvaluatorDeps): EvaluatorHandler {
     const rejected: RejectedRecord[] = [];
     const partitionsWithSamples = new Set<string>();
     const partitionsWithRejects = new Set<string>();
+    const bounds = { nowMs: startedAt, maxFutureSkewMs: deps.eventTime?.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS, maxAgeMs: deps.eventTime?.maxAgeMs ?? DEFAULT_MAX_SAMPLE_AGE_MS };
     for (const r of records) {
-      const decoded = decodeRecord(r);
+      const decoded = decodeRecord(r, bounds);
       if (decoded.samples.length > 0) partitionsWithSamples.add(partitionId(r));
       if (decoded.rejected.length > 0) partitionsWithRejects.add(partitionId(r));
       for (const s of decoded.samples) samples.push(s);
@@ -180,9 +186,10 @@ export function createEvaluatorHandler(deps: EvaluatorDeps): EvaluatorHandler {
         examples: rejected.slice(0, 3).map((r) => ({ partition: partitionId(r.source), offset: r.source.offset, reason: r.reason })),
       });
       try {
-        await deps.rejected.send(rejected);
+        await deps.rejected.send(rejected, { signal: AbortSignal.timeout(deps.rejectedBudgetMs ?? DEFAULT_REJECTED_SEND_BUDGET_MS) });
       } catch (err) {
-        fail(partitionsWithRejects, 'rejected', err);
+        // Only the partitions of records that did not make it are delivered again.
+        fail(err instanceof RejectedSendError ? err.unsent.map((x) => partitionId(x.source)) : partitionsWithRejects, 'rejected', err);
       }
     }
     // Steps 3-8.
@@ -240,5 +247,6 @@ export async function evaluatorDepsFromEnv(env: NodeJS.ProcessEnv): Promise<Eval
     logger,
     metrics,
     staleAfterMs: cfg.staleAfterMs,
+    eventTime: { maxFutureSkewMs: cfg.maxFutureSkewMs, maxAgeMs: cfg.maxSampleAgeMs },
   };
 }
