@@ -12,6 +12,7 @@
 import { benchCoreEvaluation } from './eval-core.ts';
 import { benchEvaluationIo } from './eval-io.ts';
 import { benchDelivery } from './delivery.ts';
+import { benchDecode } from './decode.ts';
 
 function log(msg: string): void {
   process.stderr.write(`[bench] ${msg}\n`);
@@ -22,6 +23,10 @@ const round = (n: number, d = 2): number => Math.round(n * 10 ** d) / 10 ** d;
 log('core evaluation (1,000 rules over 10,000 series) vs JSON.parse ...');
 const core = await benchCoreEvaluation();
 log(`  ${Math.round(core.samplesPerSec)} samples/s, ratio ${round(core.ratio)}`);
+
+log('decode of adversarial records (nested, amplifying, unknown keys, future) vs ordinary ones ...');
+const decode = benchDecode();
+log(`  ${Math.round(decode.adversarialDecodeRecordsPerSec)} adversarial records/s, ${Math.round(decode.ordinaryDecodeRecordsPerSec)} ordinary records/s, ratio ${round(decode.adversarialDecodeRatio)}`);
 
 log('evaluation I/O against DynamoDB Local (steady state) and peak memory ...');
 const io = await benchEvaluationIo();
@@ -49,6 +54,11 @@ const result = {
     dynamoRequestsPerNotification: round(delivery.dynamoRequestsPerNotification),
     dynamoRequestsGoal: 4,
     addedLatencyMs: { p50: round(delivery.addedLatencyMs.p50, 1), p99: round(delivery.addedLatencyMs.p99, 1) },
+  },
+  hardening: {
+    adversarialDecodeRecordsPerSec: Math.round(decode.adversarialDecodeRecordsPerSec),
+    ordinaryDecodeRecordsPerSec: Math.round(decode.ordinaryDecodeRecordsPerSec),
+    adversarialDecodeRatio: round(decode.adversarialDecodeRatio, 3),
   },
   node: process.version,
 };
