@@ -6,7 +6,7 @@
  * round) against plain JSON.parse of the same record values (their JSON text), in the same run.
  * Best of several rounds each, because shared machines are noisy.
  */
-import { decodeRecord, MAX_LABEL_VALUE_CHARS, type KafkaRecordInput } from '../shared/core/decode/index.ts';
+import { decodeRecord, defaultEventTimeBounds, MAX_LABEL_VALUE_CHARS, type KafkaRecordInput } from '../shared/core/decode/index.ts';
 import { evaluateSeries, groupSamples, type SeriesState } from '../shared/core/evaluate/index.ts';
 import { parseRules, RuleIndex } from '../shared/core/rules/index.ts';
 
@@ -65,8 +65,11 @@ function evaluateRecords(index: RuleIndex, states: Map<string, SeriesState>, rec
   let evaluated = 0;
   for (let b = 0; b < records.length; b += RECORDS_PER_BATCH) {
     const samples = [];
-    for (let i = b; i < Math.min(records.length, b + RECORDS_PER_BATCH); i++) {
-      const d = decodeRecord(records[i]!);
+    const end = Math.min(records.length, b + RECORDS_PER_BATCH);
+    // The clock as the evaluator would read it: just after the batch's newest record.
+    const bounds = defaultEventTimeBounds(records[end - 1]!.timestamp);
+    for (let i = b; i < end; i++) {
+      const d = decodeRecord(records[i]!, bounds);
       for (const s of d.samples) samples.push(s);
     }
     for (const batch of groupSamples(index, samples)) {

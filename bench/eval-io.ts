@@ -25,7 +25,7 @@ import { createMetrics } from '../shared/adapters/observability/index.ts';
 import type { Provisioned } from '../local/provision.ts';
 import { evaluateSeries, groupSamples, type SeriesState } from '../shared/core/evaluate/index.ts';
 import { parseRules, RuleIndex } from '../shared/core/rules/index.ts';
-import { decodeRecord } from '../shared/core/decode/index.ts';
+import { decodeRecord, defaultEventTimeBounds } from '../shared/core/decode/index.ts';
 import type { MskEvent, MskRecord } from '../shared/adapters/kafka/index.ts';
 import type { MetricSample } from '../shared/core/model/index.ts';
 
@@ -89,8 +89,14 @@ function benchHandler(dynamodb: DynamoDBClient, sqs: SQSClient, p: Provisioned) 
     logger: new Logger({ serviceName: 'evaluator', logLevel: 'SILENT' }),
     metrics,
     staleAfterMs: 300_000,
+    // The samples are at a fixed event time (T0, in the past) while this clock is the wall clock:
+    // no event-time bound here (they are not what this bench measures).
+    eventTime: { maxFutureSkewMs: Number.MAX_SAFE_INTEGER, maxAgeMs: Number.MAX_SAFE_INTEGER },
   });
 }
+
+/** Decode bounds of the naive loop: no clock (see benchHandler). */
+const NO_CLOCK = defaultEventTimeBounds(undefined);
 
 /**
  * Child-process side of the memory measurement: a bundled copy of this module (as Lambda runs the
@@ -203,7 +209,7 @@ export async function benchEvaluationIo(): Promise<{
 
     // Naive: the same shape of traffic, per-sample read and write, after a warm-up batch.
     const index = new RuleIndex(parseRules(RULES, 'bench'));
-    const samplesOf = (e: MskEvent): MetricSample[] => Object.values(e.records).flat().flatMap((r) => decodeRecord({ ...r, value: r.value ?? '' }).samples);
+    const samplesOf = (e: MskEvent): MetricSample[] => Object.values(e.records).flat().flatMap((r) => decodeRecord({ ...r, value: r.value ?? '' }, NO_CLOCK).samples);
     await naiveLoop(dynamodb, p.tables.state, index, samplesOf(event(SERIES, 1, 0, 'naive')));
     counter.reset();
     const naiveSamples = samplesOf(event(SERIES, PER_SERIES, 1, 'naive'));

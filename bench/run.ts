@@ -14,6 +14,7 @@
 import { benchAdversarialRegex, benchCoreEvaluation } from './eval-core.ts';
 import { benchEvaluationIo } from './eval-io.ts';
 import { benchDelivery } from './delivery.ts';
+import { benchDecode } from './decode.ts';
 
 function log(msg: string): void {
   process.stderr.write(`[bench] ${msg}\n`);
@@ -28,6 +29,9 @@ log(`  ${Math.round(core.samplesPerSec)} samples/s, ratio ${round(core.ratio)}`)
 log('regex rules: a batch with one adversarial label value vs the same batch without it ...');
 const adversarialRegex = await benchAdversarialRegex();
 log(`  ${round(adversarialRegex.adversarialMs)} ms vs ${round(adversarialRegex.plainMs)} ms, ratio ${round(adversarialRegex.ratio)}`);
+log('decode of adversarial records (nested, amplifying, unknown keys, future) vs ordinary ones ...');
+const decode = benchDecode();
+log(`  ${Math.round(decode.adversarialDecodeRecordsPerSec)} adversarial records/s, ${Math.round(decode.ordinaryDecodeRecordsPerSec)} ordinary records/s, ratio ${round(decode.adversarialDecodeRatio)}`);
 
 log('evaluation I/O against DynamoDB Local (steady state) and peak memory ...');
 const io = await benchEvaluationIo();
@@ -59,6 +63,9 @@ const result = {
   hardening: {
     adversarialRegexRatio: round(adversarialRegex.ratio, 3),
     adversarialRegexRatioGoal: 1.5,
+    adversarialDecodeRecordsPerSec: Math.round(decode.adversarialDecodeRecordsPerSec),
+    ordinaryDecodeRecordsPerSec: Math.round(decode.ordinaryDecodeRecordsPerSec),
+    adversarialDecodeRatio: round(decode.adversarialDecodeRatio, 3),
   },
   node: process.version,
 };

@@ -16,9 +16,12 @@ import { createInterface } from 'node:readline';
 import { createReadStream } from 'node:fs';
 import { EXIT, type CliIo } from './index.ts';
 import { formatIssue, mergeRuleSets, parseDuration, parseRules, RulesValidationError, DurationSyntaxError, type Rule } from '../shared/core/rules/index.ts';
-import { decodeJsonText, parseRfc3339 } from '../shared/core/decode/index.ts';
+import { decodeJsonText, defaultEventTimeBounds, parseRfc3339 } from '../shared/core/decode/index.ts';
 import { InMemoryEvaluator } from '../shared/core/replay/index.ts';
 import type { StateChange } from '../shared/core/model/index.ts';
+
+/** Decode bounds of replay: no clock (`nowMs` undefined), the default skew and age. */
+const REPLAY_BOUNDS = defaultEventTimeBounds(undefined);
 
 const USAGE = `Usage: klaxon replay --rules FILE [--rules FILE...] --samples FILE|- [--until TIME] [--format json|table] [--stale-after DURATION]
 
@@ -152,7 +155,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
     for await (const line of createInterface({ input, crlfDelay: Infinity })) {
       lineNo++;
       if (line.trim() === '' || line.trimStart().startsWith('#')) continue;
-      const r = decodeJsonText(line);
+      const r = decodeJsonText(line, { bounds: REPLAY_BOUNDS });
       replayed += r.samples.length;
       for (const s of r.samples) if (last === undefined || s.timestampMs > last) last = s.timestampMs;
       changes.push(...(await ev.ingestBatch(r.samples)));

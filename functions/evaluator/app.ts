@@ -14,12 +14,11 @@ import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Clock, MetricSample, RejectedRecord } from '../../shared/core/model/index.ts';
 import { METRIC } from '../../shared/core/model/metrics.ts';
-import { decodeRecord } from '../../shared/core/decode/index.ts';
+import { decodeRecord, DEFAULT_MAX_FUTURE_SKEW_MS, DEFAULT_MAX_SAMPLE_AGE_MS } from '../../shared/core/decode/index.ts';
 import type { RuleIndex } from '../../shared/core/rules/index.ts';
 import type { SeriesState } from '../../shared/core/evaluate/index.ts';
 import { failureAction } from '../../shared/core/errors/index.ts';
 import {
-  DEFAULT_MAX_FUTURE_SKEW_MS,
   DEFAULT_SERIES_LIMIT_PER_RULE,
   evaluateBatch,
   StateConflictError,
@@ -33,7 +32,7 @@ import { DynamoSeriesStateStore } from '../../shared/adapters/dynamodb/series-st
 import { DynamoSeriesBudget } from '../../shared/adapters/dynamodb/series-budget.ts';
 import { isTransientError } from '../../shared/adapters/dynamodb/batch.ts';
 import { SqsTransitionPublisher } from '../../shared/adapters/sqs/transition-publisher.ts';
-import { SqsRejectedSink, type RejectedSink } from '../../shared/adapters/sqs/rejected-sink.ts';
+import { DEFAULT_REJECTED_SEND_BUDGET_MS, RejectedSendError, SqsRejectedSink, type RejectedSink } from '../../shared/adapters/sqs/rejected-sink.ts';
 import { cachedRulesFromConfig } from '../../shared/adapters/rules/index.ts';
 import { createLogger, createMetrics, systemClock } from '../../shared/adapters/observability/index.ts';
 import { evaluatorConfig } from '../../shared/config/evaluator.ts';
@@ -51,12 +50,14 @@ export interface EvaluatorDeps {
   readonly metrics: Metrics;
   /** A firing series with no sample for this long is resolved by the timers function (its dueAt). */
   readonly staleAfterMs: number;
-  /** A sample stamped further than this ahead of the clock is not evaluated (default 10 min). */
-  readonly maxFutureSkewMs?: number;
   /** Series a rule may hold unless it sets its own `seriesLimit` (default 10,000). */
   readonly seriesLimitPerRule?: number;
   /** Rounds of re-read and re-evaluate for series another invocation advanced first (default 3). */
   readonly maxConflictRounds?: number;
+  /** Event-time bounds at decode, ms (default DEFAULT_MAX_FUTURE_SKEW_MS, DEFAULT_MAX_SAMPLE_AGE_MS). */
+  readonly eventTime?: { readonly maxFutureSkewMs: number; readonly maxAgeMs: number };
+  /** Time budget for sending a batch's rejected records, ms (default DEFAULT_REJECTED_SEND_BUDGET_MS). */
+  readonly rejectedBudgetMs?: number;
 }
 
 export { StateConflictError };
@@ -87,7 +88,7 @@ export function createEvaluatorHandler(deps: EvaluatorDeps): EvaluatorHandler {
     return await evaluateBatch(ports, index, samples, {
       nowMs: clock.now(),
       staleAfterMs: deps.staleAfterMs,
-      maxFutureSkewMs: deps.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS,
+      maxFutureSkewMs: deps.eventTime?.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS,
       seriesLimitPerRule: deps.seriesLimitPerRule ?? DEFAULT_SERIES_LIMIT_PER_RULE,
       ...(deps.maxConflictRounds !== undefined ? { maxConflictRounds: deps.maxConflictRounds } : {}),
     });
@@ -100,8 +101,9 @@ export function createEvaluatorHandler(deps: EvaluatorDeps): EvaluatorHandler {
     const rejected: RejectedRecord[] = [];
     const partitionsWithSamples = new Set<string>();
     const partitionsWithRejects = new Set<string>();
+    const bounds = { nowMs: startedAt, maxFutureSkewMs: deps.eventTime?.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS, maxAgeMs: deps.eventTime?.maxAgeMs ?? DEFAULT_MAX_SAMPLE_AGE_MS };
     for (const r of records) {
-      const decoded = decodeRecord(r);
+      const decoded = decodeRecord(r, bounds);
       if (decoded.samples.length > 0) partitionsWithSamples.add(partitionId(r));
       if (decoded.rejected.length > 0) partitionsWithRejects.add(partitionId(r));
       for (const s of decoded.samples) samples.push(s);
@@ -123,9 +125,10 @@ export function createEvaluatorHandler(deps: EvaluatorDeps): EvaluatorHandler {
         examples: rejected.slice(0, 3).map((r) => ({ partition: partitionId(r.source), offset: r.source.offset, reason: r.reason })),
       });
       try {
-        await deps.rejected.send(rejected);
+        await deps.rejected.send(rejected, { signal: AbortSignal.timeout(deps.rejectedBudgetMs ?? DEFAULT_REJECTED_SEND_BUDGET_MS) });
       } catch (err) {
-        fail(partitionsWithRejects, 'rejected', err);
+        // Only the partitions of records that did not make it are delivered again.
+        fail(err instanceof RejectedSendError ? err.unsent.map((x) => partitionId(x.source)) : partitionsWithRejects, 'rejected', err);
       }
     }
     // Steps 3-8.
@@ -190,5 +193,6 @@ export async function evaluatorDepsFromEnv(env: NodeJS.ProcessEnv): Promise<Eval
     metrics,
     staleAfterMs: cfg.staleAfterMs,
     seriesLimitPerRule: cfg.seriesLimitPerRule,
+    eventTime: { maxFutureSkewMs: cfg.maxFutureSkewMs, maxAgeMs: cfg.maxSampleAgeMs },
   };
 }

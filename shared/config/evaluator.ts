@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { RuleSourceConfig } from '../adapters/rules/sources.ts';
+import { DEFAULT_MAX_FUTURE_SKEW_MS, DEFAULT_MAX_SAMPLE_AGE_MS } from '../core/decode/index.ts';
 import { ConfigError, nonEmpty, parseEnv } from './env.ts';
 import { DEFAULT_SERIES_LIMIT_PER_RULE } from '../core/sequence/evaluate-batch.ts';
 
@@ -51,6 +52,10 @@ const evaluatorEnv = ruleSourceEnv.extend({
       }
       return n;
     }),
+  /** How far ahead of the clock (and of its Kafka record) a sample may be stamped; default 600 (10 min). */
+  MAX_FUTURE_SKEW_SECONDS: seconds(DEFAULT_MAX_FUTURE_SKEW_MS / 1000),
+  /** How old a sample may be; default 604800 (7 days: Kafka's default retention and the state TTL). */
+  MAX_SAMPLE_AGE_SECONDS: seconds(DEFAULT_MAX_SAMPLE_AGE_MS / 1000),
 });
 
 /** Validated configuration shared by both evaluation functions. */
@@ -67,6 +72,10 @@ export interface EvaluatorConfig extends RuleSourceSettings {
   readonly rejectedQueueUrl: string;
   /** Series one rule may hold unless it sets its own `seriesLimit`. */
   readonly seriesLimitPerRule: number;
+  /** Event-time bound at decode: a sample more than this ahead of the clock or its record is rejected (ms). */
+  readonly maxFutureSkewMs: number;
+  /** Event-time bound at decode: a sample older than this is rejected (ms). */
+  readonly maxSampleAgeMs: number;
 }
 
 /** Resolves the rule source settings, requiring the variable the chosen source needs. */
@@ -94,5 +103,7 @@ export function evaluatorConfig(env: NodeJS.ProcessEnv): EvaluatorConfig {
     alertEventsQueueUrl: e.ALERT_EVENTS_QUEUE_URL,
     rejectedQueueUrl: e.REJECTED_QUEUE_URL,
     seriesLimitPerRule: e.SERIES_LIMIT_PER_RULE,
+    maxFutureSkewMs: e.MAX_FUTURE_SKEW_SECONDS * 1000,
+    maxSampleAgeMs: e.MAX_SAMPLE_AGE_SECONDS * 1000,
   };
 }

@@ -32,7 +32,10 @@ describe('evaluator configuration', () => {
       alertEventsQueueUrl: 'http://q/alert-events.fifo',
       rejectedQueueUrl: 'http://q/rejected',
       seriesLimitPerRule: 10_000,
+      maxFutureSkewMs: 600_000,
+      maxSampleAgeMs: 604_800_000,
     });
+    expect(evaluatorConfig({ ...ENV, MAX_FUTURE_SKEW_SECONDS: '60', MAX_SAMPLE_AGE_SECONDS: '86400' })).toMatchObject({ maxFutureSkewMs: 60_000, maxSampleAgeMs: 86_400_000 });
     expect(timersConfig({ ...ENV, RULES_SOURCE: 'file', RULES_FILE: 'rules.yaml', STALE_AFTER_SECONDS: '600' })).toMatchObject({ rules: { kind: 'file', file: 'rules.yaml' }, staleAfterMs: 600_000 });
   });
 
@@ -47,6 +50,9 @@ describe('evaluator configuration', () => {
     [{ RULES_CACHE_TTL_SECONDS: 'soon' }, /RULES_CACHE_TTL_SECONDS: must be a non-negative number of seconds/],
     // negative staleness
     [{ STALE_AFTER_SECONDS: '-5' }, /STALE_AFTER_SECONDS/],
+    // event-time bounds that are not numbers of seconds
+    [{ MAX_FUTURE_SKEW_SECONDS: '10m' }, /MAX_FUTURE_SKEW_SECONDS: must be a non-negative number of seconds, got '10m'/],
+    [{ MAX_SAMPLE_AGE_SECONDS: '-1' }, /MAX_SAMPLE_AGE_SECONDS: must be a non-negative number of seconds/],
   ])('fails at init naming the variable (%o)', (patch, message) => {
     const env = { ...ENV, ...patch } as NodeJS.ProcessEnv;
     expect(() => evaluatorConfig(env)).toThrow(ConfigError);

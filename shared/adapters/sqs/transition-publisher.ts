@@ -42,12 +42,8 @@ export function sqsSafeBody(text: string): string {
   return text.replace(/[\uFFFE\uFFFF]/g, '\uFFFD');
 }
 
-/**
- * Sends entries in batches of at most 10 and 250 KB; entries that fail for a service reason are
- * retried with backoff; SenderFault entries are not retried.
- * @throws SqsSendError when entries are still failing
- */
-export async function sendAllBatched(client: SQSClient, queueUrl: string, entries: readonly SendMessageBatchRequestEntry[], retry: RetryPolicy = DEFAULT_RETRY): Promise<void> {
+/** Groups entries into SendMessageBatch requests of at most 10 entries and 250 KB. */
+export function toSendBatches(entries: readonly SendMessageBatchRequestEntry[]): SendMessageBatchRequestEntry[][] {
   const batches: SendMessageBatchRequestEntry[][] = [];
   let cur: SendMessageBatchRequestEntry[] = [];
   let bytes = 0;
@@ -62,27 +58,43 @@ export async function sendAllBatched(client: SQSClient, queueUrl: string, entrie
     bytes += size;
   }
   if (cur.length) batches.push(cur);
-  for (const batch of batches) {
-    let pending = batch;
-    for (let attempt = 1; ; attempt++) {
-      if (attempt > 1) await backoff(attempt - 1, retry);
-      const res = await client.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }));
-      const failed = res.Failed ?? [];
-      if (failed.length === 0) break;
-      const sender = failed.filter((f) => f.SenderFault);
-      if (sender.length > 0) {
-        throw new SqsSendError(`SQS refused ${sender.length} entries: ${sender.map((f) => `${f.Id}: ${f.Code} ${f.Message ?? ''}`).join('; ')}`, sender.map((f) => f.Id ?? ''), true);
-      }
-      const ids = new Set(failed.map((f) => f.Id));
-      pending = pending.filter((e) => ids.has(e.Id));
-      if (attempt >= retry.maxAttempts) {
-        throw new SqsSendError(`SQS failed ${pending.length} entries after ${attempt} attempts`, [...ids].map(String), false);
-      }
+  return batches;
+}
+
+/**
+ * Sends one batch (from {@link toSendBatches}); entries that fail for a service reason are retried
+ * with backoff, SenderFault entries are not. `signal` aborts the request in flight and any retry.
+ * @throws SqsSendError when entries are still failing; the SDK's AbortError when aborted
+ */
+export async function sendBatch(client: SQSClient, queueUrl: string, batch: readonly SendMessageBatchRequestEntry[], retry: RetryPolicy = DEFAULT_RETRY, signal?: AbortSignal): Promise<void> {
+  let pending = [...batch];
+  for (let attempt = 1; ; attempt++) {
+    if (attempt > 1) await backoff(attempt - 1, retry);
+    signal?.throwIfAborted();
+    const res = await client.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }), signal ? { abortSignal: signal } : {});
+    const failed = res.Failed ?? [];
+    if (failed.length === 0) return;
+    const sender = failed.filter((f) => f.SenderFault);
+    if (sender.length > 0) {
+      throw new SqsSendError(`SQS refused ${sender.length} entries: ${sender.map((f) => `${f.Id}: ${f.Code} ${f.Message ?? ''}`).join('; ')}`, sender.map((f) => f.Id ?? ''), true);
+    }
+    const ids = new Set(failed.map((f) => f.Id));
+    pending = pending.filter((e) => ids.has(e.Id));
+    if (attempt >= retry.maxAttempts) {
+      throw new SqsSendError(`SQS failed ${pending.length} entries after ${attempt} attempts`, [...ids].map(String), false);
     }
   }
 }
 
 export type { TransitionPublisher } from '../../core/sequence/ports.ts';
+/**
+ * Sends entries in batches of at most 10 and 250 KB, one batch after the other (see {@link sendBatch}).
+ * @throws SqsSendError when entries are still failing
+ */
+export async function sendAllBatched(client: SQSClient, queueUrl: string, entries: readonly SendMessageBatchRequestEntry[], retry: RetryPolicy = DEFAULT_RETRY): Promise<void> {
+  for (const batch of toSendBatches(entries)) await sendBatch(client, queueUrl, batch, retry);
+}
+
 
 /** JSON of a transition: NaN values are sent as null (JSON has no NaN). */
 export function transitionBody(t: AlertTransition): string {

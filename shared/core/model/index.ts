@@ -39,7 +39,10 @@ export interface RecordCoordinates {
 /** A record (or one sample of a record) that could not be used, with why. Sent to the rejected queue. */
 export interface RejectedRecord {
   readonly source: RecordCoordinates;
-  /** Human-readable reason naming what was wrong and where, e.g. `samples[2].value: expected a finite number`. */
+  /**
+   * Human-readable reason naming what was wrong and where, e.g. `[2].value: expected a finite number`;
+   * at most {@link REJECTED_REASON_MAX_CHARS} characters.
+   */
   readonly reason: string;
   /** The raw record value as text, truncated to {@link REJECTED_RAW_MAX_CHARS} characters. */
   readonly raw: string;
@@ -48,6 +51,21 @@ export interface RejectedRecord {
 
 /** Upper bound of the raw value kept in a rejected record (well below SQS's 256 KiB message size). */
 export const REJECTED_RAW_MAX_CHARS = 8192;
+
+/**
+ * Upper bound of a rejected record's reason (UTF-16 code units). With the raw bound, one message on
+ * the rejected queue stays below 60 KB even when JSON escapes every character to 6 bytes, far under
+ * SQS's 256 KiB message limit
+ * (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html).
+ */
+export const REJECTED_REASON_MAX_CHARS = 1024;
+
+/**
+ * Most rejected items one Kafka record yields: the first this many rejected samples are sent one by
+ * one, the rest of the record is ONE summary item (counts and first reasons), so a record of
+ * 250,000 bad samples costs 11 messages, not 250,000.
+ */
+export const REJECTED_ITEMS_PER_RECORD = 10;
 
 /**
  * States of an alert as Prometheus names them. `inactive` is the absence of an alert; `resolved` is

@@ -25,8 +25,7 @@ import { evaluateSeries, groupSamples, nextDueMs, toTransition, type AlertStateC
 import { TransientError } from '../errors/index.ts';
 import type { SeriesBudget, SeriesPut, SeriesStateStore, TransitionPublisher } from './ports.ts';
 
-/** Default future skew: a sample may be stamped at most this far ahead of the clock. */
-export const DEFAULT_MAX_FUTURE_SKEW_MS = 10 * 60_000;
+export { DEFAULT_MAX_FUTURE_SKEW_MS } from '../decode/index.ts';
 /** Default number of series one rule may hold (a rule's `seriesLimit` overrides it). */
 export const DEFAULT_SERIES_LIMIT_PER_RULE = 10_000;
 /** Default rounds of re-read and re-evaluate for series another invocation advanced first. */
