@@ -61,7 +61,7 @@ describe('AlertsFiring', () => {
       (await h.p.dynamodb.send(new GetItemCommand({ TableName: h.p.tables.state, Key: { pk: { S: physicalKey(key) } } }))).Item;
     expect((await raw(cpuKey(2)))?.firingShard?.S).toBe(firingShardOf(physicalKey(cpuKey(2))));
     const resolved = await raw(cpuKey(0));
-    expect(resolved).toBeDefined(); // the series is still tracked (inactive) ...
+    expect(resolved?.pk).toEqual({ S: physicalKey(cpuKey(0)) }); // the series is still tracked (inactive) ...
     expect(resolved?.firingShard).toBeUndefined(); // ... but no longer in the by-firing index
 
     // A timers run: 3 firing, one blob with only the `service` dimension, and in the result.

@@ -35,8 +35,16 @@ export function manualClock(start: number): ManualClock {
 export function capturedMetrics(service: string): { metrics: ReturnType<typeof createMetrics>; emf: Record<string, unknown>[] } {
   const emf: Record<string, unknown>[] = [];
   const metrics = createMetrics(service);
-  // Powertools prints EMF with its own Console (a public field); read it instead of stdout.
-  (metrics as unknown as { console: { log(s: string): void } }).console = { log: (s: string) => void emf.push(JSON.parse(s) as Record<string, unknown>) };
+  // Powertools prints EMF with its own Console (a public field); read it instead of stdout. A
+  // single metric is its own Metrics instance with its own Console: capture those too.
+  const capture = { log: (s: string) => void emf.push(JSON.parse(s) as Record<string, unknown>) };
+  (metrics as unknown as { console: typeof capture }).console = capture;
+  const single = metrics.singleMetric.bind(metrics);
+  metrics.singleMetric = () => {
+    const m = single();
+    (m as unknown as { console: typeof capture }).console = capture;
+    return m;
+  };
   return { metrics, emf };
 }
 
@@ -59,6 +67,17 @@ export const TEST_CONTEXT = { awsRequestId: 'test-request', functionName: 'klaxo
 export function plumbed<E, R>(handler: (event: E) => Promise<R>, p: Plumbing): (event?: E) => Promise<R> {
   const wrapped = withPlumbing((e: E) => handler(e), p);
   return (event) => wrapped(event as E, TEST_CONTEXT);
+}
+
+/** Every value of a metric in captured EMF blobs, in order (to check it was emitted, and how often). */
+export function metricValues(emf: readonly Record<string, unknown>[], name: string): number[] {
+  const out: number[] = [];
+  for (const blob of emf) {
+    const v = blob[name];
+    if (typeof v === 'number') out.push(v);
+    else if (Array.isArray(v)) out.push(...(v as number[]));
+  }
+  return out;
 }
 
 /** A static rule source (the rules text of a test). */
