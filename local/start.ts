@@ -24,6 +24,7 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { FUNCTIONS, type FunctionName } from '../infra/topology.ts';
 import type { AlertTransition, NotificationJob } from '../shared/core/model/index.ts';
 import type { RejectedMessage } from '../shared/adapters/sqs/rejected-sink.ts';
+import { decodeJsonText, defaultEventTimeBounds } from '../shared/core/decode/index.ts';
 import { provision, type Provisioned } from './provision.ts';
 import { startDynamoDbLocal } from './services/dynamodb-local.ts';
 import { startSqsLocal } from './services/sqs-local.ts';
@@ -138,7 +139,10 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
     stack.length = 0;
   };
   try {
-    const clock = createVirtualClock({ speed: opts.speed ?? 1, ...(opts.startMs !== undefined ? { startMs: opts.startMs } : {}) });
+    // Recorded samples are replayed at their own time: the virtual clock starts at the first one,
+    // so the evaluator's event-time bounds (future skew, maximum age) judge them as production did.
+    const startMs = opts.startMs ?? (opts.source?.kind === 'samples' && opts.source.file !== '-' ? await firstSampleTimeMs(opts.source.file) : undefined);
+    const clock = createVirtualClock({ speed: opts.speed ?? 1, ...(startMs !== undefined ? { startMs } : {}) });
 
     // 1. The AWS API emulators and the receivers.
     let dynamodbEndpoint: string;
@@ -395,6 +399,12 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
       void (async () => {
         for await (const line of lines) {
           if (line.trim() === '') continue;
+          // Paced by the virtual clock (use --speed to go faster): a line is sent when its newest
+          // sample's time has come, as a producer would, so it is not "in the future" on arrival.
+          const { samples } = decodeJsonText(line, { bounds: defaultEventTimeBounds(undefined) });
+          const due = samples.length ? Math.max(...samples.map((s) => s.timestampMs)) : clock.now();
+          const wait = clock.wallDelay(due - clock.now());
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait).unref());
           send(line);
           n++;
         }
@@ -510,6 +520,21 @@ export function parseStartArgs(argv: readonly string[]): StartOptions & { help?:
     json: values.json ?? false,
     ...(level ? { handlerLogLevel: level } : {}),
   };
+}
+
+/** The earliest sample time of the first line of a JSONL samples file that has one; undefined if none. */
+export async function firstSampleTimeMs(file: string): Promise<number | undefined> {
+  const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+  try {
+    for await (const line of lines) {
+      if (line.trim() === '') continue;
+      const { samples } = decodeJsonText(line, { bounds: defaultEventTimeBounds(undefined) });
+      if (samples.length > 0) return Math.min(...samples.map((s) => s.timestampMs));
+    }
+    return undefined;
+  } finally {
+    lines.close();
+  }
 }
 
 async function main(): Promise<void> {

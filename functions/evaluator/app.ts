@@ -101,6 +101,7 @@ export function createEvaluatorHandler(deps: EvaluatorDeps): EvaluatorHandler {
     const rejected: RejectedRecord[] = [];
     const partitionsWithSamples = new Set<string>();
     const partitionsWithRejects = new Set<string>();
+    let samplesRejected = 0;
     const bounds = { nowMs: startedAt, maxFutureSkewMs: deps.eventTime?.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS, maxAgeMs: deps.eventTime?.maxAgeMs ?? DEFAULT_MAX_SAMPLE_AGE_MS };
     for (const r of records) {
       const decoded = decodeRecord(r, bounds);
@@ -108,6 +109,7 @@ export function createEvaluatorHandler(deps: EvaluatorDeps): EvaluatorHandler {
       if (decoded.rejected.length > 0) partitionsWithRejects.add(partitionId(r));
       for (const s of decoded.samples) samples.push(s);
       for (const x of decoded.rejected) rejected.push(x);
+      samplesRejected += decoded.rejectedSamples;
     }
     const failed = new Set<string>();
     const fail = (partitions: Iterable<string>, step: string, err: unknown): void => {
@@ -144,6 +146,7 @@ export function createEvaluatorHandler(deps: EvaluatorDeps): EvaluatorHandler {
     // Step 9.
     metrics.addMetric(METRIC.recordsIn, MetricUnit.Count, records.length);
     metrics.addMetric(METRIC.recordsRejected, MetricUnit.Count, rejected.length);
+    metrics.addMetric(METRIC.samplesRejected, MetricUnit.Count, samplesRejected);
     metrics.addMetric(METRIC.samplesEvaluated, MetricUnit.Count, outcome.evaluated);
     metrics.addMetric(METRIC.samplesSkipped, MetricUnit.Count, outcome.skipped);
     metrics.addMetric(METRIC.samplesFuture, MetricUnit.Count, outcome.future);

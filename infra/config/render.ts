@@ -42,5 +42,7 @@ export function renderConfigValues(config: KlaxonConfig, names: DeployedNames): 
     kafkaTopic: config.msk.topic,
     staleAfterSeconds: String(config.staleAfterSeconds),
     seriesLimitPerRule: String(config.seriesLimitPerRule),
+    maxFutureSkewSeconds: String(config.eventTime.maxFutureSkewSeconds),
+    maxSampleAgeSeconds: String(config.eventTime.maxSampleAgeSeconds),
   };
 }

@@ -134,6 +134,15 @@ export const klaxonConfigSchema = z
     staleAfterSeconds: seconds(60, 604_800).default(300),
     /** Series one rule may hold (a rule's own `seriesLimit` overrides it); new series past it are refused, counted and alarmed. */
     seriesLimitPerRule: z.number().int().min(1).max(10_000_000).default(10_000),
+    /** Event-time bounds at decode: a sample further ahead of the clock (or of its Kafka record) than the skew, or older than the maximum age, is rejected with the reason. */
+    eventTime: z
+      .object({
+        maxFutureSkewSeconds: seconds(0, 86_400).default(600),
+        /** At least the state staleness; 7 days is Kafka's default retention and the state TTL. */
+        maxSampleAgeSeconds: seconds(60, 2_592_000).default(604_800),
+      })
+      .strict()
+      .default({ maxFutureSkewSeconds: 600, maxSampleAgeSeconds: 604_800 }),
     alarms: z
       .object({
         /** Use this existing SNS topic instead of creating one. */

@@ -48,6 +48,8 @@ export function localConfigValues(input: LocalConfigInput): Record<ConfigKey, st
     kafkaTopic: LOCAL_TOPIC,
     staleAfterSeconds: '600',
     seriesLimitPerRule: '10000',
+    maxFutureSkewSeconds: '600',
+    maxSampleAgeSeconds: '604800',
   };
 }
 

@@ -165,6 +165,8 @@ describe('renderConfigValues', () => {
       rulesCacheTtlSeconds: '60',
       staleAfterSeconds: '300',
       seriesLimitPerRule: '10000',
+      maxFutureSkewSeconds: '600',
+      maxSampleAgeSeconds: '604800',
     });
   });
 

@@ -65,6 +65,7 @@ describe('evaluator handler', () => {
     // Metrics of the batch (EMF, names from shared/core/model/metrics.ts).
     expect(metricSum(h.evalEmf, 'RecordsIn')).toBe(6);
     expect(metricSum(h.evalEmf, 'RecordsRejected')).toBe(2);
+    expect(metricSum(h.evalEmf, 'SamplesRejected')).toBe(2);
     expect(metricSum(h.evalEmf, 'SamplesEvaluated')).toBe(5);
     expect(metricSum(h.evalEmf, 'Transitions', { kind: 'firing' })).toBe(1);
     // Once per invocation; the injected clock does not move during it.

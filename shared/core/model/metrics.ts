@@ -11,6 +11,8 @@ export const METRIC = {
   recordsIn: 'RecordsIn',
   /** Records or samples sent to the rejected queue (Count). */
   recordsRejected: 'RecordsRejected',
+  /** Samples (or whole undecodable records) rejected, including those a per-record summary item stands for (Count). */
+  samplesRejected: 'SamplesRejected',
   /** Samples evaluated against at least one rule (Count). */
   samplesEvaluated: 'SamplesEvaluated',
   /** Samples skipped as out of order or duplicate (Count). Alarmed: a series that skips steadily is blind. */
