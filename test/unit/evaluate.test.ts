@@ -20,6 +20,7 @@ import {
   type SeriesBatch,
   type SeriesState,
 } from '../../shared/core/evaluate/index.ts';
+import { legacyFingerprint } from '../../shared/core/evaluate/identity.ts';
 import type { MetricSample, StateChange } from '../../shared/core/model/index.ts';
 import { alertTransitionSchema } from '../../shared/core/dispatch/transition-schema.ts';
 
@@ -276,9 +277,10 @@ describe('alert identity and transitions', () => {
     expect(still.state.alert).toEqual(fired.state.alert);
     expect(evaluateSeries(batch(r2, samplesOf([null, null, null, 10])), still.state).state.alert).toBeUndefined();
     expect(advanceClock(r2, LABELS, still.state, T0 + 60 * M, { staleAfterMs: 5 * M }).state?.alert).toBeUndefined();
-    // A firing state stored before the identity was kept gets it at its next evaluation.
+    // A firing state stored before the identity was kept gets it at its next evaluation, with the
+    // fingerprint it was published with then (the legacy one).
     const { alert: _drop, ...legacy } = fired.state;
-    expect(evaluateSeries(batch(r2, samplesOf([null, null, 96])), legacy).state.alert).toEqual(fired.state.alert);
+    expect(evaluateSeries(batch(r2, samplesOf([null, null, 96])), legacy).state.alert).toEqual({ ...fired.state.alert, fingerprint: legacyFingerprint('cpu_high', firing.labels) });
   });
 
   it('resolves the firing alert of a deleted rule with its stored identity, a valid and stable transition', () => {
@@ -314,6 +316,100 @@ describe('alert identity and transitions', () => {
     ['a firing state without identity', { v: 1, lastSampleMs: T0, state: 'firing', activeAtMs: T0, firedAtMs: T0 } as SeriesState],
   ])('gives no deleted-rule resolution for %s', (_name, state) => {
     expect(deletedRuleTransition('r', state, T0 + M)).toBeUndefined();
+  });
+});
+
+describe('unambiguous identities and the fingerprint migration', () => {
+  const opts = { staleAfterMs: 5 * M };
+
+  it.each([
+    // a producer folds another team's label into a value: service="api\u00ffteam\u00ffpayments" vs service="api", team="payments"
+    ['a value imitating the next label', { alertname: 'r', service: 'api\u00ffteam\u00ffpayments' }, { alertname: 'r', service: 'api', team: 'payments' }],
+    // a value imitating a following label with an empty value
+    ['a value imitating an empty label', { alertname: 'r', z: 'x\u00ffzz\u00ff' }, { alertname: 'r', z: 'x', zz: '' }],
+    // two different lone surrogates: both UTF-8-encode to U+FFFD's bytes
+    ['lone surrogates', { alertname: 'r', a: '\ud800' }, { alertname: 'r', a: '\udc00' }],
+  ])('gives different fingerprints to a former collision pair: %s', (_name, a, b) => {
+    expect(legacyFingerprint('r', a)).toBe(legacyFingerprint('r', b)); // the pair really collided
+    expect(fingerprint('r', a)).not.toBe(fingerprint('r', b));
+    expect(fingerprint('r', a)).not.toBe(legacyFingerprint('r', a));
+  });
+
+  it('gives two series crafted to collide different alerts under one rule', () => {
+    const r = rule({});
+    const fp = (labels: Record<string, string>) =>
+      evaluateSeries({ stateKey: stateKeyOf(r, 'm', labels), rule: r, metric: 'm', labels, samples: [{ name: 'm', value: 1, timestampMs: T0, labels }] }, undefined).changes.find((c) => c.to === 'firing')!.fingerprint;
+    expect(fp({ service: 'api\u00ffteam\u00ffpayments' })).not.toBe(fp({ service: 'api', team: 'payments' }));
+  });
+
+  it.each([
+    // stored identity with the legacy fingerprint (written by a version that kept `alert`): resolved by a false sample
+    ['a stored legacy identity, resolved by a sample', true, 'sample'],
+    // stored identity, resolved by staleness (timers)
+    ['a stored legacy identity, resolved by the clock', true, 'clock'],
+    // no stored identity (written before `alert` existed): the legacy fingerprint is recomputed
+    ['no stored identity, resolved by a sample', false, 'sample'],
+    // no stored identity, resolved by staleness (timers)
+    ['no stored identity, resolved by the clock', false, 'clock'],
+  ])('resolves an alert that fired before the upgrade with its old fingerprint: %s', (_name, stored, by) => {
+    const r = rule({});
+    const labels = alertLabels(r, LABELS);
+    const old = legacyFingerprint('r', labels);
+    const base: SeriesState = { v: 1, lastSampleMs: T0, state: 'firing', activeAtMs: T0, firedAtMs: T0, value: 1 };
+    const state: SeriesState = stored ? { ...base, alert: { fingerprint: old, ruleName: 'r', severity: 'high', labels, condition: 'm > 0' } } : base;
+    const res = by === 'sample' ? evaluateSeries(batch(r, samplesOf([null, 0])), state, opts) : advanceClock(r, LABELS, state, T0 + 10 * M, opts);
+    expect(res.changes.map((c) => [c.to, c.fingerprint])).toEqual([['resolved', old]]);
+    expect(toTransition(r, res.changes[0]!, state, 0)!.transitionId).toBe(transitionIdOf(old, 'resolved', T0, res.changes[0]!.atMs));
+    // the next alert of the same series is a new alert: the new fingerprint
+    const next = evaluateSeries(batch(r, samplesOf([null, null, null, null, null, null, null, null, null, null, null, 1])), res.state!, opts);
+    expect(next.changes.map((c) => [c.to, c.fingerprint])).toEqual([['pending', fingerprint('r', labels)], ['firing', fingerprint('r', labels)]]);
+  });
+
+  it('keeps the published identity of a firing alert when the rule labels change meanwhile', () => {
+    const before = rule({ labels: { team: 'a' } });
+    const after = rule({ labels: { team: 'b' } });
+    const fired = evaluateSeries(batch(before, samplesOf([1])), undefined, opts);
+    const published = fired.changes.find((c) => c.to === 'firing')!;
+    const res = evaluateSeries(batch(after, samplesOf([null, 0])), fired.state, opts);
+    expect(res.changes.map((c) => [c.to, c.fingerprint, c.labels.team])).toEqual([['resolved', published.fingerprint, 'a']]);
+  });
+
+  /** Reads `metric{a="1",...}` back (the inverse that proves seriesKey one-to-one). */
+  function parseSeriesKey(key: string): { metric: string; labels: Record<string, string> } {
+    const open = key.indexOf('{');
+    const labels: Record<string, string> = {};
+    let i = open + 1;
+    while (key[i] !== '}') {
+      const eq = key.indexOf('=', i);
+      const name = key.slice(i, eq);
+      let j = eq + 2;
+      while (key[j] !== '"') j += key[j] === '\\' ? 2 : 1;
+      labels[name] = JSON.parse(key.slice(eq + 1, j + 1)) as string;
+      i = key[j + 1] === ',' ? j + 2 : j + 1;
+    }
+    return { metric: key.slice(0, open), labels };
+  }
+
+  it('writes series keys that read back to the same labels, also after UTF-8 encoding (property)', () => {
+    const name = fc.stringMatching(/^[a-zA-Z_][a-zA-Z0-9_]{0,5}$/);
+    // characters that matter to the encoding (quotes, escapes, separators, lone surrogates), or any code point
+    const unit = fc.oneof(fc.constantFrom('\ud800', '\udfff', '"', '\\', ',', '=', '{', '}', '\n', '\u00ff', '\ud83d\ude00'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }));
+    fc.assert(
+      fc.property(fc.stringMatching(/^[a-zA-Z_:][a-zA-Z0-9_:.-]{0,5}$/), fc.dictionary(name, fc.string({ unit, maxLength: 8 }), { maxKeys: 4 }), (metric, labels) => {
+        // what DynamoDB stores: the key's UTF-8 bytes
+        const stored = new TextDecoder().decode(new TextEncoder().encode(seriesKey(metric, labels)));
+        expect(parseSeriesKey(stored)).toEqual({ metric, labels: { ...labels } });
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('keeps a lone surrogate distinct in the stored series key and the hashed state key', () => {
+    const a = stateKeyOf(rule({}), 'm', { a: '\ud800' });
+    const b = stateKeyOf(rule({}), 'm', { a: '\udc00' });
+    expect(new TextEncoder().encode(a)).not.toEqual(new TextEncoder().encode(b));
+    const long = (v: string) => stateKeyOf(rule({}), 'm', { a: v, b: 'x'.repeat(1500) });
+    expect(long('\ud800')).not.toBe(long('\udc00'));
   });
 });
 

@@ -3,7 +3,7 @@
  */
 import { compare, type Rule } from '../rules/index.ts';
 import { aggregate, zScore } from './functions.ts';
-import { clearAlert, emitter, evict, firingAlert, Identity, load, pushWindow, save, type Emit, type MutableState } from './state.ts';
+import { adoptLegacyAlert, clearAlert, emitter, evict, Identity, load, pushWindow, save, type Emit, type MutableState } from './state.ts';
 import { applyDue } from './time.ts';
 import { DEFAULT_STALE_AFTER_MS, type AlertStateChange, type SeriesBatch, type SeriesState, type TimeOptions } from './types.ts';
 
@@ -52,6 +52,7 @@ export function evaluateSeries(
   const changes: AlertStateChange[] = [];
   let skipped = 0;
   let st: MutableState | undefined = state ? load(state, windowed) : undefined;
+  if (st) adoptLegacyAlert(rule, batch.labels, st);
   const id = new Identity(rule, batch.labels);
   let emit: Emit | undefined = st ? emitter(rule, id, st, changes) : undefined;
   const cond = rule.condition;
@@ -100,7 +101,5 @@ export function evaluateSeries(
     step(rule, st, ts, present, v, emit!);
   }
   if (!st) throw new RangeError(`evaluateSeries: empty batch and no state for ${batch.stateKey}`);
-  // A firing state stored before the identity was kept gets it at its next write (computed once).
-  if (st.state === 'firing' && !st.alert) st.alert = firingAlert(rule, id);
   return { state: save(st), changes, skipped };
 }

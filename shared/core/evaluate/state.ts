@@ -4,7 +4,7 @@
  */
 import type { AlertState, Labels } from '../model/index.ts';
 import type { Rule } from '../rules/index.ts';
-import { alertLabels, fingerprint } from './identity.ts';
+import { alertLabels, fingerprint, legacyFingerprint } from './identity.ts';
 import { MAX_WINDOW_SAMPLES, type AlertStateChange, type FiringAlert, type SeriesAlertState, type SeriesState } from './types.ts';
 
 /** A {@link SeriesState} being evaluated: mutable, windows as arrays with a moving start. */
@@ -86,12 +86,30 @@ export function firingAlert(rule: Rule, id: Identity): FiringAlert {
   return { fingerprint: fp, ruleName: rule.name, severity: rule.severity, labels, condition: rule.conditionText };
 }
 
-/** An {@link Emit} that appends to `changes` with the alert's identity and times. */
+/**
+ * A firing state stored before its identity was kept (no {@link SeriesState.alert}) was published
+ * with the legacy fingerprint: it keeps that identity until it resolves, so the resolution reaches
+ * the same incident (docs/operations.md, "Upgrading: alert fingerprints").
+ */
+export function adoptLegacyAlert(rule: Rule, seriesLabels: Labels, st: MutableState): void {
+  if (st.state !== 'firing' || st.alert) return;
+  const labels = alertLabels(rule, seriesLabels);
+  st.alert = { fingerprint: legacyFingerprint(rule.id, labels), ruleName: rule.name, severity: rule.severity, labels, condition: rule.conditionText };
+}
+
+/**
+ * An {@link Emit} that appends to `changes` with the alert's identity and times. While an alert
+ * fires, every change of it carries the identity it was published with ({@link MutableState.alert}),
+ * even if the rule's labels or the fingerprint encoding changed meanwhile: its resolution must
+ * reach the same incident. Only a new alert gets the current identity.
+ */
 export function emitter(rule: Rule, id: Identity, st: MutableState, changes: AlertStateChange[]): Emit {
   return (from, to, atMs, value) => {
-    const { labels, fp } = id.get();
-    // Remembered as published, for a resolution after the rule is deleted (see deletedRuleTransition).
-    if (to === 'firing') st.alert = firingAlert(rule, id);
+    // Remembered as published, for the alert's later changes and for a resolution after the rule
+    // is deleted (see deletedRuleTransition).
+    if (to === 'firing') st.alert ??= firingAlert(rule, id);
+    const a = st.alert;
+    const { labels, fp } = a ? { labels: a.labels, fp: a.fingerprint } : id.get();
     changes.push({
       ruleId: rule.id,
       fingerprint: fp,

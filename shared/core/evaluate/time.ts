@@ -6,7 +6,7 @@
 import type { Labels } from '../model/index.ts';
 import type { Rule } from '../rules/index.ts';
 import { stateKeyOf } from './identity.ts';
-import { clearAlert, emitter, Identity, load, save, type Emit, type MutableState } from './state.ts';
+import { adoptLegacyAlert, clearAlert, emitter, Identity, load, save, type Emit, type MutableState } from './state.ts';
 import type { AlertStateChange, SeriesState, TimeOptions } from './types.ts';
 
 /** When a firing (non-absence) series resolves for lack of samples. */
@@ -56,6 +56,7 @@ function deleteAtMs(rule: Rule, lastSampleMs: number, staleAfterMs: number): num
  */
 export function advanceClock(rule: Rule, labels: Labels, state: SeriesState, nowMs: number, opts: TimeOptions): { state: SeriesState | undefined; changes: AlertStateChange[] } {
   const st = load(state, rule.windowMs > 0);
+  adoptLegacyAlert(rule, labels, st);
   const changes: AlertStateChange[] = [];
   applyDue(rule, st, nowMs, opts.staleAfterMs, emitter(rule, new Identity(rule, labels), st, changes));
   if (rule.kind !== 'absence' && st.state === 'inactive' && nowMs >= deleteAtMs(rule, st.lastSampleMs, opts.staleAfterMs)) {
