@@ -24,7 +24,8 @@
  *
  * Files by concern: types.ts (state, batch, change types and limits), identity.ts (series key,
  * state key, alert labels, fingerprint, transition id), group.ts (samples → batches), state.ts
- * (working state, emitter, window buffer), machine.ts (the state machine, evaluateSeries), time.ts
+ * (working state, emitter, window buffer), machine.ts (the state machine at one instant), series.ts
+ * (evaluateSeries: samples through it), time.ts
  * (time-based ends: advanceClock, nextDueMs), transition.ts (alert-events messages).
  */
 export { aggregate, avgOver, sumOver, stddevOver, quantileOf, extrapolatedRate, deriv, zScore } from './functions.ts';
@@ -32,6 +33,6 @@ export { MAX_WINDOW_SAMPLES, DEFAULT_STALE_AFTER_MS, type SeriesAlertState, type
 export { seriesKey, MAX_READABLE_STATE_KEY_BYTES, stateKeyFrom, stateKeyOf, alertLabels, fingerprint, transitionIdOf } from './identity.ts';
 export { groupSamples } from './group.ts';
 export { stateSizeBytes } from './state.ts';
-export { evaluateSeries } from './machine.ts';
+export { evaluateSeries } from './series.ts';
 export { advanceClock, nextDueMs, expectedAbsenceSeries, initialAbsenceState } from './time.ts';
 export { toTransition, deletedRuleTransition } from './transition.ts';
