@@ -13,11 +13,12 @@
  * - with `clearCondition` (hysteresis) a firing series stays firing until clearCondition is true;
  * - samples at or before the newest time the series has seen (out of order, duplicates, a
  *   redelivered batch) are skipped and counted;
- * - time-based ends are decided in event time, the same way whether a later sample or the timers
- *   function (`advanceClock`) notices them first, so replays give identical transitions:
- *   a series with no sample for `staleAfterMs` is stale from `lastSample + staleAfterMs` (pending
- *   → inactive; firing resolves then, or `keepFiringFor` after); an absence rule fires at
- *   `lastSample + for`.
+ * - between samples the answer can still change (a pending series fires at `activeAt + for`
+ *   while its last sample is in the lookback; a sample leaves the lookback, `[t - 5m, t]`, or a
+ *   window, `[t - w, t]`; keepFiringFor ends; an absence rule fires at `lastSample + for`): these
+ *   instants are applied in event time, the same way whether a later sample or the timers
+ *   function (`advanceClock`) notices them first, so replays give identical transitions
+ *   (time.ts; docs/rules.md, "Time-based ends").
  *
  * Window state is bounded: at most {@link MAX_WINDOW_SAMPLES} samples per series and rule, the
  * newest kept (when a window holds more samples than that, aggregations see only the newest ones).
