@@ -79,15 +79,17 @@ describe('AlertsFiring', () => {
     expect(queries.every((q) => q.Select === 'COUNT')).toBe(true);
 
     // The timers make billing's absence alert fire (seeded at T0 + 60 s, for: 2m): 4 firing.
-    h.clock.set(T0 + 180_000);
+    // (The clock applies the instants before its time: T0 + 180 s is applied from T0 + 180 s + 1 ms.)
+    h.clock.set(T0 + 180_001);
     h.timerEmf.length = 0;
     const absence = await h.timers();
     expect(absence.transitions.map((t) => [t.kind, t.ruleId])).toEqual([['firing', 'heartbeat_missing']]);
     expect(absence.firing).toBe(4);
     expect(alertsFiring(h.timerEmf).map((b) => b.value)).toEqual([4]);
 
-    // Staleness: the timers resolve web-3 and web-4 (no sample since T0) and web-2 (since T0 + 30 s).
-    h.clock.set(T0 + 330_000);
+    // Staleness: the timers resolve web-3 and web-4 (no sample since T0) and web-2 (since T0 + 30 s,
+    // in the 5 min lookback through T0 + 330 s, absent from 1 ms later).
+    h.clock.set(T0 + 330_002);
     h.timerEmf.length = 0;
     queries = [];
     const stale = await h.timers();

@@ -106,8 +106,9 @@ describe('deleted rule', () => {
 
     // The rule is deleted from the source; the timers' cache picks it up after its lifetime.
     source.text = `rules:${DISK}`;
-    // Before the items are due (no sample for 5 min) nothing is read, nothing resolves.
-    h.clock.set(T0 + 200_000);
+    // Before the items are due (db-2's `for` ends at T0 + 120 s, db-1's sample leaves the 5 min
+    // lookback at T0 + 360 s) nothing is read, nothing resolves.
+    h.clock.set(T0 + 100_000);
     expect((await timers()).transitions).toEqual([]);
 
     h.clock.set(T0 + 400_000);
@@ -201,7 +202,8 @@ describe('deleted rule', () => {
 
     const warm = await timers();
     expect(warm.deletedRuleResolutions).toBe(0);
-    expect(warm.transitions.map((t) => [t.kind, t.fingerprint, t.atMs])).toEqual([['resolved', firing!.fingerprint, T0 + 360_000]]);
+    // the last sample (T0 + 60 s) is in the lookback through T0 + 360 s: resolved 1 ms later
+    expect(warm.transitions.map((t) => [t.kind, t.fingerprint, t.atMs])).toEqual([['resolved', firing!.fingerprint, T0 + 360_001]]);
     expect(warm.transitions[0]!.annotations.summary).not.toMatch(/deleted/);
   });
 });

@@ -49,7 +49,8 @@ describe('timers handler', () => {
     expect(early).toMatchObject({ seeded: 0, due: 0, transitions: [] });
     expect(keysRead).toBe(0); // nothing due: nothing read
 
-    h.clock.set(T0 + 120_000);
+    // absence fires at lastSample + for (T0 + 120 s); the clock applies instants before its time
+    h.clock.set(T0 + 120_001);
     keysRead = 0;
     const due = await h.timers();
     expect(due.due).toBe(2);
@@ -84,12 +85,14 @@ describe('timers handler', () => {
     );
     expect((await h.transitions()).map((t) => t.kind)).toEqual(['firing']);
 
-    h.clock.set(T0 + 299_000);
+    // the sample at T0 is in the 5m lookback through T0 + 300 s (inclusive, Prometheus 2.x)
+    h.clock.set(T0 + 300_001);
     expect((await h.timers()).transitions).toEqual([]);
 
-    h.clock.set(T0 + 300_000);
+    // absent from T0 + 300 s + 1 ms, applied by a clock past that instant
+    h.clock.set(T0 + 300_002);
     const run = await h.timers();
-    expect(run.transitions.map((t) => [t.kind, t.labels.instance, t.atMs])).toEqual([['resolved', 'web-1', T0 + 300_000]]);
+    expect(run.transitions.map((t) => [t.kind, t.labels.instance, t.atMs])).toEqual([['resolved', 'web-1', T0 + 300_001]]);
     expect(run.deleted).toBe(2); // web-2 (inactive and stale) and web-1 (resolved, then stale): nothing left to remember
     const all = await h.transitions();
     expect(all.map((t) => t.kind)).toEqual(['firing', 'resolved']);
@@ -101,7 +104,7 @@ describe('timers handler', () => {
     const h = await evalHarness(RULES, { start: T0 });
     await h.evaluator(mskEvent([{ partition: 0, offset: 1, value: sample('cpu_usage_percent', 95, T0, { instance: 'web-1' }) }]));
     await h.transitions();
-    h.clock.set(T0 + 300_000);
+    h.clock.set(T0 + 300_002);
     // The evaluator writes a fresh sample while the timer is between its read and its write.
     const states = h.deps.states;
     const { createTimersHandler } = await import('../../functions/timers/app.ts');

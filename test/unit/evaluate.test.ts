@@ -20,6 +20,7 @@ import {
   type SeriesBatch,
   type SeriesState,
 } from '../../shared/core/evaluate/index.ts';
+import { legacyFingerprint } from '../../shared/core/evaluate/identity.ts';
 import type { MetricSample, StateChange } from '../../shared/core/model/index.ts';
 import { alertTransitionSchema } from '../../shared/core/dispatch/transition-schema.ts';
 
@@ -44,9 +45,14 @@ function batch(r: Rule, samples: MetricSample[]): SeriesBatch {
 }
 
 const CODE: Record<string, string> = { 'inactive>pending': 'P', 'pending>firing': 'F', 'pending>inactive': 'D', 'firing>resolved': 'R', 'inactive>firing': 'A' };
-/** Changes as `P@0 F@5` (minutes from T0): P pending, F firing, D pending dropped, R resolved, A absence fired. */
+/**
+ * Changes as `P@0 F@5` (minutes from T0): P pending, F firing, D pending dropped, R resolved, A
+ * absence fired; `R@5+` is one millisecond after minute 5 (the first instant a sample is out of the
+ * lookback or window).
+ */
 function timeline(changes: readonly StateChange[]): string {
-  return changes.map((c) => `${CODE[`${c.from}>${c.to}`]}@${(c.atMs - T0) / M}`).join(' ');
+  const at = (ms: number) => ((ms - T0) % M === 1 ? `${(ms - T0 - 1) / M}+` : `${(ms - T0) / M}`);
+  return changes.map((c) => `${CODE[`${c.from}>${c.to}`]}@${at(c.atMs)}`).join(' ');
 }
 
 function run(r: Rule, values: readonly (number | null)[]): string {
@@ -74,10 +80,10 @@ describe('state machine (Prometheus semantics, one sample per minute, 1 = condit
     ['resolves at once', { for: '1m' }, [1, 1, 1, 0, 1], 'P@0 F@1 R@3 P@4'],
     // the promotion is inclusive: exactly `for` later fires
     ['for boundary inclusive', { for: '2m' }, [1, 1, 1], 'P@0 F@2'],
-    // a gap shorter than staleness does not delay firing: the first sample at least `for` after activeAt fires
-    ['gaps', { for: '3m' }, [1, null, null, null, 1], 'P@0 F@4'],
-    // a gap of staleAfter (5m) makes the series stale: pending dropped at lastSample + 5m, then pending again
-    ['stale gap', { for: '3m' }, [1, null, null, null, null, 1], 'P@0 D@5 P@5'],
+    // a gap within the lookback does not delay firing: the last sample still holds at activeAt + for
+    ['gaps', { for: '3m' }, [1, null, null, null, 1], 'P@0 F@3'],
+    // a gap longer than the lookback (5m): pending dropped once the sample is out of it, then pending again
+    ['stale gap', { for: '6m' }, [1, null, null, null, null, null, 1], 'P@0 D@5+ P@6'],
   ])('%s', (_name, extra, values, expected) => {
     expect(run(rule(extra), values)).toBe(expected);
   });
@@ -149,45 +155,107 @@ describe('out-of-order and duplicate samples', () => {
   });
 });
 
+describe('time-based ends, as Prometheus 2.42 evaluates them (promtool, test/fixtures/prometheus-oracle)', () => {
+  const opts = { staleAfterMs: 5 * M };
+  /** The samples (one a minute), then the clock to minute `endM`: every change, in order. */
+  function withClock(r: Rule, values: readonly (number | null)[], endM: number): string {
+    const res = evaluateSeries(batch(r, samplesOf(values)), undefined, opts);
+    return timeline([...res.changes, ...advanceClock(r, LABELS, res.state, T0 + endM * M, opts).changes]);
+  }
+
+  it.each([
+    // samples stop while pending: the last one holds for the 5m lookback, `for` elapses inside it (promtool: firing 3m..6m)
+    ['pending, samples stop', { for: '3m' }, [1, 1], 'P@0 F@3 R@6+'],
+    // samples pause while pending: fires at activeAt + for, the sample after the pause continues it
+    ['pending, samples pause', { for: '3m' }, [1, 1, null, null, 1], 'P@0 F@3 R@9+'],
+    // `for` longer than the lookback: dropped when the sample leaves it
+    ['pending, for beyond the lookback', { for: '10m' }, [1], 'P@0 D@5+'],
+    // a sample exactly 5m after the previous one is still within the lookback: one alert (promtool: firing 0..10m)
+    ['sample exactly at the lookback end', {}, [1, null, null, null, null, 1], 'P@0 F@0 R@10+'],
+    // one millisecond later it is not: resolved, then a new alert
+    ['sample after the lookback end', {}, [1, null, null, null, null, null, 1], 'P@0 F@0 R@5+ P@6 F@6 R@11+'],
+    // cleared with keepFiringFor 2m at 2m: resolved at 4m although the last sample is in the lookback until 7m (promtool: firing 0..3m)
+    ['keepFiringFor ends before staleness', { keepFiringFor: '2m' }, [1, 1, 0], 'P@0 F@0 R@4'],
+    // stale with keepFiringFor 2m: kept from 6m+1ms for 2m
+    ['keepFiringFor after staleness', { keepFiringFor: '2m' }, [1, 1], 'P@0 F@0 R@8+'],
+    // a 10m window keeps a stopped series for 10m after its last sample (promtool: firing 0..11m)
+    ['10m window outlives the lookback', { aggregate: { fn: 'avg', window: '10m' } }, [1, 1], 'P@0 F@0 R@11+'],
+    // a 2m window empties 2m after the last sample (promtool: firing 0..3m)
+    ['2m window empties before the lookback', { aggregate: { fn: 'avg', window: '2m' } }, [1, 1], 'P@0 F@0 R@3+'],
+    // the window's value changes as samples leave it: avg of [9, 1] is 5, of [1] is 1 after 9 leaves (at 3m+1ms)
+    ['window value after an eviction', { aggregate: { fn: 'avg', window: '3m' }, condition: '> 4' }, [9, 1], 'P@0 F@0 R@3+'],
+    // a pending windowed series fires while its samples stop, the value holding inside the window
+    ['windowed pending fires without samples', { for: '4m', aggregate: { fn: 'max', window: '10m' } }, [1], 'P@0 F@4 R@10+'],
+  ])('%s', (_name, extra, values, expected) => {
+    expect(withClock(rule(extra), values, 30)).toBe(expected);
+  });
+
+  it.each([
+    // pending, `for` ends inside the lookback: activeAt + for
+    ['for inside the lookback', { for: '3m' }, T0 + 3 * M + 1],
+    // pending, `for` ends after the lookback: when the sample leaves it
+    ['for beyond the lookback', { for: '10m' }, T0 + 5 * M + 2],
+    // pending windowed: when the oldest sample leaves the window (before activeAt + for)
+    ['windowed pending', { for: '10m', aggregate: { fn: 'avg', window: '2m' } }, T0 + 2 * M + 2],
+    // inactive windowed: not revisited before it can be deleted (out of lookback and window)
+    ['inactive windowed', { condition: '> 5', aggregate: { fn: 'avg', window: '10m' } }, T0 + 10 * M + 1],
+  ])('nextDueMs: %s', (_name, extra, due) => {
+    const r = rule(extra);
+    expect(nextDueMs(r, evaluateSeries(batch(r, samplesOf([1])), undefined, opts).state, opts)).toBe(due);
+  });
+});
+
 describe('staleness and absence (event time)', () => {
   const opts = { staleAfterMs: 5 * M };
 
-  it('resolves a firing series at lastSample + staleAfter, whether a later sample or the clock notices', () => {
+  it('resolves a firing series once its sample is out of the lookback, whether a later sample or the clock notices', () => {
     const r = rule({});
     const first = evaluateSeries(batch(r, samplesOf([1])), undefined, opts);
-    expect(nextDueMs(r, first.state, opts)).toBe(T0 + 5 * M);
-    expect(advanceClock(r, LABELS, first.state, T0 + 5 * M - 1, opts).changes).toEqual([]);
+    // the sample is out of the lookback from 5m+1ms; the clock applies instants before its time
+    expect(nextDueMs(r, first.state, opts)).toBe(T0 + 5 * M + 2);
+    expect(advanceClock(r, LABELS, first.state, T0 + 5 * M + 1, opts).changes).toEqual([]);
     const byClock = advanceClock(r, LABELS, first.state, T0 + 9 * M, opts);
     const bySample = evaluateSeries(batch(r, [{ name: 'm', value: 1, timestampMs: T0 + 9 * M, labels: LABELS }]), first.state, opts);
-    expect(timeline(byClock.changes)).toBe('R@5');
-    expect(timeline(bySample.changes)).toBe('R@5 P@9 F@9');
+    expect(timeline(byClock.changes)).toBe('R@5+');
+    expect(timeline(bySample.changes)).toBe('R@5+ P@9 F@9');
     expect(toTransition(r, byClock.changes[0]!, first.state, 0)!.transitionId).toBe(toTransition(r, bySample.changes[0]!, first.state, 0)!.transitionId);
   });
 
   it('keeps a stale firing alert for keepFiringFor, or until keepFiringSince + keepFiringFor', () => {
     const r = rule({ keepFiringFor: '10m' });
     const firing = evaluateSeries(batch(r, samplesOf([1])), undefined, opts).state;
-    expect(nextDueMs(r, firing, opts)).toBe(T0 + 15 * M);
+    // out of the lookback at 5m+1ms: keepFiringFor starts then
+    expect(nextDueMs(r, firing, opts)).toBe(T0 + 5 * M + 2);
+    const kept = advanceClock(r, LABELS, firing, T0 + 6 * M, opts);
+    expect(kept.changes).toEqual([]);
+    expect(kept.state).toMatchObject({ state: 'firing', keepFiringSinceMs: T0 + 5 * M + 1 });
+    expect(nextDueMs(r, kept.state!, opts)).toBe(T0 + 15 * M + 2);
+    expect(timeline(advanceClock(r, LABELS, kept.state!, T0 + 20 * M, opts).changes)).toBe('R@15+');
     const cleared = evaluateSeries(batch(r, samplesOf([1, 0])), undefined, opts).state;
     expect(cleared.keepFiringSinceMs).toBe(T0 + M);
-    expect(nextDueMs(r, cleared, opts)).toBe(T0 + 11 * M);
-    expect(timeline(advanceClock(r, LABELS, cleared, T0 + 11 * M, opts).changes)).toBe('R@11');
+    expect(nextDueMs(r, cleared, opts)).toBe(T0 + 11 * M + 1);
+    expect(advanceClock(r, LABELS, cleared, T0 + 11 * M, opts).changes).toEqual([]);
+    expect(timeline(advanceClock(r, LABELS, cleared, T0 + 11 * M + 1, opts).changes)).toBe('R@11');
   });
 
-  it('drops a stale pending series and deletes an inactive one once stale and out of its window', () => {
-    const r = rule({ for: '10m', aggregate: { fn: 'avg', window: '15m' } });
+  it('drops a stale pending series and deletes an inactive one once out of the lookback and its window', () => {
+    const r = rule({ for: '10m' });
     const pending = evaluateSeries(batch(r, samplesOf([1])), undefined, opts).state;
-    const res = advanceClock(r, LABELS, pending, T0 + 6 * M, opts);
-    expect(timeline(res.changes)).toBe('D@5');
-    expect(res.state?.state).toBe('inactive');
-    expect(nextDueMs(r, res.state!, opts)).toBe(T0 + 15 * M);
-    expect(advanceClock(r, LABELS, res.state!, T0 + 15 * M, opts).state).toBeUndefined();
+    const res = advanceClock(r, LABELS, pending, T0 + 5 * M + 2, opts);
+    expect(timeline(res.changes)).toBe('D@5+');
+    // inactive and out of the lookback (a threshold rule has no window): deleted in the same run
+    expect(res.state).toBeUndefined();
+    const w = rule({ condition: '> 5', aggregate: { fn: 'avg', window: '15m' } });
+    const inactive = evaluateSeries(batch(w, samplesOf([1])), undefined, opts).state;
+    expect(nextDueMs(w, inactive, opts)).toBe(T0 + 15 * M + 1);
+    expect(advanceClock(w, LABELS, inactive, T0 + 15 * M, opts).state).toBe(inactive);
+    expect(advanceClock(w, LABELS, inactive, T0 + 15 * M + 1, opts).state).toBeUndefined();
   });
 
   it('fires an absence rule when a series sent nothing for `for`, and resolves it at the next sample', () => {
     const r = parseRule({ id: 'hb', metric: 'm', severity: 'high', absent: {}, for: '10m' }, 'test');
     const seen = evaluateSeries(batch(r, samplesOf([1])), undefined, opts).state;
-    expect(nextDueMs(r, seen, opts)).toBe(T0 + 10 * M);
+    expect(nextDueMs(r, seen, opts)).toBe(T0 + 10 * M + 1);
     const fired = advanceClock(r, LABELS, seen, T0 + 12 * M, opts);
     expect(timeline(fired.changes)).toBe('A@10');
     expect(toTransition(r, fired.changes[0]!, fired.state!, 0)).toMatchObject({ kind: 'firing', atMs: T0 + 10 * M, activeAtMs: T0 + 10 * M, value: null, condition: 'absent_over_time(m[10m])' });
@@ -204,7 +272,7 @@ describe('staleness and absence (event time)', () => {
     const [e] = expectedAbsenceSeries(r);
     expect(e).toEqual({ stateKey: 'hb#job_heartbeat{job="export"}', labels: { job: 'export' } });
     const st = initialAbsenceState(r, T0);
-    expect(nextDueMs(r, st, opts)).toBe(T0 + 10 * M);
+    expect(nextDueMs(r, st, opts)).toBe(T0 + 10 * M + 1);
     // a sample at exactly the creation time is not a duplicate
     const res = evaluateSeries({ stateKey: e!.stateKey, rule: r, metric: 'job_heartbeat', labels: e!.labels, samples: [{ name: 'job_heartbeat', value: 1, timestampMs: T0, labels: e!.labels }] }, st, opts);
     expect(res.skipped).toBe(0);
@@ -276,9 +344,10 @@ describe('alert identity and transitions', () => {
     expect(still.state.alert).toEqual(fired.state.alert);
     expect(evaluateSeries(batch(r2, samplesOf([null, null, null, 10])), still.state).state.alert).toBeUndefined();
     expect(advanceClock(r2, LABELS, still.state, T0 + 60 * M, { staleAfterMs: 5 * M }).state?.alert).toBeUndefined();
-    // A firing state stored before the identity was kept gets it at its next evaluation.
+    // A firing state stored before the identity was kept gets it at its next evaluation, with the
+    // fingerprint it was published with then (the legacy one).
     const { alert: _drop, ...legacy } = fired.state;
-    expect(evaluateSeries(batch(r2, samplesOf([null, null, 96])), legacy).state.alert).toEqual(fired.state.alert);
+    expect(evaluateSeries(batch(r2, samplesOf([null, null, 96])), legacy).state.alert).toEqual({ ...fired.state.alert, fingerprint: legacyFingerprint('cpu_high', firing.labels) });
   });
 
   it('resolves the firing alert of a deleted rule with its stored identity, a valid and stable transition', () => {
@@ -317,6 +386,100 @@ describe('alert identity and transitions', () => {
   });
 });
 
+describe('unambiguous identities and the fingerprint migration', () => {
+  const opts = { staleAfterMs: 5 * M };
+
+  it.each([
+    // a producer folds another team's label into a value: service="api\u00ffteam\u00ffpayments" vs service="api", team="payments"
+    ['a value imitating the next label', { alertname: 'r', service: 'api\u00ffteam\u00ffpayments' }, { alertname: 'r', service: 'api', team: 'payments' }],
+    // a value imitating a following label with an empty value
+    ['a value imitating an empty label', { alertname: 'r', z: 'x\u00ffzz\u00ff' }, { alertname: 'r', z: 'x', zz: '' }],
+    // two different lone surrogates: both UTF-8-encode to U+FFFD's bytes
+    ['lone surrogates', { alertname: 'r', a: '\ud800' }, { alertname: 'r', a: '\udc00' }],
+  ])('gives different fingerprints to a former collision pair: %s', (_name, a, b) => {
+    expect(legacyFingerprint('r', a)).toBe(legacyFingerprint('r', b)); // the pair really collided
+    expect(fingerprint('r', a)).not.toBe(fingerprint('r', b));
+    expect(fingerprint('r', a)).not.toBe(legacyFingerprint('r', a));
+  });
+
+  it('gives two series crafted to collide different alerts under one rule', () => {
+    const r = rule({});
+    const fp = (labels: Record<string, string>) =>
+      evaluateSeries({ stateKey: stateKeyOf(r, 'm', labels), rule: r, metric: 'm', labels, samples: [{ name: 'm', value: 1, timestampMs: T0, labels }] }, undefined).changes.find((c) => c.to === 'firing')!.fingerprint;
+    expect(fp({ service: 'api\u00ffteam\u00ffpayments' })).not.toBe(fp({ service: 'api', team: 'payments' }));
+  });
+
+  it.each([
+    // stored identity with the legacy fingerprint (written by a version that kept `alert`): resolved by a false sample
+    ['a stored legacy identity, resolved by a sample', true, 'sample'],
+    // stored identity, resolved by staleness (timers)
+    ['a stored legacy identity, resolved by the clock', true, 'clock'],
+    // no stored identity (written before `alert` existed): the legacy fingerprint is recomputed
+    ['no stored identity, resolved by a sample', false, 'sample'],
+    // no stored identity, resolved by staleness (timers)
+    ['no stored identity, resolved by the clock', false, 'clock'],
+  ])('resolves an alert that fired before the upgrade with its old fingerprint: %s', (_name, stored, by) => {
+    const r = rule({});
+    const labels = alertLabels(r, LABELS);
+    const old = legacyFingerprint('r', labels);
+    const base: SeriesState = { v: 1, lastSampleMs: T0, state: 'firing', activeAtMs: T0, firedAtMs: T0, value: 1 };
+    const state: SeriesState = stored ? { ...base, alert: { fingerprint: old, ruleName: 'r', severity: 'high', labels, condition: 'm > 0' } } : base;
+    const res = by === 'sample' ? evaluateSeries(batch(r, samplesOf([null, 0])), state, opts) : advanceClock(r, LABELS, state, T0 + 10 * M, opts);
+    expect(res.changes.map((c) => [c.to, c.fingerprint])).toEqual([['resolved', old]]);
+    expect(toTransition(r, res.changes[0]!, state, 0)!.transitionId).toBe(transitionIdOf(old, 'resolved', T0, res.changes[0]!.atMs));
+    // the next alert of the same series is a new alert: the new fingerprint
+    const next = evaluateSeries(batch(r, samplesOf([null, null, null, null, null, null, null, null, null, null, null, 1])), res.state!, opts);
+    expect(next.changes.map((c) => [c.to, c.fingerprint])).toEqual([['pending', fingerprint('r', labels)], ['firing', fingerprint('r', labels)]]);
+  });
+
+  it('keeps the published identity of a firing alert when the rule labels change meanwhile', () => {
+    const before = rule({ labels: { team: 'a' } });
+    const after = rule({ labels: { team: 'b' } });
+    const fired = evaluateSeries(batch(before, samplesOf([1])), undefined, opts);
+    const published = fired.changes.find((c) => c.to === 'firing')!;
+    const res = evaluateSeries(batch(after, samplesOf([null, 0])), fired.state, opts);
+    expect(res.changes.map((c) => [c.to, c.fingerprint, c.labels.team])).toEqual([['resolved', published.fingerprint, 'a']]);
+  });
+
+  /** Reads `metric{a="1",...}` back (the inverse that proves seriesKey one-to-one). */
+  function parseSeriesKey(key: string): { metric: string; labels: Record<string, string> } {
+    const open = key.indexOf('{');
+    const labels: Record<string, string> = {};
+    let i = open + 1;
+    while (key[i] !== '}') {
+      const eq = key.indexOf('=', i);
+      const name = key.slice(i, eq);
+      let j = eq + 2;
+      while (key[j] !== '"') j += key[j] === '\\' ? 2 : 1;
+      labels[name] = JSON.parse(key.slice(eq + 1, j + 1)) as string;
+      i = key[j + 1] === ',' ? j + 2 : j + 1;
+    }
+    return { metric: key.slice(0, open), labels };
+  }
+
+  it('writes series keys that read back to the same labels, also after UTF-8 encoding (property)', () => {
+    const name = fc.stringMatching(/^[a-zA-Z_][a-zA-Z0-9_]{0,5}$/);
+    // characters that matter to the encoding (quotes, escapes, separators, lone surrogates), or any code point
+    const unit = fc.oneof(fc.constantFrom('\ud800', '\udfff', '"', '\\', ',', '=', '{', '}', '\n', '\u00ff', '\ud83d\ude00'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }));
+    fc.assert(
+      fc.property(fc.stringMatching(/^[a-zA-Z_:][a-zA-Z0-9_:.-]{0,5}$/), fc.dictionary(name, fc.string({ unit, maxLength: 8 }), { maxKeys: 4 }), (metric, labels) => {
+        // what DynamoDB stores: the key's UTF-8 bytes
+        const stored = new TextDecoder().decode(new TextEncoder().encode(seriesKey(metric, labels)));
+        expect(parseSeriesKey(stored)).toEqual({ metric, labels: { ...labels } });
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('keeps a lone surrogate distinct in the stored series key and the hashed state key', () => {
+    const a = stateKeyOf(rule({}), 'm', { a: '\ud800' });
+    const b = stateKeyOf(rule({}), 'm', { a: '\udc00' });
+    expect(new TextEncoder().encode(a)).not.toEqual(new TextEncoder().encode(b));
+    const long = (v: string) => stateKeyOf(rule({}), 'm', { a: v, b: 'x'.repeat(1500) });
+    expect(long('\ud800')).not.toBe(long('\udc00'));
+  });
+});
+
 describe('window state bound', () => {
   it('keeps at most MAX_WINDOW_SAMPLES and stays far below 400 KB (< 40 KB)', () => {
     const r = rule({ aggregate: { fn: 'avg', window: '1d' } });
@@ -328,11 +491,16 @@ describe('window state bound', () => {
     expect(stateSizeBytes(res.state)).toBeLessThan(40_000);
   });
 
-  it('evaluates windows over (t - window, t]', () => {
-    // one sample a minute: a 2m window (t - 2m, t] holds two samples, never three
-    expect(run(rule({ aggregate: { fn: 'count', window: '2m' }, condition: '>= 2' }), [1, 1, 1, 1])).toBe('P@1 F@1');
-    expect(run(rule({ aggregate: { fn: 'count', window: '2m' }, condition: '>= 3' }), [1, 1, 1, 1])).toBe('');
-    expect(run(rule({ aggregate: { fn: 'count', window: '2m1ms' }, condition: '>= 3' }), [1, 1, 1, 1])).toBe('P@2 F@2');
+  it.each([
+    // a 2m window [t - 2m, t] holds the sample exactly 2m old (Prometheus 2.x): three samples at 2m;
+    // the oldest leaves 1 ms later (two: resolved) and the sample at 3m makes three again
+    ['closed window', '2m', '>= 3', 'P@2 F@2 R@2+ P@3 F@3'],
+    // never four samples in a 2m window at one a minute
+    ['never more', '2m', '>= 4', ''],
+    // a 1m59s window never holds three samples a minute apart
+    ['shorter window', '1m59s', '>= 3', ''],
+  ])('evaluates windows over [t - window, t]: %s', (_name, window, condition, expected) => {
+    expect(run(rule({ aggregate: { fn: 'count', window }, condition }), [1, 1, 1, 1])).toBe(expected);
   });
 });
 

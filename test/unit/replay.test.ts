@@ -45,7 +45,8 @@ describe('InMemoryEvaluator', () => {
     await ev.ingest([disk(0, 99), disk(1, 99)]);
     expect(ev.firing().map((f) => f.rule.id)).toEqual(['disk_full']);
     const later = await ev.advanceTo(T0 + 11 * M);
-    expect(later.map((c) => `${c.ruleId} ${c.from}>${c.to}@${(c.atMs - T0) / M}`)).toEqual(['disk_full firing>resolved@6', 'heartbeat inactive>firing@10']);
+    // the last disk sample (1m) is in the 5m lookback through 6m (Prometheus 2.x includes a sample exactly 5m old): resolved at 6m + 1 ms
+    expect(later.map((c) => `${c.ruleId} ${c.from}>${c.to}@${(c.atMs - T0) / M}`)).toEqual([`disk_full firing>resolved@${(6 * M + 1) / M}`, 'heartbeat inactive>firing@10']);
     expect(ev.firing().map((f) => [f.rule.id, f.labels])).toEqual([['heartbeat', { job: 'export' }]]);
   });
 

@@ -205,7 +205,9 @@ export async function runRuleTests(spec: RuleTestFile, rules: readonly Rule[]): 
       // The clock starts at the test's start: expected absence series count silence from there.
       await ev.advanceTo(start);
       await ev.ingest(samples.filter((s) => s.timestampMs <= evalMs));
-      await ev.advanceTo(evalMs);
+      // The state at evalMs: its samples, then every time-based change at an instant up to evalMs
+      // (the clock applies the instants before the time it is advanced to).
+      await ev.advanceTo(evalMs + 1);
       const explicitAlertname = (c.exp_alerts ?? []).some((e) => e.exp_labels && 'alertname' in e.exp_labels);
       const got: AlertView[] = ev.firing().map(({ rule, labels, state }) => {
         const al: Record<string, string> = { ...alertLabels(rule, labels) };
