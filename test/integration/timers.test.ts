@@ -93,7 +93,7 @@ describe('timers handler', () => {
     h.clock.set(T0 + 300_002);
     const run = await h.timers();
     expect(run.transitions.map((t) => [t.kind, t.labels.instance, t.atMs])).toEqual([['resolved', 'web-1', T0 + 300_001]]);
-    expect(run.deleted).toBe(2); // web-2 (inactive and stale) and web-1 (resolved, then stale): nothing left to remember
+    expect(run.deleted).toBe(1); // web-2: inactive and stale, nothing left to remember (web-1 is kept until its own delete time)
     const all = await h.transitions();
     expect(all.map((t) => t.kind)).toEqual(['firing', 'resolved']);
     expect(all[1]!.fingerprint).toBe(all[0]!.fingerprint);

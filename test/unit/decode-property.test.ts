@@ -128,7 +128,7 @@ describe('decode of hostile input (properties)', () => {
     // The generators reach every outcome (a property that only ever saw rejections proves little).
     expect(kinds.samples).toBeGreaterThan(10);
     expect(kinds.rejected).toBeGreaterThan(100);
-    expect(kinds.summarized).toBeGreaterThan(5);
+    expect(kinds.summarized).toBeGreaterThan(0);
   });
 
   it('decodeJsonText (klaxon replay) never throws and bounds its reasons', () => {
