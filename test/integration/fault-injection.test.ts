@@ -114,7 +114,7 @@ describe('fault injection: every AWS call of the evaluator fails in turn', () =>
     expect(expected.length).toBeGreaterThanOrEqual(4);
     expect(expected.some((t) => t.includes('"resolved"'))).toBe(true);
     // UpdateItem: the series budget reserved for the new series of the first batch.
-    expect(new Set(callNames)).toEqual(new Set(['SendMessageBatchCommand', 'BatchGetItemCommand', 'UpdateItemCommand', 'TransactWriteItemsCommand']));
+    expect(new Set(callNames)).toEqual(new Set(['SendMessageBatchCommand', 'BatchGetItemCommand', 'UpdateItemCommand', 'PutItemCommand']));
   });
 
   it('delivers the same transitions whichever call fails, before it is sent or after it succeeded', async () => {

@@ -1,6 +1,6 @@
 /**
  * The series-state store against DynamoDB Local: batched reads, conditional writes (version guard),
- * transactions with per-item fallback, the sparse by-due index. Plus the small pure helpers of the
+ * one conditional write per series (no transaction), the sparse by-due index. Plus the small pure helpers of the
  * adapters (Kafka partial batch response, transient error classification).
  */
 import { GetItemCommand, type BatchGetItemCommandInput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -46,7 +46,7 @@ describe('series state store (DynamoDB Local)', () => {
     expect(got.get('a')).toMatchObject({ key: 'a', ruleId: 'r1', labels: { instance: 'a' }, state: { n: 'a' }, version: 1, lastSampleMs: 5 });
   });
 
-  it('refuses a write whose version guard is stale and applies the rest of the transaction', async () => {
+  it('refuses a write whose version guard is stale and applies the rest of the commit', async () => {
     await store.commit([put('c', undefined), put('d', undefined)]);
     // c moves to version 2 (another invocation); our write still expects version 1.
     await store.commit([put('c', 1, { state: { n: 'other' } })]);
@@ -70,13 +70,14 @@ describe('series state store (DynamoDB Local)', () => {
     expect((await store.getMany(['g'])).size).toBe(0);
   });
 
-  it('reads 250 keys in 3 BatchGetItem requests and writes them in 3 transactions', async () => {
+  it('reads 250 keys in 3 BatchGetItem requests and writes them as 250 conditional puts, no transaction', async () => {
     const client = (await provisionFresh()).dynamodb as DynamoDBClient;
     const counter = countRequests(client);
     const s = new DynamoSeriesStateStore({ client, table: p.tables.state, clock });
     const keys = Array.from({ length: 250 }, (_, i) => `bulk-${i}`);
     await s.commit(keys.map((k) => put(k, undefined)));
-    expect(counter.counts.get('TransactWriteItemsCommand')).toBe(3);
+    expect(counter.counts.get('PutItemCommand')).toBe(250);
+    expect(counter.counts.get('TransactWriteItemsCommand') ?? 0).toBe(0);
     counter.reset();
     const got = await s.getMany(keys);
     expect(got.size).toBe(250);

@@ -27,9 +27,10 @@
  * (up to 64 values of 1,024 characters). Keys longer than {@link MAX_PLAIN_KEY_BYTES} are stored as
  * `<rule id>#sha256:<hex of the state key>`; callers keep using the state key.
  *
- * Writes go in TransactWriteItems of at most 100 actions: one request (billed 2x) instead of one
- * PutItem per series, which is what keeps requests per 1,000 samples low. A cancelled transaction
- * falls back to per-item conditional writes, so one conflicting series does not hold back the rest.
+ * Writes are one conditional PutItem (or DeleteItem) per series, many in flight: each series has
+ * its own version guard, so a transaction would add nothing but its price (every item billed twice).
+ * A series whose condition fails (another invocation got there first) is returned as a conflict and
+ * holds back nothing else.
  *
  * Firing count: every write is a whole-item Put, so `firingShard` is set when the written state is
  * firing and simply absent otherwise (a resolved or deleted series leaves the index in the same
@@ -40,20 +41,19 @@ import {
   DeleteItemCommand,
   PutItemCommand,
   QueryCommand,
-  TransactWriteItemsCommand,
   ConditionalCheckFailedException,
-  TransactionCanceledException,
   type DynamoDBClient,
   type QueryCommandInput,
   type QueryCommandOutput,
-  type TransactWriteItem,
+  type DeleteItemCommandInput,
+  type PutItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { createHash } from 'node:crypto';
 import type { Clock, Labels } from '../../core/model/index.ts';
 import type { SeriesState } from '../../core/evaluate/index.ts';
 import { PermanentError } from '../../core/errors/index.ts';
 import type { CommitResult, DueCursor, DuePage, FiringCounter, SeriesPut, SeriesStateStore, SeriesWrite, StoredSeries } from '../../core/sequence/ports.ts';
-import { batchGetByKey, DEFAULT_CONCURRENCY, mapLimit, type Item, type RetryPolicy } from './batch.ts';
+import { batchGetByKey, mapLimit, type Item, type RetryPolicy } from './batch.ts';
 
 /** Number of `dueShard` partitions of the by-due index (spreads timer writes; the timers function queries each). */
 export const DUE_SHARDS = 8;
@@ -69,12 +69,8 @@ export const STATE_TTL_DAYS = 7;
 export const MAX_PLAIN_KEY_BYTES = 1024;
 /** Refuse items above this size (DynamoDB's limit is 400 KB). */
 export const MAX_ITEM_BYTES = 350_000;
-/**
- * TransactWriteItems: at most 100 actions and 4 MB per request.
- * https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html
- */
-export const TRANSACT_MAX_ITEMS = 100;
-const TRANSACT_MAX_BYTES = 3_500_000;
+/** Conditional writes in flight at once (the SDK's HTTP agent keeps 50 sockets). */
+export const WRITE_CONCURRENCY = 32;
 
 export type { CommitResult, DueCursor, DuePage, FiringCounter, SeriesBudget, SeriesDelete, SeriesPut, SeriesStateStore, SeriesWrite, StoredSeries } from '../../core/sequence/ports.ts';
 
@@ -190,20 +186,16 @@ export class DynamoSeriesStateStore<S = unknown> implements SeriesStateStore<S>,
     return item;
   }
 
-  private action(w: SeriesWrite<S>): { tx: TransactWriteItem; bytes: number } {
+  /** The conditional Put or Delete of one write. */
+  private request(w: SeriesWrite<S>): PutItemCommandInput | DeleteItemCommandInput {
     const { table } = this.deps;
     if (w.kind === 'delete') {
       return {
-        tx: {
-          Delete: {
-            TableName: table,
-            Key: { pk: { S: physicalKey(w.key) } },
-            ConditionExpression: '#v = :v',
-            ExpressionAttributeNames: { '#v': 'version' },
-            ExpressionAttributeValues: { ':v': { N: String(w.expectedVersion) } },
-          },
-        },
-        bytes: w.key.length + 64,
+        TableName: table,
+        Key: { pk: { S: physicalKey(w.key) } },
+        ConditionExpression: '#v = :v',
+        ExpressionAttributeNames: { '#v': 'version' },
+        ExpressionAttributeValues: { ':v': { N: String(w.expectedVersion) } },
       };
     }
     const item = this.toItem(w);
@@ -211,61 +203,38 @@ export class DynamoSeriesStateStore<S = unknown> implements SeriesStateStore<S>,
       w.expectedVersion === undefined
         ? { ConditionExpression: 'attribute_not_exists(pk)' }
         : { ConditionExpression: '#v = :v', ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':v': { N: String(w.expectedVersion) } } };
-    return { tx: { Put: { TableName: table, Item: item, ...cond } }, bytes: itemBytes(item) };
+    return { TableName: table, Item: item, ...cond };
   }
 
+  /**
+   * One conditional PutItem / DeleteItem per write, {@link WRITE_CONCURRENCY} in flight. Not a
+   * transaction: each series is guarded by its own version, nothing needs two series to change
+   * together, and a transaction bills every item twice.
+   * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html#transaction-capacity-handling
+   */
   async commit(writes: readonly SeriesWrite<S>[]): Promise<CommitResult> {
     const tooLarge: string[] = [];
-    const actions: { w: SeriesWrite<S>; tx: TransactWriteItem; bytes: number }[] = [];
+    const requests: { w: SeriesWrite<S>; input: PutItemCommandInput | DeleteItemCommandInput }[] = [];
     for (const w of writes) {
       try {
-        actions.push({ w, ...this.action(w) });
+        requests.push({ w, input: this.request(w) });
       } catch (err) {
         if (!(err instanceof StateItemTooLargeError)) throw err;
         tooLarge.push(w.key);
       }
     }
-    const chunks: (typeof actions)[] = [];
-    let chunk: typeof actions = [];
-    let bytes = 0;
-    for (const a of actions) {
-      if (chunk.length >= TRANSACT_MAX_ITEMS || (chunk.length > 0 && bytes + a.bytes > TRANSACT_MAX_BYTES)) {
-        chunks.push(chunk);
-        chunk = [];
-        bytes = 0;
-      }
-      chunk.push(a);
-      bytes += a.bytes;
-    }
-    if (chunk.length > 0) chunks.push(chunk);
-    // Chunks touch distinct keys, so they can go in parallel.
-    const results = await mapLimit(chunks, DEFAULT_CONCURRENCY, (c) => this.commitChunk(c));
-    return { conflicts: results.flat(), tooLarge };
-  }
-
-  private async commitChunk(chunk: readonly { w: SeriesWrite<S>; tx: TransactWriteItem }[]): Promise<string[]> {
     const { client } = this.deps;
-    if (chunk.length > 1) {
+    const results = await mapLimit(requests, WRITE_CONCURRENCY, async ({ w, input }) => {
       try {
-        await client.send(new TransactWriteItemsCommand({ TransactItems: chunk.map((a) => a.tx) }));
-        return [];
+        if (w.kind === 'delete') await client.send(new DeleteItemCommand(input as DeleteItemCommandInput));
+        else await client.send(new PutItemCommand(input as PutItemCommandInput));
+        return undefined;
       } catch (err) {
-        // A cancelled transaction applies nothing; redo it item by item so that the series whose
-        // condition failed (another invocation got there first) do not hold back the others.
-        if (!(err instanceof TransactionCanceledException)) throw err;
+        if (err instanceof ConditionalCheckFailedException) return w.key;
+        throw err;
       }
-    }
-    const conflicts: string[] = [];
-    for (const a of chunk) {
-      try {
-        if (a.tx.Put) await client.send(new PutItemCommand(a.tx.Put));
-        else if (a.tx.Delete) await client.send(new DeleteItemCommand(a.tx.Delete));
-      } catch (err) {
-        if (err instanceof ConditionalCheckFailedException) conflicts.push(a.w.key);
-        else throw err;
-      }
-    }
-    return conflicts;
+    });
+    return { conflicts: results.filter((k): k is string => k !== undefined), tooLarge };
   }
 
   /**

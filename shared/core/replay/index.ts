@@ -60,6 +60,11 @@ export class InMemoryEvaluator {
     this.seriesLimitPerRule = opts.seriesLimitPerRule ?? DEFAULT_SERIES_LIMIT_PER_RULE;
   }
 
+  /** State writes applied so far (a quiet series is not rewritten on every batch). */
+  get writes(): number {
+    return this.states.writes;
+  }
+
   /** The virtual clock (epoch ms); -Infinity before anything happened. */
   get now(): number {
     return this.nowMs;

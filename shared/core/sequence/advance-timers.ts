@@ -16,7 +16,8 @@
  */
 import type { AlertTransition, Clock, Labels } from '../model/index.ts';
 import type { Rule, RuleIndex } from '../rules/index.ts';
-import { advanceClock, deletedRuleTransition, expectedAbsenceSeries, initialAbsenceState, nextDueMs, toTransition, type AlertStateChange, type SeriesState } from '../evaluate/index.ts';
+import { advanceClock, deletedRuleTransition, expectedAbsenceSeries, initialAbsenceState, toTransition, type AlertStateChange, type SeriesState } from '../evaluate/index.ts';
+import { storedDueAt } from './writes.ts';
 import type { DueCursor, SeriesBudget, SeriesStateStore, SeriesWrite, TransitionPublisher } from './ports.ts';
 
 /** Due items read, advanced and committed together. */
@@ -81,7 +82,7 @@ async function seedExpected(ports: AdvanceTimersPorts, rules: readonly Rule[], n
   for (const [key, { rule, labels }] of wanted) {
     if (existing.has(key)) continue;
     const state = initialAbsenceState(rule, nowMs);
-    const dueAt = nextDueMs(rule, state, { staleAfterMs });
+    const dueAt = storedDueAt(rule, state, { staleAfterMs });
     writes.push({ kind: 'put', key, ruleId: rule.id, labels, state, expectedVersion: undefined, ...(dueAt !== undefined ? { dueAt } : {}) });
   }
   // Listed series are part of the rule: they do not count against its series budget.
@@ -152,7 +153,7 @@ export async function advanceTimers(ports: AdvanceTimersPorts, index: RuleIndex,
         writes.push({ kind: 'delete', key: item.key, expectedVersion: item.version });
         continue;
       }
-      const dueAt = nextDueMs(rule, res.state, timeOpts);
+      const dueAt = storedDueAt(rule, res.state, timeOpts);
       // Nothing changed and the due time stands: writing would change nothing.
       if (res.state === item.state && dueAt === item.dueAt) continue;
       writes.push({

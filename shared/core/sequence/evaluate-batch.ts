@@ -21,7 +21,8 @@
  */
 import type { AlertTransition, Labels, MetricSample } from '../model/index.ts';
 import type { RuleIndex } from '../rules/index.ts';
-import { evaluateSeries, groupSamples, nextDueMs, toTransition, type AlertStateChange, type SeriesBatch, type SeriesState } from '../evaluate/index.ts';
+import { evaluateSeries, groupSamples, toTransition, type AlertStateChange, type SeriesBatch, type SeriesState } from '../evaluate/index.ts';
+import { canSkipWrite, storedDueAt } from './writes.ts';
 import { TransientError } from '../errors/index.ts';
 import type { SeriesBudget, SeriesPut, SeriesStateStore, TransitionPublisher } from './ports.ts';
 
@@ -210,9 +211,10 @@ export async function evaluateBatch(ports: EvaluateBatchPorts, index: RuleIndex,
         const t = toTransition(b.rule, change, res.state, opts.nowMs);
         if (t) roundTransitions.push(t);
       }
-      // Nothing new for this series (a redelivered batch): no write, no request.
-      if (prev && res.skipped >= b.samples.length && res.changes.length === 0) continue;
-      const dueAt = nextDueMs(b.rule, res.state, timeOpts);
+      // Nothing new for this series (a redelivered batch), or only its last-sample time on a quiet
+      // series (./writes.ts): no write, no request.
+      if (prev && res.changes.length === 0 && (res.skipped >= b.samples.length || canSkipWrite(b.rule, prev.state, res.state, 0))) continue;
+      const dueAt = storedDueAt(b.rule, res.state, timeOpts);
       writes.push({
         kind: 'put',
         key: b.stateKey,

@@ -15,6 +15,8 @@ interface MemoryCursor {
 /** {@link SeriesStateStore} in a Map. */
 export class InMemorySeriesStateStore<S = unknown> implements SeriesStateStore<S>, FiringCounter {
   private readonly items = new Map<string, StoredSeries<S>>();
+  /** Writes applied (puts and deletes): what the same run would bill in DynamoDB write requests. */
+  writes = 0;
   /** A lower bound of every item's dueAt: a page asked for before it is empty without a scan. */
   private minDue = Infinity;
 
@@ -35,7 +37,10 @@ export class InMemorySeriesStateStore<S = unknown> implements SeriesStateStore<S
       const cur = this.items.get(w.key);
       if (w.kind === 'delete') {
         if (!cur || cur.version !== w.expectedVersion) conflicts.push(w.key);
-        else this.items.delete(w.key);
+        else {
+          this.items.delete(w.key);
+          this.writes++;
+        }
         continue;
       }
       if (w.expectedVersion === undefined ? cur !== undefined : cur?.version !== w.expectedVersion) {
@@ -51,6 +56,7 @@ export class InMemorySeriesStateStore<S = unknown> implements SeriesStateStore<S
         ...(w.lastSampleMs !== undefined ? { lastSampleMs: w.lastSampleMs } : {}),
         ...(w.dueAt !== undefined && Number.isFinite(w.dueAt) ? { dueAt: w.dueAt } : {}),
       });
+      this.writes++;
       if (w.dueAt !== undefined && w.dueAt < this.minDue) this.minDue = w.dueAt;
     }
     return { conflicts, tooLarge: [] };

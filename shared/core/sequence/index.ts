@@ -8,3 +8,4 @@ export * from './ports.ts';
 export * from './evaluate-batch.ts';
 export * from './advance-timers.ts';
 export * from './in-memory.ts';
+export * from './writes.ts';

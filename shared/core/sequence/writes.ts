@@ -1,0 +1,47 @@
+/**
+ * What the sequence writes, and when it need not write at all: the two decisions that set the
+ * DynamoDB bill (one write unit per KB of item written, every write of an indexed attribute also
+ * billed on the index).
+ *
+ * A quiet series (a threshold rule's series that is inactive before and after the batch) changes
+ * nothing but its last-sample time: it is written at most once per {@link QUIET_REFRESH_MS} of
+ * event time, not once per batch. Its due time (when the timers may delete it, stale) is then set
+ * {@link QUIET_DELETE_GRACE_MS} later than the core's, so an item refreshed that rarely is never
+ * taken for stale while its series still reports; and since the due time only moves when the
+ * item is refreshed, the due index is not rewritten on every batch either.
+ *
+ * What this costs in semantics, stated in docs/rules.md: between refreshes the stored
+ * out-of-order guard (the newest sample time) lags by up to the refresh interval, so a late sample
+ * of a quiet series within that interval is evaluated rather than skipped; a redelivered batch
+ * still gives the same result (the same samples from the same stored state), and every other
+ * series (pending, firing, windowed, anomaly, absence) is written on every batch that changes it.
+ */
+import type { Rule } from '../rules/index.ts';
+import { nextDueMs, type SeriesState, type TimeOptions } from '../evaluate/index.ts';
+
+/** A quiet series is rewritten at least this often (event time): well inside the delete grace. */
+export const QUIET_REFRESH_MS = 30 * 60_000;
+/** Extra time before the timers may delete a quiet series; more than the refresh interval. */
+export const QUIET_DELETE_GRACE_MS = 60 * 60_000;
+
+/** A rule whose inactive series carry no window: nothing but the last-sample time changes. */
+function quietKind(rule: Rule): boolean {
+  return rule.kind === 'threshold';
+}
+
+/** The due time stored with a state (the due index's sort key), or undefined to stay out of the index. */
+export function storedDueAt(rule: Rule, state: SeriesState, opts: TimeOptions): number | undefined {
+  const due = nextDueMs(rule, state, opts);
+  if (due === undefined || !quietKind(rule) || state.state !== 'inactive') return due;
+  return due + QUIET_DELETE_GRACE_MS;
+}
+
+/**
+ * True when the new state need not be written: nothing but the last-sample time (and the
+ * informational last value) changed on a quiet series, and the stored item is recent enough.
+ */
+export function canSkipWrite(rule: Rule, prev: SeriesState, next: SeriesState, changes: number): boolean {
+  if (changes > 0 || !quietKind(rule)) return false;
+  if (prev.state !== 'inactive' || next.state !== 'inactive' || prev.noSample || next.noSample) return false;
+  return next.lastSampleMs - prev.lastSampleMs < QUIET_REFRESH_MS;
+}
