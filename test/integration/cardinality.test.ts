@@ -11,6 +11,7 @@ import { createEvaluatorHandler } from '../../functions/evaluator/app.ts';
 import { createTimersHandler } from '../../functions/timers/app.ts';
 import { capturedMetrics, evalHarness, metricSum, plumbed } from './eval-helpers/harness.ts';
 import { mskEvent, sample } from './eval-helpers/msk.ts';
+import { QUIET_DELETE_GRACE_MS } from '../../shared/core/sequence/index.ts';
 
 const T0 = 1_795_300_000_000;
 const RULES = `
@@ -54,7 +55,8 @@ describe('series limit per rule', () => {
     const firingBefore = (await h.transitions()).filter((t) => t.kind === 'firing').length;
     expect(firingBefore).toBe(5);
     // A known series still resolves; the other rule is not affected by latency_high's limit.
-    await evaluator(mskEvent([{ partition: 0, offset: 2, value: sample('http_latency_ms', 100, T0 + 2000, { route: '/r1' }) }, { partition: 2, offset: 0, value: sample('cpu_usage_percent', 99, T0 + 2000, { request_id: 'x' }) }]));
+    const after = await evaluator(mskEvent([{ partition: 0, offset: 2, value: sample('http_latency_ms', 100, T0 + 2000, { route: '/r1' }) }, { partition: 2, offset: 0, value: sample('cpu_usage_percent', 99, T0 + 2000, { request_id: 'x' }) }]));
+    expect(after.batchItemFailures).toEqual([]);
     const resolved = (await h.transitions()).filter((t) => t.kind === 'resolved');
     expect(resolved.map((t) => t.labels.route)).toEqual(['/r1']);
     expect(await h.budget.count('cpu_high')).toBe(1);
@@ -64,14 +66,15 @@ describe('series limit per rule', () => {
     const h = await evalHarness(RULES, { start: T0 });
     await h.evaluator(mskEvent(Array.from({ length: 5 }, (_, i) => ({ partition: 0, offset: i, value: sample('http_latency_ms', 10, T0, { route: `/a${i}` }) }))));
     expect(await h.budget.count('latency_high')).toBe(5);
-    // Inactive series are deleted once stale (5 min): the budget follows.
-    h.clock.set(T0 + 301_000);
+    // Quiet (inactive threshold) series are deleted once stale, after the quiet grace: the budget follows.
+    h.clock.set(T0 + 301_000 + QUIET_DELETE_GRACE_MS);
     const run = await h.timers();
     expect(run.deleted).toBe(5);
     expect(await h.budget.count('latency_high')).toBe(0);
     const m = capturedMetrics('evaluator');
     const evaluator = plumbed(createEvaluatorHandler({ ...h.deps, metrics: m.metrics }), { logger: h.deps.logger, metrics: m.metrics });
-    await evaluator(mskEvent([{ partition: 0, offset: 9, value: sample('http_latency_ms', 10, T0 + 302_000, { route: '/b' }) }]));
+    const later = T0 + 302_000 + QUIET_DELETE_GRACE_MS;
+    await evaluator(mskEvent([{ partition: 0, offset: 9, timestamp: later, value: sample('http_latency_ms', 10, later, { route: '/b' }) }]));
     expect(metricSum(m.emf, 'SeriesLimited')).toBe(0);
     expect(await h.budget.count('latency_high')).toBe(1);
   });

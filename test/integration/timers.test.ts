@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { evalHarness, metricSum } from './eval-helpers/harness.ts';
 import { countRequests } from './eval-helpers/clients.ts';
 import { mskEvent, sample } from './eval-helpers/msk.ts';
+import { QUIET_DELETE_GRACE_MS } from '../../shared/core/sequence/index.ts';
 
 const T0 = 1_795_300_000_000;
 const RULES = `
@@ -93,11 +94,16 @@ describe('timers handler', () => {
     h.clock.set(T0 + 300_002);
     const run = await h.timers();
     expect(run.transitions.map((t) => [t.kind, t.labels.instance, t.atMs])).toEqual([['resolved', 'web-1', T0 + 300_001]]);
-    expect(run.deleted).toBe(1); // web-2: inactive and stale, nothing left to remember (web-1 is kept until its own delete time)
+    // web-1, resolved and already stale, is deleted at once; web-2 is quiet (inactive all along,
+    // threshold): it is deleted after the quiet grace, not yet.
+    expect(run.deleted).toBe(1);
     const all = await h.transitions();
     expect(all.map((t) => t.kind)).toEqual(['firing', 'resolved']);
     expect(all[1]!.fingerprint).toBe(all[0]!.fingerprint);
-    expect((await h.states.getMany(['cpu_high#cpu_usage_percent{instance="web-2"}'])).size).toBe(0);
+    // After the grace web-2 is gone too: nothing left to remember.
+    h.clock.set(T0 + 300_002 + QUIET_DELETE_GRACE_MS);
+    expect((await h.timers()).deleted).toBe(1);
+    expect((await h.states.getMany(['cpu_high#cpu_usage_percent{instance="web-1"}', 'cpu_high#cpu_usage_percent{instance="web-2"}'])).size).toBe(0);
   });
 
   it('leaves a series alone when the evaluator advanced it between read and write', async () => {

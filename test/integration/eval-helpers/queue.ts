@@ -14,7 +14,9 @@ export async function drainQueue<T = unknown>(sqs: SQSClient, queueUrl: string):
     }
     empty = 0;
     for (const m of msgs) out.push(JSON.parse(m.Body ?? 'null') as T);
-    await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: msgs.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+    const del = await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: msgs.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+    // A message left in flight would hold back the rest of its FIFO group: a drain must not leave one.
+    if (del.Failed?.length) throw new Error(`drainQueue: could not delete ${del.Failed.length} message(s): ${JSON.stringify(del.Failed)}`);
   }
   return out;
 }
