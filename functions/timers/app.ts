@@ -26,6 +26,7 @@ import { SqsTransitionPublisher } from '../../shared/adapters/sqs/transition-pub
 import { cachedRulesFromConfig } from '../../shared/adapters/rules/index.ts';
 import { createLogger, createMetrics, systemClock } from '../../shared/adapters/observability/index.ts';
 import { timersConfig } from '../../shared/config/timers.ts';
+import { TIMERS_RUN_BUDGET_MS } from '../../shared/config/timing.ts';
 
 /** What the handler needs; tests and local mode inject their own. */
 export interface TimersDeps {
@@ -46,12 +47,8 @@ export interface TimersDeps {
   readonly chunkSize?: number;
 }
 
-/**
- * Default time a run may spend starting chunks: the schedule is every minute and the function's
- * timeout 55 s (infra/topology.ts); stopping new chunks at 40 s leaves a chunk's worth of time to
- * finish the one under way.
- */
-export const DEFAULT_TIMERS_BUDGET_MS = 40_000;
+/** Default time a run may spend starting chunks: derived from the function's timeout (shared/config/timing.ts). */
+export const DEFAULT_TIMERS_BUDGET_MS = TIMERS_RUN_BUDGET_MS;
 
 /** What one run did (returned for tests and logs; the schedule ignores it). */
 export interface TimersResult extends Omit<AdvanceTimersResult, 'changes' | 'unresolvable' | 'tooLarge'> {

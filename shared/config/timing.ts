@@ -45,3 +45,17 @@ export const CHANNEL_BATCH_RESERVE_MS = 2 * CHANNEL_SEND_TIMEOUT_MS;
 
 /** Wall-clock budget of one channel batch (ms): after it, remaining records are handed back unsent. */
 export const CHANNEL_BATCH_BUDGET_MS = FUNCTION_TIMEOUT_SECONDS.channel * 1000 - CHANNEL_BATCH_RESERVE_MS;
+
+/**
+ * Time a timers run may spend starting new chunks of due items (ms): the timeout less one chunk's
+ * worth (a chunk is a Query, a BatchGetItem and up to 200 conditional writes: well under 15 s) so
+ * the chunk under way commits before the timeout. What is left stays due for the next run.
+ */
+export const TIMERS_RUN_BUDGET_MS = FUNCTION_TIMEOUT_SECONDS.timers * 1000 - 15_000;
+
+/**
+ * Time the evaluator may spend sending a batch's rejected records (ms): a fifth of its timeout, so
+ * decode, evaluation and the commit keep the rest. Records not sent by then fail only their
+ * partitions, which Lambda delivers again.
+ */
+export const EVALUATOR_REJECTED_BUDGET_MS = (FUNCTION_TIMEOUT_SECONDS.evaluator * 1000) / 5;

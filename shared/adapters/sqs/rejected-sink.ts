@@ -11,6 +11,7 @@
  * SQS: a redelivered record can then appear twice on the (standard, at-least-once) rejected queue;
  * its topic, partition and offset identify the duplicate.
  */
+import { EVALUATOR_REJECTED_BUDGET_MS } from '../../config/timing.ts';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { RejectedRecord } from '../../core/model/index.ts';
 import { TransientError } from '../../core/errors/index.ts';
@@ -44,11 +45,10 @@ export interface RejectedSink {
 }
 
 /**
- * The evaluator's default budget for sending one batch's rejected records: a fifth of its 300 s
- * function timeout (infra/topology.ts), leaving the rest for evaluation. Lambda's maximum timeout is
- * 900 s (https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html).
+ * The evaluator's default budget for sending one batch's rejected records: a fifth of its function
+ * timeout (shared/config/timing.ts), leaving the rest for evaluation.
  */
-export const DEFAULT_REJECTED_SEND_BUDGET_MS = 60_000;
+export const DEFAULT_REJECTED_SEND_BUDGET_MS = EVALUATOR_REJECTED_BUDGET_MS;
 
 /** Some rejected records could not be sent (transient): their partitions must be delivered again. */
 export class RejectedSendError extends TransientError {
