@@ -96,6 +96,7 @@ export const CONFIG_KEYS = [
   'kafkaTopic',
   'staleAfterSeconds',
   'seriesLimitPerRule',
+  'kafkaPartialBatchResponse',
 ] as const;
 /** One of {@link CONFIG_KEYS}. */
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
@@ -226,7 +227,12 @@ export const FUNCTIONS = {
     memoryMb: 1024,
     timeoutSeconds: FUNCTION_TIMEOUT_SECONDS.evaluator,
     trigger: { kind: 'kafka', batchSize: 1000, maxBatchingWindowSeconds: 1 },
-    env: { ...evaluationEnv, REJECTED_QUEUE_URL: { queueUrl: 'rejected' }, SERIES_LIMIT_PER_RULE: { config: 'seriesLimitPerRule' } },
+    env: {
+      ...evaluationEnv,
+      REJECTED_QUEUE_URL: { queueUrl: 'rejected' },
+      SERIES_LIMIT_PER_RULE: { config: 'seriesLimitPerRule' },
+      KAFKA_PARTIAL_BATCH_RESPONSE: { config: 'kafkaPartialBatchResponse' },
+    },
     grants: [...evaluationGrants, { queue: 'rejected', access: 'send' }],
   },
   timers: {

@@ -42,5 +42,7 @@ export function renderConfigValues(config: KlaxonConfig, names: DeployedNames): 
     kafkaTopic: config.msk.topic,
     staleAfterSeconds: String(config.staleAfterSeconds),
     seriesLimitPerRule: String(config.seriesLimitPerRule),
+    // Lambda honours the evaluator's partial batch response only in provisioned mode (kafkaEventSourceProps).
+    kafkaPartialBatchResponse: String(config.msk.mode === 'provisioned'),
   };
 }

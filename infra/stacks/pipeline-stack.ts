@@ -93,10 +93,10 @@ export function deliveryFunctions(): Record<DeliveryChannel, FunctionName> {
  * the evaluator: bad input never fails a batch (decode is bounded and never throws; rejected records
  * go to the rejected queue with their coordinates), and a redelivered batch is idempotent (samples a
  * series has already seen are skipped, transitions carry deterministic ids deduplicated by the FIFO
- * queue). Without ReportBatchItemFailures, though, Lambda ignores the partial batch response the
- * evaluator returns after a transient failure (throttling, an SQS outage): the offsets of those
- * partitions are committed. The evaluator must fail the invocation instead in that mode (see the
- * report of this change: not done in infra/).
+ * queue). Without ReportBatchItemFailures, though, Lambda would ignore the partial batch response
+ * the evaluator returns after a transient failure (throttling, an SQS outage) and commit the offsets
+ * of those partitions: so the evaluator is told the mode (KAFKA_PARTIAL_BATCH_RESPONSE, rendered in
+ * infra/config/render.ts) and fails the whole invocation instead in on-demand mode.
  */
 export function kafkaEventSourceProps(msk: MskConfig, onFailure: lambda.IEventSourceDlq): ManagedKafkaEventSourceProps {
   const common: ManagedKafkaEventSourceProps = {

@@ -48,6 +48,8 @@ export function localConfigValues(input: LocalConfigInput): Record<ConfigKey, st
     kafkaTopic: LOCAL_TOPIC,
     staleAfterSeconds: '600',
     seriesLimitPerRule: '10000',
+    // The local MSK batcher redelivers the partitions a partial batch response names.
+    kafkaPartialBatchResponse: 'true',
   };
 }
 

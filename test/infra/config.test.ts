@@ -190,6 +190,15 @@ describe('renderConfigValues', () => {
     });
   });
 
+  it.each([
+    // on-demand (default): Lambda ignores a partial batch response, the evaluator must fail the invocation
+    [{}, 'false'],
+    // provisioned: ReportBatchItemFailures is set on the event source
+    [{ msk: { mode: 'provisioned' } }, 'true'],
+  ])('tells the evaluator whether partial batch responses are honoured: %j -> %s', (overrides, expected) => {
+    expect(renderConfigValues(exampleConfig(overrides), { sesConfigurationSet: 'x', dashboardUrl: 'y' }).kafkaPartialBatchResponse).toBe(expected);
+  });
+
   it('uses the configured dashboard URL over the stack dashboard', () => {
     const values = renderConfigValues(exampleConfig({ dashboardUrl: 'https://grafana.example.com/d/k' }), { sesConfigurationSet: 'x', dashboardUrl: 'https://console/dash' });
     expect(values.dashboardUrl).toBe('https://grafana.example.com/d/k');
