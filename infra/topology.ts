@@ -98,6 +98,7 @@ export const CONFIG_KEYS = [
   'seriesLimitPerRule',
   'maxFutureSkewSeconds',
   'maxSampleAgeSeconds',
+  'kafkaPartialBatchResponse',
 ] as const;
 /** One of {@link CONFIG_KEYS}. */
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
@@ -228,7 +229,14 @@ export const FUNCTIONS = {
     memoryMb: 1024,
     timeoutSeconds: FUNCTION_TIMEOUT_SECONDS.evaluator,
     trigger: { kind: 'kafka', batchSize: 1000, maxBatchingWindowSeconds: 1 },
-    env: { ...evaluationEnv, REJECTED_QUEUE_URL: { queueUrl: 'rejected' }, SERIES_LIMIT_PER_RULE: { config: 'seriesLimitPerRule' }, MAX_FUTURE_SKEW_SECONDS: { config: 'maxFutureSkewSeconds' }, MAX_SAMPLE_AGE_SECONDS: { config: 'maxSampleAgeSeconds' } },
+    env: {
+      ...evaluationEnv,
+      REJECTED_QUEUE_URL: { queueUrl: 'rejected' },
+      SERIES_LIMIT_PER_RULE: { config: 'seriesLimitPerRule' },
+      MAX_FUTURE_SKEW_SECONDS: { config: 'maxFutureSkewSeconds' },
+      MAX_SAMPLE_AGE_SECONDS: { config: 'maxSampleAgeSeconds' },
+      KAFKA_PARTIAL_BATCH_RESPONSE: { config: 'kafkaPartialBatchResponse' },
+    },
     grants: [...evaluationGrants, { queue: 'rejected', access: 'send' }],
   },
   timers: {

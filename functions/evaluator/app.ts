@@ -17,7 +17,7 @@ import { METRIC } from '../../shared/core/model/metrics.ts';
 import { decodeRecord, DEFAULT_MAX_FUTURE_SKEW_MS, DEFAULT_MAX_SAMPLE_AGE_MS } from '../../shared/core/decode/index.ts';
 import type { RuleIndex } from '../../shared/core/rules/index.ts';
 import type { SeriesState } from '../../shared/core/evaluate/index.ts';
-import { failureAction } from '../../shared/core/errors/index.ts';
+import { failureAction, TransientError } from '../../shared/core/errors/index.ts';
 import {
   DEFAULT_SERIES_LIMIT_PER_RULE,
   evaluateBatch,
@@ -58,6 +58,13 @@ export interface EvaluatorDeps {
   readonly eventTime?: { readonly maxFutureSkewMs: number; readonly maxAgeMs: number };
   /** Time budget for sending a batch's rejected records, ms (default DEFAULT_REJECTED_SEND_BUDGET_MS). */
   readonly rejectedBudgetMs?: number;
+  /**
+   * Whether the event source acts on a partial batch response (default true: MSK in provisioned mode,
+   * local mode). MSK in on-demand mode ignores it (ReportBatchItemFailures is provisioned-only) and
+   * would commit the failed partitions' offsets; with `false` a transient failure fails the
+   * invocation instead, and Lambda delivers the whole batch again (safe: evaluation is idempotent).
+   */
+  readonly partialBatchResponse?: boolean;
 }
 
 export { StateConflictError };
@@ -173,6 +180,9 @@ export function createEvaluatorHandler(deps: EvaluatorDeps): EvaluatorHandler {
       transitions: outcome.transitions.length,
       failedPartitions: [...failed],
     });
+    if (failed.size > 0 && deps.partialBatchResponse === false) {
+      throw new TransientError(`transient failure in partitions ${[...failed].join(', ')}; the whole batch is delivered again (partial batch responses are off)`);
+    }
     // Every record of a failed partition: kafkaBatchResponse reports the lowest offset of each.
     return kafkaBatchResponse(failed.size === 0 ? [] : records.filter((r) => failed.has(partitionId(r))));
   };
@@ -197,5 +207,6 @@ export async function evaluatorDepsFromEnv(env: NodeJS.ProcessEnv): Promise<Eval
     staleAfterMs: cfg.staleAfterMs,
     seriesLimitPerRule: cfg.seriesLimitPerRule,
     eventTime: { maxFutureSkewMs: cfg.maxFutureSkewMs, maxAgeMs: cfg.maxSampleAgeMs },
+    partialBatchResponse: cfg.partialBatchResponse,
   };
 }

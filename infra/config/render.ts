@@ -44,5 +44,7 @@ export function renderConfigValues(config: KlaxonConfig, names: DeployedNames): 
     seriesLimitPerRule: String(config.seriesLimitPerRule),
     maxFutureSkewSeconds: String(config.eventTime.maxFutureSkewSeconds),
     maxSampleAgeSeconds: String(config.eventTime.maxSampleAgeSeconds),
+    // Lambda honours the evaluator's partial batch response only in provisioned mode (kafkaEventSourceProps).
+    kafkaPartialBatchResponse: String(config.msk.mode === 'provisioned'),
   };
 }

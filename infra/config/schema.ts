@@ -27,6 +27,28 @@ export const LOG_RETENTION_DAYS: readonly number[] = [1, 3, 5, 7, 14, 30, 60, 90
 
 const seconds = (min: number, max: number) => z.number().int().min(min).max(max);
 
+/**
+ * The event poller modes of a Kafka event source mapping
+ * (https://docs.aws.amazon.com/lambda/latest/dg/kafka-scaling-modes.html): `on-demand`, Lambda's
+ * default, scales pollers with the offset lag and bills nothing while idle; `provisioned` runs
+ * between a minimum and a maximum of dedicated pollers, billed as Event Poller Units.
+ */
+export const MSK_MODES = ['on-demand', 'provisioned'] as const;
+/** One of {@link MSK_MODES}. */
+export type MskMode = (typeof MSK_MODES)[number];
+
+/**
+ * Settings Lambda accepts for an MSK event source in provisioned mode only: the pollers themselves,
+ * and the error handling controls (retry attempts, maximum record age; bisect and partial batch
+ * responses are not configurable here, they follow the mode).
+ * https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html ("Under Event poller
+ * configuration, select provisioned mode to configure error handling controls").
+ */
+const PROVISIONED_ONLY = ['pollers', 'retryAttempts', 'maxRecordAgeSeconds'] as const;
+
+/** Defaults of the provisioned-mode settings: 1-2 pollers, 3 retries, records up to 1 h old. */
+export const PROVISIONED_DEFAULTS = { pollers: { min: 1, max: 2 }, retryAttempts: 3, maxRecordAgeSeconds: 3600 } as const;
+
 /** A Secrets Manager secret: created empty by the stack under `name`, or an existing one referenced by name. */
 const secretSchema = z
   .object({
@@ -35,46 +57,91 @@ const secretSchema = z
   })
   .strict();
 
+/** The fields of the `msk` section as written (provisioned-only settings optional, see {@link MskConfig}). */
+const mskFields = z
+  .object({
+    clusterArn: z.string().regex(MSK_CLUSTER_ARN, 'must be an MSK cluster ARN: arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>'),
+    topic: z.string().regex(KAFKA_TOPIC, 'must be a Kafka topic name (letters, digits, . _ -, at most 249)'),
+    consumerGroupId: z.string().regex(CONSUMER_GROUP, 'must be 1-200 characters of [a-zA-Z0-9-/*:_+=.@]'),
+    auth: z.literal('iam', { error: 'only "iam" is supported (MSK IAM access control)' }).default('iam'),
+    startingPosition: z.enum(['TRIM_HORIZON', 'LATEST']).default('LATEST'),
+    batchSize: z.number().int().min(1).max(10_000).default(FUNCTIONS.evaluator.trigger.batchSize),
+    batchingWindowSeconds: seconds(0, 300).default(FUNCTIONS.evaluator.trigger.maxBatchingWindowSeconds),
+    /**
+     * How Lambda polls the topic. `on-demand` (the default) costs nothing while no records flow;
+     * `provisioned` keeps `pollers.min` event pollers running (billed as Event Poller Units even
+     * with no traffic) and unlocks the retry controls below. See docs/deploy.md, *Event source mode*.
+     */
+    mode: z.enum(MSK_MODES, { error: `must be one of ${MSK_MODES.join(', ')}` }).default('on-demand'),
+    /** Provisioned mode only: the range of dedicated event pollers (default 1-2). */
+    pollers: z
+      .object({
+        min: z.number().int().min(1).max(200).default(PROVISIONED_DEFAULTS.pollers.min),
+        max: z.number().int().min(1).max(2000).default(PROVISIONED_DEFAULTS.pollers.max),
+      })
+      .strict()
+      .refine((p) => p.min <= p.max, { message: 'min must not exceed max', path: ['min'] })
+      .optional(),
+    /**
+     * Provisioned mode only: retries of a failed batch before it goes to the failed-records bucket
+     * (default 3). 0-10,000 (https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html);
+     * -1, infinite, is not allowed here: one failing batch would hold its partition until retention.
+     */
+    retryAttempts: z.number().int().min(0).max(10_000).optional(),
+    /** Provisioned mode only: records older than this go to the failed-records bucket unprocessed (default 3600). */
+    maxRecordAgeSeconds: seconds(60, 604_800).optional(),
+    /** Days before failed batches written to the on-failure bucket expire. */
+    failedRecordsRetentionDays: z.number().int().min(1).max(3650).default(30),
+    /** The subnets and security groups of the cluster's VPC, by id (no lookups). */
+    network: z
+      .object({
+        vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, 'must be a VPC id (vpc-...)'),
+        subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'must be a subnet id (subnet-...)')).min(1),
+        securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id (sg-...)')).min(1),
+        /** Run the evaluator in these subnets (needs NAT or VPC endpoints for DynamoDB, SQS, SSM, S3). */
+        placeEvaluatorInVpc: z.boolean().default(false),
+      })
+      .strict()
+      .optional(),
+    /** Alarm when OffsetLag has grown for 15 minutes and is above this many records. */
+    offsetLagAlarmFloor: z.number().int().min(0).default(1000),
+  })
+  .strict();
+
+type MskFields = z.output<typeof mskFields>;
+type MskCommon = Omit<MskFields, 'mode' | (typeof PROVISIONED_ONLY)[number]>;
+/** The validated `msk` section: the provisioned-only settings exist (defaults applied) only in provisioned mode. */
+export type MskConfig =
+  | (MskCommon & { readonly mode: 'on-demand' })
+  | (MskCommon & { readonly mode: 'provisioned' } & Required<Pick<MskFields, (typeof PROVISIONED_ONLY)[number]>>);
+
 /** The schema of `klaxon.config.{yaml,json}`; see examples/klaxon.config.yaml for a documented example. */
 export const klaxonConfigSchema = z
   .object({
     productName: z.string().min(1).max(64).default('Klaxon'),
     /** Link in notifications; defaults to the stack's CloudWatch dashboard. */
     dashboardUrl: z.url().optional(),
-    msk: z
-      .object({
-        clusterArn: z.string().regex(MSK_CLUSTER_ARN, 'must be an MSK cluster ARN: arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>'),
-        topic: z.string().regex(KAFKA_TOPIC, 'must be a Kafka topic name (letters, digits, . _ -, at most 249)'),
-        consumerGroupId: z.string().regex(CONSUMER_GROUP, 'must be 1-200 characters of [a-zA-Z0-9-/*:_+=.@]'),
-        auth: z.literal('iam', { error: 'only "iam" is supported (MSK IAM access control)' }).default('iam'),
-        startingPosition: z.enum(['TRIM_HORIZON', 'LATEST']).default('LATEST'),
-        batchSize: z.number().int().min(1).max(10_000).default(FUNCTIONS.evaluator.trigger.batchSize),
-        batchingWindowSeconds: seconds(0, 300).default(FUNCTIONS.evaluator.trigger.maxBatchingWindowSeconds),
-        pollers: z
-          .object({ min: z.number().int().min(1).max(200).default(1), max: z.number().int().min(1).max(2000).default(2) })
-          .strict()
-          .refine((p) => p.min <= p.max, { message: 'min must not exceed max', path: ['min'] })
-          .default({ min: 1, max: 2 }),
-        // https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html (0-10,000; -1 is infinite, not allowed here)
-        retryAttempts: z.number().int().min(0).max(10_000).default(3),
-        maxRecordAgeSeconds: seconds(60, 604_800).default(3600),
-        /** Days before failed batches written to the on-failure bucket expire. */
-        failedRecordsRetentionDays: z.number().int().min(1).max(3650).default(30),
-        /** The subnets and security groups of the cluster's VPC, by id (no lookups). */
-        network: z
-          .object({
-            vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, 'must be a VPC id (vpc-...)'),
-            subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'must be a subnet id (subnet-...)')).min(1),
-            securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id (sg-...)')).min(1),
-            /** Run the evaluator in these subnets (needs NAT or VPC endpoints for DynamoDB, SQS, SSM, S3). */
-            placeEvaluatorInVpc: z.boolean().default(false),
-          })
-          .strict()
-          .optional(),
-        /** Alarm when OffsetLag has grown for 15 minutes and is above this many records. */
-        offsetLagAlarmFloor: z.number().int().min(0).default(1000),
+    msk: mskFields
+      .superRefine((msk, ctx) => {
+        if (msk.mode === 'provisioned') return;
+        for (const key of PROVISIONED_ONLY) {
+          if (msk[key] !== undefined) {
+            ctx.addIssue({ code: 'custom', path: [key], message: `applies only in provisioned mode: set msk.mode: provisioned, or remove ${key} (on-demand mode has no pollers and no retry controls)` });
+          }
+        }
       })
-      .strict(),
+      // Provisioned defaults are filled in here, so the output says exactly what is rendered.
+      .transform(({ pollers, retryAttempts, maxRecordAgeSeconds, ...msk }): MskConfig =>
+        msk.mode === 'provisioned'
+          ? {
+              ...msk,
+              mode: 'provisioned',
+              pollers: pollers ?? PROVISIONED_DEFAULTS.pollers,
+              retryAttempts: retryAttempts ?? PROVISIONED_DEFAULTS.retryAttempts,
+              maxRecordAgeSeconds: maxRecordAgeSeconds ?? PROVISIONED_DEFAULTS.maxRecordAgeSeconds,
+            }
+          : { ...msk, mode: 'on-demand' },
+      ),
     rules: z
       .object({
         source: z.enum(['dynamodb', 'ssm']).default('dynamodb'),

@@ -1,16 +1,17 @@
 /**
  * Watching the pipeline itself: the CloudWatch dashboard (ingest, evaluation, delivery per channel,
- * queues, functions, Logs Insights) and the pipeline-level alarms (evaluator errors, OffsetLag
+ * queues, functions, DynamoDB capacity, Logs Insights) and the pipeline-level alarms (evaluator errors, OffsetLag
  * growing, the deadman on RecordsIn, records rejected). Per-channel alarms live in {@link Channel}.
  */
 import { Aws, Duration, Fn } from 'aws-cdk-lib';
 import * as cw from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { CHANNELS, type Channel as DeliveryChannel } from '../../shared/core/model/index.ts';
 import { METRIC } from '../../shared/core/model/metrics.ts';
-import type { FunctionName, QueueName } from '../topology.ts';
+import { TABLES, type FunctionName, type QueueName, type TableName, type TableSpec } from '../topology.ts';
 import type { KlaxonFunction } from './klaxon-function.ts';
 import { klaxonMetric, klaxonSearch } from './klaxon-metrics.ts';
 import type { WorkQueue } from './work-queue.ts';
@@ -26,6 +27,8 @@ export const OFFSET_LAG_GROWTH_PERIODS = 3;
 export interface PipelineObservabilityProps {
   readonly functions: Readonly<Record<FunctionName, KlaxonFunction>>;
   readonly queues: Readonly<Record<QueueName, WorkQueue>>;
+  /** The tables (their consumed capacity is charted: on-demand tables bill per request unit). */
+  readonly tables: Readonly<Record<TableName, dynamodb.ITableV2>>;
   /** The function that delivers each channel. */
   readonly deliveryFunctions: Readonly<Record<DeliveryChannel, FunctionName>>;
   readonly alarmTopic: sns.ITopic;
@@ -39,6 +42,32 @@ export interface PipelineObservabilityProps {
 const wide = 24;
 const half = 12;
 const third = 8;
+
+/**
+ * Consumed capacity of every table and of each of its global secondary indexes, one line each
+ * (Sum per period): the request units on-demand tables are billed for. Dimensions TableName, and
+ * GlobalSecondaryIndexName for an index
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/metrics-dimensions.html).
+ */
+export function consumedCapacityMetrics(
+  tables: Readonly<Record<TableName, dynamodb.ITableV2>>,
+  kind: 'Read' | 'Write',
+  period: Duration,
+): cw.Metric[] {
+  const metric = (table: dynamodb.ITableV2, label: string, index?: string) =>
+    new cw.Metric({
+      namespace: 'AWS/DynamoDB',
+      metricName: `Consumed${kind}CapacityUnits`,
+      dimensionsMap: { TableName: table.tableName, ...(index ? { GlobalSecondaryIndexName: index } : {}) },
+      statistic: 'Sum',
+      period,
+      label,
+    });
+  return (Object.entries(TABLES) as [TableName, TableSpec][]).flatMap(([name, spec]) => [
+    metric(tables[name], name),
+    ...(spec.globalIndexes ?? []).map((gsi) => metric(tables[name], `${name} ${gsi.name}`, gsi.name)),
+  ]);
+}
 
 /** Dashboard + pipeline alarms. */
 export class PipelineObservability extends Construct {
@@ -215,12 +244,27 @@ export class PipelineObservability extends Construct {
         width: third,
       }),
       new cw.GraphWidget({
-        title: 'Samples evaluated / skipped',
+        title: 'Samples evaluated / skipped / in the future',
         left: [
           klaxonMetric(METRIC.samplesEvaluated, 'evaluator', { period: p5, label: 'evaluated' }),
           klaxonMetric(METRIC.samplesSkipped, 'evaluator', { period: p5, label: 'skipped (late or duplicate)' }),
+          klaxonMetric(METRIC.samplesFuture, 'evaluator', { period: p5, label: 'not evaluated: stamped in the future' }),
         ],
         width: third,
+      }),
+    );
+    // Limits at work (both alarmed): series a rule may not hold, timers runs that could not finish.
+    this.dashboard.addWidgets(
+      new cw.GraphWidget({
+        title: 'New series refused (series limit)',
+        left: [klaxonMetric(METRIC.seriesLimited, 'evaluator', { period: p5, label: 'refused' })],
+        width: half,
+      }),
+      new cw.GraphWidget({
+        title: 'Timers backlog (1 = a run ended with due items left)',
+        left: [klaxonMetric(METRIC.timersBacklog, 'timers', { statistic: 'Maximum', period: p5, label: 'backlog' })],
+        leftYAxis: { min: 0, max: 1 },
+        width: half,
       }),
     );
 
@@ -300,6 +344,13 @@ export class PipelineObservability extends Construct {
         left: fnList.map((f) => f.fn.metricDuration({ period: p5, statistic: 'p99', label: f.logicalName })),
         width: third,
       }),
+    );
+
+    // What the bill is made of: request units per table and index (the tables are on-demand).
+    this.dashboard.addWidgets(text('## DynamoDB capacity'));
+    this.dashboard.addWidgets(
+      new cw.GraphWidget({ title: 'Consumed read capacity units (sum per 5 min)', left: consumedCapacityMetrics(props.tables, 'Read', p5), width: half }),
+      new cw.GraphWidget({ title: 'Consumed write capacity units (sum per 5 min)', left: consumedCapacityMetrics(props.tables, 'Write', p5), width: half }),
     );
 
     // Logs Insights over Powertools' JSON logs.

@@ -10,7 +10,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { ManagedKafkaEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { ManagedKafkaEventSource, type ManagedKafkaEventSourceProps } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -22,7 +22,7 @@ import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { CHANNELS, type Channel as DeliveryChannel } from '../../shared/core/model/index.ts';
-import { renderConfigValues, type KlaxonConfig } from '../config/index.ts';
+import { renderConfigValues, type KlaxonConfig, type MskConfig } from '../config/index.ts';
 import { Channel } from '../constructs/channel.ts';
 import { FailedRecordsDestination } from '../constructs/failed-records-destination.ts';
 import { KlaxonFunction, type KlaxonFunctionProps } from '../constructs/klaxon-function.ts';
@@ -69,6 +69,56 @@ export function deliveryFunctions(): Record<DeliveryChannel, FunctionName> {
     if (t.kind === 'sqs' && (CHANNELS as readonly string[]).includes(t.queue)) out[t.queue as DeliveryChannel] = name;
   }
   return out;
+}
+
+/**
+ * The evaluator's MSK event source, by event poller mode.
+ *
+ * Which settings need provisioned mode, for an MSK source (AWS docs):
+ * - valid in both modes: topic, consumer group, starting position, batch size, batching window, and
+ *   the on-failure destination (S3 receives the full invocation record; SQS/SNS only metadata)
+ *   https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure.html
+ * - provisioned mode only: MaximumRetryAttempts, MaximumRecordAgeInSeconds,
+ *   BisectBatchOnFunctionError and FunctionResponseTypes=ReportBatchItemFailures ("Under Event
+ *   poller configuration, select provisioned mode to configure error handling controls")
+ *   https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html
+ *   and the event source mapping's own metrics and logs (MetricsConfig, LoggingConfig; aws-cdk-lib
+ *   aws-lambda-event-sources README: "Observability features (LogLevel and MetricsConfig) are only
+ *   available when using provisioned mode"). OffsetLag, which the dashboard and the lag alarm read,
+ *   is a function metric in both modes (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html).
+ *
+ * In on-demand mode a failing batch is retried whole until it succeeds or its records leave the
+ * topic ("Lambda retries the whole batch of messages until processing succeeds or the messages
+ * expire", https://docs.aws.amazon.com/lambda/latest/dg/with-msk-process.html). That is safe for
+ * the evaluator: bad input never fails a batch (decode is bounded and never throws; rejected records
+ * go to the rejected queue with their coordinates), and a redelivered batch is idempotent (samples a
+ * series has already seen are skipped, transitions carry deterministic ids deduplicated by the FIFO
+ * queue). Without ReportBatchItemFailures, though, Lambda would ignore the partial batch response
+ * the evaluator returns after a transient failure (throttling, an SQS outage) and commit the offsets
+ * of those partitions: so the evaluator is told the mode (KAFKA_PARTIAL_BATCH_RESPONSE, rendered in
+ * infra/config/render.ts) and fails the whole invocation instead in on-demand mode.
+ */
+export function kafkaEventSourceProps(msk: MskConfig, onFailure: lambda.IEventSourceDlq): ManagedKafkaEventSourceProps {
+  const common: ManagedKafkaEventSourceProps = {
+    clusterArn: msk.clusterArn,
+    topic: msk.topic,
+    consumerGroupId: msk.consumerGroupId,
+    startingPosition: msk.startingPosition === 'LATEST' ? lambda.StartingPosition.LATEST : lambda.StartingPosition.TRIM_HORIZON,
+    batchSize: msk.batchSize,
+    maxBatchingWindow: Duration.seconds(msk.batchingWindowSeconds),
+    onFailure,
+  };
+  if (msk.mode === 'on-demand') return common;
+  return {
+    ...common,
+    // Billed as Event Poller Units for `min` pollers around the clock (docs/deploy.md).
+    provisionedPollerConfig: { minimumPollers: msk.pollers.min, maximumPollers: msk.pollers.max },
+    reportBatchItemFailures: true,
+    retryAttempts: msk.retryAttempts,
+    maxRecordAge: Duration.seconds(msk.maxRecordAgeSeconds),
+    bisectBatchOnError: true,
+    metricsConfig: { metrics: [lambda.MetricType.EVENT_COUNT, lambda.MetricType.ERROR_COUNT, lambda.MetricType.KAFKA_METRICS] },
+  };
 }
 
 /** Functions, queues, event sources, schedule, secrets, SES, routes, dashboard and alarms. */
@@ -177,7 +227,7 @@ export class KlaxonPipelineStack extends Stack {
       if (!this.queues[name]) this.queues[name] = new WorkQueue(this, `${pascal(name)}Queue`, { name, spec });
     }
 
-    // Evaluator: MSK in provisioned mode, bounded retries, full failed batches kept in S3.
+    // Evaluator: MSK, on-demand pollers by default (see kafkaEventSourceProps), full failed batches kept in S3.
     const evaluatorSpec = FUNCTIONS.evaluator;
     if (evaluatorSpec.timeoutSeconds > KAFKA_MAX_FUNCTION_TIMEOUT_SECONDS) {
       throw new Error(`evaluator timeout ${evaluatorSpec.timeoutSeconds} s exceeds the ${KAFKA_MAX_FUNCTION_TIMEOUT_SECONDS} s Lambda allows for Kafka sources`);
@@ -211,27 +261,7 @@ export class KlaxonPipelineStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
-    this.functions.evaluator.fn.addEventSource(
-      new ManagedKafkaEventSource({
-        clusterArn: config.msk.clusterArn,
-        topic: config.msk.topic,
-        consumerGroupId: config.msk.consumerGroupId,
-        startingPosition: config.msk.startingPosition === 'LATEST' ? lambda.StartingPosition.LATEST : lambda.StartingPosition.TRIM_HORIZON,
-        batchSize: config.msk.batchSize,
-        maxBatchingWindow: Duration.seconds(config.msk.batchingWindowSeconds),
-        // Retry controls and partial batch responses need provisioned mode.
-        // https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html
-        provisionedPollerConfig: { minimumPollers: config.msk.pollers.min, maximumPollers: config.msk.pollers.max },
-        reportBatchItemFailures: true,
-        retryAttempts: config.msk.retryAttempts,
-        maxRecordAge: Duration.seconds(config.msk.maxRecordAgeSeconds),
-        bisectBatchOnError: true,
-        // S3 receives the full invocation record; SQS/SNS would keep only metadata.
-        // https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure.html
-        onFailure: new FailedRecordsDestination(this.failedRecordsBucket),
-        metricsConfig: { metrics: [lambda.MetricType.EVENT_COUNT, lambda.MetricType.ERROR_COUNT, lambda.MetricType.KAFKA_METRICS] },
-      }),
-    );
+    this.functions.evaluator.fn.addEventSource(new ManagedKafkaEventSource(kafkaEventSourceProps(config.msk, new FailedRecordsDestination(this.failedRecordsBucket))));
     // IAM access control: the event source connects as the function's role.
     // https://docs.aws.amazon.com/lambda/latest/dg/with-msk-permissions.html
     const kafka = kafkaResourceArns(config.msk.clusterArn, config.msk.topic, config.msk.consumerGroupId);
@@ -265,6 +295,7 @@ export class KlaxonPipelineStack extends Stack {
     this.observability = new PipelineObservability(this, 'Observability', {
       functions: this.functions,
       queues: this.queues,
+      tables: props.tables,
       deliveryFunctions: deliveryFunctions(),
       alarmTopic: this.alarmTopic,
       offsetLagAlarmFloor: config.msk.offsetLagAlarmFloor,

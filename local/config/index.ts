@@ -50,6 +50,8 @@ export function localConfigValues(input: LocalConfigInput): Record<ConfigKey, st
     seriesLimitPerRule: '10000',
     maxFutureSkewSeconds: '600',
     maxSampleAgeSeconds: '604800',
+    // The local MSK batcher redelivers the partitions a partial batch response names.
+    kafkaPartialBatchResponse: 'true',
   };
 }
 

@@ -56,6 +56,11 @@ const evaluatorEnv = ruleSourceEnv.extend({
   MAX_FUTURE_SKEW_SECONDS: seconds(DEFAULT_MAX_FUTURE_SKEW_MS / 1000),
   /** How old a sample may be; default 604800 (7 days: Kafka's default retention and the state TTL). */
   MAX_SAMPLE_AGE_SECONDS: seconds(DEFAULT_MAX_SAMPLE_AGE_MS / 1000),
+  /**
+   * Whether the event source honours a partial batch response ('true' in provisioned mode); default
+   * 'false', the safe side: a transient failure then fails the whole invocation.
+   */
+  KAFKA_PARTIAL_BATCH_RESPONSE: z.enum(['true', 'false'], { message: "must be 'true' or 'false'" }).optional(),
 });
 
 /** Validated configuration shared by both evaluation functions. */
@@ -76,6 +81,8 @@ export interface EvaluatorConfig extends RuleSourceSettings {
   readonly maxFutureSkewMs: number;
   /** Event-time bound at decode: a sample older than this is rejected (ms). */
   readonly maxSampleAgeMs: number;
+  /** The event source acts on partial batch responses (MSK provisioned mode); otherwise failures fail the invocation. */
+  readonly partialBatchResponse: boolean;
 }
 
 /** Resolves the rule source settings, requiring the variable the chosen source needs. */
@@ -105,5 +112,6 @@ export function evaluatorConfig(env: NodeJS.ProcessEnv): EvaluatorConfig {
     seriesLimitPerRule: e.SERIES_LIMIT_PER_RULE,
     maxFutureSkewMs: e.MAX_FUTURE_SKEW_SECONDS * 1000,
     maxSampleAgeMs: e.MAX_SAMPLE_AGE_SECONDS * 1000,
+    partialBatchResponse: e.KAFKA_PARTIAL_BATCH_RESPONSE === 'true',
   };
 }

@@ -32,11 +32,25 @@ describe('config schema', () => {
 
   it('fills defaults from the topology and DESIGN.md', () => {
     const c = parseConfig(MINIMAL);
-    expect(c.msk).toMatchObject({ auth: 'iam', batchSize: 1000, batchingWindowSeconds: 1, pollers: { min: 1, max: 2 }, startingPosition: 'LATEST' });
+    expect(c.msk).toMatchObject({ auth: 'iam', batchSize: 1000, batchingWindowSeconds: 1, startingPosition: 'LATEST', mode: 'on-demand' });
+    // On-demand: no pollers to size and no retry controls (they exist only in provisioned mode).
+    expect(['pollers', 'retryAttempts', 'maxRecordAgeSeconds'].filter((key) => key in c.msk)).toEqual([]);
     expect(c.throttleWindows).toEqual({ critical: 0, high: 300, medium: 900, low: 3600 });
     expect(c.rules).toEqual({ source: 'dynamodb', ssmPath: '/klaxon/rules', cacheTtlSeconds: 60 });
     expect(c.secrets.slack).toEqual({ name: 'klaxon/slack', existing: false });
     expect(c.routes.file).toBe('examples/routes.yaml');
+  });
+
+  it.each([
+    // nothing but the mode: the provisioned defaults (1-2 pollers, 3 retries, 1 h)
+    [{ mode: 'provisioned' }, { pollers: { min: 1, max: 2 }, retryAttempts: 3, maxRecordAgeSeconds: 3600 }],
+    // a partial pollers object is completed, the rest defaulted
+    [{ mode: 'provisioned', pollers: { max: 6 }, retryAttempts: 0 }, { pollers: { min: 1, max: 6 }, retryAttempts: 0, maxRecordAgeSeconds: 3600 }],
+    // every provisioned setting given
+    [{ mode: 'provisioned', pollers: { min: 2, max: 8 }, retryAttempts: 10, maxRecordAgeSeconds: 600 }, { pollers: { min: 2, max: 8 }, retryAttempts: 10, maxRecordAgeSeconds: 600 }],
+  ])('provisioned mode %j fills its settings: %j', (msk, expected) => {
+    const c = parseConfig(mergeConfig(MINIMAL, { msk }));
+    expect(c.msk).toMatchObject({ mode: 'provisioned', ...expected });
   });
 
   it.each([
@@ -52,12 +66,20 @@ describe('config schema', () => {
     [{ msk: { batchSize: 20_000 } }, 'msk.batchSize:'],
     // batching window beyond 5 minutes
     [{ msk: { batchingWindowSeconds: 301 } }, 'msk.batchingWindowSeconds:'],
-    // pollers inverted
-    [{ msk: { pollers: { min: 5, max: 2 } } }, 'msk.pollers.min: min must not exceed max'],
-    // Lambda's minimum record age is 60 s
-    [{ msk: { maxRecordAgeSeconds: 10 } }, 'msk.maxRecordAgeSeconds:'],
-    // infinite retries would block a partition
-    [{ msk: { retryAttempts: -1 } }, 'msk.retryAttempts:'],
+    // an event poller mode Lambda does not have
+    [{ msk: { mode: 'serverless' } }, 'msk.mode: must be one of on-demand, provisioned'],
+    // pollers inverted (provisioned mode)
+    [{ msk: { mode: 'provisioned', pollers: { min: 5, max: 2 } } }, 'msk.pollers.min: min must not exceed max'],
+    // Lambda's minimum record age is 60 s (provisioned mode)
+    [{ msk: { mode: 'provisioned', maxRecordAgeSeconds: 10 } }, 'msk.maxRecordAgeSeconds:'],
+    // infinite retries would block a partition (provisioned mode)
+    [{ msk: { mode: 'provisioned', retryAttempts: -1 } }, 'msk.retryAttempts:'],
+    // pollers in the default on-demand mode: Lambda has none to size
+    [{ msk: { pollers: { min: 1, max: 4 } } }, 'msk.pollers: applies only in provisioned mode: set msk.mode: provisioned, or remove pollers'],
+    // retry controls given with mode on-demand spelled out: Lambda accepts them in provisioned mode only
+    [{ msk: { mode: 'on-demand', retryAttempts: 3 } }, 'msk.retryAttempts: applies only in provisioned mode'],
+    // maximum record age in on-demand mode
+    [{ msk: { maxRecordAgeSeconds: 3600 } }, 'msk.maxRecordAgeSeconds: applies only in provisioned mode'],
     // a subnet given by name instead of id
     [{ msk: { network: { vpcId: 'vpc-0123456789abcdef0', subnetIds: ['private-a'], securityGroupIds: ['sg-0123456789abcdef0'] } } }, 'msk.network.subnetIds.0: must be a subnet id'],
     // a security group given by name
@@ -168,6 +190,15 @@ describe('renderConfigValues', () => {
       maxFutureSkewSeconds: '600',
       maxSampleAgeSeconds: '604800',
     });
+  });
+
+  it.each([
+    // on-demand (default): Lambda ignores a partial batch response, the evaluator must fail the invocation
+    [{}, 'false'],
+    // provisioned: ReportBatchItemFailures is set on the event source
+    [{ msk: { mode: 'provisioned' } }, 'true'],
+  ])('tells the evaluator whether partial batch responses are honoured: %j -> %s', (overrides, expected) => {
+    expect(renderConfigValues(exampleConfig(overrides), { sesConfigurationSet: 'x', dashboardUrl: 'y' }).kafkaPartialBatchResponse).toBe(expected);
   });
 
   it('uses the configured dashboard URL over the stack dashboard', () => {

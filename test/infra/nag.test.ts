@@ -21,9 +21,9 @@ function validationReport(dir: string): PluginReport[] {
   return (JSON.parse(readFileSync(join(dir, 'validation-report.json'), 'utf8')) as { pluginReports: PluginReport[] }).pluginReports;
 }
 
-/** Every option on: evaluator in the VPC, tracing, existing secrets and alarm topic, rules from SSM. */
+/** Every option on: provisioned pollers, evaluator in the VPC, tracing, existing secrets and alarm topic, rules from SSM. */
 const EVERYTHING_ON = {
-  msk: { network: { vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210'], securityGroupIds: ['sg-0123456789abcdef0'], placeEvaluatorInVpc: true } },
+  msk: { mode: 'provisioned', network: { vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210'], securityGroupIds: ['sg-0123456789abcdef0'], placeEvaluatorInVpc: true } },
   functions: { tracing: true },
   secrets: { slack: { name: 'team/slack', existing: true }, pagerduty: { name: 'team/pd', existing: true } },
   alarms: { topicArn: 'arn:aws:sns:eu-west-1:123456789012:ops-alarms', email: null },
@@ -33,7 +33,7 @@ const EVERYTHING_ON = {
 
 describe('cdk-nag AwsSolutions and template validation', () => {
   it.each([
-    ['the example configuration', {}],
+    ['the example configuration (on-demand event source)', {}],
     ['every option turned on', EVERYTHING_ON],
   ])('synthesizes %s with zero unacknowledged findings, each acknowledgement with a specific reason', (_label, overrides) => {
     const { app } = synthApp(overrides);

@@ -9,7 +9,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { VISIBILITY_TIMEOUT_FACTOR } from '../../infra/constructs/channel.ts';
 import { tableId } from '../../infra/stacks/state-stack.ts';
 import type { KlaxonApp } from '../../infra/stacks/klaxon-app.ts';
-import { FUNCTIONS, QUEUES, type FunctionName, type FunctionSpec, type QueueName, type QueueSpec } from '../../infra/topology.ts';
+import { deliveryFunctions } from '../../infra/stacks/pipeline-stack.ts';
+import { FUNCTIONS, QUEUES, TABLES, type FunctionName, type FunctionSpec, type QueueName, type QueueSpec, type TableName, type TableSpec } from '../../infra/topology.ts';
 import { METRIC } from '../../shared/core/model/metrics.ts';
 import { synthApp } from './fixture.ts';
 
@@ -52,23 +53,43 @@ function statementsOf(name: FunctionName): { Action: string | string[]; Resource
 }
 
 describe('evaluator Kafka event source', () => {
-  it('is an MSK source in provisioned mode with bounded retries, bisect, max record age, partial batch responses and metrics', () => {
-    t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+  const mapping = (template: Template) => {
+    const [only, ...more] = Object.values(template.findResources('AWS::Lambda::EventSourceMapping', { Properties: { Topics: ['metrics'] } }));
+    expect(more).toEqual([]);
+    return (only as Resource).Properties;
+  };
+  /** Set only in provisioned mode: Lambda accepts them for MSK in that mode only (kafka-retry-configurations). */
+  const PROVISIONED_ONLY = ['ProvisionedPollerConfig', 'MaximumRetryAttempts', 'MaximumRecordAgeInSeconds', 'BisectBatchOnFunctionError', 'FunctionResponseTypes', 'MetricsConfig'];
+
+  it('is an MSK source in on-demand mode by default: no pollers billed while idle, no provisioned-only setting, failed batches to S3', () => {
+    const props = mapping(t);
+    expect(props).toMatchObject({
       EventSourceArn: 'arn:aws:kafka:eu-west-1:123456789012:cluster/metrics/0a1b2c3d-4e5f-6789-abcd-ef0123456789-2',
       FunctionName: { Ref: idOf(k.pipeline.functions.evaluator.fn) },
-      Topics: ['metrics'],
       AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: 'klaxon-evaluator' },
       StartingPosition: 'LATEST',
       BatchSize: 1000,
       MaximumBatchingWindowInSeconds: 1,
-      ProvisionedPollerConfig: { MinimumPollers: 1, MaximumPollers: 2 },
-      MaximumRetryAttempts: 3,
-      MaximumRecordAgeInSeconds: 3600,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [idOf(k.pipeline.failedRecordsBucket), 'Arn'] } } },
+    });
+    expect(PROVISIONED_ONLY.filter((key) => key in props)).toEqual([]);
+  });
+
+  it('in provisioned mode has the configured pollers, bounded retries, bisect, max record age, partial batch responses and metrics', () => {
+    const provisioned = synthApp({ msk: { mode: 'provisioned', pollers: { min: 2, max: 4 }, retryAttempts: 5, maxRecordAgeSeconds: 900 } }, { validate: false });
+    const props = mapping(Template.fromStack(provisioned.pipeline));
+    expect(props).toMatchObject({
+      Topics: ['metrics'],
+      BatchSize: 1000,
+      ProvisionedPollerConfig: { MinimumPollers: 2, MaximumPollers: 4 },
+      MaximumRetryAttempts: 5,
+      MaximumRecordAgeInSeconds: 900,
       BisectBatchOnFunctionError: true,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       MetricsConfig: { Metrics: ['EventCount', 'ErrorCount', 'KafkaMetrics'] },
-      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [idOf(k.pipeline.failedRecordsBucket), 'Arn'] } } },
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [provisioned.pipeline.getLogicalId(provisioned.pipeline.failedRecordsBucket.node.defaultChild as CfnElement), 'Arn'] } } },
     });
+    expect(PROVISIONED_ONLY.filter((key) => !(key in props))).toEqual([]);
   });
 
   it('keeps the evaluator timeout within the 14 minutes Kafka sources allow', () => {
@@ -281,8 +302,20 @@ describe('alarms', () => {
   const alarms = () => ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
   const topicRef = () => ({ Ref: idOf(k.pipeline.alarmTopic as unknown as { node: { defaultChild?: unknown } }) });
 
+  it('has exactly the pipeline alarms, one per dead-letter queue and two per delivery channel', () => {
+    // The pipeline-level alarms of infra/constructs/observability.ts, by construct id.
+    const pipeline = ['EvaluatorErrors', 'OffsetLagGrowing', 'NoRecordsEvaluated', 'RecordsRejected', 'SamplesSkipped', 'SeriesLimited', 'TimersBacklog'];
+    const deadLetterQueues = Object.values(QUEUES).filter((q) => 'deadLetter' in q).length;
+    // BreakerOpen and DeadLettered per delivery channel (infra/constructs/channel.ts).
+    const perChannel = 2 * Object.keys(deliveryFunctions()).length;
+    expect(alarms()).toHaveLength(pipeline.length + deadLetterQueues + perChannel);
+    const observability = k.pipeline.observability.node;
+    expect(pipeline.map((id) => resources[idOf(observability.findChild(id) as unknown as { node: { defaultChild?: unknown } })]?.Type)).toEqual(
+      pipeline.map(() => 'AWS::CloudWatch::Alarm'),
+    );
+  });
+
   it('sends every alarm (and its recovery) to the alarm topic', () => {
-    expect(alarms().length).toBeGreaterThan(0);
     for (const a of alarms()) {
       expect(a.AlarmActions).toEqual([topicRef()]);
       expect(a.OKActions).toEqual([topicRef()]);
@@ -369,6 +402,58 @@ describe('alarms', () => {
 });
 
 describe('dashboard', () => {
+  /** The dashboard's widgets, CloudFormation references written as `<{json}>` (the body is a Fn::Join). */
+  function widgets(): { properties: { title?: string; metrics?: unknown[][] } }[] {
+    const parts = (ofType('AWS::CloudWatch::Dashboard')[0]![1].Properties.DashboardBody as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+    const body = parts.map((p) => (typeof p === 'string' ? p : `<${JSON.stringify(p).replace(/"/g, "'")}>`)).join('');
+    return (JSON.parse(body) as { widgets: { properties: { title?: string; metrics?: unknown[][] } }[] }).widgets;
+  }
+  const widget = (title: string) => {
+    const found = widgets().filter((w) => w.properties.title === title);
+    expect(found, title).toHaveLength(1);
+    return found[0]!.properties;
+  };
+  /** How a table's name appears in the widgets: imported from the state stack's export of its Ref. */
+  const tableRef = (name: TableName) => {
+    const exports = [...references(ofType('AWS::CloudWatch::Dashboard')[0]![1].Properties.DashboardBody)].filter((r) => r.startsWith(`KlaxonState:ExportsOutputRef${tableId(name)}`));
+    expect(exports, name).toHaveLength(1);
+    return `<{'Fn::ImportValue':'${exports[0]}'}>`;
+  };
+
+  it.each([
+    ['Read', 'Consumed read capacity units (sum per 5 min)'],
+    ['Write', 'Consumed write capacity units (sum per 5 min)'],
+  ])('charts Consumed%sCapacityUnits of every table and of each index of the state table, one line each, summed', (kind, title) => {
+    const expected = (Object.entries(TABLES) as [TableName, TableSpec][]).flatMap(([name, spec]) => [
+      ['AWS/DynamoDB', `Consumed${kind}CapacityUnits`, 'TableName', tableRef(name), { label: name, stat: 'Sum' }],
+      ...(spec.globalIndexes ?? []).map((gsi) => [
+        'AWS/DynamoDB',
+        `Consumed${kind}CapacityUnits`,
+        'GlobalSecondaryIndexName',
+        gsi.name,
+        'TableName',
+        tableRef(name),
+        { label: `${name} ${gsi.name}`, stat: 'Sum' },
+      ]),
+    ]);
+    // 4 tables + by-due + by-firing.
+    expect(expected).toHaveLength(6);
+    expect(widget(title).metrics).toEqual(expected);
+  });
+
+  it.each([
+    // skipped, future: the evaluator's samples that were not evaluated
+    ['Samples evaluated / skipped / in the future', [METRIC.samplesEvaluated, METRIC.samplesSkipped, METRIC.samplesFuture], 'evaluator', 'Sum'],
+    // the series limit at work
+    ['New series refused (series limit)', [METRIC.seriesLimited], 'evaluator', 'Sum'],
+    // 1 when a timers run stopped at its deadline with due items left
+    ['Timers backlog (1 = a run ended with due items left)', [METRIC.timersBacklog], 'timers', 'Maximum'],
+  ])('charts %s from the %j metrics', (title, names, service, stat) => {
+    const metrics = widget(title).metrics!;
+    expect(metrics.map((m) => m.slice(0, 4))).toEqual(names.map((name) => ['Klaxon', name, 'service', service]));
+    expect(metrics.map((m) => (m[4] as { stat: string }).stat)).toEqual(names.map(() => stat));
+  });
+
   it('shows ingest, evaluation, delivery per channel, queues, functions and Logs Insights widgets', () => {
     t.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     const body = JSON.stringify(ofType('AWS::CloudWatch::Dashboard')[0]![1].Properties.DashboardBody);

@@ -256,7 +256,10 @@ describe('deliver: email', () => {
     const mine = (await peekAll(env.p.sqs, h.dlqUrl)).filter((m) => (JSON.parse(m.body) as NotificationJob).idempotencyKey === j.idempotencyKey);
     expect(mine).toHaveLength(1);
     expect(mine[0]!.attributes.detail).toContain('MessageRejected');
-    expect(env.sesFaults.received().filter((r) => (r.json as Record<string, string>)['Message.Subject.Data']?.includes('High CPU')).length).toBeGreaterThanOrEqual(1);
+    // Exactly one SendEmail for this job (MessageRejected is not retried): its text names the job's fingerprint.
+    const footer = `fingerprint ${j.transition.fingerprint}`;
+    const sends = env.sesFaults.received().filter((r) => ((r.json as Record<string, string>)['Message.Body.Text.Data'] ?? '').split('\n').some((line) => line.trim().endsWith(footer)));
+    expect(sends).toHaveLength(1);
     expect(await breaker(j.destinationId)).toBeUndefined();
     expect(h.metrics.count('NotificationsDeadLettered')).toBe(1);
   });

@@ -14,7 +14,7 @@ import { AlertRecordConflictError, DynamoAlertStore, type AlertStore } from '../
 import { jobDeduplicationId, SqsDeadLetterSender, SqsJobPublisher, type JobPublisher } from '../../shared/adapters/sqs/job-publisher.ts';
 import { SqsSendError } from '../../shared/adapters/sqs/transition-publisher.ts';
 import { staticRoutesSource } from '../../shared/adapters/routes/routes-source.ts';
-import { DEFAULT_DISPATCH_CONFIG } from '../../shared/core/dispatch/decide.ts';
+import { DEFAULT_DISPATCH_CONFIG, RECORD_RETENTION_MS } from '../../shared/core/dispatch/decide.ts';
 import { compileRoutes } from '../../shared/core/dispatch/routes-config.ts';
 import type { AlertTransition, Channel, NotificationJob } from '../../shared/core/model/index.ts';
 import { METRICS_NAMESPACE } from '../../shared/core/model/metrics.ts';
@@ -148,7 +148,8 @@ describe('dispatch handler (DynamoDB Local + fauxqs)', () => {
   it('puts one job per channel on the right FIFO queue, grouped by fingerprint, deduplicated by idempotency key', async () => {
     const fp = newFingerprint();
     const t = transition('firing', fp, 1_000_000);
-    const handler = createDispatchHandler(deps());
+    const clock = manualClock();
+    const handler = createDispatchHandler(deps({ clock }));
     expect(await handler(await eventOf([t]))).toEqual({ batchItemFailures: [] });
 
     for (const channel of ['slack', 'email', 'pagerduty'] as const) {
@@ -162,7 +163,8 @@ describe('dispatch handler (DynamoDB Local + fauxqs)', () => {
     const pd = await p.dynamodb.send(new GetItemCommand({ TableName: p.tables.alerts, Key: { fingerprint: { S: fp } } }));
     expect(pd.Item?.state?.S).toBe('firing');
     expect(pd.Item?.version?.N).toBe('1');
-    expect(Number(pd.Item?.expiresAt?.N)).toBeGreaterThan(0);
+    // TTL (epoch seconds): the dispatch time on the injected clock plus a firing record's retention.
+    expect(Number(pd.Item?.expiresAt?.N)).toBe(Math.floor((clock.now() + RECORD_RETENTION_MS.firing) / 1000));
   });
 
   it('uses one GetItem and one UpdateItem per dispatched transition, and only the GetItem for a redelivery', async () => {

@@ -34,14 +34,19 @@ describe('evaluator configuration', () => {
       seriesLimitPerRule: 10_000,
       maxFutureSkewMs: 600_000,
       maxSampleAgeMs: 604_800_000,
+      // Unset: the safe side (a transient failure fails the invocation).
+      partialBatchResponse: false,
     });
     expect(evaluatorConfig({ ...ENV, MAX_FUTURE_SKEW_SECONDS: '60', MAX_SAMPLE_AGE_SECONDS: '86400' })).toMatchObject({ maxFutureSkewMs: 60_000, maxSampleAgeMs: 86_400_000 });
+    expect(evaluatorConfig({ ...ENV, KAFKA_PARTIAL_BATCH_RESPONSE: 'true' }).partialBatchResponse).toBe(true);
     expect(timersConfig({ ...ENV, RULES_SOURCE: 'file', RULES_FILE: 'rules.yaml', STALE_AFTER_SECONDS: '600' })).toMatchObject({ rules: { kind: 'file', file: 'rules.yaml' }, staleAfterMs: 600_000 });
   });
 
   it.each([
     // a required table name missing
     [{ STATE_TABLE: undefined }, /STATE_TABLE/],
+    // a boolean spelled another way
+    [{ KAFKA_PARTIAL_BATCH_RESPONSE: 'yes' }, /KAFKA_PARTIAL_BATCH_RESPONSE: must be 'true' or 'false'/],
     // an unknown rule source
     [{ RULES_SOURCE: 'etcd' }, /RULES_SOURCE: must be 'dynamodb', 'ssm' or 'file'/],
     // the source's own variable missing

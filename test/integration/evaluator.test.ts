@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
+import { createEvaluatorHandler } from '../../functions/evaluator/app.ts';
 import { evalHarness, metricSum, plumbed, metricValues } from './eval-helpers/harness.ts';
 import { mskEvent, sample } from './eval-helpers/msk.ts';
 
@@ -112,6 +113,24 @@ describe('evaluator handler', () => {
     const retry = await h.evaluator(event);
     expect(retry.batchItemFailures).toEqual([]);
     expect((await h.transitions()).map((t) => t.labels.instance).sort()).toEqual(['web-1', 'web-2']);
+  });
+
+  it('fails the whole invocation on a transient failure when partial batch responses are off (MSK on-demand mode), and the redelivered batch fires once', async () => {
+    const h = await evalHarness(RULES);
+    const evaluator = plumbed(createEvaluatorHandler({ ...h.deps, partialBatchResponse: false }), h.deps);
+    h.ddbFaults.arm({ command: 'BatchGetItemCommand', nth: 1, when: 'before', error: () => new ProvisionedThroughputExceededException({ message: 'injected', $metadata: {} }) });
+    const event = mskEvent([
+      { partition: 0, offset: 40, value: [cpu('web-1', 90, T0), cpu('web-1', 90, T0 + 60_000)] },
+      { partition: 3, offset: 7, value: [cpu('web-2', 90, T0), cpu('web-2', 90, T0 + 60_000)] },
+    ]);
+    // A returned partial batch response would be ignored and the offsets committed: it must throw.
+    await expect(evaluator(event)).rejects.toThrow('transient failure in partitions metrics-0, metrics-3; the whole batch is delivered again');
+    expect(await h.transitions()).toEqual([]);
+    expect(await evaluator(event)).toEqual({ batchItemFailures: [] });
+    expect((await h.transitions()).map((t) => [t.kind, t.labels.instance]).sort()).toEqual([
+      ['firing', 'web-1'],
+      ['firing', 'web-2'],
+    ]);
   });
 
   it('fails the partitions of rejected records when the rejected queue is unavailable', async () => {

@@ -104,6 +104,9 @@ describe('decodeRecord', () => {
   ])('rejects the undecodable record value %j', (value, reason) => {
     const out = decodeRecord({ topic: 't', partition: 0, offset: 1, timestamp: REC_TS, value }, B);
     expect(out.samples).toEqual([]);
+    // One rejection, at the record's Kafka coordinates, with a reason that says what was wrong.
+    expect(out.rejected).toHaveLength(1);
+    expect(out.rejected[0]!.source).toEqual({ topic: 't', partition: 0, offset: 1, timestampMs: REC_TS });
     expect(out.rejected[0]!.reason).toMatch(reason);
   });
 
