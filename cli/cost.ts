@@ -81,9 +81,9 @@ export function deploymentShape(): DeploymentShape {
   };
 }
 
-/** The figures: `file` if given, else docs/cost-figures.json, else the defaults in code. */
-export async function loadFigures(file?: string): Promise<{ figures: CapacityFigures; note: string }> {
-  const path = file ?? join(REPO_ROOT, FIGURES_FILE);
+/** The figures: `file` if given, else docs/cost-figures.json (`defaultPath`), else the defaults in code. */
+export async function loadFigures(file?: string, defaultPath = join(REPO_ROOT, FIGURES_FILE)): Promise<{ figures: CapacityFigures; note: string }> {
+  const path = file ?? defaultPath;
   let text: string;
   try {
     text = await readFile(path, 'utf8');

@@ -47,7 +47,7 @@ export interface CapacityFigures {
 
 /**
  * Defaults used when docs/cost-figures.json is missing: the bench's figures of 2026-11-29 (see
- * docs/cost.md), rounded. They describe the store as it was then; re-run `npm run bench` after any
+ * docs/cost.md). They describe the store as it was then; re-run `npm run bench` after any
  * change to the state layout.
  */
 export const DEFAULT_FIGURES: CapacityFigures = {
@@ -55,10 +55,10 @@ export const DEFAULT_FIGURES: CapacityFigures = {
   measuredAt: '2026-11-29',
   method: 'reads measured (DynamoDB Local ConsumedCapacity); transaction writes computed from item sizes',
   kinds: {
-    'threshold-for-1m': { rru: { batch1: 1000, batch6: 167 }, wru: { batch1: 4000, batch6: 667 }, itemBytes: 600 },
-    'avg-5m': { rru: { batch1: 1000, batch6: 167 }, wru: { batch1: 6000, batch6: 1000 }, itemBytes: 1800 },
-    'quantile-15m': { rru: { batch1: 1000, batch6: 167 }, wru: { batch1: 10_000, batch6: 1667 }, itemBytes: 4000 },
-    'avg-1h': { rru: { batch1: 4000, batch6: 667 }, wru: { batch1: 32_000, batch6: 5333 }, itemBytes: 15_000 },
+    'threshold-for-1m': { rru: { batch1: 1000, batch6: 166.67 }, wru: { batch1: 3000, batch6: 500 }, itemBytes: 337 },
+    'avg-5m': { rru: { batch1: 1000, batch6: 166.67 }, wru: { batch1: 3000, batch6: 500 }, itemBytes: 834 },
+    'quantile-15m': { rru: { batch1: 1000, batch6: 166.67 }, wru: { batch1: 5000, batch6: 833.33 }, itemBytes: 1869 },
+    'avg-1h': { rru: { batch1: 2000, batch6: 333.33 }, wru: { batch1: 15_000, batch6: 2500 }, itemBytes: 6455 },
   },
 };
 
