@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { benchHandler } from './eval-io.ts';
-import { itemBytes, meterCapacity, type CapacityMeter } from '../shared/adapters/dynamodb/capacity.ts';
+import { formatCapacity, itemBytes, meterCapacity, type CapacityMeter } from '../shared/adapters/dynamodb/capacity.ts';
 import { TABLES } from '../infra/topology.ts';
 import type { MskEvent, MskRecord } from '../shared/adapters/kafka/index.ts';
 import { estimateMonthlyCost, ISSUE_MIX, RULE_KINDS, type CapacityFigures, type KindFigures, type RuleKind, type Scenario } from '../shared/core/cost/index.ts';
@@ -106,6 +106,7 @@ async function workload(
   await handler(event(metric, series, 0, warm));
   const batch1 = await measure(handler, meter, metric, series, warm, 1, BATCHES[1]);
   const batch6 = await measure(handler, meter, metric, series, warm + BATCHES[1], 6, BATCHES[6]);
+  log(`  ${metric}, 6 samples per batch, units by table and index:\n${formatCapacity(meter.lines()).replace(/^/gm, '    ')}`);
   // Average state item of the workload's rules at the end (a separate, unmetered scan).
   const raw = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: CREDENTIALS });
   const scan = await raw.send(new ScanCommand({ TableName: p.tables.state, FilterExpression: 'begins_with(ruleId, :r)', ExpressionAttributeValues: { ':r': { S: rulePrefix } } }));

@@ -172,7 +172,7 @@ async function describe(client: DynamoDBClient, table: string): Promise<TableSha
 
 /**
  * Adds the meter to `client` (a middleware at the initialize step; every `send` through the client
- * is metered, including the SDK's own retries' first attempt only).
+ * is metered, the SDK's own retries once). One meter per client: a second one replaces the first.
  */
 export function meterCapacity(client: DynamoDBClient, options: MeterOptions = {}): CapacityMeter {
   const transactions = options.transactions ?? 'computed';

@@ -1,8 +1,9 @@
 /**
  * AWS list prices the cost model uses: us-east-1 (N. Virginia), on-demand, no free tier, no
- * Savings Plans, in US dollars. Every price was looked up on 2026-11-29 at the URL beside it
- * (the AWS pricing pages, or where a page renders its numbers client-side, the AWS guide that
- * quotes them). A price change is a one-line edit here; nothing else holds a price.
+ * Savings Plans, in US dollars. Every price was looked up on 2026-11-29; the URL beside it is the
+ * AWS page that states it. Where that page renders its numbers client-side (Lambda, EC2, parts of
+ * CloudWatch and SQS), the figure was read from a summary of the same page and agrees with the
+ * worked examples AWS gives. A price change is a one-line edit here; nothing else holds a price.
  *
  * Free tiers are left out on purpose: they are per account, not per deployment, and most
  * accounts that run an alerting pipeline already spend them elsewhere. docs/cost.md lists them.
