@@ -74,13 +74,13 @@ function event(series: number, perSeries: number, batch: number, prefix: string)
   return { eventSource: 'aws:kafka', records };
 }
 
-/** The real evaluator handler on the bench's tables and queues (silent logger and metrics). */
-function benchHandler(dynamodb: DynamoDBClient, sqs: SQSClient, p: Provisioned) {
+/** The real evaluator handler on the bench's tables and queues (silent logger and metrics), with `rules` (YAML). */
+export function benchHandler(dynamodb: DynamoDBClient, sqs: SQSClient, p: Provisioned, rules = RULES) {
   const clock = { now: () => Date.now() };
   const metrics = createMetrics('evaluator');
   (metrics as unknown as { console: { log(s: string): void } }).console = { log: () => undefined };
   return createEvaluatorHandler({
-    rules: new CachedRules({ source: { name: 'bench', fetch: async () => [{ origin: 'bench', kind: 'document', text: RULES }] }, ttlMs: 3_600_000, clock }),
+    rules: new CachedRules({ source: { name: 'bench', fetch: async () => [{ origin: 'bench', kind: 'document', text: rules }] }, ttlMs: 3_600_000, clock }),
     states: new DynamoSeriesStateStore<SeriesState>({ client: dynamodb, table: p.tables.state, clock }),
     publisher: new SqsTransitionPublisher({ client: sqs, queueUrl: p.queues.alertEvents.url }),
     rejected: new SqsRejectedSink({ client: sqs, queueUrl: p.queues.rejected.url }),

@@ -10,11 +10,16 @@
  * - delivery.dynamoRequestsPerNotification <= 4
  * - hardening.adversarialRegexRatio <= 1.5 (a batch with one adversarial label value against regex
  *   rules vs the same batch without it)
+ *
+ * Cost (issue 9): `cost` reports RRU and WRU per 1,000 samples per rule kind and for the issue's
+ * mix (measured vs computed), and the monthly cost of the issue's scenarios beside CloudWatch
+ * alarms; it rewrites docs/cost-figures.json, which `klaxon cost` reads.
  */
 import { benchAdversarialRegex, benchCoreEvaluation } from './eval-core.ts';
 import { benchEvaluationIo } from './eval-io.ts';
 import { benchDelivery } from './delivery.ts';
 import { benchDecode } from './decode.ts';
+import { benchCost } from './cost.ts';
 
 function log(msg: string): void {
   process.stderr.write(`[bench] ${msg}\n`);
@@ -40,6 +45,9 @@ log(`  ${round(io.dynamoRequestsPer1000Samples)} requests / 1,000 samples (naive
 log('delivery against the local receivers ...');
 const delivery = await benchDelivery();
 log(`  ${JSON.stringify(delivery.notificationsPerSec)} notifications/s, ${round(delivery.dynamoRequestsPerNotification)} DynamoDB requests per notification`);
+
+log('cost: DynamoDB units per 1,000 samples per rule kind (DynamoDB Local, real handler), monthly cost ...');
+const cost = await benchCost();
 
 const result = {
   evaluation: {
@@ -67,6 +75,7 @@ const result = {
     ordinaryDecodeRecordsPerSec: Math.round(decode.ordinaryDecodeRecordsPerSec),
     adversarialDecodeRatio: round(decode.adversarialDecodeRatio, 3),
   },
+  cost,
   node: process.version,
 };
 process.stdout.write(`${JSON.stringify(result)}\n`);
