@@ -21,7 +21,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { REJECTED_ITEMS_PER_RECORD, REJECTED_RAW_MAX_CHARS, REJECTED_REASON_MAX_CHARS, type MetricSample, type RejectedRecord, type RecordCoordinates } from '../model/index.ts';
-import { checkSample } from './sample.ts';
+import { checkSample, pathOf } from './sample.ts';
 import { eventTimeReason, formatCount, MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, type EventTimeBounds } from './time.ts';
 
 export { MAX_LABELS, MAX_LABEL_VALUE_CHARS, MAX_LABELS_TOTAL_CHARS, MAX_METRIC_NAME_CHARS, MAX_LABEL_NAME_CHARS, checkSample, type CheckedSample } from './sample.ts';
@@ -143,20 +143,25 @@ interface Rejection {
   readonly raw: () => { raw: string; rawTruncated: boolean };
 }
 
+/** `[3].timestamp`: built only for a reason. */
+function timestampPath(at: string | number): string {
+  const p = pathOf(at);
+  return p ? `${p}.timestamp` : 'timestamp';
+}
+
 /** Decodes a parsed record value; shared by {@link decodeRecord} and {@link decodeJsonText}. */
 function decodeParsed(parsed: unknown, text: string, recordMs: number, bounds: EventTimeBounds): { samples: MetricSample[]; rejections: Rejection[]; rejectedSamples: number } {
   const samples: MetricSample[] = [];
   const rejections: Rejection[] = [];
   const whole = (): { raw: string; rawTruncated: boolean } => truncateRaw(text);
   // Validates one item: the sample, or the reason (validation first, then event-time bounds).
-  const check = (o: unknown, prefix: string): MetricSample | string => {
-    const c = checkSample(o, recordMs, prefix);
+  const check = (o: unknown, at: string | number): MetricSample | string => {
+    const c = checkSample(o, recordMs, at);
     if ('reason' in c) return c.reason;
     const ms = c.sample.timestampMs;
-    const where = `${prefix ? `${prefix}.` : ''}timestamp`;
-    if (ms !== ms) return `${where}: missing, and the record has no usable timestamp`;
+    if (ms !== ms) return `${timestampPath(at)}: missing, and the record has no usable timestamp`;
     const out = eventTimeReason(ms, recordMs, c.ownTimestamp, bounds);
-    return out === undefined ? c.sample : `${where}: ${out}`;
+    return out === undefined ? c.sample : `${timestampPath(at)}: ${out}`;
   };
   if (!Array.isArray(parsed)) {
     if (typeof parsed !== 'object' || parsed === null) return { samples, rejections: [{ reason: 'value: expected a JSON sample object or an array of samples', raw: whole }], rejectedSamples: 1 };
@@ -172,7 +177,7 @@ function decodeParsed(parsed: unknown, text: string, recordMs: number, bounds: E
   const firstReasons: string[] = [];
   for (let i = 0; i < n; i++) {
     const o: unknown = parsed[i];
-    const r = check(o, `[${i}]`);
+    const r = check(o, i);
     if (typeof r !== 'string') {
       samples.push(r);
       continue;

@@ -64,6 +64,11 @@ export function pathKey(k: string): string {
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? cut : JSON.stringify(cut);
 }
 
+/** The path of a sample in its record: `[3]` for an index (built only for a reason, never on the hot path). */
+export function pathOf(at: string | number): string {
+  return typeof at === 'number' ? `[${at}]` : at;
+}
+
 function join(prefix: string, field: string): string {
   return prefix ? `${prefix}.${field}` : field;
 }
@@ -114,7 +119,7 @@ function labelsReason(l: unknown, path: string): string | undefined {
   return undefined;
 }
 
-function unknownFieldsReason(s: object, allowed: ReadonlySet<string>, path: string): string | undefined {
+function unknownFieldsReason(s: object, allowed: ReadonlySet<string>, at: string | number): string | undefined {
   let unknown = 0;
   const first: string[] = [];
   for (const k in s) {
@@ -123,7 +128,7 @@ function unknownFieldsReason(s: object, allowed: ReadonlySet<string>, path: stri
   }
   if (unknown === 0) return undefined;
   const more = unknown > first.length ? ` and ${formatCount(unknown - first.length)} more` : '';
-  return `${path || 'value'}: unknown field${unknown > 1 ? 's' : ''} ${first.join(', ')}${more} (expected ${[...allowed].join(', ')})`;
+  return `${pathOf(at) || 'value'}: unknown field${unknown > 1 ? 's' : ''} ${first.join(', ')}${more} (expected ${[...allowed].join(', ')})`;
 }
 
 /**
@@ -137,37 +142,38 @@ export interface CheckedSample {
 
 /**
  * Validates one sample object: the sample, or the reason (`[i].field: message`, at most a few
- * hundred characters whatever the input). `prefix` is the sample's path in the record (`[3]`).
+ * hundred characters whatever the input). `at` is the sample's path in the record (`[3]`), or its
+ * index in the record's array.
  * Never throws.
  */
-export function checkSample(o: unknown, recordTimestampMs: number, prefix = ''): CheckedSample | { reason: string } {
-  if (typeof o !== 'object' || o === null || Array.isArray(o)) return { reason: `${prefix || 'value'}: expected a sample object` };
+export function checkSample(o: unknown, recordTimestampMs: number, at: string | number = ''): CheckedSample | { reason: string } {
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) return { reason: `${pathOf(at) || 'value'}: expected a sample object` };
   const s = o as Record<string, unknown>;
   const seed = !hasOwn.call(s, 'name') && hasOwn.call(s, 'metric_name');
-  const unknown = unknownFieldsReason(s, seed ? SEED_FIELDS : WIRE_FIELDS, prefix);
+  const unknown = unknownFieldsReason(s, seed ? SEED_FIELDS : WIRE_FIELDS, at);
   if (unknown) return { reason: unknown };
   const name = seed ? s.metric_name : s.name;
   const nameReason = metricNameReason(name);
-  if (nameReason) return { reason: `${join(prefix, seed ? 'metric_name' : 'name')}: ${nameReason}` };
+  if (nameReason) return { reason: `${join(pathOf(at), seed ? 'metric_name' : 'name')}: ${nameReason}` };
   const value = s.value;
-  if (typeof value !== 'number' || !Number.isFinite(value)) return { reason: `${join(prefix, 'value')}: expected a finite number` };
+  if (typeof value !== 'number' || !Number.isFinite(value)) return { reason: `${join(pathOf(at), 'value')}: expected a finite number` };
   let timestampMs = recordTimestampMs;
   const own = s.timestamp !== undefined;
   if (own) {
     const t = checkTimestamp(s.timestamp);
-    if ('reason' in t) return { reason: `${join(prefix, 'timestamp')}: ${t.reason}` };
+    if ('reason' in t) return { reason: `${join(pathOf(at), 'timestamp')}: ${t.reason}` };
     timestampMs = t.ms;
   }
   const labelsField = seed ? 'tags' : 'labels';
   const raw = s[labelsField];
   if (raw !== undefined) {
-    const r = labelsReason(raw, join(prefix, labelsField));
+    const r = labelsReason(raw, join(pathOf(at), labelsField));
     if (r) return { reason: r };
   }
   let labels = (raw as Labels | undefined) ?? EMPTY_LABELS;
   if (seed && s.instance_id !== undefined) {
     const inst = s.instance_id;
-    const path = join(prefix, 'instance_id');
+    const path = join(pathOf(at), 'instance_id');
     if (typeof inst !== 'string' || inst.length === 0) return { reason: `${path}: expected a non-empty string` };
     const long = stringLengthReason(inst, 'instance_id');
     if (long) return { reason: `${path}: ${long}` };

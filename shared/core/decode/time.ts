@@ -130,14 +130,14 @@ export function checkTimestamp(ts: unknown): { ms: number } | { reason: string }
  * sample's own or was taken from the record.
  */
 export function eventTimeReason(ms: number, recordMs: number, own: boolean, b: EventTimeBounds): string | undefined {
-  const whose = own ? '' : "missing, and the record's timestamp is ";
-  const skew = humanDuration(b.maxFutureSkewMs);
+  // Texts are built only for a reason (the hot path is a sample within bounds).
   if (b.nowMs !== undefined) {
-    if (ms - b.nowMs > b.maxFutureSkewMs) return `${whose}${spanText(ms - b.nowMs)} in the future (max skew ${skew})`;
+    const whose = own ? '' : "missing, and the record's timestamp is ";
+    if (ms - b.nowMs > b.maxFutureSkewMs) return `${whose}${spanText(ms - b.nowMs)} in the future (max skew ${humanDuration(b.maxFutureSkewMs)})`;
     if (b.nowMs - ms > b.maxAgeMs) return `${whose}${spanText(b.nowMs - ms)} old (max age ${humanDuration(b.maxAgeMs)})`;
   }
   if (own && recordMs === recordMs) {
-    if (ms - recordMs > b.maxFutureSkewMs) return `${spanText(ms - recordMs)} after its Kafka record's timestamp (max skew ${skew})`;
+    if (ms - recordMs > b.maxFutureSkewMs) return `${spanText(ms - recordMs)} after its Kafka record's timestamp (max skew ${humanDuration(b.maxFutureSkewMs)})`;
     // Without a clock (replay), age is measured from the record: with one, the clock bound covers it.
     if (b.nowMs === undefined && recordMs - ms > b.maxAgeMs) return `${spanText(recordMs - ms)} before its Kafka record's timestamp (max age ${humanDuration(b.maxAgeMs)})`;
   }
