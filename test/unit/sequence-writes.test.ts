@@ -38,12 +38,21 @@ describe('canSkipWrite', () => {
   });
 });
 
+const hourAfter = (ms: number): number => Math.ceil(ms / 3_600_000) * 3_600_000;
+
 describe('storedDueAt', () => {
+  it('moves the due time of a reporting inactive series at most once an hour', () => {
+    const dues = new Set(Array.from({ length: 60 }, (_, i) => storedDueAt(windowed!, { ...inactive(T + i * 60_000), wt: [T + i * 60_000], wv: [10] }, opts)));
+    expect(dues.size).toBeLessThanOrEqual(2);
+  });
+
   it.each([
     // a quiet series may be deleted only after the grace: it is refreshed well before
-    ['inactive threshold', threshold!, inactive(T), nextDueMs(threshold!, inactive(T), opts)! + QUIET_DELETE_GRACE_MS],
+    // an inactive series may be deleted only after the grace (a quiet one is refreshed well before), on an hour boundary
+    ['inactive threshold', threshold!, inactive(T), hourAfter(nextDueMs(threshold!, inactive(T), opts)! + QUIET_DELETE_GRACE_MS)],
+    ['inactive windowed', windowed!, { ...inactive(T), wt: [T], wv: [10] }, hourAfter(nextDueMs(windowed!, { ...inactive(T), wt: [T], wv: [10] }, opts)! + QUIET_DELETE_GRACE_MS)],
+    // the timers act on these at their exact time
     ['pending threshold', threshold!, pending(T), nextDueMs(threshold!, pending(T), opts)],
-    ['inactive windowed', windowed!, { ...inactive(T), wt: [T], wv: [10] }, nextDueMs(windowed!, { ...inactive(T), wt: [T], wv: [10] }, opts)],
     ['absence', absence!, inactive(T), nextDueMs(absence!, inactive(T), opts)],
   ])('%s', (_name, rule, state, due) => {
     expect(storedDueAt(rule, state as SeriesState, opts)).toBe(due);

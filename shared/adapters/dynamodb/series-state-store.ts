@@ -54,6 +54,7 @@ import type { SeriesState } from '../../core/evaluate/index.ts';
 import { PermanentError } from '../../core/errors/index.ts';
 import type { CommitResult, DueCursor, DuePage, FiringCounter, SeriesPut, SeriesStateStore, SeriesWrite, StoredSeries } from '../../core/sequence/ports.ts';
 import { batchGetByKey, mapLimit, type Item, type RetryPolicy } from './batch.ts';
+import { compactState, expandState } from './window-codec.ts';
 
 /** Number of `dueShard` partitions of the by-due index (spreads timer writes; the timers function queries each). */
 export const DUE_SHARDS = 8;
@@ -156,7 +157,7 @@ export class DynamoSeriesStateStore<S = unknown> implements SeriesStateStore<S>,
       key: item.pk!.S!,
       ruleId: item.ruleId?.S ?? '',
       labels: JSON.parse(item.labels?.S ?? '{}') as Labels,
-      state: JSON.parse(item.state?.S ?? 'null') as S,
+      state: expandState(JSON.parse(item.state?.S ?? 'null')) as S,
       version: Number(item.version?.N ?? '0'),
       ...(lastSampleMs !== undefined ? { lastSampleMs: Number(lastSampleMs) } : {}),
       ...(dueAt !== undefined ? { dueAt: Number(dueAt) } : {}),
@@ -170,7 +171,8 @@ export class DynamoSeriesStateStore<S = unknown> implements SeriesStateStore<S>,
       pk: { S: physicalKey(w.key) },
       ruleId: { S: w.ruleId },
       labels: { S: JSON.stringify(w.labels) },
-      state: { S: JSON.stringify(w.state) },
+      // Window times as runs of equal gaps (./window-codec.ts): most of a windowed item's size.
+      state: { S: JSON.stringify(compactState(w.state)) },
       version: { N: String((w.expectedVersion ?? 0) + 1) },
       expiresAt: { N: String(expiresAt) },
     };

@@ -5,10 +5,14 @@
  *
  * A quiet series (a threshold rule's series that is inactive before and after the batch) changes
  * nothing but its last-sample time: it is written at most once per {@link QUIET_REFRESH_MS} of
- * event time, not once per batch. Its due time (when the timers may delete it, stale) is then set
- * {@link QUIET_DELETE_GRACE_MS} later than the core's, so an item refreshed that rarely is never
- * taken for stale while its series still reports; and since the due time only moves when the
- * item is refreshed, the due index is not rewritten on every batch either.
+ * event time, not once per batch. The due time of every inactive series (when the timers may
+ * delete it, stale) is set {@link QUIET_DELETE_GRACE_MS} later than the core's and rounded up to
+ * the next {@link DUE_ROUNDING_MS}: an item refreshed that rarely is never taken for stale while
+ * its series still reports, and the due index (whose key is the due time) is rewritten about once
+ * an hour per inactive series instead of on every batch. DynamoDB writes an index entry only when
+ * its key attributes change, and a changed key costs a delete and a put on the index
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html#GSI.ThroughputConsiderations.Writes).
+ * Pending, firing and absence series keep their exact due times: the timers act on them.
  *
  * What this costs in semantics, stated in docs/rules.md: between refreshes the stored
  * out-of-order guard (the newest sample time) lags by up to the refresh interval, so a late sample
@@ -24,6 +28,9 @@ export const QUIET_REFRESH_MS = 30 * 60_000;
 /** Extra time before the timers may delete a quiet series; more than the refresh interval. */
 export const QUIET_DELETE_GRACE_MS = 60 * 60_000;
 
+/** Due times of inactive series are rounded up to this: the index entry moves once per period at most. */
+export const DUE_ROUNDING_MS = 60 * 60_000;
+
 /** A rule whose inactive series carry no window: nothing but the last-sample time changes. */
 function quietKind(rule: Rule): boolean {
   return rule.kind === 'threshold';
@@ -32,8 +39,8 @@ function quietKind(rule: Rule): boolean {
 /** The due time stored with a state (the due index's sort key), or undefined to stay out of the index. */
 export function storedDueAt(rule: Rule, state: SeriesState, opts: TimeOptions): number | undefined {
   const due = nextDueMs(rule, state, opts);
-  if (due === undefined || !quietKind(rule) || state.state !== 'inactive') return due;
-  return due + QUIET_DELETE_GRACE_MS;
+  if (due === undefined || rule.kind === 'absence' || state.state !== 'inactive') return due;
+  return Math.ceil((due + QUIET_DELETE_GRACE_MS) / DUE_ROUNDING_MS) * DUE_ROUNDING_MS;
 }
 
 /**
