@@ -11,7 +11,7 @@ import { createEvaluatorHandler } from '../../functions/evaluator/app.ts';
 import { createTimersHandler } from '../../functions/timers/app.ts';
 import { capturedMetrics, evalHarness, metricSum, plumbed } from './eval-helpers/harness.ts';
 import { mskEvent, sample } from './eval-helpers/msk.ts';
-import { QUIET_DELETE_GRACE_MS } from '../../shared/core/sequence/index.ts';
+import { DUE_ROUNDING_MS, QUIET_DELETE_GRACE_MS } from '../../shared/core/sequence/index.ts';
 
 const T0 = 1_795_300_000_000;
 const RULES = `
@@ -67,13 +67,13 @@ describe('series limit per rule', () => {
     await h.evaluator(mskEvent(Array.from({ length: 5 }, (_, i) => ({ partition: 0, offset: i, value: sample('http_latency_ms', 10, T0, { route: `/a${i}` }) }))));
     expect(await h.budget.count('latency_high')).toBe(5);
     // Quiet (inactive threshold) series are deleted once stale, after the quiet grace: the budget follows.
-    h.clock.set(T0 + 301_000 + QUIET_DELETE_GRACE_MS);
+    h.clock.set(T0 + 301_000 + QUIET_DELETE_GRACE_MS + DUE_ROUNDING_MS);
     const run = await h.timers();
     expect(run.deleted).toBe(5);
     expect(await h.budget.count('latency_high')).toBe(0);
     const m = capturedMetrics('evaluator');
     const evaluator = plumbed(createEvaluatorHandler({ ...h.deps, metrics: m.metrics }), { logger: h.deps.logger, metrics: m.metrics });
-    const later = T0 + 302_000 + QUIET_DELETE_GRACE_MS;
+    const later = T0 + 302_000 + QUIET_DELETE_GRACE_MS + DUE_ROUNDING_MS;
     await evaluator(mskEvent([{ partition: 0, offset: 9, timestamp: later, value: sample('http_latency_ms', 10, later, { route: '/b' }) }]));
     expect(metricSum(m.emf, 'SeriesLimited')).toBe(0);
     expect(await h.budget.count('latency_high')).toBe(1);
