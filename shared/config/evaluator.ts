@@ -10,7 +10,9 @@ import { ConfigError, nonEmpty, parseEnv } from './env.ts';
 import { DEFAULT_SERIES_LIMIT_PER_RULE } from '../core/sequence/evaluate-batch.ts';
 
 export { ConfigError, parseEnv };
-const seconds = (def: number) =>
+
+/** An optional numeric variable: `def` when unset or empty, else a number `ok` accepts (`what` names the expectation). */
+const numberVar = (def: number, ok: (n: number) => boolean, what: string) =>
   z
     .string()
     .trim()
@@ -18,12 +20,13 @@ const seconds = (def: number) =>
     .transform((v, ctx) => {
       if (v === undefined || v === '') return def;
       const n = Number(v);
-      if (!Number.isFinite(n) || n < 0) {
-        ctx.addIssue({ code: 'custom', message: `must be a non-negative number of seconds, got '${v}'` });
+      if (!ok(n)) {
+        ctx.addIssue({ code: 'custom', message: `must be ${what}, got '${v}'` });
         return z.NEVER;
       }
       return n;
     });
+const seconds = (def: number) => numberVar(def, (n) => Number.isFinite(n) && n >= 0, 'a non-negative number of seconds');
 
 /** Env schema of the rule source, shared by the evaluator and timers. */
 export const ruleSourceEnv = z.object({
@@ -39,19 +42,7 @@ const evaluatorEnv = ruleSourceEnv.extend({
   STATE_TABLE: nonEmpty,
   ALERT_EVENTS_QUEUE_URL: nonEmpty,
   REJECTED_QUEUE_URL: nonEmpty,
-  SERIES_LIMIT_PER_RULE: z
-    .string()
-    .trim()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v === '') return DEFAULT_SERIES_LIMIT_PER_RULE;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) {
-        ctx.addIssue({ code: 'custom', message: `must be a positive whole number of series, got '${v}'` });
-        return z.NEVER;
-      }
-      return n;
-    }),
+  SERIES_LIMIT_PER_RULE: numberVar(DEFAULT_SERIES_LIMIT_PER_RULE, (n) => Number.isInteger(n) && n >= 1, 'a positive whole number of series'),
   /** How far ahead of the clock (and of its Kafka record) a sample may be stamped; default 600 (10 min). */
   MAX_FUTURE_SKEW_SECONDS: seconds(DEFAULT_MAX_FUTURE_SKEW_MS / 1000),
   /** How old a sample may be; default 604800 (7 days: Kafka's default retention and the state TTL). */

@@ -1,21 +1,11 @@
 import { mkdtemp, writeFile, copyFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { run } from '../../cli/rules.ts';
-import type { CliIo } from '../../cli/index.ts';
 import { billionLaughs } from '../support/billion-laughs.ts';
+import { captureIo } from '../support/cli-io.ts';
 
-function capture(): { io: CliIo; out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let o = '';
-  let e = '';
-  stdout.on('data', (d: Buffer) => (o += d.toString()));
-  stderr.on('data', (d: Buffer) => (e += d.toString()));
-  return { io: { stdout, stderr, stdin: Readable.from([]) }, out: () => o, err: () => e };
-}
 
 async function dir(files: Record<string, string>): Promise<string> {
   const d = await mkdtemp(join(tmpdir(), 'klaxon-rules-'));
@@ -28,7 +18,7 @@ const GOOD = "rules:\n  - id: a\n    metric: m\n    condition: '> 1'\n    severi
 describe('klaxon rules validate', () => {
   it('exits 0 for valid files', async () => {
     const d = await dir({ 'a.yaml': GOOD });
-    const c = capture();
+    const c = captureIo();
     expect(await run(['validate', join(d, 'a.yaml'), 'examples/rules.yaml'], c.io)).toBe(0);
     expect(c.out()).toBe('7 rule(s) valid in 2 file(s)\n');
   });
@@ -38,7 +28,7 @@ describe('klaxon rules validate', () => {
       'bad.yaml': "rules:\n  - id: a\n    metric: m\n    condition: '> 1'\n    severity: urgent\n    for: soon\n  - id: b\n    metric: m\n    condition: '> 1'\n    severity: low\n    labels: { v: '{{ $value }}' }\n",
     });
     const file = join(d, 'bad.yaml');
-    const c = capture();
+    const c = captureIo();
     expect(await run(['validate', file, join(d, 'missing.yaml')], c.io)).toBe(1);
     const lines = c.out().trim().split('\n');
     expect(lines).toEqual([
@@ -65,7 +55,7 @@ describe('klaxon rules validate', () => {
   ])('exits 1 on %s, printing every problem as FILE: ... (never a stack trace)', async (_name, text, problems) => {
     const d = await dir({ 'bad.yaml': text });
     const file = join(d, 'bad.yaml');
-    const c = capture();
+    const c = captureIo();
     expect(await run(['validate', file, 'examples/rules.yaml'], c.io)).toBe(1);
     expect(c.out()).toBe(problems.map((p) => `${file}: ${p}\n`).join(''));
     expect(c.err()).toBe(`${problems.length} problem(s) found\n`);
@@ -73,14 +63,14 @@ describe('klaxon rules validate', () => {
 
   it('rejects the same id in two files', async () => {
     const d = await dir({ 'a.yaml': GOOD, 'b.yaml': GOOD });
-    const c = capture();
+    const c = captureIo();
     expect(await run(['validate', join(d, 'a.yaml'), join(d, 'b.yaml')], c.io)).toBe(1);
     expect(c.out()).toBe(`${join(d, 'b.yaml')}: rule a: id: duplicate rule id (also defined in ${join(d, 'a.yaml')})\n`);
   });
 
   it('exits 2 without files or with an unknown subcommand', async () => {
-    expect(await run(['validate'], capture().io)).toBe(2);
-    const c = capture();
+    expect(await run(['validate'], captureIo().io)).toBe(2);
+    const c = captureIo();
     expect(await run(['frobnicate'], c.io)).toBe(2);
     expect(c.err()).toMatch(/unknown subcommand 'frobnicate'/);
   });
@@ -88,7 +78,7 @@ describe('klaxon rules validate', () => {
 
 describe('klaxon rules test', () => {
   it('passes the example tests', async () => {
-    const c = capture();
+    const c = captureIo();
     expect(await run(['test', 'examples/rules.test.yaml'], c.io)).toBe(0);
     expect(c.out()).toMatch(/SUCCESS \(2 test\(s\), 5 alert check\(s\)\)/);
   });
@@ -98,7 +88,7 @@ describe('klaxon rules test', () => {
       'rules.yaml': GOOD,
       't.yaml': "rule_files: ['rule*.yaml']\ntests:\n  - name: fires\n    input_series:\n      - series: 'm{x=\"1\"}'\n        values: '0 5'\n    alert_rule_test:\n      - eval_time: 1m\n        alertname: a\n        exp_alerts: []\n",
     });
-    const c = capture();
+    const c = captureIo();
     expect(await run(['test', join(d, 't.yaml')], c.io)).toBe(1);
     expect(c.out()).toContain('FAILED (1 of 1 alert check(s))');
     expect(c.out()).toContain('fires: alertname a, time 1m: expected 0 firing alert(s), got 1');
@@ -112,7 +102,7 @@ describe('klaxon rules test', () => {
     ['a rule file it reads', (t: string) => ({ 't.yaml': "rule_files: [r.yaml]\ntests: []\n", 'r.yaml': t }), 'r.yaml'],
   ])('exits 1 naming the file when %s has too many YAML aliases', async (_name, files, culprit) => {
     const d = await dir(files(billionLaughs(5)));
-    const c = capture();
+    const c = captureIo();
     expect(await run(['test', join(d, 't.yaml')], c.io)).toBe(1);
     expect(c.out()).toBe(`Unit testing: ${join(d, 't.yaml')}\n  ${join(d, culprit)}: too many YAML alias expansions (more than 100): the document expands like a billion-laughs attack\n`);
   });
@@ -120,7 +110,7 @@ describe('klaxon rules test', () => {
   it('reports invalid rule files the test points at', async () => {
     const d = await dir({ 't.yaml': "rule_files: [r.yaml]\ntests: []\n", 'r.yaml': 'rules:\n  - id: a\n' });
     await copyFile(join(d, 't.yaml'), join(d, 't2.yaml'));
-    const c = capture();
+    const c = captureIo();
     expect(await run(['test', join(d, 't2.yaml')], c.io)).toBe(1);
     expect(c.out()).toMatch(/r\.yaml: rule a: rules\[0\]\.metric: /);
   });

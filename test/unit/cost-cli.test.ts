@@ -5,21 +5,12 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { deploymentShape, loadFigures, run } from '../../cli/cost.ts';
-import { COMMANDS, type CliIo } from '../../cli/index.ts';
+import { COMMANDS } from '../../cli/index.ts';
 import { COMPONENTS, DEFAULT_FIGURES, type CostEstimate } from '../../shared/core/cost/index.ts';
+import { captureIo } from '../support/cli-io.ts';
 
-function capture(): { io: CliIo; out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let o = '';
-  let e = '';
-  stdout.on('data', (d: Buffer) => (o += d.toString()));
-  stderr.on('data', (d: Buffer) => (e += d.toString()));
-  return { io: { stdout, stderr, stdin: Readable.from([]) }, out: () => o, err: () => e };
-}
 
 async function tmpFile(name: string, text: string): Promise<string> {
   const d = await mkdtemp(join(tmpdir(), 'klaxon-cost-'));
@@ -30,7 +21,7 @@ async function tmpFile(name: string, text: string): Promise<string> {
 const ISSUE = ['--series', '10000', '--rules-per-series', '5', '--interval', '10s'];
 
 async function json(args: readonly string[]): Promise<CostEstimate & { note: string }> {
-  const c = capture();
+  const c = captureIo();
   expect(await run([...args, '--json'], c.io)).toBe(0);
   return JSON.parse(c.out()) as CostEstimate & { note: string };
 }
@@ -42,7 +33,7 @@ describe('klaxon cost', () => {
   });
 
   it('prints every component, the totals and the comparisons, saying where the figures come from', async () => {
-    const c = capture();
+    const c = captureIo();
     expect(await run(ISSUE, c.io)).toBe(0);
     const out = c.out();
     for (const component of COMPONENTS) expect(out).toMatch(new RegExp(`^${component.replace('.', '\\.')} +\\$`, 'm'));
@@ -108,7 +99,7 @@ describe('klaxon cost', () => {
     // a figures file that does not exist
     [[...ISSUE, '--figures', '/nonexistent/figures.json'], '--figures: cannot read /nonexistent/figures.json'],
   ])('exits 2 on %o naming the flag', async (args, message) => {
-    const c = capture();
+    const c = captureIo();
     expect(await run(args, c.io)).toBe(2);
     expect(c.err()).toMatch(new RegExp(`^klaxon cost: ${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
     expect(c.err()).toContain('Usage: klaxon cost');
@@ -124,14 +115,14 @@ describe('klaxon cost', () => {
     ['mix.yaml', 'avg-5m: 0\n', 'mix: no rule kind has a positive weight'],
   ])('exits 2 on a bad mix file (%s: %j)', async (name, text, message) => {
     const file = await tmpFile(name, text);
-    const c = capture();
+    const c = captureIo();
     expect(await run([...ISSUE, '--mix', file], c.io)).toBe(2);
     expect(c.err().split('\n')[0]).toBe(`klaxon cost: ${message.replace('FILE', file)}${message.startsWith('mix:') ? ' (kinds: threshold-for-1m, avg-5m, quantile-15m, avg-1h)' : ''}`);
   });
 
   it('exits 2 on a figures file that is not valid, naming the field', async () => {
     const file = await tmpFile('figures.json', JSON.stringify({ kinds: { ...DEFAULT_FIGURES.kinds, 'avg-1h': { rru: { batch1: 1, batch6: 1 }, wru: { batch1: 1 }, itemBytes: 1 } } }));
-    const c = capture();
+    const c = captureIo();
     expect(await run([...ISSUE, '--figures', file], c.io)).toBe(2);
     expect(c.err().split('\n')[0]).toBe(`klaxon cost: ${file}: kinds.avg-1h.wru.batch6: expected a finite number >= 0, got undefined`);
   });

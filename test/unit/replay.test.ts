@@ -1,13 +1,12 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { InMemoryEvaluator } from '../../shared/core/replay/index.ts';
 import { parseRules } from '../../shared/core/rules/index.ts';
 import { run, resolveUntil } from '../../cli/replay.ts';
-import type { CliIo } from '../../cli/index.ts';
 import type { MetricSample } from '../../shared/core/model/index.ts';
+import { captureIo } from '../support/cli-io.ts';
 
 const M = 60_000;
 const T0 = Date.UTC(2026, 10, 21, 0, 0, 0);
@@ -86,15 +85,6 @@ describe('InMemoryEvaluator', () => {
   });
 });
 
-function capture(stdin = ''): { io: CliIo; out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let o = '';
-  let e = '';
-  stdout.on('data', (d: Buffer) => (o += d.toString()));
-  stderr.on('data', (d: Buffer) => (e += d.toString()));
-  return { io: { stdout, stderr, stdin: Readable.from([stdin]) }, out: () => o, err: () => e };
-}
 
 describe('klaxon replay', () => {
   async function files(): Promise<{ rules: string; samples: string }> {
@@ -114,7 +104,7 @@ describe('klaxon replay', () => {
 
   it('prints one JSON line per state change', async () => {
     const f = await files();
-    const c = capture();
+    const c = captureIo();
     const code = await run(['--rules', f.rules, '--samples', f.samples], c.io);
     expect(code).toBe(0);
     const lines = c.out().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -128,7 +118,7 @@ describe('klaxon replay', () => {
   it('advances to --until so absence rules fire, reading samples from stdin, as a table', async () => {
     const f = await files();
     const input = JSON.stringify({ name: 'job_heartbeat', value: 1, timestamp: T0, labels: { job: 'export' } });
-    const c = capture(`${input}\n`);
+    const c = captureIo(`${input}\n`);
     const code = await run(['--rules', f.rules, '--samples', '-', '--until', '+15m', '--format', 'table'], c.io);
     expect(code).toBe(0);
     const rows = c.out().trim().split('\n');
@@ -143,7 +133,7 @@ describe('klaxon replay', () => {
     [['--rules', 'x', '--samples', 'y', '--format', 'xml'], /--format must be json or table/],
     [['--bogus'], /unknown argument --bogus/],
   ])('exits 2 on usage errors %j', async (args, message) => {
-    const c = capture();
+    const c = captureIo();
     expect(await run(args, c.io)).toBe(2);
     expect(c.err()).toMatch(message);
   });
@@ -151,7 +141,7 @@ describe('klaxon replay', () => {
   it('exits 1 on invalid rules, naming the problem', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'klaxon-replay-'));
     await writeFile(join(dir, 'bad.yaml'), 'rules:\n  - id: x\n    metric: m\n    severity: urgent\n    condition: "> 1"\n');
-    const c = capture();
+    const c = captureIo();
     expect(await run(['--rules', join(dir, 'bad.yaml'), '--samples', '-'], c.io)).toBe(1);
     expect(c.err()).toMatch(/bad\.yaml: rule x: rules\[0\]\.severity: /);
   });
