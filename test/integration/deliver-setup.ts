@@ -85,6 +85,8 @@ export async function channelHandler(
     sesEndpoint?: string;
     breakerConfig?: object;
     batchBudgetMs?: number;
+    /** Elapsed time the batch budget is measured with (default: the wall clock). */
+    stopwatch?: () => number;
     /** Wraps the real notifier (e.g. a stand-in whose render throws for chosen jobs). */
     wrapNotifier?: (n: Notifier<unknown>) => Notifier<unknown>;
   } = {},
@@ -117,6 +119,7 @@ export async function channelHandler(
     ...real,
     metrics,
     ...(opts.batchBudgetMs !== undefined ? { batchBudgetMs: opts.batchBudgetMs } : {}),
+    ...(opts.stopwatch ? { stopwatch: opts.stopwatch } : {}),
     ...(opts.wrapNotifier ? { notifier: opts.wrapNotifier(real.notifier) } : {}),
   });
   return { handler, driver: new QueueDriver(sqs, q.url, handler, clock, visibility), metrics, queueUrl: q.url, dlqUrl: q.dlq!.url };

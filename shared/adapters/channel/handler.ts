@@ -68,6 +68,8 @@ export interface ChannelHandlerDeps<R> {
    * whole batch and leave claims in progress).
    */
   readonly batchBudgetMs?: number;
+  /** Elapsed-time source of the batch budget (ms, monotonic): `performance.now` unless a test gives its own. */
+  readonly stopwatch?: () => number;
   /** Which thrown errors are transient (default: the AWS SDK's, {@link isTransientError}). */
   readonly isTransient?: (err: unknown) => boolean;
 }
@@ -223,13 +225,14 @@ export function createChannelHandler<R>(deps: ChannelHandlerDeps<R>): ChannelHan
     const failures: { id: string; receiptHandle: string; delayMs: number }[] = [];
     const blockedGroups = new Map<string, number>();
     const held = new Map<string, number>();
-    const started = performance.now();
+    const now = deps.stopwatch ?? (() => performance.now());
+    const started = now();
     const budget = deps.batchBudgetMs ?? CHANNEL_BATCH_BUDGET_MS;
     let fatal: { err: unknown } | undefined;
     for (const rec of event.Records) {
       const group = rec.attributes?.MessageGroupId;
       // A later message of a group that already failed, or any message once the budget is spent: hand back unsent.
-      const overBudget = performance.now() - started > budget;
+      const overBudget = now() - started > budget;
       const blocked = (group !== undefined ? blockedGroups.get(group) : undefined) ?? (overBudget ? 1000 : undefined);
       if (blocked !== undefined) {
         failures.push({ id: rec.messageId, receiptHandle: rec.receiptHandle, delayMs: blocked });
