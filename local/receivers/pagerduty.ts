@@ -1,6 +1,6 @@
 /**
  * A local PagerDuty Events API v2 (`POST /v2/enqueue`), answering as PagerDuty does
- * (../shared/reference/delivery-contracts.md §2): 202 `{status:"success", message:"Event processed",
+ * (https://developer.pagerduty.com/docs/events-api-v2/overview/): 202 `{status:"success", message:"Event processed",
  * dedup_key}`; 400 `{status:"invalid event", message:"Event object is invalid", errors:[...]}` after
  * validating the event as PagerDuty does (routing_key 32 characters, event_action and severity
  * enums, summary ≤ 1024, source required, dedup_key ≤ 255 and required for resolve, ≤ 512 KB);

@@ -4,7 +4,7 @@
  * JSON, which the v1 SDK cannot parse). Without a scheduled fault it accepts the mail and answers
  * the real `SendEmailResponse`, so it can stand in for SES in a whole scenario.
  *
- * Wire format (../shared/reference/delivery-contracts.md §3.1–3.4): HTTP 400 (sender faults) or
+ * Wire format (https://docs.aws.amazon.com/ses/latest/APIReference/CommonErrors.html and API_SendEmail.html#API_SendEmail_Errors): HTTP 400 (sender faults) or
  * 5xx, `text/xml`, `<ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse>`;
  * the SDK surfaces `err.name === <Code>`.
  */

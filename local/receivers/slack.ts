@@ -1,6 +1,6 @@
 /**
  * A local Slack: incoming webhooks (`POST /services/...`) and the Web API (`POST /api/chat.postMessage`,
- * `POST /api/chat.update`), answering as Slack does (../shared/reference/delivery-contracts.md §1):
+ * `POST /api/chat.update`), answering as Slack does (https://api.slack.com/messaging/webhooks#handling_errors, https://api.slack.com/methods/chat.postMessage#errors):
  *  - webhook: 200 `ok` (text); errors are plain-text codes with their statuses (400 invalid_payload,
  *    no_text, invalid_blocks; 403 invalid_token, action_prohibited; 404 no_service, channel_not_found;
  *    410 channel_is_archived; 500 rollup_error; 429 + Retry-After);

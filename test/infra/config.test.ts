@@ -30,7 +30,7 @@ describe('config schema', () => {
     expect(() => parseConfig(exampleConfigDocument())).not.toThrow();
   });
 
-  it('fills defaults from the topology and DESIGN.md', () => {
+  it('fills defaults from the topology and docs/design.md', () => {
     const c = parseConfig(MINIMAL);
     expect(c.msk).toMatchObject({ auth: 'iam', batchSize: 1000, batchingWindowSeconds: 1, startingPosition: 'LATEST', mode: 'on-demand' });
     // On-demand: no pollers to size and no retry controls (they exist only in provisioned mode).

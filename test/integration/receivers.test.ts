@@ -1,5 +1,5 @@
 /**
- * The local receivers answer as the real services do (../shared/reference/delivery-contracts.md):
+ * The local receivers answer as the real services do (the vendors' documented answers, cited in local/receivers/):
  * exact success and error bodies and statuses, Retry-After, schedules over HTTP, and, for SES and
  * Secrets Manager, through the real AWS SDK clients.
  */

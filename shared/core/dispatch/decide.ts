@@ -27,7 +27,7 @@ export interface DispatchConfig {
   readonly escalation: EscalationPolicy;
 }
 
-/** The defaults: DESIGN.md's throttle windows, escalation 3 firings in 1 h. */
+/** The defaults: the throttle windows of docs/design.md (*Severity*), escalation 3 firings in 1 h. */
 export const DEFAULT_DISPATCH_CONFIG: DispatchConfig = { throttleWindows: DEFAULT_THROTTLE_WINDOWS, escalation: DEFAULT_ESCALATION };
 
 /** Outcomes of a decision. */

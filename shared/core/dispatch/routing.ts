@@ -1,7 +1,7 @@
 /**
  * Routing: which receivers and channels an alert reaches.
  *
- * Two layers, as DESIGN.md describes them:
+ * Two layers, as docs/design.md (*Severity*) describes them:
  * 1. label routes (Alertmanager-like tree): ordered routes with matchers, depth-first, the first
  *    matching route wins unless it says `continue: true`; a route with no matching child handles
  *    the alert itself; an alert no route takes goes to the root receiver (`default`);
@@ -18,7 +18,7 @@ import { sha256Hex } from './hash.ts';
 /** Channels per severity: which channels a notification of that severity goes to. */
 export type SeverityMatrix = Readonly<Record<Severity, readonly Channel[]>>;
 
-/** The default severity matrix (DESIGN.md "Routing matrix by severity"). Low is recorded only. */
+/** The default severity matrix (docs/design.md, *Severity*). Low is recorded only. */
 export const DEFAULT_SEVERITY_MATRIX: SeverityMatrix = {
   critical: ['email', 'slack', 'pagerduty'],
   high: ['email', 'slack'],

@@ -11,7 +11,7 @@ import type { NotificationPolicy, Severity } from '../model/index.ts';
 /** Throttle window per severity, in ms (0 = never held). */
 export type ThrottleWindows = Readonly<Record<Severity, number>>;
 
-/** DESIGN.md: critical none, high 5 min, medium 15 min, low 1 h. */
+/** docs/design.md (*Severity*): critical none, high 5 min, medium 15 min, low 1 h. */
 export const DEFAULT_THROTTLE_WINDOWS: ThrottleWindows = {
   critical: 0,
   high: 5 * 60_000,

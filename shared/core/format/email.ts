@@ -4,7 +4,7 @@
  * `& < > " '` by default (autoEscape), so every alert value is escaped in text and in attribute
  * values; URLs are additionally allow-listed to http(s) before they reach an `href`.
  *
- * HTML practice (tables, inline styles, < 100 KB): see ../shared/reference/delivery-contracts.md §5.
+ * HTML practice (tables, inline styles, < 100 KB): see https://www.caniemail.com/ and Gmail's 102 KB clipping (https://support.google.com/mail/answer/6594).
  */
 import { Eta } from 'eta/core';
 import type { NotificationJob, Severity } from '../model/index.ts';
