@@ -72,7 +72,7 @@ export { StateConflictError };
 /** The evaluator's Lambda handler type (the Lambda context is not needed). */
 export type EvaluatorHandler = (event: MskEvent, context?: unknown) => Promise<KafkaBatchResponse>;
 
-const EMPTY_RESULT: EvaluateBatchResult = { evaluated: 0, skipped: 0, future: 0, changes: [], transitions: [], limited: [], tooLarge: [] };
+const EMPTY_RESULT: EvaluateBatchResult = { evaluated: 0, skipped: 0, future: 0, skippedSeries: [], changes: [], transitions: [], limited: [], tooLarge: [] };
 
 /**
  * Builds the handler. Per batch, in this order:
@@ -176,6 +176,7 @@ export function createEvaluatorHandler(deps: EvaluatorDeps): EvaluatorHandler {
       samples: samples.length,
       evaluated: outcome.evaluated,
       skipped: outcome.skipped,
+      ...(outcome.skipped > 0 ? { skippedSeries: outcome.skippedSeries } : {}),
       future: outcome.future,
       transitions: outcome.transitions.length,
       failedPartitions: [...failed],

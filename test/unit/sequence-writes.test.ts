@@ -70,3 +70,19 @@ describe('quiet series in the evaluation sequence', () => {
     expect(ev.writes).toBe(3);
   });
 });
+
+describe('evaluateBatch: skipped samples', () => {
+  it('names the series that skipped samples (for the log line behind the SamplesSkipped alarm)', async () => {
+    const { evaluateBatch, InMemorySeriesStateStore, InMemorySeriesBudget, CollectingPublisher } = await import('../../shared/core/sequence/index.ts');
+    const { RuleIndex } = await import('../../shared/core/rules/index.ts');
+    const ports = { states: new InMemorySeriesStateStore<SeriesState>(), budget: new InMemorySeriesBudget(), publisher: new CollectingPublisher() };
+    const index = new RuleIndex([windowed!]);
+    const batch = [{ name: 'm', value: 10, timestampMs: T, labels: { host: 'a' } }];
+    const opts = { nowMs: T, staleAfterMs: 300_000, maxFutureSkewMs: 600_000, seriesLimitPerRule: 100 };
+    expect((await evaluateBatch(ports, index, batch, opts)).skippedSeries).toEqual([]);
+    // The same batch again (a redelivery): its sample is skipped, and the series is named.
+    const again = await evaluateBatch(ports, index, batch, opts);
+    expect(again.skipped).toBe(1);
+    expect(again.skippedSeries).toEqual(['w#m{host="a"}']);
+  });
+});

@@ -29,6 +29,8 @@ import type { SeriesBudget, SeriesPut, SeriesStateStore, TransitionPublisher } f
 export { DEFAULT_MAX_FUTURE_SKEW_MS } from '../decode/index.ts';
 /** Default number of series one rule may hold (a rule's `seriesLimit` overrides it). */
 export const DEFAULT_SERIES_LIMIT_PER_RULE = 10_000;
+/** Series named in the result when samples were skipped (the log line stays short). */
+export const SKIPPED_SERIES_LOGGED = 5;
 /** Default rounds of re-read and re-evaluate for series another invocation advanced first. */
 export const DEFAULT_MAX_CONFLICT_ROUNDS = 3;
 
@@ -71,6 +73,8 @@ export interface EvaluateBatchResult {
   readonly skipped: number;
   /** Samples stamped beyond now + skew: not evaluated. */
   readonly future: number;
+  /** The first few series (state keys) that skipped samples, for the log line behind the SamplesSkipped alarm. */
+  readonly skippedSeries: string[];
   /** Every state change, pending ones included, in the order computed. */
   readonly changes: AlertStateChange[];
   /** The transitions published (firing and resolved). */
@@ -182,6 +186,7 @@ export async function evaluateBatch(ports: EvaluateBatchPorts, index: RuleIndex,
   let reserved = new Map<string, string>();
   let evaluated = 0;
   let skipped = 0;
+  const skippedSeries: string[] = [];
   let pending: SeriesBatch[] = groupSamples(index, usable);
   for (let round = 1; pending.length > 0; round++) {
     if (round > maxRounds) {
@@ -235,13 +240,15 @@ export async function evaluateBatch(ports: EvaluateBatchPorts, index: RuleIndex,
     // this round were published (harmless: same ids) but are reported once, when settled.
     for (const b of pending) {
       if (conflicted.has(b.stateKey)) continue;
-      skipped += skippedByKey.get(b.stateKey)!;
+      const n = skippedByKey.get(b.stateKey)!;
+      skipped += n;
+      if (n > 0 && skippedSeries.length < SKIPPED_SERIES_LOGGED) skippedSeries.push(b.stateKey);
       changes.push(...roundChanges.get(b.stateKey)!);
     }
     for (const t of roundTransitions) transitions.push(t);
     pending = pending.filter((b) => conflicted.has(b.stateKey));
   }
-  return { evaluated, skipped, future, changes, transitions: dedupeById(transitions), limited, tooLarge };
+  return { evaluated, skipped, future, skippedSeries, changes, transitions: dedupeById(transitions), limited, tooLarge };
 }
 
 function dedupeById(ts: readonly AlertTransition[]): AlertTransition[] {
