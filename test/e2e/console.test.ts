@@ -84,13 +84,15 @@ describe('local console', () => {
     await expect(page.title()).resolves.toBe('Klaxon — local console');
     // Live updates over SSE, no reload.
     await page.locator('#conn', { hasText: 'live' }).waitFor({ timeout: 10_000 });
-    const alertRow = page.locator('#alerts tr.alert-row', { hasText: 'High CPU usage' });
+    // A firing CPU alert (one of the demo's three hosts may already have resolved on a busy machine).
+    const alertRow = page.locator('#alerts tr.alert-row', { hasText: 'High CPU usage' }).filter({ has: page.locator('td.state-firing') });
     await alertRow.first().waitFor({ timeout: 40_000 });
     await expect(alertRow.first().locator('td').first().textContent()).resolves.toBe('firing');
-    // web-1's firing message (at speed 8 on a busy machine other hosts and resolutions are listed too).
-    const preview = page.locator('#deliveries .slack-preview .sk-header', { hasText: /HIGH: High CPU usage — web-1/ });
-    await preview.first().waitFor({ timeout: 20_000 });
-    await expect(preview.first().textContent()).resolves.toMatch(/HIGH: High CPU usage — web-1/);
+    // A firing message of the CPU rule (the demo spikes web-1, web-2 and web-3; at speed 8 on a busy
+    // machine their resolutions, and a firing held by the demo's Slack outage, come in any order).
+    const preview = page.locator('#deliveries .slack-preview .sk-header', { hasText: /HIGH: High CPU usage — web-\d/ });
+    await preview.first().waitFor({ timeout: 45_000 });
+    await expect(preview.first().textContent()).resolves.toMatch(/^\S+ HIGH: High CPU usage — web-\d$/);
     const shot = join(shots, 'console.png');
     await page.screenshot({ path: shot, fullPage: true });
     // A full-page shot is the viewport's width and at least its height (the page scrolls below it).
@@ -98,5 +100,5 @@ describe('local console', () => {
     expect({ signature: png.signature, complete: png.complete, width: png.width }).toEqual({ signature: true, complete: true, width: VIEWPORT.width });
     expect(png.height).toBeGreaterThanOrEqual(VIEWPORT.height);
     if (process.env.UPDATE_SCREENSHOT === '1') copyFileSync(shot, DOCS_SCREENSHOT);
-  }, 90_000);
+  }, 150_000);
 });
