@@ -172,6 +172,8 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
       AWS_ENDPOINT_URL_SES: ses.endpoint,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: receivers.secretsManager.url,
       POWERTOOLS_METRICS_DISABLED: 'true',
+      // No X-Ray daemon locally (the Tracer also disables itself outside Lambda): say so explicitly.
+      POWERTOOLS_TRACE_ENABLED: 'false',
       POWERTOOLS_LOG_LEVEL: opts.handlerLogLevel ?? 'ERROR',
       POWERTOOLS_DEV: 'false',
     });

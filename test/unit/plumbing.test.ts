@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { createLogger, createMetrics } from '../../shared/adapters/observability/index.ts';
 import { withPlumbing } from '../../shared/adapters/observability/middy.ts';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
 
 /** A Lambda context as the runtime passes it (fields Powertools reads). */
 const context = (functionName: string): Context =>
@@ -157,5 +158,40 @@ describe('each functions/*/handler.ts is wrapped', () => {
     const out = await mod.handler({ Records: [record] }, context('klaxon-slack-ctx'));
     expect(out).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }] });
     expect(lines.find((l) => l.message === 'record processing failed; will retry')).toMatchObject({ function_request_id: 'req-klaxon-slack-ctx', service: 'deliverSlack' });
+  });
+});
+
+describe('withPlumbing: tracing', () => {
+  /** A stand-in for Powertools' Tracer that records what the middleware asks of it (no X-Ray daemon here). */
+  function recordingTracer() {
+    const calls: string[] = [];
+    const segment = (name: string) => ({ name, addNewSubsegment: (n: string) => (calls.push(`open ${n}`), segment(n)), close: () => void calls.push(`close ${name}`) });
+    const lambda = segment('lambda');
+    let current: unknown = lambda;
+    const tracer = {
+      isTracingEnabled: () => true,
+      getSegment: () => current,
+      setSegment: (s: unknown) => void (current = s),
+      annotateColdStart: () => void calls.push('annotate cold start'),
+      addServiceNameAnnotation: () => void calls.push('annotate service'),
+      addResponseAsMetadata: () => void calls.push('response as metadata'),
+      addErrorAsMetadata: (e: Error) => void calls.push(`error ${e.message}`),
+    };
+    return { tracer: tracer as unknown as Tracer, calls };
+  }
+
+  it('opens one subsegment per invocation around the handler, without the response, and records an error', async () => {
+    const logger = createLogger('plumbing-trace');
+    const metrics = createMetrics('plumbing-trace');
+    const { tracer, calls } = recordingTracer();
+    const ok = withPlumbing(async () => ({ secret: 'alert labels' }), { logger, metrics, tracer });
+    await ok({}, context('fn-trace'));
+    expect(calls.map((c) => c.replace(/## .*/, '## handler'))).toEqual(['open ## handler', 'annotate cold start', 'annotate service', 'close ## handler']);
+    calls.length = 0;
+    const failing = withPlumbing(async () => {
+      throw new Error('boom');
+    }, { logger, metrics, tracer });
+    await expect(failing({}, context('fn-trace'))).rejects.toThrow('boom');
+    expect(calls.map((c) => c.replace(/## .*/, '## handler'))).toEqual(['open ## handler', 'annotate cold start', 'annotate service', 'error boom', 'close ## handler']);
   });
 });
