@@ -16,8 +16,8 @@ import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { benchHandler } from './eval-io.ts';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { benchHandler, withLocalAws } from './eval-io.ts';
 import { formatCapacity, itemBytes, meterCapacity, type CapacityMeter } from '../shared/adapters/dynamodb/capacity.ts';
 import { TABLES } from '../infra/topology.ts';
 import type { MskEvent, MskRecord } from '../shared/adapters/kafka/index.ts';
@@ -134,14 +134,7 @@ export async function benchCost(opts: { writeFigures?: boolean } = {}): Promise<
   mix: { measured: { rru: { batch1: number; batch6: number }; wru: { batch1: number; batch6: number } }; computedFromKinds: { rru: { batch1: number; batch6: number }; wru: { batch1: number; batch6: number } } };
   scenarios: { name: string; klaxon: number; fixed: number; cloudWatchAlarms: number; cloudWatchAlarmsOnly: number; selfHostedPrometheus: number }[];
 }> {
-  const { startDynamoDbLocal } = await import('../local/services/dynamodb-local.ts');
-  const { startSqsLocal } = await import('../local/services/sqs-local.ts');
-  const { provision } = await import('../local/provision.ts');
-  const [ddb, sqsLocal] = await Promise.all([startDynamoDbLocal(), startSqsLocal()]);
-  try {
-    const dynamodb = new DynamoDBClient({ endpoint: ddb.endpoint, region: 'us-east-1', credentials: CREDENTIALS });
-    const sqs = new SQSClient({ endpoint: sqsLocal.endpoint, region: 'us-east-1', credentials: CREDENTIALS });
-    const p = await provision({ dynamodb, sqs, prefix: 'cost' });
+  return await withLocalAws('cost', async ({ dynamodb, sqs, p, endpoints }) => {
     const state = TABLES.state;
     const meter = meterCapacity(dynamodb, {
       tables: { [p.tables.state]: { keys: [state.partitionKey.name], indexes: state.globalIndexes.map((g) => ({ name: g.name, keys: [g.partitionKey.name, ...('sortKey' in g ? [g.sortKey.name] : [])] })) } },
@@ -151,7 +144,7 @@ export async function benchCost(opts: { writeFigures?: boolean } = {}): Promise<
     for (const kind of RULE_KINDS) {
       const metric = `cost_${kind.replace(/-/g, '_')}`;
       const id = `k_${kind.replace(/-/g, '_')}`;
-      const w = await workload(dynamodb, sqs, p, meter, ddb.endpoint, `rules:\n${KINDS[kind].rule(id, metric)}`, id, metric, SERIES, KINDS[kind].windowMs);
+      const w = await workload(dynamodb, sqs, p, meter, endpoints.dynamodb, `rules:\n${KINDS[kind].rule(id, metric)}`, id, metric, SERIES, KINDS[kind].windowMs);
       kinds[kind] = {
         rru: { batch1: r2(w.batch1.rru), batch6: r2(w.batch6.rru) },
         wru: { batch1: r2(w.batch1.wru), batch6: r2(w.batch6.wru) },
@@ -160,7 +153,7 @@ export async function benchCost(opts: { writeFigures?: boolean } = {}): Promise<
       };
       log(`  ${kind}: RRU/1k ${kinds[kind].rru.batch1} (1/batch) ${kinds[kind].rru.batch6} (6/batch); WRU/1k ${kinds[kind].wru.batch1} / ${kinds[kind].wru.batch6}; item ${kinds[kind].itemBytes} B`);
     }
-    const m = await workload(dynamodb, sqs, p, meter, ddb.endpoint, MIX_RULES('cost_mix'), 'mix_', 'cost_mix', MIX_SERIES, KINDS['avg-1h'].windowMs);
+    const m = await workload(dynamodb, sqs, p, meter, endpoints.dynamodb, MIX_RULES('cost_mix'), 'mix_', 'cost_mix', MIX_SERIES, KINDS['avg-1h'].windowMs);
     const sumKinds = (name: 'rru' | 'wru', b: 'batch1' | 'batch6'): number => r2(RULE_KINDS.reduce((a, k) => a + ISSUE_MIX[k] * kinds[k][name][b], 0));
     const mix = {
       measured: { rru: { batch1: r2(m.batch1.rru), batch6: r2(m.batch6.rru) }, wru: { batch1: r2(m.batch1.wru), batch6: r2(m.batch6.wru) } },
@@ -189,10 +182,6 @@ export async function benchCost(opts: { writeFigures?: boolean } = {}): Promise<
       };
     });
     for (const s of scenarios) log(`  ${s.name}: Klaxon $${s.klaxon}/month (fixed $${s.fixed}) vs CloudWatch alarms $${s.cloudWatchAlarmsOnly} (+ series metrics: $${s.cloudWatchAlarms})`);
-    dynamodb.destroy();
-    sqs.destroy();
     return { kinds, mix, scenarios };
-  } finally {
-    await Promise.all([ddb.stop(), sqsLocal.stop()]);
-  }
+  });
 }

@@ -183,14 +183,7 @@ export async function benchEvaluationIo(): Promise<{
   requestReduction: number;
   peakMemoryMbFor10000Records: number;
 }> {
-  const { startDynamoDbLocal } = await import('../local/services/dynamodb-local.ts');
-  const { startSqsLocal } = await import('../local/services/sqs-local.ts');
-  const { provision } = await import('../local/provision.ts');
-  const [ddb, sqsLocal] = await Promise.all([startDynamoDbLocal(), startSqsLocal()]);
-  try {
-    const dynamodb = new DynamoDBClient({ endpoint: ddb.endpoint, region: 'us-east-1', credentials: CREDENTIALS });
-    const sqs = new SQSClient({ endpoint: sqsLocal.endpoint, region: 'us-east-1', credentials: CREDENTIALS });
-    const p = await provision({ dynamodb, sqs, prefix: 'bench' });
+  return await withLocalAws('bench', async ({ dynamodb, sqs, p, endpoints }) => {
     const counter = countSends(dynamodb);
     const handler = benchHandler(dynamodb, sqs, p);
 
@@ -219,16 +212,36 @@ export async function benchEvaluationIo(): Promise<{
     // Peak memory: one 10,000-record batch (1,000 series × 10 samples) through the handler, in a
     // fresh process running the bundled code (this process carries the TypeScript loader and the
     // baseline's garbage; Lambda's "Max Memory Used" is the RSS of a process like the child).
-    const mem = await measureMemoryInChild({ dynamodb: ddb.endpoint, sqs: sqsLocal.endpoint, p });
-    dynamodb.destroy();
-    sqs.destroy();
+    const mem = await measureMemoryInChild({ ...endpoints, p });
     return {
       dynamoRequestsPer1000Samples,
       naiveRequestsPer1000Samples,
       requestReduction: naiveRequestsPer1000Samples / dynamoRequestsPer1000Samples,
       peakMemoryMbFor10000Records: mem.peakRss / (1024 * 1024),
     };
+  });
+}
+
+/**
+ * Starts DynamoDB Local and fauxqs, provisions the topology's tables and queues under `prefix`, runs
+ * `fn` with clients on them, then stops everything (whatever `fn` does).
+ */
+export async function withLocalAws<T>(
+  prefix: string,
+  fn: (env: { dynamodb: DynamoDBClient; sqs: SQSClient; p: Provisioned; endpoints: { dynamodb: string; sqs: string } }) => Promise<T>,
+): Promise<T> {
+  const { startDynamoDbLocal } = await import('../local/services/dynamodb-local.ts');
+  const { startSqsLocal } = await import('../local/services/sqs-local.ts');
+  const { provision } = await import('../local/provision.ts');
+  const [ddb, sqsLocal] = await Promise.all([startDynamoDbLocal(), startSqsLocal()]);
+  const dynamodb = new DynamoDBClient({ endpoint: ddb.endpoint, region: 'us-east-1', credentials: CREDENTIALS });
+  const sqs = new SQSClient({ endpoint: sqsLocal.endpoint, region: 'us-east-1', credentials: CREDENTIALS });
+  try {
+    const p = await provision({ dynamodb, sqs, prefix });
+    return await fn({ dynamodb, sqs, p, endpoints: { dynamodb: ddb.endpoint, sqs: sqsLocal.endpoint } });
   } finally {
+    dynamodb.destroy();
+    sqs.destroy();
     await Promise.all([ddb.stop(), sqsLocal.stop()]);
   }
 }

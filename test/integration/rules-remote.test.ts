@@ -5,22 +5,17 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runRemote } from '../../cli/rules-remote.ts';
 import { EXIT, type CliIo } from '../../cli/index.ts';
 import { CachedRules, DynamoRuleSource } from '../../shared/adapters/rules/index.ts';
 import { endpoints, provisionFresh } from '../support/aws.ts';
 import { startFakeSsm, type FakeSsm } from './eval-helpers/fake-ssm.ts';
+import { captureIo } from '../support/cli-io.ts';
 
 function io(): CliIo & { out(): string; err(): string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let o = '';
-  let e = '';
-  stdout.on('data', (d: Buffer) => (o += d.toString()));
-  stderr.on('data', (d: Buffer) => (e += d.toString()));
-  return { stdout, stderr, stdin: new PassThrough(), out: () => o, err: () => e };
+  const c = captureIo();
+  return { ...c.io, out: c.out, err: c.err };
 }
 
 const RULES = `rules:
