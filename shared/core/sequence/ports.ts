@@ -4,7 +4,7 @@
  * (shared/adapters), `klaxon replay` and `klaxon rules test` with the in-memory implementations
  * beside this file, so production and replay run the same code in the same order.
  */
-import type { AlertTransition, Labels } from '../model/index.ts';
+import type { AlertTransition, Labels, MetricSample } from '../model/index.ts';
 
 /** A series item as read. */
 export interface StoredSeries<S = unknown> {
@@ -93,4 +93,36 @@ export interface SeriesBudget {
 /** Publishes alert transitions (FIFO by fingerprint, deduplicated by transition id). */
 export interface TransitionPublisher {
   publish(transitions: readonly AlertTransition[]): Promise<void>;
+}
+
+/**
+ * One Kafka partition's decoded samples of one batch: the sample log's unit. Written before the
+ * batch is evaluated, keyed by the batch's first offset, so a redelivered batch overwrites its own
+ * segment (idempotent) and a rebuild that reads the segments before a batch's first offset sees
+ * exactly the samples every earlier batch evaluated (docs/design.md, "Windows as derived data").
+ */
+export interface LogSegment {
+  /** `${topic}-${partition}`, as the MSK event keys its records. */
+  readonly partition: string;
+  /** Offset of the batch's first record of this partition. */
+  readonly startOffset: number;
+  /** One past the offset of the batch's last record of this partition. */
+  readonly endOffset: number;
+  /** Wall clock when the segment was written (epoch ms): how far back a rebuild must read. */
+  readonly writtenAtMs: number;
+  /** The samples decoded from the records, in record order (samples of one record in their order). */
+  readonly samples: readonly MetricSample[];
+}
+
+/** The per-partition sample log from which windows are rebuilt when a partition moves. */
+export interface SampleLog {
+  /** Writes a segment; a segment with the same (partition, startOffset) is replaced whole. */
+  append(segment: LogSegment): Promise<void>;
+  /** Complete segments with `fromOffset <= startOffset < beforeOffset`, oldest first. */
+  read(partition: string, fromOffset: number, beforeOffset: number): Promise<LogSegment[]>;
+  /**
+   * Complete segments with `startOffset < beforeOffset`, read newest first and stopping at the
+   * first segment written before `sinceWrittenMs` (not included); returned oldest first.
+   */
+  readBack(partition: string, beforeOffset: number, sinceWrittenMs: number): Promise<LogSegment[]>;
 }
