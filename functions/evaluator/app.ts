@@ -21,11 +21,15 @@ import { failureAction, TransientError } from '../../shared/core/errors/index.ts
 import {
   DEFAULT_SERIES_LIMIT_PER_RULE,
   evaluateBatch,
+  evaluatePartitionBatch,
   StateConflictError,
   type EvaluateBatchResult,
+  type PartitionMemory,
+  type SampleLog,
   type SeriesBudget,
   type SeriesStateStore,
   type TransitionPublisher,
+  type ViewStatus,
 } from '../../shared/core/sequence/index.ts';
 import { kafkaBatchResponse, partitionId, recordsOf, type KafkaBatchResponse, type MskEvent } from '../../shared/adapters/kafka/index.ts';
 import { DynamoSeriesStateStore } from '../../shared/adapters/dynamodb/series-state-store.ts';
@@ -65,6 +69,12 @@ export interface EvaluatorDeps {
    * invocation instead, and Lambda delivers the whole batch again (safe: evaluation is idempotent).
    */
   readonly partialBatchResponse?: boolean;
+  /**
+   * Windows as derived data (docs/design.md): windows kept in this instance's memory per
+   * partition and rebuilt from the sample log; the table keeps alert states. Absent: windows are
+   * stored in each series item (any partitioning of the topic).
+   */
+  readonly derived?: { readonly memory: PartitionMemory; readonly log: SampleLog };
 }
 
 export { StateConflictError };
@@ -73,6 +83,27 @@ export { StateConflictError };
 export type EvaluatorHandler = (event: MskEvent, context?: unknown) => Promise<KafkaBatchResponse>;
 
 const EMPTY_RESULT: EvaluateBatchResult = { evaluated: 0, skipped: 0, future: 0, skippedSeries: [], changes: [], transitions: [], limited: [], tooLarge: [] };
+
+/** The results of several partitions' runs as one. */
+function mergeResults(a: EvaluateBatchResult, b: EvaluateBatchResult): EvaluateBatchResult {
+  return {
+    evaluated: a.evaluated + b.evaluated,
+    skipped: a.skipped + b.skipped,
+    future: a.future + b.future,
+    skippedSeries: [...a.skippedSeries, ...b.skippedSeries].slice(0, 5),
+    changes: [...a.changes, ...b.changes],
+    transitions: [...a.transitions, ...b.transitions],
+    limited: [...a.limited, ...b.limited],
+    tooLarge: [...a.tooLarge, ...b.tooLarge],
+  };
+}
+
+/** One partition's part of a batch. */
+interface PartitionPart {
+  readonly startOffset: number;
+  endOffset: number;
+  readonly samples: MetricSample[];
+}
 
 /**
  * Builds the handler. Per batch, in this order:
@@ -90,15 +121,30 @@ export function createEvaluatorHandler(deps: EvaluatorDeps): EvaluatorHandler {
   const { logger, metrics, clock } = deps;
   const ports = { states: deps.states, publisher: deps.publisher, budget: deps.budget };
 
+  const batchOptions = (nowMs: number) => ({
+    nowMs,
+    staleAfterMs: deps.staleAfterMs,
+    maxFutureSkewMs: deps.eventTime?.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS,
+    seriesLimitPerRule: deps.seriesLimitPerRule ?? DEFAULT_SERIES_LIMIT_PER_RULE,
+    ...(deps.maxConflictRounds !== undefined ? { maxConflictRounds: deps.maxConflictRounds } : {}),
+  });
+
   async function evaluate(samples: readonly MetricSample[]): Promise<EvaluateBatchResult> {
     const index = await deps.rules.current();
-    return await evaluateBatch(ports, index, samples, {
-      nowMs: clock.now(),
-      staleAfterMs: deps.staleAfterMs,
-      maxFutureSkewMs: deps.eventTime?.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS,
-      seriesLimitPerRule: deps.seriesLimitPerRule ?? DEFAULT_SERIES_LIMIT_PER_RULE,
-      ...(deps.maxConflictRounds !== undefined ? { maxConflictRounds: deps.maxConflictRounds } : {}),
+    return await evaluateBatch(ports, index, samples, batchOptions(clock.now()));
+  }
+
+  /** Derived windows: one partition's batch through the one sequence of shared/core/sequence/derived.ts. */
+  async function evaluatePartition(derived: NonNullable<EvaluatorDeps['derived']>, partition: string, part: PartitionPart, rebuilt: Map<ViewStatus, number>): Promise<EvaluateBatchResult> {
+    const index = await deps.rules.current().catch((err: unknown) => {
+      derived.memory.drop(partition);
+      throw err;
     });
+    const result = await evaluatePartitionBatch({ ...ports, log: derived.log, memory: derived.memory }, index, { partition, ...part }, batchOptions(clock.now()));
+    const { status, segmentsRead, samplesFolded } = result.view;
+    rebuilt.set(status, (rebuilt.get(status) ?? 0) + 1);
+    if (status !== 'current') logger.info('partition windows brought up to date from the sample log', { partition, how: status, segments: segmentsRead, samples: samplesFolded });
+    return result;
   }
 
   return async (event) => {
@@ -108,11 +154,17 @@ export function createEvaluatorHandler(deps: EvaluatorDeps): EvaluatorHandler {
     const rejected: RejectedRecord[] = [];
     const partitionsWithSamples = new Set<string>();
     const partitionsWithRejects = new Set<string>();
+    const parts = new Map<string, PartitionPart>();
     let samplesRejected = 0;
     const bounds = { nowMs: startedAt, maxFutureSkewMs: deps.eventTime?.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS, maxAgeMs: deps.eventTime?.maxAgeMs ?? DEFAULT_MAX_SAMPLE_AGE_MS };
     for (const r of records) {
       const decoded = decodeRecord(r, bounds);
-      if (decoded.samples.length > 0) partitionsWithSamples.add(partitionId(r));
+      const pid = partitionId(r);
+      let part = parts.get(pid);
+      if (!part) parts.set(pid, (part = { startOffset: r.offset, endOffset: r.offset + 1, samples: [] }));
+      part.endOffset = r.offset + 1;
+      for (const s of decoded.samples) part.samples.push(s);
+      if (decoded.samples.length > 0) partitionsWithSamples.add(pid);
       if (decoded.rejected.length > 0) partitionsWithRejects.add(partitionId(r));
       for (const s of decoded.samples) samples.push(s);
       for (const x of decoded.rejected) rejected.push(x);
@@ -142,7 +194,25 @@ export function createEvaluatorHandler(deps: EvaluatorDeps): EvaluatorHandler {
     }
     // Steps 3-8.
     let outcome: EvaluateBatchResult = EMPTY_RESULT;
-    if (samples.length > 0) {
+    const rebuilt = new Map<ViewStatus, number>();
+    if (deps.derived) {
+      for (const [pid, part] of parts) {
+        // A partition whose rejected records must come again is not evaluated past them.
+        if (failed.has(pid)) {
+          deps.derived.memory.drop(pid);
+          continue;
+        }
+        if (part.samples.length === 0) {
+          deps.derived.memory.advance(pid, part.startOffset, part.endOffset);
+          continue;
+        }
+        try {
+          outcome = mergeResults(outcome, await evaluatePartition(deps.derived, pid, part, rebuilt));
+        } catch (err) {
+          fail([pid], 'evaluate', err);
+        }
+      }
+    } else if (samples.length > 0) {
       try {
         outcome = await evaluate(samples);
       } catch (err) {
@@ -159,6 +229,10 @@ export function createEvaluatorHandler(deps: EvaluatorDeps): EvaluatorHandler {
     metrics.addMetric(METRIC.samplesFuture, MetricUnit.Count, outcome.future);
     metrics.addMetric(METRIC.seriesLimited, MetricUnit.Count, outcome.limited.reduce((n, l) => n + l.refusedSeries, 0));
     metrics.addMetric(METRIC.batchDuration, MetricUnit.Milliseconds, clock.now() - startedAt);
+    for (const how of ['rebuilt', 'caught-up'] as const) {
+      const n = rebuilt.get(how) ?? 0;
+      if (n > 0) metrics.singleMetric().addDimension('how', how).addMetric(METRIC.windowsRebuilt, MetricUnit.Count, n);
+    }
     // The stored metrics above are flushed by the plumbing (handler.ts); a dimensioned one is its own blob.
     for (const kind of ['firing', 'resolved'] as const) {
       const n = outcome.transitions.filter((t) => t.kind === kind).length;

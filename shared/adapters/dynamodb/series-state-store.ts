@@ -218,6 +218,8 @@ export class DynamoSeriesStateStore<S = unknown> implements SeriesStateStore<S>,
     const tooLarge: string[] = [];
     const requests: { w: SeriesWrite<S>; input: PutItemCommandInput | DeleteItemCommandInput }[] = [];
     for (const w of writes) {
+      // Nothing the table must hold changed (ports.ts SeriesPut.skippable): no request.
+      if (w.kind === 'put' && w.skippable) continue;
       try {
         requests.push({ w, input: this.request(w) });
       } catch (err) {

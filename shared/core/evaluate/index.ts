@@ -34,6 +34,6 @@ export { MAX_WINDOW_SAMPLES, DEFAULT_STALE_AFTER_MS, type SeriesAlertState, type
 export { seriesKey, MAX_READABLE_STATE_KEY_BYTES, stateKeyFrom, stateKeyOf, alertLabels, fingerprint, transitionIdOf } from './identity.ts';
 export { groupSamples } from './group.ts';
 export { stateSizeBytes } from './state.ts';
-export { evaluateSeries } from './series.ts';
+export { evaluateSeries, foldWindow } from './series.ts';
 export { advanceClock, nextDueMs, expectedAbsenceSeries, initialAbsenceState } from './time.ts';
 export { toTransition, deletedRuleTransition } from './transition.ts';

@@ -68,3 +68,35 @@ export function evaluateSeries(
   if (!st) throw new RangeError(`evaluateSeries: empty batch and no state for ${batch.stateKey}`);
   return { state: save(st), changes, skipped };
 }
+
+/**
+ * The window half of {@link evaluateSeries} alone: the same out-of-order rule (a sample at or
+ * before the newest time is skipped), the same eviction and cap, no state machine, no aggregate.
+ * Folding the samples of the sample log with it gives the window (and newest sample time) that
+ * {@link evaluateSeries} built from the same samples; the other fields of the result say nothing
+ * (an inactive state). Rebuilding windows for a partition that moved is this fold, segment by
+ * segment (docs/design.md, "Windows as derived data").
+ */
+export function foldWindow(batch: SeriesBatch, state: SeriesState | undefined): SeriesState {
+  const rule = batch.rule;
+  const windowMs = rule.aggregate?.windowMs ?? rule.anomaly?.windowMs ?? 0;
+  const windowed = rule.windowMs > 0;
+  let st: MutableState | undefined = state ? load(state, windowed) : undefined;
+  for (let i = 0; i < batch.samples.length; i++) {
+    const s = batch.samples[i]!;
+    const ts = s.timestampMs;
+    if (!st) {
+      st = { lastSampleMs: ts, state: 'inactive', activeAtMs: undefined, firedAtMs: undefined, keepFiringSinceMs: undefined, value: undefined, noSample: false, alert: undefined, start: 0, wt: windowed ? [] : undefined, wv: windowed ? [] : undefined };
+    } else if (ts < st.lastSampleMs || (ts === st.lastSampleMs && !st.noSample)) {
+      continue;
+    }
+    st.lastSampleMs = ts;
+    st.noSample = false;
+    if (windowed) {
+      evict(st, windowStart(ts, windowMs) - 1);
+      pushWindow(st, ts, s.value);
+    }
+  }
+  if (!st) throw new RangeError(`foldWindow: empty batch and no state for ${batch.stateKey}`);
+  return save(st);
+}

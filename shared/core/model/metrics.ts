@@ -27,6 +27,11 @@ export const METRIC = {
   transitions: 'Transitions',
   /** Alerts currently firing, as counted by the timers function each minute (Count). */
   alertsFiring: 'AlertsFiring',
+  /**
+   * Partitions whose windows were rebuilt from the sample log (derived windows: a cold instance,
+   * a partition moved, new rules); dimension `how` = rebuilt | caught-up (Count).
+   */
+  windowsRebuilt: 'WindowsRebuilt',
   /** Evaluator batch duration (Milliseconds). */
   batchDuration: 'BatchDuration',
   /** Notifications sent; dimension `channel` (Count). */

@@ -22,7 +22,7 @@
 import type { AlertTransition, Labels, MetricSample } from '../model/index.ts';
 import type { RuleIndex } from '../rules/index.ts';
 import { evaluateSeries, groupSamples, toTransition, type AlertStateChange, type SeriesBatch, type SeriesState } from '../evaluate/index.ts';
-import { canSkipWrite, storedDueAt } from './writes.ts';
+import { canSkipWrite, storedDueAt, type WindowsMode } from './writes.ts';
 import { TransientError } from '../errors/index.ts';
 import type { SeriesBudget, SeriesPut, SeriesStateStore, TransitionPublisher } from './ports.ts';
 
@@ -50,6 +50,8 @@ export interface EvaluateBatchOptions {
   /** Series a rule may hold unless it sets its own `seriesLimit`. */
   readonly seriesLimitPerRule: number;
   readonly maxConflictRounds?: number;
+  /** Where windows live (default `stored`); `derived` lets every quiet series skip its writes. */
+  readonly windows?: WindowsMode;
 }
 
 /** A rule that reached its series limit in this batch. */
@@ -172,6 +174,7 @@ async function releaseKeys(budget: SeriesBudget, keys: Iterable<string>, reserve
  */
 export async function evaluateBatch(ports: EvaluateBatchPorts, index: RuleIndex, samples: readonly MetricSample[], opts: EvaluateBatchOptions): Promise<EvaluateBatchResult> {
   const maxRounds = opts.maxConflictRounds ?? DEFAULT_MAX_CONFLICT_ROUNDS;
+  const windows = opts.windows ?? 'stored';
   const horizon = opts.nowMs + opts.maxFutureSkewMs;
   let future = 0;
   let usable: readonly MetricSample[] = samples;
@@ -204,21 +207,29 @@ export async function evaluateBatch(ports: EvaluateBatchPorts, index: RuleIndex,
       await releaseKeys(ports.budget, pending.filter((b) => stored.has(b.stateKey)).map((b) => b.stateKey), reserved);
     }
     const roundChanges = new Map<string, AlertStateChange[]>();
-    const roundTransitions: AlertTransition[] = [];
+    const roundTransitions = new Map<string, AlertTransition[]>();
     const writes: SeriesPut<SeriesState>[] = [];
     const skippedByKey = new Map<string, number>();
+    const fromMemory: string[] = [];
     for (const b of pending) {
       const prev = stored.get(b.stateKey);
       const res = evaluateSeries(b, prev?.state, timeOpts);
       skippedByKey.set(b.stateKey, res.skipped);
       roundChanges.set(b.stateKey, res.changes);
+      const ts: AlertTransition[] = [];
       for (const change of res.changes) {
         const t = toTransition(b.rule, change, res.state, opts.nowMs);
-        if (t) roundTransitions.push(t);
+        if (t) ts.push(t);
+      }
+      if (ts.length > 0) {
+        roundTransitions.set(b.stateKey, ts);
+        if (prev?.fromMemory) fromMemory.push(b.stateKey);
       }
       // Nothing new for this series (a redelivered batch), or only its last-sample time on a quiet
-      // series (./writes.ts): no write, no request.
-      if (prev && res.changes.length === 0 && (res.skipped >= b.samples.length || canSkipWrite(b.rule, prev.state, res.state, 0))) continue;
+      // series (./writes.ts): nothing to write. The store still sees it (skippable), so a store
+      // that keeps states in memory keeps the new one.
+      const skippable =
+        prev !== undefined && res.changes.length === 0 && (res.skipped >= b.samples.length || canSkipWrite(b.rule, prev.state, res.state, 0, windows, prev.writtenLastSampleMs));
       const dueAt = storedDueAt(b.rule, res.state, timeOpts);
       writes.push({
         kind: 'put',
@@ -229,13 +240,20 @@ export async function evaluateBatch(ports: EvaluateBatchPorts, index: RuleIndex,
         expectedVersion: prev?.version,
         lastSampleMs: res.state.lastSampleMs,
         ...(dueAt !== undefined ? { dueAt } : {}),
+        ...(skippable ? { skippable } : {}),
       });
     }
-    await ports.publisher.publish(roundTransitions);
-    const commit = await ports.states.commit(writes);
+    // A transition computed from a state held in memory is published only if the item is still
+    // the one that state was built on (another writer would make it a transition nobody made).
+    // Stale series go to the next round like conflicts: re-read, re-evaluated.
+    const stale = new Set(fromMemory.length > 0 && ports.states.verify ? await ports.states.verify(fromMemory) : []);
+    const publishNow: AlertTransition[] = [];
+    for (const [key, ts] of roundTransitions) if (!stale.has(key)) publishNow.push(...ts);
+    await ports.publisher.publish(publishNow);
+    const commit = await ports.states.commit(stale.size > 0 ? writes.filter((w) => !stale.has(w.key)) : writes);
     tooLarge.push(...commit.tooLarge);
     await releaseKeys(ports.budget, commit.tooLarge, reserved);
-    const conflicted = new Set(commit.conflicts);
+    const conflicted = new Set([...commit.conflicts, ...stale]);
     // A conflicted series is counted in the round that settles it; its changes and transitions of
     // this round were published (harmless: same ids) but are reported once, when settled.
     for (const b of pending) {
@@ -245,7 +263,7 @@ export async function evaluateBatch(ports: EvaluateBatchPorts, index: RuleIndex,
       if (n > 0 && skippedSeries.length < SKIPPED_SERIES_LOGGED) skippedSeries.push(b.stateKey);
       changes.push(...roundChanges.get(b.stateKey)!);
     }
-    for (const t of roundTransitions) transitions.push(t);
+    for (const t of publishNow) transitions.push(t);
     pending = pending.filter((b) => conflicted.has(b.stateKey));
   }
   return { evaluated, skipped, future, skippedSeries, changes, transitions: dedupeById(transitions), limited, tooLarge };

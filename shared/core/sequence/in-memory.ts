@@ -34,6 +34,7 @@ export class InMemorySeriesStateStore<S = unknown> implements SeriesStateStore<S
   async commit(writes: readonly SeriesWrite<S>[]): Promise<CommitResult> {
     const conflicts: string[] = [];
     for (const w of writes) {
+      if (w.kind === 'put' && w.skippable) continue;
       const cur = this.items.get(w.key);
       if (w.kind === 'delete') {
         if (!cur || cur.version !== w.expectedVersion) conflicts.push(w.key);

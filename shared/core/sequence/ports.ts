@@ -16,6 +16,17 @@ export interface StoredSeries<S = unknown> {
   readonly version: number;
   readonly lastSampleMs?: number;
   readonly dueAt?: number;
+  /**
+   * The newest sample time of the item as last written, when the state handed out is newer than
+   * the item (a store that keeps evaluated states in memory between writes): the quiet-refresh
+   * decision ({@link SeriesPut.skippable}) counts from the write, not from the last evaluation.
+   */
+  readonly writtenLastSampleMs?: number;
+  /**
+   * True when the state comes from a store's memory rather than a read: the sequence verifies
+   * such a series against the table before it publishes a transition computed from it.
+   */
+  readonly fromMemory?: boolean;
 }
 
 /** Write a series' new state. `expectedVersion` undefined means the item must not exist yet. */
@@ -29,6 +40,12 @@ export interface SeriesPut<S = unknown> {
   readonly lastSampleMs?: number;
   /** The core's nextDueMs; undefined keeps the item out of the due index. */
   readonly dueAt?: number;
+  /**
+   * True when nothing the table must hold changed (a quiet series between refreshes, or a
+   * redelivered batch): a store writes nothing for it; a store that keeps states in memory keeps
+   * this one there (its window moved on).
+   */
+  readonly skippable?: boolean;
 }
 
 /** Delete a series item if it still has the version read. */
@@ -70,6 +87,11 @@ export interface SeriesStateStore<S = unknown> {
    * timers work through a backlog in bounded chunks, committing as they go.
    */
   duePage(nowMs: number, limit: number, cursor?: DueCursor): Promise<DuePage>;
+  /**
+   * Of these keys (states handed out `fromMemory`), those whose item changed since (another
+   * writer): a store that hands out states from memory implements it; the others never need it.
+   */
+  verify?(keys: readonly string[]): Promise<string[]>;
 }
 
 /** Counts the series whose alert is firing (the timers function's `AlertsFiring`). */

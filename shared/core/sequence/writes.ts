@@ -31,9 +31,18 @@ export const QUIET_DELETE_GRACE_MS = 60 * 60_000;
 /** Due times of inactive series are rounded up to this: the index entry moves once per period at most. */
 export const DUE_ROUNDING_MS = 60 * 60_000;
 
-/** A rule whose inactive series carry no window: nothing but the last-sample time changes. */
-function quietKind(rule: Rule): boolean {
-  return rule.kind === 'threshold';
+/**
+ * Where windows live: in each item (`stored`), or in the evaluator's memory, rebuilt from the
+ * sample log when a partition moves (`derived`; docs/design.md, "Windows as derived data").
+ */
+export type WindowsMode = 'stored' | 'derived';
+
+/**
+ * A rule whose inactive items hold nothing but the last-sample time: a threshold rule's, and with
+ * derived windows every rule's but an absence rule's (its item is its whole state).
+ */
+function quietKind(rule: Rule, windows: WindowsMode): boolean {
+  return rule.kind === 'threshold' || (windows === 'derived' && rule.kind !== 'absence');
 }
 
 /** The due time stored with a state (the due index's sort key), or undefined to stay out of the index. */
@@ -45,10 +54,23 @@ export function storedDueAt(rule: Rule, state: SeriesState, opts: TimeOptions): 
 
 /**
  * True when the new state need not be written: nothing but the last-sample time (and the
- * informational last value) changed on a quiet series, and the stored item is recent enough.
+ * informational last value, and with derived windows the window) changed on a quiet series, and
+ * the stored item is recent enough. `writtenLastSampleMs` is the item's own newest sample time
+ * when the previous state was handed out from memory (newer than the item).
  */
-export function canSkipWrite(rule: Rule, prev: SeriesState, next: SeriesState, changes: number): boolean {
-  if (changes > 0 || !quietKind(rule)) return false;
+export function canSkipWrite(rule: Rule, prev: SeriesState, next: SeriesState, changes: number, windows: WindowsMode = 'stored', writtenLastSampleMs?: number): boolean {
+  if (changes > 0 || !quietKind(rule, windows)) return false;
   if (prev.state !== 'inactive' || next.state !== 'inactive' || prev.noSample || next.noSample) return false;
-  return next.lastSampleMs - prev.lastSampleMs < QUIET_REFRESH_MS;
+  return next.lastSampleMs - (writtenLastSampleMs ?? prev.lastSampleMs) < QUIET_REFRESH_MS;
+}
+
+/**
+ * What the table holds of a state: with derived windows, an inactive series' item carries no
+ * window (the evaluator's memory and the sample log have it); a pending or firing one carries its
+ * window, because the timers function evaluates it without samples (staleness, windows emptying).
+ */
+export function storedForm(state: SeriesState, windows: WindowsMode): SeriesState {
+  if (windows === 'stored' || state.state !== 'inactive' || state.wt === undefined) return state;
+  const { wt: _wt, wv: _wv, ...rest } = state;
+  return rest;
 }
