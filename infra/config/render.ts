@@ -42,6 +42,7 @@ export function renderConfigValues(config: KlaxonConfig, names: DeployedNames): 
     kafkaTopic: config.msk.topic,
     staleAfterSeconds: String(config.staleAfterSeconds),
     seriesLimitPerRule: String(config.seriesLimitPerRule),
+    stateWindows: config.windows,
     maxFutureSkewSeconds: String(config.eventTime.maxFutureSkewSeconds),
     maxSampleAgeSeconds: String(config.eventTime.maxSampleAgeSeconds),
     // Lambda honours the evaluator's partial batch response only in provisioned mode (kafkaEventSourceProps).

@@ -199,6 +199,13 @@ export const klaxonConfigSchema = z
       .default({ failureThreshold: 5, openSeconds: 60, successThreshold: 2 }),
     /** A series with no sample for this long is resolved as stale. */
     staleAfterSeconds: seconds(60, 604_800).default(300),
+    /**
+     * Where rule windows live (docs/design.md, *Windows as derived data*): `derived` (default) keeps
+     * them in the evaluator's memory per partition, rebuilt from the sample log, and needs the topic
+     * keyed so that a series' samples stay on one partition; `stored` keeps them in every series
+     * item, works with any partitioning, and costs several times more (docs/cost.md).
+     */
+    windows: z.enum(['derived', 'stored']).default('derived'),
     /** Series one rule may hold (a rule's own `seriesLimit` overrides it); new series past it are refused, counted and alarmed. */
     seriesLimitPerRule: z.number().int().min(1).max(10_000_000).default(10_000),
     /** Event-time bounds at decode: a sample further ahead of the clock (or of its Kafka record) than the skew, or older than the maximum age, is rejected with the reason. */

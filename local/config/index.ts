@@ -48,6 +48,8 @@ export function localConfigValues(input: LocalConfigInput): Record<ConfigKey, st
     kafkaTopic: LOCAL_TOPIC,
     staleAfterSeconds: '600',
     seriesLimitPerRule: '10000',
+    // The local MSK batcher puts each series on one partition (local/runtime/msk-batcher.ts), as keyed records do.
+    stateWindows: 'derived',
     maxFutureSkewSeconds: '600',
     maxSampleAgeSeconds: '604800',
     // The local MSK batcher redelivers the partitions a partial batch response names.

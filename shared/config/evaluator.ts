@@ -42,6 +42,8 @@ const evaluatorEnv = ruleSourceEnv.extend({
   STATE_TABLE: nonEmpty,
   ALERT_EVENTS_QUEUE_URL: nonEmpty,
   REJECTED_QUEUE_URL: nonEmpty,
+  /** Where windows live: 'derived' (memory + sample log) or 'stored' (in each series item); default 'derived'. */
+  STATE_WINDOWS: z.enum(['derived', 'stored'], { message: "must be 'derived' or 'stored'" }).optional(),
   SERIES_LIMIT_PER_RULE: numberVar(DEFAULT_SERIES_LIMIT_PER_RULE, (n) => Number.isInteger(n) && n >= 1, 'a positive whole number of series'),
   /** How far ahead of the clock (and of its Kafka record) a sample may be stamped; default 600 (10 min). */
   MAX_FUTURE_SKEW_SECONDS: seconds(DEFAULT_MAX_FUTURE_SKEW_MS / 1000),
@@ -68,6 +70,8 @@ export interface EvaluatorConfig extends RuleSourceSettings {
   readonly rejectedQueueUrl: string;
   /** Series one rule may hold unless it sets its own `seriesLimit`. */
   readonly seriesLimitPerRule: number;
+  /** Where windows live (docs/design.md, "Windows as derived data"). */
+  readonly windows: 'derived' | 'stored';
   /** Event-time bound at decode: a sample more than this ahead of the clock or its record is rejected (ms). */
   readonly maxFutureSkewMs: number;
   /** Event-time bound at decode: a sample older than this is rejected (ms). */
@@ -101,6 +105,7 @@ export function evaluatorConfig(env: NodeJS.ProcessEnv): EvaluatorConfig {
     alertEventsQueueUrl: e.ALERT_EVENTS_QUEUE_URL,
     rejectedQueueUrl: e.REJECTED_QUEUE_URL,
     seriesLimitPerRule: e.SERIES_LIMIT_PER_RULE,
+    windows: e.STATE_WINDOWS ?? 'derived',
     maxFutureSkewMs: e.MAX_FUTURE_SKEW_SECONDS * 1000,
     maxSampleAgeMs: e.MAX_SAMPLE_AGE_SECONDS * 1000,
     partialBatchResponse: e.KAFKA_PARTIAL_BATCH_RESPONSE === 'true',

@@ -187,6 +187,7 @@ describe('renderConfigValues', () => {
       rulesCacheTtlSeconds: '60',
       staleAfterSeconds: '300',
       seriesLimitPerRule: '10000',
+      stateWindows: 'derived',
       maxFutureSkewSeconds: '600',
       maxSampleAgeSeconds: '604800',
     });
