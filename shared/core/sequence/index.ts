@@ -9,3 +9,4 @@ export * from './evaluate-batch.ts';
 export * from './advance-timers.ts';
 export * from './in-memory.ts';
 export * from './writes.ts';
+export * from './sample-log.ts';
