@@ -144,6 +144,14 @@ export const TABLES = {
     partitionKey: { name: 'pk', type: 'S' },
     ttlAttribute: 'expiresAt',
   },
+  samples: {
+    description:
+      'Sample log: per Kafka partition (pk), the decoded samples of each evaluated batch, keyed by the ' +
+      "batch's first offset and chunk (sk); windows are rebuilt from it when a partition moves. Expires after 8 days.",
+    partitionKey: { name: 'pk', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    ttlAttribute: 'expiresAt',
+  },
 } as const satisfies Record<string, TableSpec>;
 /** Logical table names. */
 export type TableName = keyof typeof TABLES;
@@ -232,6 +240,7 @@ export const FUNCTIONS = {
     trigger: { kind: 'kafka', batchSize: 1000, maxBatchingWindowSeconds: 1 },
     env: {
       ...evaluationEnv,
+      SAMPLE_LOG_TABLE: { tableName: 'samples' },
       REJECTED_QUEUE_URL: { queueUrl: 'rejected' },
       SERIES_LIMIT_PER_RULE: { config: 'seriesLimitPerRule' },
       STATE_WINDOWS: { config: 'stateWindows' },
@@ -239,7 +248,7 @@ export const FUNCTIONS = {
       MAX_SAMPLE_AGE_SECONDS: { config: 'maxSampleAgeSeconds' },
       KAFKA_PARTIAL_BATCH_RESPONSE: { config: 'kafkaPartialBatchResponse' },
     },
-    grants: [...evaluationGrants, { queue: 'rejected', access: 'send' }],
+    grants: [...evaluationGrants, { table: 'samples', access: 'readWrite' }, { queue: 'rejected', access: 'send' }],
   },
   timers: {
     description: 'Each minute: fires absence rules and resolves stale or kept-firing alerts that are due (by-due index).',

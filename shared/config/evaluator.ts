@@ -40,6 +40,7 @@ export const ruleSourceEnv = z.object({
 
 const evaluatorEnv = ruleSourceEnv.extend({
   STATE_TABLE: nonEmpty,
+  SAMPLE_LOG_TABLE: nonEmpty,
   ALERT_EVENTS_QUEUE_URL: nonEmpty,
   REJECTED_QUEUE_URL: nonEmpty,
   /** Where windows live: 'derived' (memory + sample log) or 'stored' (in each series item); default 'derived'. */
@@ -66,6 +67,8 @@ export interface RuleSourceSettings {
 /** The evaluator's validated configuration. */
 export interface EvaluatorConfig extends RuleSourceSettings {
   readonly stateTable: string;
+  /** The per-partition sample log (the topology's `samples` table). */
+  readonly sampleLogTable: string;
   readonly alertEventsQueueUrl: string;
   readonly rejectedQueueUrl: string;
   /** Series one rule may hold unless it sets its own `seriesLimit`. */
@@ -102,6 +105,7 @@ export function evaluatorConfig(env: NodeJS.ProcessEnv): EvaluatorConfig {
   return {
     ...ruleSourceSettings(e, 'evaluator'),
     stateTable: e.STATE_TABLE,
+    sampleLogTable: e.SAMPLE_LOG_TABLE,
     alertEventsQueueUrl: e.ALERT_EVENTS_QUEUE_URL,
     rejectedQueueUrl: e.REJECTED_QUEUE_URL,
     seriesLimitPerRule: e.SERIES_LIMIT_PER_RULE,

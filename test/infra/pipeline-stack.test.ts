@@ -203,6 +203,8 @@ describe('functions', () => {
     expect(env('evaluator').ALERT_EVENTS_QUEUE_URL).toEqual({ Ref: idOf(k.pipeline.queues.alertEvents.queue) });
     expect(env('dispatch').DEAD_LETTER_QUEUE_URL).toEqual({ Ref: idOf(k.pipeline.queues.alertEvents.deadLetterQueue!) });
     expect(JSON.stringify(env('evaluator').STATE_TABLE)).toContain(tableId('state'));
+    expect(JSON.stringify(env('evaluator').SAMPLE_LOG_TABLE)).toContain(tableId('samples'));
+    expect(env('timers').SAMPLE_LOG_TABLE).toBeUndefined();
     expect(env('evaluator').RULES_SOURCE).toBe('dynamodb');
     expect(env('dispatch').THROTTLE_WINDOWS).toBe('{"critical":0,"high":300000,"medium":900000,"low":3600000}');
     expect(env('dispatch').DEFAULT_EMAIL_RECIPIENTS).toBe('oncall@example.com');
@@ -260,6 +262,12 @@ describe('least privilege', () => {
   it('gives read-only tables read actions only', () => {
     const rules = statementsOf('evaluator').find((s) => JSON.stringify(s.Resource).includes(tableId('rules')))!;
     expect([rules.Action].flat().some((a) => /Put|Update|Delete|Write/.test(a))).toBe(false);
+  });
+
+  it('lets only the evaluator read and write the sample log', () => {
+    for (const name of names) expect(JSON.stringify(statementsOf(name)).includes(tableId('samples')), name).toBe(name === 'evaluator');
+    const samples = statementsOf('evaluator').find((s) => JSON.stringify(s.Resource).includes(tableId('samples')))!;
+    expect([samples.Action].flat()).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:PutItem']));
   });
 
   it('lets no function but the evaluator and timers read the rules path, and only dispatch the routes parameter', () => {
@@ -436,8 +444,8 @@ describe('dashboard', () => {
         { label: `${name} ${gsi.name}`, stat: 'Sum' },
       ]),
     ]);
-    // 4 tables + by-due + by-firing.
-    expect(expected).toHaveLength(6);
+    // 5 tables + by-due + by-firing.
+    expect(expected).toHaveLength(7);
     expect(widget(title).metrics).toEqual(expected);
   });
 

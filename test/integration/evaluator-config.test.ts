@@ -13,6 +13,7 @@ import { countRequests } from './eval-helpers/clients.ts';
 
 const ENV = {
   STATE_TABLE: 'state',
+  SAMPLE_LOG_TABLE: 'samples',
   RULES_TABLE: 'rules',
   RULES_SOURCE: 'dynamodb',
   RULES_SSM_PATH: '',
@@ -29,6 +30,7 @@ describe('evaluator configuration', () => {
       rulesCacheTtlMs: 30_000,
       staleAfterMs: 300_000,
       stateTable: 'state',
+      sampleLogTable: 'samples',
       alertEventsQueueUrl: 'http://q/alert-events.fifo',
       rejectedQueueUrl: 'http://q/rejected',
       seriesLimitPerRule: 10_000,
@@ -45,6 +47,9 @@ describe('evaluator configuration', () => {
   it.each([
     // a required table name missing
     [{ STATE_TABLE: undefined }, /STATE_TABLE/],
+    // the sample log's table missing, or blank
+    [{ SAMPLE_LOG_TABLE: undefined }, /SAMPLE_LOG_TABLE/],
+    [{ SAMPLE_LOG_TABLE: '  ' }, /SAMPLE_LOG_TABLE: must be set/],
     // a boolean spelled another way
     [{ KAFKA_PARTIAL_BATCH_RESPONSE: 'yes' }, /KAFKA_PARTIAL_BATCH_RESPONSE: must be 'true' or 'false'/],
     // an unknown rule source

@@ -9,7 +9,8 @@ describe('local provisioning from the topology', () => {
     const p = await provisionFresh();
     for (const [logical, spec] of Object.entries(TABLES)) {
       const d = await p.dynamodb.send(new DescribeTableCommand({ TableName: p.tables[logical as keyof typeof TABLES] }));
-      expect(d.Table?.KeySchema?.[0]).toEqual({ AttributeName: spec.partitionKey.name, KeyType: 'HASH' });
+      const sortKey = (spec as { sortKey?: { name: string } }).sortKey;
+      expect(d.Table?.KeySchema).toEqual([{ AttributeName: spec.partitionKey.name, KeyType: 'HASH' }, ...(sortKey ? [{ AttributeName: sortKey.name, KeyType: 'RANGE' }] : [])]);
       const gsis = (spec as { globalIndexes?: readonly { name: string }[] }).globalIndexes ?? [];
       expect((d.Table?.GlobalSecondaryIndexes ?? []).map((g) => g.IndexName).sort()).toEqual(gsis.map((g) => g.name).sort());
     }

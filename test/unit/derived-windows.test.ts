@@ -17,6 +17,7 @@ import {
   CollectingPublisher,
   evaluateBatch,
   evaluatePartitionBatch,
+  InMemorySampleLog,
   InMemorySeriesBudget,
   InMemorySeriesStateStore,
   PartitionMemory,
@@ -25,14 +26,6 @@ import {
   type SeriesStateStore,
   type SeriesWrite,
 } from '../../shared/core/sequence/index.ts';
-
-// TEMP until the sample log lands
-class InMemorySampleLog implements SampleLog {
-  private segs = new Map<string, LogSegment>();
-  async append(s: LogSegment) { this.segs.set(`${s.partition}#${s.startOffset}`, { ...s, samples: [...s.samples] }); }
-  async read(p: string, a: number, b: number) { return [...this.segs.values()].filter((s) => s.partition === p && s.startOffset >= a && s.startOffset < b).sort((x, y) => x.startOffset - y.startOffset); }
-  async readBack(p: string, b: number, since: number) { const o = (await this.read(p, 0, b)).reverse(); const out: LogSegment[] = []; for (const s of o) { if (s.writtenAtMs < since) break; out.push(s); } return out.reverse(); }
-}
 
 const T0 = 1_795_300_000_000;
 const S = 1000;

@@ -73,7 +73,7 @@ describe('local log', () => {
 
 describe('function environment', () => {
   const provisioned = {
-    tables: { rules: 'p-rules', state: 'p-state', alerts: 'p-alerts', delivery: 'p-delivery' },
+    tables: { rules: 'p-rules', state: 'p-state', alerts: 'p-alerts', delivery: 'p-delivery', samples: 'p-samples' },
     queues: Object.fromEntries(
       ['alertEvents', 'rejected', 'slack', 'email', 'pagerduty'].map((q) => [q, { url: `u/${q}`, arn: `a/${q}`, name: q, ...(q === 'rejected' ? {} : { dlq: { url: `u/${q}-dlq`, arn: `a/${q}-dlq`, name: `${q}-dlq` } }) }]),
     ),
@@ -92,6 +92,7 @@ describe('function environment', () => {
       DEAD_LETTER_QUEUE_URL: 'u/slack-dlq',
       DASHBOARD_URL: 'http://127.0.0.1:8787',
     });
-    expect(functionEnv('evaluator', provisioned, config)).toMatchObject({ RULES_SOURCE: 'dynamodb', REJECTED_QUEUE_URL: 'u/rejected' });
+    expect(functionEnv('evaluator', provisioned, config)).toMatchObject({ RULES_SOURCE: 'dynamodb', REJECTED_QUEUE_URL: 'u/rejected', SAMPLE_LOG_TABLE: 'p-samples' });
+    expect(functionEnv('timers', provisioned, config)).not.toHaveProperty('SAMPLE_LOG_TABLE');
   });
 });

@@ -119,6 +119,7 @@ const ENV = {
   DELIVERY_TABLE: 'delivery',
   ALERTS_TABLE: 'alerts',
   STATE_TABLE: 'state',
+  SAMPLE_LOG_TABLE: 'samples',
   RULES_TABLE: 'rules',
   RULES_SOURCE: 'dynamodb',
   QUEUE_URL: 'http://127.0.0.1:9/000000000000/q.fifo',

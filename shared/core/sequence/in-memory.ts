@@ -3,8 +3,21 @@
  * the DynamoDB adapters (a version per item, `attribute_not_exists` for a new one). They serve
  * `klaxon replay`, `klaxon rules test` and fast tests; production uses shared/adapters.
  */
-import type { AlertTransition } from '../model/index.ts';
-import type { CommitResult, DueCursor, DuePage, FiringCounter, SeriesBudget, SeriesStateStore, SeriesWrite, StoredSeries, TransitionPublisher } from './ports.ts';
+import type { AlertTransition, MetricSample } from '../model/index.ts';
+import type {
+  CommitResult,
+  DueCursor,
+  DuePage,
+  FiringCounter,
+  LogSegment,
+  SampleLog,
+  SeriesBudget,
+  SeriesStateStore,
+  SeriesWrite,
+  StoredSeries,
+  TransitionPublisher,
+} from './ports.ts';
+import { checkOffsetBound, checkSegment } from './sample-log.ts';
 
 /** A due-index position: items strictly after it come next. */
 interface MemoryCursor {
@@ -129,5 +142,57 @@ export class CollectingPublisher implements TransitionPublisher {
       this.ids.add(t.transitionId);
       this.published.push(t);
     }
+  }
+}
+
+/** A copy of a segment that shares nothing mutable with it (samples and their labels copied). */
+function copySegment(s: LogSegment): LogSegment {
+  return {
+    partition: s.partition,
+    startOffset: s.startOffset,
+    endOffset: s.endOffset,
+    writtenAtMs: s.writtenAtMs,
+    samples: s.samples.map((x): MetricSample => ({ name: x.name, value: x.value, timestampMs: x.timestampMs, labels: { ...x.labels } })),
+  };
+}
+
+/**
+ * {@link SampleLog} in a Map per partition, with the DynamoDB log's semantics: the same checks on
+ * append, a segment replaced whole by one with the same start offset, copies in and out. A write
+ * is never torn in memory, so every stored segment is complete.
+ */
+export class InMemorySampleLog implements SampleLog {
+  private readonly partitions = new Map<string, Map<number, LogSegment>>();
+
+  async append(segment: LogSegment): Promise<void> {
+    checkSegment(segment);
+    let p = this.partitions.get(segment.partition);
+    if (!p) this.partitions.set(segment.partition, (p = new Map()));
+    p.set(segment.startOffset, copySegment(segment));
+  }
+
+  async read(partition: string, fromOffset: number, beforeOffset: number): Promise<LogSegment[]> {
+    checkOffsetBound('fromOffset', fromOffset);
+    checkOffsetBound('beforeOffset', beforeOffset);
+    return this.sorted(partition)
+      .filter((s) => s.startOffset >= fromOffset && s.startOffset < beforeOffset)
+      .map(copySegment);
+  }
+
+  async readBack(partition: string, beforeOffset: number, sinceWrittenMs: number): Promise<LogSegment[]> {
+    checkOffsetBound('beforeOffset', beforeOffset);
+    const out: LogSegment[] = [];
+    const older = this.sorted(partition).filter((s) => s.startOffset < beforeOffset);
+    for (let i = older.length - 1; i >= 0; i--) {
+      const s = older[i]!;
+      if (s.writtenAtMs < sinceWrittenMs) break;
+      out.push(copySegment(s));
+    }
+    return out.reverse();
+  }
+
+  /** The partition's segments by start offset. */
+  private sorted(partition: string): LogSegment[] {
+    return [...(this.partitions.get(partition)?.values() ?? [])].sort((a, b) => a.startOffset - b.startOffset);
   }
 }

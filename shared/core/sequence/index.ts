@@ -10,3 +10,4 @@ export * from './advance-timers.ts';
 export * from './in-memory.ts';
 export * from './writes.ts';
 export * from './derived.ts';
+export * from './sample-log.ts';

@@ -136,7 +136,16 @@ export interface LogSegment {
   readonly samples: readonly MetricSample[];
 }
 
-/** The per-partition sample log from which windows are rebuilt when a partition moves. */
+/**
+ * The per-partition sample log from which windows are rebuilt when a partition moves.
+ *
+ * "Complete" segments: an implementation returns only segments whose append finished (the
+ * DynamoDB log stores large segments in several items; see shared/adapters/dynamodb/sample-log.ts).
+ * Segments are returned as stored, keyed by start offset only: if the same partition is delivered
+ * again from an offset before a segment already written (Kafka redelivers from the last committed
+ * offset, and a batch can be processed before its commit is), the new segment covers offsets an
+ * older one also covers, and both are returned; their `startOffset`/`endOffset` show the overlap.
+ */
 export interface SampleLog {
   /** Writes a segment; a segment with the same (partition, startOffset) is replaced whole. */
   append(segment: LogSegment): Promise<void>;
