@@ -24,7 +24,7 @@ import {
   evaluatePartitionBatch,
   StateConflictError,
   type EvaluateBatchResult,
-  type PartitionMemory,
+  PartitionMemory,
   type SampleLog,
   type SeriesBudget,
   type SeriesStateStore,
@@ -34,6 +34,7 @@ import {
 import { kafkaBatchResponse, partitionId, recordsOf, type KafkaBatchResponse, type MskEvent } from '../../shared/adapters/kafka/index.ts';
 import { DynamoSeriesStateStore } from '../../shared/adapters/dynamodb/series-state-store.ts';
 import { DynamoSeriesBudget } from '../../shared/adapters/dynamodb/series-budget.ts';
+import { DynamoSampleLog } from '../../shared/adapters/dynamodb/sample-log.ts';
 import { isTransientError } from '../../shared/adapters/dynamodb/batch.ts';
 import { SqsTransitionPublisher } from '../../shared/adapters/sqs/transition-publisher.ts';
 import { DEFAULT_REJECTED_SEND_BUDGET_MS, RejectedSendError, SqsRejectedSink, type RejectedSink } from '../../shared/adapters/sqs/rejected-sink.ts';
@@ -74,7 +75,7 @@ export interface EvaluatorDeps {
    * partition and rebuilt from the sample log; the table keeps alert states. Absent: windows are
    * stored in each series item (any partitioning of the topic).
    */
-  readonly derived?: { readonly memory: PartitionMemory; readonly log: SampleLog };
+  readonly derived?: { readonly log: SampleLog };
 }
 
 export { StateConflictError };
@@ -120,6 +121,9 @@ interface PartitionPart {
 export function createEvaluatorHandler(deps: EvaluatorDeps): EvaluatorHandler {
   const { logger, metrics, clock } = deps;
   const ports = { states: deps.states, publisher: deps.publisher, budget: deps.budget };
+  // This instance's memory of the partitions it evaluated (it lives as long as the handler: the
+  // execution environment).
+  const derived = deps.derived ? { log: deps.derived.log, memory: new PartitionMemory({ log: deps.derived.log, table: deps.states }) } : undefined;
 
   const batchOptions = (nowMs: number) => ({
     nowMs,
@@ -135,7 +139,7 @@ export function createEvaluatorHandler(deps: EvaluatorDeps): EvaluatorHandler {
   }
 
   /** Derived windows: one partition's batch through the one sequence of shared/core/sequence/derived.ts. */
-  async function evaluatePartition(derived: NonNullable<EvaluatorDeps['derived']>, partition: string, part: PartitionPart, rebuilt: Map<ViewStatus, number>): Promise<EvaluateBatchResult> {
+  async function evaluatePartition(derived: { log: SampleLog; memory: PartitionMemory }, partition: string, part: PartitionPart, rebuilt: Map<ViewStatus, number>): Promise<EvaluateBatchResult> {
     const index = await deps.rules.current().catch((err: unknown) => {
       derived.memory.drop(partition);
       throw err;
@@ -195,19 +199,19 @@ export function createEvaluatorHandler(deps: EvaluatorDeps): EvaluatorHandler {
     // Steps 3-8.
     let outcome: EvaluateBatchResult = EMPTY_RESULT;
     const rebuilt = new Map<ViewStatus, number>();
-    if (deps.derived) {
+    if (derived) {
       for (const [pid, part] of parts) {
         // A partition whose rejected records must come again is not evaluated past them.
         if (failed.has(pid)) {
-          deps.derived.memory.drop(pid);
+          derived.memory.drop(pid);
           continue;
         }
         if (part.samples.length === 0) {
-          deps.derived.memory.advance(pid, part.startOffset, part.endOffset);
+          derived.memory.advance(pid, part.startOffset, part.endOffset);
           continue;
         }
         try {
-          outcome = mergeResults(outcome, await evaluatePartition(deps.derived, pid, part, rebuilt));
+          outcome = mergeResults(outcome, await evaluatePartition(derived, pid, part, rebuilt));
         } catch (err) {
           fail([pid], 'evaluate', err);
         }
@@ -283,5 +287,6 @@ export async function evaluatorDepsFromEnv(env: NodeJS.ProcessEnv): Promise<Eval
     seriesLimitPerRule: cfg.seriesLimitPerRule,
     eventTime: { maxFutureSkewMs: cfg.maxFutureSkewMs, maxAgeMs: cfg.maxSampleAgeMs },
     partialBatchResponse: cfg.partialBatchResponse,
+    ...(cfg.windows === 'derived' ? { derived: { log: new DynamoSampleLog({ client: dynamodb, table: cfg.sampleLogTable }) } } : {}),
   };
 }

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { createEvaluatorHandler } from '../../functions/evaluator/app.ts';
-import { evalHarness, metricSum, plumbed, metricValues } from './eval-helpers/harness.ts';
+import { uniqueTransitions, evalHarness, metricSum, plumbed, metricValues } from './eval-helpers/harness.ts';
 import { mskEvent, sample } from './eval-helpers/msk.ts';
 
 const T0 = 1_795_300_000_000;
@@ -73,8 +73,8 @@ describe('evaluator handler', () => {
     expect(metricValues(h.evalEmf, 'BatchDuration')).toEqual([0]);
   });
 
-  it('resolves in a later batch and skips a redelivered batch without new transitions or writes', async () => {
-    const h = await evalHarness(RULES);
+  it.each(['derived', 'stored'] as const)('resolves in a later batch and skips a redelivered batch without new transitions or state writes (%s windows)', async (windows) => {
+    const h = await evalHarness(RULES, { windows });
     const first = mskEvent([{ partition: 0, offset: 1, value: [cpu('web-1', 90, T0), cpu('web-1', 90, T0 + 60_000)] }]);
     await h.evaluator(first);
     await h.evaluator(mskEvent([{ partition: 0, offset: 2, value: cpu('web-1', 20, T0 + 90_000) }]));
@@ -82,7 +82,8 @@ describe('evaluator handler', () => {
     const again = await h.evaluator(first); // redelivery of an old batch
     expect(again.batchItemFailures).toEqual([]);
     expect(h.ddbCount.counts.get('TransactWriteItemsCommand') ?? 0).toBe(0);
-    expect(h.ddbCount.counts.get('PutItemCommand') ?? 0).toBe(0);
+    // Derived windows: the one write is the sample log's segment of the batch, written again.
+    expect(h.ddbCount.counts.get('PutItemCommand') ?? 0).toBe(windows === 'derived' ? 1 : 0);
     const ts = await h.transitions();
     expect(ts.map((t) => [t.kind, t.atMs])).toEqual([
       ['firing', T0 + 60_000],
@@ -91,8 +92,13 @@ describe('evaluator handler', () => {
     expect(metricSum(h.evalEmf, 'SamplesSkipped')).toBe(2);
   });
 
-  it('reports the lowest offset of each affected partition when DynamoDB throttles', async () => {
-    const h = await evalHarness(RULES);
+  // Stored windows evaluate the batch's partitions together (one failed read fails them all);
+  // derived windows evaluate partition by partition (the read of the first fails only its own).
+  it.each([
+    ['stored', [{ itemIdentifier: { partition: 'metrics-0', offset: 40 } }, { itemIdentifier: { partition: 'metrics-3', offset: 7 } }]],
+    ['derived', [{ itemIdentifier: { partition: 'metrics-0', offset: 40 } }]],
+  ] as const)('reports the lowest offset of each affected partition when DynamoDB throttles (%s windows)', async (windows, failures) => {
+    const h = await evalHarness(RULES, { windows });
     // A middleware throws DynamoDB's throttling error: DynamoDB Local cannot throttle.
     h.ddbFaults.arm({ command: 'BatchGetItemCommand', nth: 1, when: 'before', error: () => new ProvisionedThroughputExceededException({ message: 'injected', $metadata: {} }) });
     const event = mskEvent([
@@ -104,19 +110,19 @@ describe('evaluator handler', () => {
       { partition: 5, offset: 2, raw: 'garbage' },
     ]);
     const res = await h.evaluator(event);
-    expect(res.batchItemFailures).toEqual([
-      { itemIdentifier: { partition: 'metrics-0', offset: 40 } },
-      { itemIdentifier: { partition: 'metrics-3', offset: 7 } },
-    ]);
-    expect(await h.transitions()).toEqual([]);
+    expect(res.batchItemFailures).toEqual(failures);
+    expect((await h.transitions()).map((t) => t.labels.instance)).toEqual(windows === 'derived' ? ['web-2'] : []);
     // Lambda redelivers from those offsets: now it works and both alerts fire.
     const retry = await h.evaluator(event);
     expect(retry.batchItemFailures).toEqual([]);
-    expect((await h.transitions()).map((t) => t.labels.instance).sort()).toEqual(['web-1', 'web-2']);
+    expect(uniqueTransitions(await h.transitions()).map((t) => t.labels.instance).sort()).toEqual(['web-1', 'web-2']);
   });
 
-  it('fails the whole invocation on a transient failure when partial batch responses are off (MSK on-demand mode), and the redelivered batch fires once', async () => {
-    const h = await evalHarness(RULES);
+  it.each([
+    ['stored', 'metrics-0, metrics-3'],
+    ['derived', 'metrics-0'],
+  ] as const)('fails the whole invocation on a transient failure when partial batch responses are off (MSK on-demand mode), and the redelivered batch fires once (%s windows)', async (windows, failed) => {
+    const h = await evalHarness(RULES, { windows });
     const evaluator = plumbed(createEvaluatorHandler({ ...h.deps, partialBatchResponse: false }), h.deps);
     h.ddbFaults.arm({ command: 'BatchGetItemCommand', nth: 1, when: 'before', error: () => new ProvisionedThroughputExceededException({ message: 'injected', $metadata: {} }) });
     const event = mskEvent([
@@ -124,10 +130,9 @@ describe('evaluator handler', () => {
       { partition: 3, offset: 7, value: [cpu('web-2', 90, T0), cpu('web-2', 90, T0 + 60_000)] },
     ]);
     // A returned partial batch response would be ignored and the offsets committed: it must throw.
-    await expect(evaluator(event)).rejects.toThrow('transient failure in partitions metrics-0, metrics-3; the whole batch is delivered again');
-    expect(await h.transitions()).toEqual([]);
+    await expect(evaluator(event)).rejects.toThrow(`transient failure in partitions ${failed}; the whole batch is delivered again`);
     expect(await evaluator(event)).toEqual({ batchItemFailures: [] });
-    expect((await h.transitions()).map((t) => [t.kind, t.labels.instance]).sort()).toEqual([
+    expect(uniqueTransitions(await h.transitions()).map((t) => [t.kind, t.labels.instance]).sort()).toEqual([
       ['firing', 'web-1'],
       ['firing', 'web-2'],
     ]);

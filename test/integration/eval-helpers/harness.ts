@@ -7,6 +7,7 @@ import type { AlertTransition } from '../../../shared/core/model/index.ts';
 import type { SeriesState } from '../../../shared/core/evaluate/index.ts';
 import { createEvaluatorHandler, type EvaluatorDeps } from '../../../functions/evaluator/app.ts';
 import { createTimersHandler, type TimersDeps } from '../../../functions/timers/app.ts';
+import { DynamoSampleLog } from '../../../shared/adapters/dynamodb/sample-log.ts';
 import { DynamoSeriesStateStore } from '../../../shared/adapters/dynamodb/series-state-store.ts';
 import { DynamoSeriesBudget } from '../../../shared/adapters/dynamodb/series-budget.ts';
 import { SqsTransitionPublisher } from '../../../shared/adapters/sqs/transition-publisher.ts';
@@ -86,7 +87,7 @@ export function staticRules(text: string): RuleSource {
 }
 
 /** Everything a test needs around the two handlers. */
-export async function evalHarness(rulesYaml: string, opts: { start?: number; staleAfterMs?: number } = {}) {
+export async function evalHarness(rulesYaml: string, opts: { start?: number; staleAfterMs?: number; windows?: 'derived' | 'stored' } = {}) {
   const p = await provisionFresh();
   const clock = manualClock(opts.start ?? 1_795_300_000_000);
   const ddbCount = countRequests(p.dynamodb);
@@ -110,6 +111,8 @@ export async function evalHarness(rulesYaml: string, opts: { start?: number; sta
     logger: new Logger({ serviceName: 'evaluator', logLevel: 'SILENT' }),
     metrics: evalMetrics.metrics,
     staleAfterMs,
+    // Production's default; `windows: 'stored'` for a test of the stored layout.
+    ...((opts.windows ?? 'derived') === 'derived' ? { derived: { log: new DynamoSampleLog({ client: p.dynamodb, table: p.tables.samples }) } } : {}),
   };
   const evaluator = plumbed(createEvaluatorHandler(deps), deps);
   const timersDeps: TimersDeps = {
