@@ -16,6 +16,7 @@ import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createEvaluatorHandler } from '../functions/evaluator/app.ts';
+import { DynamoSampleLog } from '../shared/adapters/dynamodb/sample-log.ts';
 import { DynamoSeriesStateStore } from '../shared/adapters/dynamodb/series-state-store.ts';
 import { DynamoSeriesBudget } from '../shared/adapters/dynamodb/series-budget.ts';
 import { SqsTransitionPublisher } from '../shared/adapters/sqs/transition-publisher.ts';
@@ -74,8 +75,11 @@ function event(series: number, perSeries: number, batch: number, prefix: string)
   return { eventSource: 'aws:kafka', records };
 }
 
-/** The real evaluator handler on the bench's tables and queues (silent logger and metrics), with `rules` (YAML). */
-export function benchHandler(dynamodb: DynamoDBClient, sqs: SQSClient, p: Provisioned, rules = RULES) {
+/**
+ * The real evaluator handler on the bench's tables and queues (silent logger and metrics), with
+ * `rules` (YAML), windows derived (the default deployment) unless told otherwise.
+ */
+export function benchHandler(dynamodb: DynamoDBClient, sqs: SQSClient, p: Provisioned, rules = RULES, windows: 'derived' | 'stored' = 'derived') {
   const clock = { now: () => Date.now() };
   const metrics = createMetrics('evaluator');
   (metrics as unknown as { console: { log(s: string): void } }).console = { log: () => undefined };
@@ -92,6 +96,7 @@ export function benchHandler(dynamodb: DynamoDBClient, sqs: SQSClient, p: Provis
     // The samples are at a fixed event time (T0, in the past) while this clock is the wall clock:
     // no event-time bound here (they are not what this bench measures).
     eventTime: { maxFutureSkewMs: Number.MAX_SAFE_INTEGER, maxAgeMs: Number.MAX_SAFE_INTEGER },
+    ...(windows === 'derived' ? { derived: { log: new DynamoSampleLog({ client: dynamodb, table: p.tables.samples }) } } : {}),
   });
 }
 

@@ -11,9 +11,12 @@
  * - hardening.adversarialRegexRatio <= 1.5 (a batch with one adversarial label value against regex
  *   rules vs the same batch without it)
  *
- * Cost (issue 9): `cost` reports RRU and WRU per 1,000 samples per rule kind and for the issue's
- * mix (measured vs computed), and the monthly cost of the issue's scenarios beside CloudWatch
- * alarms; it rewrites docs/cost-figures.json, which `klaxon cost` reads.
+ * Cost (issue 9): `cost` reports, with windows derived (the default layout), state-table RRU and
+ * WRU per 1,000 samples per rule kind and for the issue's mix, the quiet refreshes per (rule,
+ * series) per hour, the sample log's bytes per sample and a rebuild's reads, and the monthly cost
+ * of the issue's scenarios beside CloudWatch alarms (goals: <= $500 and >= 10x cheaper for 50,000
+ * series-rules at 10 s, <= $25 for 1,000 at 1 min, <= $15 fixed); it rewrites
+ * docs/cost-figures.json, which `klaxon cost` reads.
  */
 import { benchAdversarialRegex, benchCoreEvaluation } from './eval-core.ts';
 import { benchEvaluationIo } from './eval-io.ts';
@@ -75,7 +78,7 @@ const result = {
     ordinaryDecodeRecordsPerSec: Math.round(decode.ordinaryDecodeRecordsPerSec),
     adversarialDecodeRatio: round(decode.adversarialDecodeRatio, 3),
   },
-  cost,
+  cost: { ...cost, goals: { fiftyThousandSeriesRulesAt10sMaxMonthly: 500, thousandSeriesRulesAt1minMaxMonthly: 25, idleFixedMaxMonthly: 15, cheaperThanCloudWatchAlarmsFactor: 10 } },
   node: process.version,
 };
 process.stdout.write(`${JSON.stringify(result)}\n`);

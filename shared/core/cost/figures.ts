@@ -32,6 +32,24 @@ export interface KindFigures {
   readonly wru: UnitsPer1000;
   /** Average size of the kind's state item at steady state, bytes (AWS's item size rules). */
   readonly itemBytes: number;
+  /**
+   * Write units per (rule, series) per hour whatever the samples (derived windows: the quiet
+   * refresh of an inactive item every 30 minutes and its due-index moves); absent: none.
+   */
+  readonly wruPerSeriesHour?: number;
+}
+
+/**
+ * The sample log of derived windows (docs/design.md): what a sample costs to log, and what a
+ * partition's rebuild costs to read.
+ */
+export interface LogFigures {
+  /** Stored bytes per sample of a segment (codec + item), at 1 and at 6 samples of each series per segment. */
+  readonly bytesPerSample: UnitsPer1000;
+  /** Bytes of a segment item besides its samples (keys, offsets, write id). */
+  readonly segmentOverheadBytes: number;
+  /** Read units per 1,000 samples read back by a rebuild (strongly consistent Query pages). */
+  readonly rebuildRruPer1000Samples: number;
 }
 
 /** Figures for every kind, and where they come from. */
@@ -43,23 +61,26 @@ export interface CapacityFigures {
   /** How each figure was obtained (e.g. reads measured by DynamoDB Local, transaction writes computed). */
   readonly method?: string;
   readonly kinds: Readonly<Record<RuleKind, KindFigures>>;
+  /** Present for derived windows (the default layout): the sample log's figures. */
+  readonly log?: LogFigures;
 }
 
 /**
- * Defaults used when docs/cost-figures.json is missing: the bench's figures of 2026-11-29 (see
- * docs/cost.md). They describe the store as it was then; re-run `npm run bench` after any
- * change to the state layout.
+ * Defaults used when docs/cost-figures.json is missing: the bench's figures of 2026-11-29 with
+ * derived windows (see docs/cost.md). They describe the store as it was then; re-run
+ * `npm run bench` after any change to the state layout.
  */
 export const DEFAULT_FIGURES: CapacityFigures = {
-  source: 'defaults in shared/core/cost/figures.ts (bench of 2026-11-29)',
+  source: 'defaults in shared/core/cost/figures.ts (bench of 2026-11-29, derived windows)',
   measuredAt: '2026-11-29',
-  method: 'reads measured (DynamoDB Local ConsumedCapacity); transaction writes computed from item sizes',
+  method: 'derived windows; units measured (DynamoDB Local ConsumedCapacity); sample log bytes per sample from the codec',
   kinds: {
-    'threshold-for-1m': { rru: { batch1: 1000, batch6: 166.67 }, wru: { batch1: 3000, batch6: 500 }, itemBytes: 337 },
-    'avg-5m': { rru: { batch1: 1000, batch6: 166.67 }, wru: { batch1: 3000, batch6: 500 }, itemBytes: 834 },
-    'quantile-15m': { rru: { batch1: 1000, batch6: 166.67 }, wru: { batch1: 5000, batch6: 833.33 }, itemBytes: 1869 },
-    'avg-1h': { rru: { batch1: 2000, batch6: 333.33 }, wru: { batch1: 15_000, batch6: 2500 }, itemBytes: 6455 },
+    'threshold-for-1m': { rru: { batch1: 0, batch6: 0 }, wru: { batch1: 0, batch6: 0 }, itemBytes: 338, wruPerSeriesHour: 4 },
+    'avg-5m': { rru: { batch1: 0, batch6: 0 }, wru: { batch1: 0, batch6: 0 }, itemBytes: 320, wruPerSeriesHour: 4 },
+    'quantile-15m': { rru: { batch1: 0, batch6: 0 }, wru: { batch1: 0, batch6: 0 }, itemBytes: 334, wruPerSeriesHour: 4 },
+    'avg-1h': { rru: { batch1: 0, batch6: 0 }, wru: { batch1: 0, batch6: 0 }, itemBytes: 319, wruPerSeriesHour: 4 },
   },
+  log: { bytesPerSample: { batch1: 7.15, batch6: 4.06 }, segmentOverheadBytes: 140, rebuildRruPer1000Samples: 2.61 },
 };
 
 /** Invalid cost input (a flag, a scenario field or a figures file), naming what was wrong and where. */
@@ -99,13 +120,30 @@ export function parseCapacityFigures(json: unknown, origin: string): CapacityFig
       const u = object(k[name], `${at}.${name}`);
       return { batch1: finiteNonNegative(u.batch1, `${at}.${name}.batch1`), batch6: finiteNonNegative(u.batch6, `${at}.${name}.batch6`) };
     };
-    kinds[kind] = { rru: units('rru'), wru: units('wru'), itemBytes: finiteNonNegative(k.itemBytes, `${at}.itemBytes`) };
+    kinds[kind] = {
+      rru: units('rru'),
+      wru: units('wru'),
+      itemBytes: finiteNonNegative(k.itemBytes, `${at}.itemBytes`),
+      ...(k.wruPerSeriesHour !== undefined ? { wruPerSeriesHour: finiteNonNegative(k.wruPerSeriesHour, `${at}.wruPerSeriesHour`) } : {}),
+    };
+  }
+  let log: LogFigures | undefined;
+  if (root.log !== undefined) {
+    const at = `${origin}: log`;
+    const l = object(root.log, at);
+    const b = object(l.bytesPerSample, `${at}.bytesPerSample`);
+    log = {
+      bytesPerSample: { batch1: finiteNonNegative(b.batch1, `${at}.bytesPerSample.batch1`), batch6: finiteNonNegative(b.batch6, `${at}.bytesPerSample.batch6`) },
+      segmentOverheadBytes: finiteNonNegative(l.segmentOverheadBytes, `${at}.segmentOverheadBytes`),
+      rebuildRruPer1000Samples: finiteNonNegative(l.rebuildRruPer1000Samples, `${at}.rebuildRruPer1000Samples`),
+    };
   }
   return {
     source: origin,
     ...(typeof root.measuredAt === 'string' ? { measuredAt: root.measuredAt } : {}),
     ...(typeof root.method === 'string' ? { method: root.method } : {}),
     kinds,
+    ...(log ? { log } : {}),
   };
 }
 

@@ -107,6 +107,14 @@ export interface Assumptions {
   readonly wruPerNotification: number;
   /** Timers: Query requests per run (by-due and by-firing, 8 shards each), 0.5 RRU each when nothing is due. */
   readonly timersQueriesPerRun: number;
+  /**
+   * Derived windows: times per hour a partition reaches an instance whose memory of it is not
+   * current (a cold start, another execution environment taking the batch), each a rebuild that
+   * reads the partition's log over the rebuild horizon.
+   */
+  readonly partitionRebuildsPerHour: number;
+  /** Derived windows: days a sample stays in the log (its TTL). */
+  readonly logRetentionDays: number;
 }
 
 /** Defaults of {@link Assumptions}; docs/cost.md gives the reasoning for each. */
@@ -123,7 +131,14 @@ export const DEFAULT_ASSUMPTIONS: Assumptions = {
   rruPerNotification: 3,
   wruPerNotification: 4,
   timersQueriesPerRun: 16,
+  partitionRebuildsPerHour: 2,
+  logRetentionDays: 8,
 };
+
+/** The window each kind keeps (the rebuild horizon depends on the longest in the mix). */
+export const KIND_WINDOW_MS: Readonly<Record<RuleKind, number>> = { 'threshold-for-1m': 0, 'avg-5m': 300_000, 'quantile-15m': 900_000, 'avg-1h': 3_600_000 };
+/** What a rebuild reads besides the longest window: staleness (5 min) + future skew (10 min) + lateness (1 h), the defaults of shared/core/sequence/derived.ts. */
+export const REBUILD_EXTRA_MS = (5 + 10 + 60) * 60_000;
 
 /** Components of the bill. */
 export const COMPONENTS = [
@@ -267,13 +282,18 @@ export function estimateMonthlyCost(scenario: Scenario, figures: CapacityFigures
   let rruPerMonth = 0;
   let wruPerMonth = 0;
   let storageBytes = 0;
+  let refreshWru = 0;
+  let longestWindowMs = 0;
   for (const kind of RULE_KINDS) {
     const f = figures.kinds[kind];
     const ruleSamples = samplesPerMonth * rulesPerSeries * weights[kind];
     rruPerMonth += ruleSamples * unitsPerSample(f.rru, perBatch);
     wruPerMonth += ruleSamples * unitsPerSample(f.wru, perBatch);
+    refreshWru += seriesRules * weights[kind] * (f.wruPerSeriesHour ?? 0) * HOURS_PER_MONTH;
     storageBytes += seriesRules * weights[kind] * (f.itemBytes + DYNAMODB_ITEM_OVERHEAD_BYTES);
+    if (weights[kind] > 0) longestWindowMs = Math.max(longestWindowMs, KIND_WINDOW_MS[kind]);
   }
+  wruPerMonth += refreshWru;
   const timersRuns = (HOURS_PER_MONTH * 60) / shape.timersEveryMinutes;
   const timersRru = timersRuns * a.timersQueriesPerRun * 0.5;
   const notifyRru = notifications * a.rruPerNotification;
@@ -285,6 +305,25 @@ export function estimateMonthlyCost(scenario: Scenario, figures: CapacityFigures
   const evaluatorInvocations = Math.min(samplesPerMonth, Math.max(windows, samplesPerMonth / batchSize));
   const itemsPerInvocation = Math.min(seriesRules, (samplesPerMonth / evaluatorInvocations / perBatch) * rulesPerSeries);
   const evaluatorMs = a.evaluatorMsPerInvocation + (itemsPerInvocation / 1000) * a.evaluatorMsPer1000Items;
+
+  // Derived windows: one log segment per partition per invocation (at least a write unit each, one
+  // per started KB), the log's storage, and the rebuilds' reads over the rebuild horizon.
+  let logWru = 0;
+  let rebuildRru = 0;
+  let logBytes = 0;
+  if (figures.log) {
+    const l = figures.log;
+    const segments = Math.min(samplesPerMonth, evaluatorInvocations * partitions);
+    const samplesPerSegment = samplesPerMonth / segments;
+    const bytesPerSample = Math.max(0, l.bytesPerSample.batch1 + ((l.bytesPerSample.batch6 - l.bytesPerSample.batch1) * (Math.min(perBatch, 6) - 1)) / 5);
+    logWru = segments * Math.max(1, Math.ceil((samplesPerSegment * bytesPerSample + l.segmentOverheadBytes) / 1024));
+    logBytes = (samplesPerMonth / (SECONDS_PER_MONTH / 86_400)) * a.logRetentionDays * bytesPerSample;
+    const samplesPerPartitionHorizon = (series / partitions) * ((longestWindowMs + REBUILD_EXTRA_MS) / 1000 / interval);
+    rebuildRru = partitions * a.partitionRebuildsPerHour * HOURS_PER_MONTH * (samplesPerPartitionHorizon / 1000) * l.rebuildRruPer1000Samples;
+  }
+  rruPerMonth += rebuildRru;
+  wruPerMonth += logWru;
+  storageBytes += logBytes;
   const invocations = evaluatorInvocations + timersRuns + transitions + notifications;
 
   const fifoRequests = transitions * 3 + notifications * 3;
@@ -301,10 +340,15 @@ export function estimateMonthlyCost(scenario: Scenario, figures: CapacityFigures
       'dynamodb.reads',
       ((rruPerMonth + timersRru + notifyRru) * DYNAMODB_PER_MILLION_RRU) / 1e6,
       (timersRru * DYNAMODB_PER_MILLION_RRU) / 1e6,
-      `${fmt(rruPerMonth)} RRU evaluating + ${fmt(timersRru)} timers + ${fmt(notifyRru)} notifying`,
+      `${fmt(rruPerMonth)} RRU evaluating${figures.log ? ` (${fmt(rebuildRru)} of them rebuilding partitions' windows, ${a.partitionRebuildsPerHour} per partition per hour)` : ''} + ${fmt(timersRru)} timers + ${fmt(notifyRru)} notifying`,
     ),
-    line('dynamodb.writes', ((wruPerMonth + notifyWru) * DYNAMODB_PER_MILLION_WRU) / 1e6, 0, `${fmt(wruPerMonth)} WRU evaluating + ${fmt(notifyWru)} notifying`),
-    line('dynamodb.storage', (storageBytes / 1e9) * DYNAMODB_PER_GB_MONTH, 0, `${fmt(storageBytes / 1e6)} MB of series state`),
+    line(
+      'dynamodb.writes',
+      ((wruPerMonth + notifyWru) * DYNAMODB_PER_MILLION_WRU) / 1e6,
+      0,
+      `${fmt(wruPerMonth)} WRU evaluating${figures.log ? ` (${fmt(logWru)} sample log, ${fmt(refreshWru)} quiet refreshes)` : ''} + ${fmt(notifyWru)} notifying`,
+    ),
+    line('dynamodb.storage', (storageBytes / 1e9) * DYNAMODB_PER_GB_MONTH, 0, `${fmt(storageBytes / 1e6)} MB of series state${figures.log ? ` and sample log (${a.logRetentionDays} days)` : ''}`),
     line(
       'lambda.evaluator',
       lambdaCost(evaluatorInvocations, evaluatorMs, shape.memoryMb.evaluator),
