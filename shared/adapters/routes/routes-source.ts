@@ -8,14 +8,13 @@
 import { readFile } from 'node:fs/promises';
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { parse as parseYaml } from 'yaml';
-import { compileRoutes, DEFAULT_RECEIVER_SETTINGS, RoutesConfigError, type DefaultReceiverSettings } from '../../core/dispatch/routes-config.ts';
-import type { RoutingConfig } from '../../core/dispatch/routing.ts';
+import { compileRoutes, DEFAULT_RECEIVER_SETTINGS, RoutesConfigError, type DefaultReceiverSettings } from '../../core/dispatch/route/routes-config.ts';
+import type { RoutingConfig } from '../../core/dispatch/route/routing.ts';
 import type { Clock } from '../../core/model/index.ts';
+import type { RoutesSource } from '../../core/dispatch/ports.ts';
 
-/** The port: the current routes config. */
-export interface RoutesSource {
-  get(): Promise<RoutingConfig>;
-}
+// The port is declared in core (shared/core/dispatch/ports.ts); re-exported for callers of this adapter.
+export type { RoutesSource };
 
 /** Parses YAML (JSON is YAML) text into a compiled config. Throws {@link RoutesConfigError}. */
 export function routesFromText(text: string, source: string, defaults: DefaultReceiverSettings = DEFAULT_RECEIVER_SETTINGS): RoutingConfig {
