@@ -6,12 +6,18 @@
  */
 import type { NotificationJob } from '../model/index.ts';
 import { AlertRecordConflictError, type AlertStore, type DeadLetterExtra, type DeadLetterSender, type JobPublisher, type RoutesSource } from './ports.ts';
-import type { AlertRecord } from './record/alert-record.ts';
+import type { AlertRecord, SlackThread } from './record/alert-record.ts';
 import type { RoutingConfig } from './route/routing.ts';
 
-/** {@link AlertStore} in a Map; counts reads and writes as DynamoDB would bill them (one request each). */
+/**
+ * {@link AlertStore} in a Map; counts reads and writes as DynamoDB would bill them (one request
+ * each). The Slack thread is kept apart, as the Slack channel function writes it on the same item
+ * ({@link InMemoryAlertStore.setSlackThread}): a commit never drops it, and a thread written before
+ * dispatch's first commit does not make a record.
+ */
 export class InMemoryAlertStore implements AlertStore {
   private readonly items = new Map<string, AlertRecord>();
+  private readonly threads = new Map<string, SlackThread>();
   /** GetItem requests served. */
   reads = 0;
   /** Conditional writes applied (conflicts not counted). */
@@ -19,27 +25,34 @@ export class InMemoryAlertStore implements AlertStore {
 
   async get(fingerprint: string): Promise<AlertRecord | undefined> {
     this.reads++;
-    return this.items.get(fingerprint);
+    return this.peek(fingerprint);
   }
 
   async commit(record: AlertRecord, expectedVersion: number | undefined): Promise<void> {
     const cur = this.items.get(record.fingerprint);
     const ok = expectedVersion === undefined || expectedVersion === 0 ? cur === undefined : cur?.version === expectedVersion;
     if (!ok) throw new AlertRecordConflictError(`alert record ${record.fingerprint} changed since version ${expectedVersion ?? 0}`);
-    // As the DynamoDB adapter: the Slack thread belongs to the Slack channel function and survives a commit.
+    // As the DynamoDB adapter: the Slack thread belongs to the Slack channel function; a commit does not write it.
     const { slackThread: _ignored, ...owned } = record;
-    this.items.set(record.fingerprint, { ...owned, ...(cur?.slackThread ? { slackThread: cur.slackThread } : {}) });
+    this.items.set(record.fingerprint, owned);
     this.writes++;
   }
 
+  /** What the Slack channel function does: keeps the thread of the alert's message on its item. */
+  setSlackThread(fingerprint: string, thread: SlackThread): void {
+    this.threads.set(fingerprint, thread);
+  }
+
   /** Every record (tests, simulations). */
-  all(): IterableIterator<AlertRecord> {
-    return this.items.values();
+  all(): AlertRecord[] {
+    return [...this.items.keys()].map((fp) => this.peek(fp)!);
   }
 
   /** A record without counting a read (tests). */
   peek(fingerprint: string): AlertRecord | undefined {
-    return this.items.get(fingerprint);
+    const r = this.items.get(fingerprint);
+    const thread = this.threads.get(fingerprint);
+    return r && thread ? { ...r, slackThread: thread } : r;
   }
 }
 
