@@ -18,7 +18,7 @@ export interface DispatchConfig {
   readonly escalation: EscalationPolicy;
 }
 
-/** The defaults: the throttle windows of docs/design.md (*Severity*), escalation 3 firings in 1 h. */
+/** The defaults: the throttle windows of docs/design.md ("Severity is a label"), escalation 3 firings in 1 h. */
 export const DEFAULT_DISPATCH_CONFIG: DispatchConfig = { throttleWindows: DEFAULT_THROTTLE_WINDOWS, escalation: DEFAULT_ESCALATION };
 
 /** A severity raised by escalation, and why (shown in the notification). */

@@ -19,7 +19,7 @@ import { withSeverityLabel } from '../../model/severity.ts';
 /** Channels per severity: which channels a notification of that severity goes to. */
 export type SeverityMatrix = Readonly<Record<Severity, readonly Channel[]>>;
 
-/** The default severity matrix (docs/design.md, *Severity*). Low is recorded only. */
+/** The default severity matrix (docs/design.md, "Severity is a label"). Low is recorded only. */
 export const DEFAULT_SEVERITY_MATRIX: SeverityMatrix = {
   critical: ['email', 'slack', 'pagerduty'],
   high: ['email', 'slack'],
