@@ -6,8 +6,8 @@
  * fills the default receiver's email, as in the function.
  */
 import { EXIT, type CliIo } from './index.ts';
-import { compileRoutes, DEFAULT_RECEIVER_SETTINGS, RoutesConfigError, type DefaultReceiverSettings } from '../shared/core/dispatch/routes-config.ts';
-import { routeAlert, type RoutingConfig } from '../shared/core/dispatch/routing.ts';
+import { compileRoutes, DEFAULT_RECEIVER_SETTINGS, RoutesConfigError, type DefaultReceiverSettings } from '../shared/core/dispatch/route/routes-config.ts';
+import { routeAlert, type RoutingConfig } from '../shared/core/dispatch/route/routing.ts';
 import { loadRoutesFile } from '../shared/adapters/routes/routes-source.ts';
 import { SEVERITIES, type Labels, type Severity } from '../shared/core/model/index.ts';
 

@@ -1,18 +1,14 @@
 /**
  * The dispatch function: alert transitions from the alert-events FIFO queue in, notification jobs
- * on the per-channel FIFO queues out.
+ * on the per-channel FIFO queues out. Wiring and I/O only: the pipeline itself (dedup → route →
+ * escalate → channels → throttle → record → publish → commit) is declared in
+ * shared/core/dispatch/pipeline.ts and described in docs/design.md ("The notification pipeline").
  *
- * Per transition (the order is the contract):
- * 1. parse and validate; a message that is not a valid transition is dead-lettered at once with
- *    the reason (it would fail the same way on every receive) and the batch goes on;
- * 2. read the alert record (1 GetItem);
- * 3. decide (pure: `decideDispatch` — duplicate / stale / route + escalate + throttle);
- * 4. publish the jobs (SendMessageBatch per channel; dedup id = hash of the idempotency key);
- * 5. commit the record (1 conditional UpdateItem, version guard: the throttle claim).
- * Publish-then-commit: a crash between 4 and 5 redelivers the transition, 2-3 re-decide from the
- * same record and publish the same jobs with the same idempotency keys (deduplicated by SQS FIFO
- * and the channel's idempotency): a job may be published twice, never lost. On a version conflict
- * in 5 (another writer of the same alert), 2-5 run again, at most `maxAttempts` times.
+ * Per SQS record: parse and validate the transition (a message that is not a valid transition is
+ * dead-lettered at once with the reason: it would fail the same way on every receive), then
+ * `dispatchTransition` (core): read the alert record (1 GetItem), decide, publish the jobs
+ * (SendMessageBatch per channel), commit the record (1 conditional UpdateItem); on a version
+ * conflict it reads and decides again, at most `maxAttempts` times.
  *
  * Errors go through the one policy (shared/core/errors `failureAction`, with the AWS SDK's
  * transient check), applied in one place (`onRecordError`):
@@ -33,17 +29,19 @@ import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambd
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { decideDispatch, DISPATCH_REASON_TEXT, type DispatchConfig, type DispatchDecision } from '../../shared/core/dispatch/decide.ts';
-import { compileRoutes } from '../../shared/core/dispatch/routes-config.ts';
+import { DISPATCH_REASON_TEXT, type DispatchConfig, type DispatchDecision } from '../../shared/core/dispatch/context.ts';
+import { dispatchTransition as runDispatchPipeline, DispatchConflictError } from '../../shared/core/dispatch/pipeline.ts';
+import type { AlertStore, DeadLetterSender, JobPublisher, RoutesSource } from '../../shared/core/dispatch/ports.ts';
+import { compileRoutes } from '../../shared/core/dispatch/route/routes-config.ts';
 import { InvalidTransitionError, parseTransition } from '../../shared/core/dispatch/transition-schema.ts';
-import { errorMessage, failureAction, FAILURE_ACTION_TEXT, TransientError } from '../../shared/core/errors/index.ts';
+import { errorMessage, failureAction, FAILURE_ACTION_TEXT } from '../../shared/core/errors/index.ts';
 import { redactSecrets } from '../../shared/core/deliver/redact.ts';
 import type { AlertTransition, Clock } from '../../shared/core/model/index.ts';
 import { METRIC } from '../../shared/core/model/metrics.ts';
-import { AlertRecordConflictError, DynamoAlertStore, type AlertStore } from '../../shared/adapters/dynamodb/alert-store.ts';
+import { DynamoAlertStore } from '../../shared/adapters/dynamodb/alert-store.ts';
 import { isTransientError } from '../../shared/adapters/dynamodb/batch.ts';
-import { SqsDeadLetterSender, SqsJobPublisher, type DeadLetterSender, type JobPublisher } from '../../shared/adapters/sqs/job-publisher.ts';
-import { CachedRoutesSource, loadRoutesFile, loadRoutesParameter, staticRoutesSource, type RoutesSource } from '../../shared/adapters/routes/routes-source.ts';
+import { SqsDeadLetterSender, SqsJobPublisher } from '../../shared/adapters/sqs/job-publisher.ts';
+import { CachedRoutesSource, loadRoutesFile, loadRoutesParameter, staticRoutesSource } from '../../shared/adapters/routes/routes-source.ts';
 import { createLogger, createMetrics, systemClock } from '../../shared/adapters/observability/index.ts';
 import { readDispatchSettings } from '../../shared/config/dispatch.ts';
 
@@ -66,8 +64,8 @@ export interface DispatchDeps {
 /** The dispatch Lambda handler (SQS event, partial batch response). */
 export type DispatchHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
 
-/** The record kept changing under us for every attempt: transient, the message is received again. */
-export class DispatchConflictError extends TransientError {}
+/** The record kept changing under us for every attempt (transient: the message is received again). Declared in core. */
+export { DispatchConflictError };
 
 /** A MessageGroupId for a dead-lettered body: its fingerprint when it has a usable one. */
 function groupIdOf(body: string): string {
@@ -81,26 +79,15 @@ function groupIdOf(body: string): string {
 }
 
 /**
- * Applies one transition: read, decide, publish, commit (re-read and re-decide on a version
- * conflict). Returns the decision that was committed (or the no-op one).
+ * Runs the dispatch pipeline (shared/core/dispatch/pipeline.ts) for one transition with these
+ * dependencies as its ports. Returns the decision that was committed (or the no-op one).
  */
 export async function dispatchTransition(deps: DispatchDeps, t: AlertTransition): Promise<DispatchDecision> {
-  const maxAttempts = deps.maxAttempts ?? 3;
-  for (let attempt = 1; ; attempt++) {
-    const record = await deps.store.get(t.fingerprint);
-    const routes = await deps.routes.get();
-    const decision = decideDispatch(record, t, routes, deps.config, deps.clock.now());
-    if (decision.outcome !== 'dispatched') return decision;
-    await deps.publisher.publish(decision.jobs);
-    try {
-      await deps.store.commit(decision.record, record?.version);
-      return decision;
-    } catch (err) {
-      if (!(err instanceof AlertRecordConflictError)) throw err;
-      if (attempt >= maxAttempts) throw new DispatchConflictError(`alert ${t.fingerprint}: record still changing after ${attempt} attempts`, { cause: err });
-      deps.logger.info('alert record changed since read; deciding again', { fingerprint: t.fingerprint, transitionId: t.transitionId, attempt });
-    }
-  }
+  return runDispatchPipeline({ alerts: deps.store, jobs: deps.publisher, routes: deps.routes, clock: deps.clock }, t, {
+    config: deps.config,
+    ...(deps.maxAttempts !== undefined ? { maxAttempts: deps.maxAttempts } : {}),
+    onConflict: (attempt) => deps.logger.info('alert record changed since read; deciding again', { fingerprint: t.fingerprint, transitionId: t.transitionId, attempt }),
+  });
 }
 
 /** Builds the handler from its dependencies. */
@@ -123,6 +110,7 @@ export function createDispatchHandler(deps: DispatchDeps): DispatchHandler {
       severity: d.severity,
       ...(d.escalation ? { escalation: d.escalation } : {}),
       routes: d.routes,
+      stages: d.trail.map((n) => `${n.stage}: ${n.reason}${n.subject ? ` (${n.subject})` : ''}`),
       jobs: d.jobs.map((j) => ({ channel: j.channel, receiver: j.receiver, destinationId: j.destinationId })),
       suppressed: d.suppressed,
     });

@@ -178,7 +178,7 @@ export const klaxonConfigSchema = z
       })
       .strict()
       .default({ slack: { name: 'klaxon/slack', existing: false }, pagerduty: { name: 'klaxon/pagerduty', existing: false } }),
-    /** Per (alert, channel) cooldown by severity, seconds (docs/design.md, *Severity*: critical none, high 5 min, medium 15 min, low 1 h). */
+    /** Per (alert, channel) cooldown by severity, seconds (docs/design.md, "Severity is a label": critical none, high 5 min, medium 15 min, low 1 h). */
     throttleWindows: z
       .object({
         critical: seconds(0, 86_400).default(0),

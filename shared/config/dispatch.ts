@@ -5,11 +5,11 @@
  * A missing or malformed variable fails the init with a message naming it.
  */
 import { z } from 'zod';
-import { DEFAULT_ESCALATION } from '../core/dispatch/escalation.ts';
+import { DEFAULT_ESCALATION } from '../core/dispatch/escalate/escalation.ts';
 import { parseDuration } from '../core/dispatch/duration.ts';
-import type { DispatchConfig } from '../core/dispatch/decide.ts';
-import { DEFAULT_RECEIVER_SETTINGS, type DefaultReceiverSettings } from '../core/dispatch/routes-config.ts';
-import { DEFAULT_THROTTLE_WINDOWS, type ThrottleWindows } from '../core/dispatch/throttle.ts';
+import type { DispatchConfig } from '../core/dispatch/context.ts';
+import { DEFAULT_RECEIVER_SETTINGS, type DefaultReceiverSettings } from '../core/dispatch/route/routes-config.ts';
+import { DEFAULT_THROTTLE_WINDOWS, type ThrottleWindows } from '../core/dispatch/throttle/throttle.ts';
 import { SEVERITIES, type Channel } from '../core/model/index.ts';
 import { EMAIL_MAX_RECIPIENTS } from '../core/format/email.ts';
 import { ConfigError, jsonEnv, nonEmpty, optionalString as optional, parseEnv } from './env.ts';

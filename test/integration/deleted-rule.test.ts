@@ -17,8 +17,8 @@ import { DynamoAlertStore } from '../../shared/adapters/dynamodb/alert-store.ts'
 import { SqsDeadLetterSender, SqsJobPublisher } from '../../shared/adapters/sqs/job-publisher.ts';
 import { staticRoutesSource } from '../../shared/adapters/routes/routes-source.ts';
 import { physicalKey } from '../../shared/adapters/dynamodb/series-state-store.ts';
-import { DEFAULT_DISPATCH_CONFIG } from '../../shared/core/dispatch/decide.ts';
-import { compileRoutes } from '../../shared/core/dispatch/routes-config.ts';
+import { DEFAULT_DISPATCH_CONFIG } from '../../shared/core/dispatch/context.ts';
+import { compileRoutes } from '../../shared/core/dispatch/route/routes-config.ts';
 import { parseTransition } from '../../shared/core/dispatch/transition-schema.ts';
 import type { AlertTransition, NotificationJob } from '../../shared/core/model/index.ts';
 import { METRICS_NAMESPACE } from '../../shared/core/model/metrics.ts';

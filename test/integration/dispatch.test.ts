@@ -14,8 +14,8 @@ import { AlertRecordConflictError, DynamoAlertStore, type AlertStore } from '../
 import { jobDeduplicationId, SqsDeadLetterSender, SqsJobPublisher, type JobPublisher } from '../../shared/adapters/sqs/job-publisher.ts';
 import { SqsSendError } from '../../shared/adapters/sqs/transition-publisher.ts';
 import { staticRoutesSource } from '../../shared/adapters/routes/routes-source.ts';
-import { DEFAULT_DISPATCH_CONFIG, RECORD_RETENTION_MS } from '../../shared/core/dispatch/decide.ts';
-import { compileRoutes } from '../../shared/core/dispatch/routes-config.ts';
+import { DEFAULT_DISPATCH_CONFIG, RECORD_RETENTION_MS } from '../../shared/core/dispatch/index.ts';
+import { compileRoutes } from '../../shared/core/dispatch/route/routes-config.ts';
 import type { AlertTransition, Channel, NotificationJob } from '../../shared/core/model/index.ts';
 import { METRICS_NAMESPACE } from '../../shared/core/model/metrics.ts';
 import { toSqsRecord } from '../../local/runtime/sqs-poller.ts';

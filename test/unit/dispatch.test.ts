@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_RECENT_TRANSITION_IDS, type AlertRecord } from '../../shared/core/dispatch/alert-record.ts';
-import { decideDispatch, DEFAULT_DISPATCH_CONFIG, type DispatchDecision } from '../../shared/core/dispatch/decide.ts';
-import { compileRoutes } from '../../shared/core/dispatch/routes-config.ts';
+import { MAX_RECENT_TRANSITION_IDS, type AlertRecord } from '../../shared/core/dispatch/record/alert-record.ts';
+import { decideDispatch, DEFAULT_DISPATCH_CONFIG, type DispatchDecision } from '../../shared/core/dispatch/index.ts';
+import { compileRoutes } from '../../shared/core/dispatch/route/routes-config.ts';
 import { InvalidTransitionError, parseTransition } from '../../shared/core/dispatch/transition-schema.ts';
 import type { AlertTransition, Severity } from '../../shared/core/model/index.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideEscalation, MAX_FIRE_TIMES, raiseSeverity, recordFireTime } from '../../shared/core/dispatch/escalation.ts';
+import { decideEscalation, MAX_FIRE_TIMES, raiseSeverity, recordFireTime } from '../../shared/core/dispatch/escalate/escalation.ts';
 import { formatDuration, parseDuration } from '../../shared/core/dispatch/duration.ts';
 import type { Severity } from '../../shared/core/model/index.ts';
 

@@ -17,7 +17,7 @@ import { SqsSendError } from '../../shared/adapters/sqs/transition-publisher.ts'
 import { DispatchConflictError } from '../../functions/dispatch/app.ts';
 import { decideAfterThrow, DEFAULT_RETRY_CONFIG } from '../../shared/core/deliver/decide.ts';
 import { RenderError, renderJob, type Notifier } from '../../shared/core/deliver/notifier.ts';
-import { RoutesConfigError } from '../../shared/core/dispatch/routes-config.ts';
+import { RoutesConfigError } from '../../shared/core/dispatch/route/routes-config.ts';
 import { InvalidTransitionError } from '../../shared/core/dispatch/transition-schema.ts';
 import { failureAction } from '../../shared/core/errors/index.ts';
 import { job } from '../integration/deliver-fixtures.ts';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { compileRoutes, RoutesConfigError } from '../../shared/core/dispatch/routes-config.ts';
-import { destinationId, routeAlert, type RoutingConfig } from '../../shared/core/dispatch/routing.ts';
+import { compileRoutes, RoutesConfigError } from '../../shared/core/dispatch/route/routes-config.ts';
+import { destinationId, routeAlert, type RoutingConfig } from '../../shared/core/dispatch/route/routing.ts';
 import { routesFromText } from '../../shared/adapters/routes/routes-source.ts';
 import type { Channel, Severity } from '../../shared/core/model/index.ts';
 

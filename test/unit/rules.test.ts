@@ -73,6 +73,11 @@ describe('parseRules', () => {
     expect(r!.matchers.map((m) => m.text)).toEqual(['environment="production"', 'instance=~"web-.*"']);
   });
 
+  it('accepts labels.severity that repeats the severity, and keeps it in the alert labels (its identity is unchanged)', () => {
+    const [rule] = parseRules(JSON.stringify({ rules: [{ ...base, labels: { severity: 'high', team: 'db' } }] }), 'f.yaml');
+    expect(rule).toMatchObject({ severity: 'high', labels: { severity: 'high', team: 'db' } });
+  });
+
   it('accepts JSON too', () => {
     expect(parseRules(JSON.stringify({ rules: [base] }), 'rules.json')).toHaveLength(1);
   });
@@ -107,6 +112,12 @@ describe('parseRules', () => {
     [{ ...base, condition: '> 80', clearCondition: '< 90' }, 'clearCondition', /overlaps/],
     // reserved label
     [{ ...base, labels: { alertname: 'x' } }, 'labels.alertname', /reserved/],
+    // labels.severity (Prometheus style) that disagrees with the rule's severity
+    [{ ...base, labels: { severity: 'critical' } }, 'labels.severity', /"critical" conflicts with severity: high/],
+    // labels.severity that is not a severity at all (Prometheus's "warning")
+    [{ ...base, labels: { severity: 'warning' } }, 'labels.severity', /must be the rule's severity, one of critical, high, medium, low/],
+    // labels.severity as a template: the severity must be known when the rule loads
+    [{ ...base, labels: { severity: '{{ $labels.sev }}' } }, 'labels.severity', /a literal, not a template/],
     // missing condition
     [{ id: 'c', metric: 'm', severity: 'low' }, 'condition', /required/],
     // an expected absence series the matchers exclude

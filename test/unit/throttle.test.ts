@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { AlertRecord } from '../../shared/core/dispatch/alert-record.ts';
-import { decideDispatch, DEFAULT_DISPATCH_CONFIG, type DispatchConfig } from '../../shared/core/dispatch/decide.ts';
-import { compileRoutes } from '../../shared/core/dispatch/routes-config.ts';
-import { decideThrottle, DEFAULT_THROTTLE_WINDOWS, throttleWindowMs } from '../../shared/core/dispatch/throttle.ts';
+import type { AlertRecord } from '../../shared/core/dispatch/record/alert-record.ts';
+import { decideDispatch, DEFAULT_DISPATCH_CONFIG, type DispatchConfig } from '../../shared/core/dispatch/index.ts';
+import { compileRoutes } from '../../shared/core/dispatch/route/routes-config.ts';
+import { decideThrottle, DEFAULT_THROTTLE_WINDOWS, throttleWindowMs } from '../../shared/core/dispatch/throttle/throttle.ts';
 import type { AlertTransition, Clock, NotificationPolicy, Severity } from '../../shared/core/model/index.ts';
 
 const MIN = 60_000;

@@ -9,15 +9,11 @@ import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { METRIC } from '../../core/model/metrics.ts';
 import type { Channel } from '../../core/model/index.ts';
 import type { DeliveryFailureReason } from '../../core/model/metrics.ts';
+import type { DeliveryMetrics } from '../../core/deliver/ports.ts';
+import { InMemoryDeliveryMetrics } from '../../core/deliver/in-memory.ts';
 
-/** What a channel function counts. */
-export interface DeliveryMetrics {
-  sent(channel: Channel, latencyMs: number): void;
-  failed(channel: Channel, reason: DeliveryFailureReason): void;
-  deadLettered(channel: Channel): void;
-  deferred(channel: Channel): void;
-  breakerOpen(channel: Channel, open: boolean): void;
-}
+// The port is declared in core (shared/core/deliver/ports.ts); re-exported for callers of this adapter.
+export type { DeliveryMetrics };
 
 /** {@link DeliveryMetrics} on Powertools Metrics (EMF to stdout). */
 export class EmfDeliveryMetrics implements DeliveryMetrics {
@@ -48,36 +44,5 @@ export class EmfDeliveryMetrics implements DeliveryMetrics {
   }
 }
 
-/** {@link DeliveryMetrics} that keeps counts in memory (tests, local console, benchmark). */
-export class InMemoryDeliveryMetrics implements DeliveryMetrics {
-  readonly counts = new Map<string, number>();
-  readonly latenciesMs: number[] = [];
-  #add(key: string): void {
-    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
-  }
-  /** Count of a metric, e.g. `count('NotificationsFailed', { reason: 'server' })`. */
-  count(name: string, dims: { reason?: string } = {}): number {
-    let n = 0;
-    for (const [k, v] of this.counts) {
-      const [metric, , reason] = k.split('|');
-      if (metric === name && (dims.reason === undefined || reason === dims.reason)) n += v;
-    }
-    return n;
-  }
-  sent(channel: Channel, latencyMs: number): void {
-    this.#add(`${METRIC.notificationsSent}|${channel}`);
-    this.latenciesMs.push(latencyMs);
-  }
-  failed(channel: Channel, reason: DeliveryFailureReason): void {
-    this.#add(`${METRIC.notificationsFailed}|${channel}|${reason}`);
-  }
-  deadLettered(channel: Channel): void {
-    this.#add(`${METRIC.notificationsDeadLettered}|${channel}`);
-  }
-  deferred(channel: Channel): void {
-    this.#add(`${METRIC.notificationsDeferred}|${channel}`);
-  }
-  breakerOpen(channel: Channel, open: boolean): void {
-    if (open) this.#add(`${METRIC.breakerOpen}|${channel}`);
-  }
-}
+// The in-memory implementation lives in core (shared/core/deliver/in-memory.ts); re-exported for tests and the bench.
+export { InMemoryDeliveryMetrics };

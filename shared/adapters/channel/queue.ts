@@ -6,14 +6,10 @@
 import { ChangeMessageVisibilityBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { SqsDeadLetterSender } from '../sqs/job-publisher.ts';
 import { TransientError } from '../../core/errors/index.ts';
+import type { ChannelQueue, DeadLetterMeta } from '../../core/deliver/ports.ts';
 
-/** The queue port of the channel handler. */
-export interface ChannelQueue {
-  /** Sets each message's visibility timeout (seconds, 0..43200). */
-  changeVisibility(entries: readonly { readonly receiptHandle: string; readonly seconds: number }[]): Promise<void>;
-  /** Sends the original body to the dead-letter queue with the reason. */
-  deadLetter(body: string, meta: { groupId: string; dedupId: string; reason: string; detail: string; channel: string; destinationId: string }): Promise<void>;
-}
+// The port is declared in core (shared/core/deliver/ports.ts); re-exported for callers of this adapter.
+export type { ChannelQueue };
 
 /** A ChangeMessageVisibilityBatch entry failed (the message stays with its default visibility): transient. */
 export class VisibilityChangeError extends TransientError {}
@@ -44,7 +40,7 @@ export class SqsChannelQueue implements ChannelQueue {
     }
   }
 
-  async deadLetter(body: string, meta: { groupId: string; dedupId: string; reason: string; detail: string; channel: string; destinationId: string }): Promise<void> {
+  async deadLetter(body: string, meta: DeadLetterMeta): Promise<void> {
     await this.#dlq.send(body, meta.reason, meta.groupId, {
       dedupId: meta.dedupId,
       attributes: { detail: meta.detail, channel: meta.channel, destinationId: meta.destinationId },

@@ -9,23 +9,12 @@
  */
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { AlertRecord } from '../../core/dispatch/alert-record.ts';
-import { RECORD_RETENTION_MS } from '../../core/dispatch/decide.ts';
-import { TransientError } from '../../core/errors/index.ts';
+import type { AlertRecord } from '../../core/dispatch/record/alert-record.ts';
+import { RECORD_RETENTION_MS } from '../../core/dispatch/record/index.ts';
+import { AlertRecordConflictError, type AlertStore } from '../../core/dispatch/ports.ts';
 
-/** The port dispatch uses to read and commit alert records. */
-export interface AlertStore {
-  /** The record, or undefined when dispatch never committed one. */
-  get(fingerprint: string): Promise<AlertRecord | undefined>;
-  /**
-   * Writes `record` if the stored version is still `expectedVersion` (undefined or 0: no record).
-   * Throws {@link AlertRecordConflictError} when another writer got there first.
-   */
-  commit(record: AlertRecord, expectedVersion: number | undefined): Promise<void>;
-}
-
-/** The record changed between read and commit (another instance, or a redelivery racing us): transient, read and decide again. */
-export class AlertRecordConflictError extends TransientError {}
+// The port and its error are declared in core (shared/core/dispatch/ports.ts); re-exported for callers of this adapter.
+export { AlertRecordConflictError, type AlertStore };
 
 /** Attributes the commit writes (everything dispatch owns); `slackThread` is not among them. */
 const OWNED = [

@@ -11,21 +11,10 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { CLOSED, type BreakerConfig, type BreakerState, type BreakerStateName } from '../../core/breaker/index.ts';
-import { TransientError } from '../../core/errors/index.ts';
+import { BreakerContentionError, type BreakerStore } from '../../core/deliver/ports.ts';
 
-/** The breaker port of the channel functions. */
-export interface BreakerStore {
-  /** The breaker's state, possibly cached (at most `cacheMs` old). */
-  current(destinationId: string, nowMs: number): Promise<BreakerState>;
-  /**
-   * Applies a transition atomically. `transition` returns the next state, or null to leave it (e.g.
-   * a probe already claimed). Returns the written state, or null when `transition` declined.
-   */
-  apply(destinationId: string, nowMs: number, transition: (s: BreakerState) => BreakerState | null): Promise<BreakerState | null>;
-}
-
-/** Raised when a transition keeps losing races (more than `maxAttempts` conflicting writers). */
-export class BreakerContentionError extends TransientError {}
+// The port and its error are declared in core (shared/core/deliver/ports.ts); re-exported for callers of this adapter.
+export { BreakerContentionError, type BreakerStore };
 
 /** Partition key of a destination's breaker item. */
 export const breakerKey = (destinationId: string): string => `breaker#${destinationId}`;

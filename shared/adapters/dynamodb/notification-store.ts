@@ -14,30 +14,13 @@ import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { NotificationJob } from '../../core/model/index.ts';
-import type { SlackThread } from '../../core/dispatch/alert-record.ts';
-import { RECORD_RETENTION_MS } from '../../core/dispatch/decide.ts';
-import type { ClaimOutcome } from '../../core/deliver/decide.ts';
+import type { SlackThread } from '../../core/dispatch/record/alert-record.ts';
+import { RECORD_RETENTION_MS } from '../../core/dispatch/record/index.ts';
 import type { DeliveryFailureReason } from '../../core/model/metrics.ts';
-import { TransientError } from '../../core/errors/index.ts';
+import { ClaimLostError, NOTIFICATION_STATUSES, type Claim, type NotificationStatus, type NotificationStore, type SlackThreadStore } from '../../core/deliver/ports.ts';
 
-/** Statuses of a notification item. */
-export const NOTIFICATION_STATUSES = ['in-progress', 'sent', 'retrying', 'failed'] as const;
-/** One of {@link NOTIFICATION_STATUSES}. */
-export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number];
-
-/** A successful claim carries the token that later writes must match. */
-export type Claim = (ClaimOutcome & { readonly kind: 'already-sent' | 'in-progress' }) | { readonly kind: 'claimed'; readonly token: string };
-
-/** The idempotency/delivery-record port of the channel functions. */
-export interface NotificationStore {
-  claim(job: NotificationJob, nowMs: number): Promise<Claim>;
-  /** The one write of a delivered notification: status `sent` + the delivery record. */
-  markSent(job: NotificationJob, token: string, r: { nowMs: number; latencyMs: number; detail?: string }): Promise<void>;
-  /** Releases the claim after a retryable failure (`attempted`) or without sending (held). */
-  release(job: NotificationJob, token: string, r: { nowMs: number; attempted: boolean; reason?: DeliveryFailureReason; detail?: string }): Promise<void>;
-  /** Records a permanent failure (dead-lettered); a redrive from the DLQ may claim it again. */
-  markFailed(job: NotificationJob, token: string, r: { nowMs: number; reason: DeliveryFailureReason; detail: string }): Promise<void>;
-}
+// The ports and their error are declared in core (shared/core/deliver/ports.ts); re-exported for callers of this adapter.
+export { ClaimLostError, NOTIFICATION_STATUSES, type Claim, type NotificationStatus, type NotificationStore, type SlackThreadStore };
 
 /** Options. */
 export interface NotificationStoreOptions {
@@ -164,18 +147,8 @@ export class DynamoNotificationStore implements NotificationStore {
   }
 }
 
-/** Our claim's lease expired and another attempt took the key over (transient: that attempt decides; a redelivery sees its outcome). */
-export class ClaimLostError extends TransientError {}
-
 /** Where a bot-token Slack message lives, kept on the alert record to thread and update it. */
 export type { SlackThread };
-
-/** The Slack-thread port (alert record's `slackThread` attribute). */
-export interface SlackThreadStore {
-  get(fingerprint: string): Promise<SlackThread | undefined>;
-  /** Keeps the thread on the alert record (creating a bare item when dispatch has not committed yet). */
-  set(fingerprint: string, thread: SlackThread, nowMs: number): Promise<void>;
-}
 
 /** {@link SlackThreadStore} on the alerts table: reads and writes only `slackThread`. */
 export class DynamoSlackThreadStore implements SlackThreadStore {

@@ -8,14 +8,14 @@
 import { readFile } from 'node:fs/promises';
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { parse as parseYaml } from 'yaml';
-import { compileRoutes, DEFAULT_RECEIVER_SETTINGS, RoutesConfigError, type DefaultReceiverSettings } from '../../core/dispatch/routes-config.ts';
-import type { RoutingConfig } from '../../core/dispatch/routing.ts';
+import { compileRoutes, DEFAULT_RECEIVER_SETTINGS, RoutesConfigError, type DefaultReceiverSettings } from '../../core/dispatch/route/routes-config.ts';
+import type { RoutingConfig } from '../../core/dispatch/route/routing.ts';
 import type { Clock } from '../../core/model/index.ts';
+import type { RoutesSource } from '../../core/dispatch/ports.ts';
+import { fixedRoutes } from '../../core/dispatch/in-memory.ts';
 
-/** The port: the current routes config. */
-export interface RoutesSource {
-  get(): Promise<RoutingConfig>;
-}
+// The port is declared in core (shared/core/dispatch/ports.ts); re-exported for callers of this adapter.
+export type { RoutesSource };
 
 /** Parses YAML (JSON is YAML) text into a compiled config. Throws {@link RoutesConfigError}. */
 export function routesFromText(text: string, source: string, defaults: DefaultReceiverSettings = DEFAULT_RECEIVER_SETTINGS): RoutingConfig {
@@ -45,10 +45,8 @@ export async function loadRoutesParameter(ssm: SSMClient, name: string, defaults
   return routesFromText(r.Parameter?.Value ?? '', `ssm:${name}`, defaults);
 }
 
-/** A source that never changes (the built-in defaults, or a config built in a test). */
-export function staticRoutesSource(config: RoutingConfig): RoutesSource {
-  return { get: () => Promise.resolve(config) };
-}
+/** A source that never changes (the built-in defaults, or a config built in a test): core's {@link fixedRoutes}. */
+export const staticRoutesSource: (config: RoutingConfig) => RoutesSource = fixedRoutes;
 
 /** Options of {@link CachedRoutesSource}. */
 export interface CachedRoutesOptions {

@@ -14,7 +14,7 @@ import type { NotificationJob } from '../../core/model/index.ts';
 import { classifySlackApi, classifySlackWebhook, type SendResult } from '../../core/deliver/classify.ts';
 import type { Notifier } from '../../core/deliver/notifier.ts';
 import { renderSlackMessage, renderSlackThreadReply, type SlackFormatOptions, type SlackMessage } from '../../core/format/slack.ts';
-import type { SlackThreadStore } from '../dynamodb/notification-store.ts';
+import type { SlackThreadStore } from '../../core/deliver/ports.ts';
 import { isFailure, postJson, type FetchLike } from '../channel/http.ts';
 import { readSecret, SecretConfigError, SlackSecretSchema, type SecretSource } from '../secrets/index.ts';
 import { CHANNEL_SEND_TIMEOUT_MS } from '../../config/timing.ts';

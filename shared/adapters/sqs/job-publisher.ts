@@ -11,13 +11,12 @@
  */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { sha256Hex } from '../../core/dispatch/hash.ts';
+import type { DeadLetterExtra, DeadLetterSender, JobPublisher } from '../../core/dispatch/ports.ts';
 import type { Channel, NotificationJob } from '../../core/model/index.ts';
 import { sendAllBatched, sqsSafeBody } from './transition-publisher.ts';
 
-/** The port: publish jobs to their channels' queues, all or throw. */
-export interface JobPublisher {
-  publish(jobs: readonly NotificationJob[]): Promise<void>;
-}
+// The ports are declared in core (shared/core/dispatch/ports.ts); re-exported for callers of this adapter.
+export type { DeadLetterExtra, DeadLetterSender, JobPublisher };
 
 /** The SQS deduplication id of a job: a hash of its idempotency key (fits SQS's 128-character limit). */
 export function jobDeduplicationId(job: Pick<NotificationJob, 'idempotencyKey'>): string {
@@ -52,19 +51,6 @@ export class SqsJobPublisher implements JobPublisher {
       ),
     );
   }
-}
-
-/** The port: move a message that can never be processed to the dead-letter queue, with why. */
-export interface DeadLetterSender {
-  send(body: string, reason: string, groupId: string, extra?: DeadLetterExtra): Promise<void>;
-}
-
-/** More about a dead-lettered message: its own deduplication key, and attributes beside `reason`. */
-export interface DeadLetterExtra {
-  /** Deduplicates on this instead of the body (FIFO; hashed to fit SQS's 128 characters). */
-  readonly dedupId?: string;
-  /** Further String message attributes (e.g. `detail`, `channel`), each cut like `reason`. */
-  readonly attributes?: Readonly<Record<string, string>>;
 }
 
 /** SQS message attribute values are part of the 256 KiB message; keep the reason short. */

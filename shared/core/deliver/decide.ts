@@ -1,7 +1,14 @@
 /**
- * The per-job decisions of a channel function, as pure functions:
- *  - {@link decideBeforeSend}: after the idempotency claim and the breaker gate, send or not;
- *  - {@link decideAfterSend}: after the attempt, delivered / retry later / dead-letter.
+ * The decisions of the channel pipeline (`pipeline.ts`; docs/design.md, "The channel pipeline"),
+ * as pure functions:
+ *  - {@link decideGate}: before any write, hold (breaker open, probe in flight, Retry-After) or go;
+ *  - {@link decideClaim}, {@link decideProbeTaken}: after the idempotency claim and the probe lease;
+ *  - {@link decideAfterSend}, {@link decideAfterThrow}: after the attempt, delivered / retry later /
+ *    dead-letter / fail the batch;
+ *  - {@link decideBreakerUpdate}, {@link heldUntilAfter}: what the outcome does to the breaker and
+ *    to the rest of the batch;
+ *  - {@link decideBatchItem}, {@link decideRecordError}: the batch loop's FIFO order, time budget
+ *    and errors outside a send.
  *
  * "Retry later" always names a delay: the handler extends the message's visibility to it
  * (ChangeMessageVisibility) instead of letting SQS redeliver after the default timeout, so an open
@@ -14,7 +21,7 @@
  * `klaxon dlq redrive` replays it (idempotent: nothing is sent twice).
  */
 import type { DeliveryFailureReason } from '../model/metrics.ts';
-import type { BreakerGate } from '../breaker/index.ts';
+import { needsSuccessWrite, type BreakerGate, type BreakerState } from '../breaker/index.ts';
 import { errorMessage, failureAction } from '../errors/index.ts';
 import { MAX_FAILURE_DETAIL_CHARS, type SendResult } from './classify.ts';
 import { RenderError } from './notifier.ts';
@@ -131,5 +138,108 @@ export function decideAfterThrow(err: unknown, isTransient: (e: unknown) => bool
       return { action: 'retry', reason: 'other', delayMs: Math.min(SQS_MAX_VISIBILITY_MS, backoffMs(receiveCount, cfg)), countsAsBreakerFailure: false, detail };
     case 'fail-batch':
       return { action: 'fail-batch', detail };
+  }
+}
+
+/**
+ * The hold of a job whose half-open probe lease another instance took between our gate and our
+ * claim of it: wait for that probe (the breaker's state read again says until when), or a second
+ * when the breaker let go of it meanwhile.
+ */
+export function decideProbeTaken(again: BreakerGate, nowMs: number): BeforeSend & { action: 'hold' } {
+  return { action: 'hold', reason: 'probe-in-flight', untilMs: again.allow ? nowMs + 1000 : again.retryAtMs };
+}
+
+/** What an outcome does to the destination's breaker. */
+export const BREAKER_UPDATES = ['success', 'failure', 'release-probe', 'none'] as const;
+/** One of {@link BREAKER_UPDATES}. */
+export type BreakerUpdate = (typeof BREAKER_UPDATES)[number];
+
+/** Readable text for each {@link BreakerUpdate}. */
+export const BREAKER_UPDATE_TEXT: Readonly<Record<BreakerUpdate, string>> = {
+  success: 'the destination accepted it: a success for its breaker (closes a half-open one)',
+  failure: 'the destination failed: a failure for its breaker (opens it at the threshold)',
+  'release-probe': 'no verdict on the destination: the probe lease is handed back',
+  none: 'nothing to write: a closed breaker with no failures stays as it is',
+};
+
+/**
+ * The breaker write an outcome calls for. Only the destination's own answer counts: a delivery is
+ * a success (written only when it changes something: a probe, or failures to reset); a retryable
+ * answer is a failure; our own failures (a render bug, a DynamoDB error, a bug) and permanent
+ * refusals give no verdict, so a probe they ended is handed back and nothing else is written.
+ */
+export function decideBreakerUpdate(after: AfterSend, probe: boolean, atGate: BreakerState): BreakerUpdate {
+  switch (after.action) {
+    case 'delivered':
+      return probe || needsSuccessWrite(atGate) ? 'success' : 'none';
+    case 'retry':
+      if (after.countsAsBreakerFailure) return 'failure';
+      return probe ? 'release-probe' : 'none';
+    case 'dead-letter':
+    case 'fail-batch':
+      return probe ? 'release-probe' : 'none';
+  }
+}
+
+/**
+ * Until when the rest of the batch holds the destination after this answer: a Retry-After the
+ * destination sent with a retryable failure (a 429) is honoured for every later job of the batch
+ * to it, without sending (undefined: no hold).
+ */
+export function heldUntilAfter(result: SendResult | undefined, after: AfterSend, nowMs: number): number | undefined {
+  if (after.action !== 'retry' || !result || result.ok || result.retryAfterMs === undefined) return undefined;
+  return nowMs + result.retryAfterMs;
+}
+
+/** Why a message of the batch is handed back unprocessed. */
+export const HAND_BACK_REASONS = ['group-blocked', 'over-budget'] as const;
+/** One of {@link HAND_BACK_REASONS}. */
+export type HandBackReason = (typeof HAND_BACK_REASONS)[number];
+
+/** Readable text for each {@link HandBackReason}. */
+export const HAND_BACK_REASON_TEXT: Readonly<Record<HandBackReason, string>> = {
+  'group-blocked': 'an earlier message of the same alert (FIFO group) was not delivered: this one waits behind it',
+  'over-budget': "the batch's time budget is spent: handed back without sending",
+};
+
+/** How long a message handed back for an exhausted batch budget stays invisible. */
+export const OVER_BUDGET_DELAY_MS = 1000;
+
+/** Whether the batch loop processes a message, or hands it back unsent with a delay. */
+export type BatchItemDecision = { readonly action: 'process' } | { readonly action: 'hand-back'; readonly reason: HandBackReason; readonly delayMs: number };
+
+/**
+ * The batch loop's decision per message, before any I/O. FIFO: once a message of a group (an
+ * alert) is not delivered, the later messages of that group in the batch wait with the same
+ * delay, so a resolution never overtakes its firing. Once the batch's time budget is spent, the
+ * rest is handed back, so a slow destination cannot run the function into its timeout.
+ * `groupDelayMs` is the delay of the group's earlier failed message (undefined: none failed).
+ */
+export function decideBatchItem(groupDelayMs: number | undefined, elapsedMs: number, budgetMs: number): BatchItemDecision {
+  if (groupDelayMs !== undefined) return { action: 'hand-back', reason: 'group-blocked', delayMs: groupDelayMs };
+  if (elapsedMs > budgetMs) return { action: 'hand-back', reason: 'over-budget', delayMs: OVER_BUDGET_DELAY_MS };
+  return { action: 'process' };
+}
+
+/**
+ * What follows an error thrown while handling a message outside a job's render and send (our
+ * DynamoDB or SQS calls), by the one policy ({@link failureAction}): retry the message after the
+ * first backoff step (never counted against the destination), dead-letter it with the reason, or
+ * fail the invocation (a bug: Lambda redelivers the batch; jobs already sent are skipped by their
+ * idempotency records).
+ */
+export function decideRecordError(
+  err: unknown,
+  isTransient: (e: unknown) => boolean,
+  cfg: RetryConfig,
+): { readonly action: 'retry'; readonly delayMs: number } | { readonly action: 'dead-letter'; readonly detail: string } | { readonly action: 'fail-batch' } {
+  switch (failureAction(err, isTransient)) {
+    case 'retry':
+      return { action: 'retry', delayMs: cfg.baseMs };
+    case 'dead-letter':
+      return { action: 'dead-letter', detail: redactSecrets(errorMessage(err)) };
+    case 'fail-batch':
+      return { action: 'fail-batch' };
   }
 }

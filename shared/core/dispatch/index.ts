@@ -1,13 +1,18 @@
 /**
- * Dispatch: alert records, routing (label routes + the severity matrix), escalation, throttling,
- * and the one decision that combines them ({@link decideDispatch}).
+ * Dispatch: the pipeline from an alert transition to notification jobs (`pipeline.ts`), its stages
+ * (one folder each), its ports and their in-memory implementations. docs/design.md, "The
+ * notification pipeline".
  */
-export * from './alert-record.ts';
-export * from './decide.ts';
+export * from './channels/index.ts';
+export * from './context.ts';
+export * from './dedup/index.ts';
 export * from './duration.ts';
-export * from './escalation.ts';
+export * from './escalate/index.ts';
 export * from './hash.ts';
-export * from './routes-config.ts';
-export * from './routing.ts';
-export * from './throttle.ts';
+export * from './in-memory.ts';
+export * from './pipeline.ts';
+export * from './ports.ts';
+export * from './record/index.ts';
+export * from './route/index.ts';
+export * from './throttle/index.ts';
 export * from './transition-schema.ts';

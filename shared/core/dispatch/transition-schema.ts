@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { SEVERITIES, TRANSITION_KINDS, type AlertTransition } from '../model/index.ts';
-import { formatPath } from './routes-config.ts';
+import { formatPath } from './route/routes-config.ts';
 import { PermanentError } from '../errors/index.ts';
 
 const labels = z.record(z.string(), z.string());

@@ -7,6 +7,7 @@
  */
 import { parseDocument } from 'yaml';
 import { SEVERITIES, type Labels, type MetricSample, type NotificationPolicy, type Severity } from '../model/index.ts';
+import { isSeverity, SEVERITY_LABEL } from '../model/severity.ts';
 import { matchesAll, parseMatcher, MatcherSyntaxError, type Matcher } from '../matchers/index.ts';
 import { parseDuration, formatDuration, DurationSyntaxError } from './duration.ts';
 import { compileTemplate, TemplateSyntaxError, type CompiledTemplate } from './template.ts';
@@ -167,6 +168,28 @@ function conditionText(r: RuleInput, cond: Comparison | undefined, windowText: s
 
 type Push = (path: string, message: string) => void;
 
+/**
+ * A rule's severity (docs/design.md, "Severity is a label"): its `severity` field, which every
+ * alert of the rule carries as its `severity` label. A rule may also write `labels.severity` as
+ * Prometheus rule authors do; it must then be the same literal (not a template: the severity picks
+ * channels and throttling, so it is known when the rule is loaded, not per series), or the rule is
+ * refused naming the field. Such a rule keeps the label in its alert labels (and its fingerprint),
+ * as before; dispatch adds it to every other alert, so fingerprints do not change.
+ */
+function ruleSeverity(r: RuleInput, fail: Push): Severity | undefined {
+  const fromLabel = r.labels?.[SEVERITY_LABEL];
+  if (fromLabel === undefined) return r.severity;
+  if (!isSeverity(fromLabel)) {
+    fail(`labels.${SEVERITY_LABEL}`, `must be the rule's severity, one of ${SEVERITIES.join(', ')} (a literal, not a template), got ${JSON.stringify(fromLabel)}`);
+    return undefined;
+  }
+  if (fromLabel !== r.severity) {
+    fail(`labels.${SEVERITY_LABEL}`, `${JSON.stringify(fromLabel)} conflicts with severity: ${r.severity} (the label repeats the rule's severity: make them equal, or drop the label)`);
+    return undefined;
+  }
+  return r.severity;
+}
+
 /** Checks what the schema cannot and builds the {@link Rule}; reports problems through `push`. */
 function normalise(r: RuleInput, source: string, push: Push): Rule | undefined {
   let ok = true;
@@ -228,6 +251,7 @@ function normalise(r: RuleInput, source: string, push: Push): Rule | undefined {
     windowText = String(r.anomaly.window);
     if (windowMs <= 0) fail('anomaly.window', 'must be positive');
   }
+  const severity = ruleSeverity(r, fail);
   const labels: Record<string, string> = {};
   for (const [k, v] of Object.entries(r.labels ?? {})) {
     if (RESERVED_LABELS.has(k) || k.startsWith('__')) {
@@ -260,7 +284,7 @@ function normalise(r: RuleInput, source: string, push: Push): Rule | undefined {
     if (d !== undefined) throttleMs[s] = duration(`throttle.${s}`, d);
   }
   const escalationWindowMs = r.escalation ? duration('escalation.window', r.escalation.window) : 0;
-  if (!ok) return undefined;
+  if (!ok || severity === undefined) return undefined;
   let policy: NotificationPolicy | undefined;
   if (r.throttle || r.escalation) {
     policy = {
@@ -285,7 +309,7 @@ function normalise(r: RuleInput, source: string, push: Push): Rule | undefined {
     forMs,
     keepFiringForMs,
     ...(r.seriesLimit !== undefined ? { seriesLimit: r.seriesLimit } : {}),
-    severity: r.severity,
+    severity,
     labels,
     annotations: { ...(r.annotations ?? {}) },
     ...(r.runbookUrl !== undefined ? { runbookUrl: r.runbookUrl } : {}),

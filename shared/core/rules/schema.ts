@@ -83,8 +83,11 @@ export const ruleInputSchema = z
       .max(10_000_000)
       .optional()
       .describe('Most series this rule may hold (Prometheus-style limit); new series past it are refused, counted and logged. Default: the deployment setting (10,000).'),
-    severity: z.enum(SEVERITIES),
-    labels: z.record(labelName, z.string().max(1024)).optional().describe('Added to alert labels; may use {{ $labels.x }} but not $value.'),
+    severity: z.enum(SEVERITIES).describe('critical | high | medium | low. Every alert of the rule carries it as its `severity` label.'),
+    labels: z
+      .record(labelName, z.string().max(1024))
+      .optional()
+      .describe('Added to alert labels; may use {{ $labels.x }} but not $value. labels.severity, if written (Prometheus style), must be the same literal as `severity`.'),
     annotations: z.record(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/), z.string().max(8192)).optional().describe('Templates: {{ $value }}, {{ $labels.x }}.'),
     runbookUrl: z.url().optional(),
     dashboardUrl: z.url().optional(),

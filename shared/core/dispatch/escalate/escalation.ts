@@ -3,8 +3,8 @@
  * is raised one severity level, and the notification says why ("fired 3 times in the last 1h").
  * Uses the alerts' own firing times, so a replay escalates the same way.
  */
-import { SEVERITIES, type Severity } from '../model/index.ts';
-import { formatDuration } from './duration.ts';
+import { SEVERITIES, type Severity } from '../../model/index.ts';
+import { formatDuration } from '../duration.ts';
 
 /** Default policy: 3 firings within 1 hour. */
 export const DEFAULT_ESCALATION = { count: 3, windowMs: 3_600_000 } as const;
@@ -18,8 +18,22 @@ export interface EscalationPolicy {
   readonly windowMs: number;
 }
 
+/** Why escalation decided as it did. */
+export const ESCALATION_REASONS = ['fired-often', 'not-often-enough', 'already-critical', 'disabled'] as const;
+/** One of {@link ESCALATION_REASONS}. */
+export type EscalationReason = (typeof ESCALATION_REASONS)[number];
+
+/** Readable text for each {@link EscalationReason}. */
+export const ESCALATION_REASON_TEXT: Readonly<Record<EscalationReason, string>> = {
+  'fired-often': 'fired often enough within the window: raised one level',
+  'not-often-enough': 'not fired often enough within the window to escalate',
+  'already-critical': 'critical already: nowhere higher to go',
+  disabled: 'escalation is off for this rule (count 0)',
+};
+
 /** What escalation decided. */
 export interface EscalationDecision {
+  readonly reason: EscalationReason;
   readonly severity: Severity;
   /** Present when raised. */
   readonly escalation?: { readonly from: Severity; readonly reason: string };
@@ -46,8 +60,11 @@ export function decideEscalation(
   const times = new Set(fireTimesMs.filter((t) => t <= firedAtMs && t > firedAtMs - policy.windowMs));
   times.add(firedAtMs);
   const n = times.size;
-  if (policy.count < 1 || n < policy.count || severity === 'critical') return { severity, firingsInWindow: n };
+  if (policy.count < 1) return { reason: 'disabled', severity, firingsInWindow: n };
+  if (n < policy.count) return { reason: 'not-often-enough', severity, firingsInWindow: n };
+  if (severity === 'critical') return { reason: 'already-critical', severity, firingsInWindow: n };
   return {
+    reason: 'fired-often',
     severity: raiseSeverity(severity),
     escalation: { from: severity, reason: `fired ${n} times in the last ${formatDuration(policy.windowMs)}` },
     firingsInWindow: n,

@@ -4,7 +4,7 @@
  * per-destination throttle and delivery state), so a decision costs one read and one conditional
  * write whatever the number of channels.
  */
-import type { Channel, Destination, Labels, Severity, TransitionKind } from '../model/index.ts';
+import type { Channel, Destination, Labels, Severity, TransitionKind } from '../../model/index.ts';
 
 /** What dispatch remembers per (receiver, channel). */
 export interface DeliveryState {

@@ -6,12 +6,12 @@
  *
  * The window is measured on dispatch's clock (when people get notified), not on event time.
  */
-import type { NotificationPolicy, Severity } from '../model/index.ts';
+import type { NotificationPolicy, Severity } from '../../model/index.ts';
 
 /** Throttle window per severity, in ms (0 = never held). */
 export type ThrottleWindows = Readonly<Record<Severity, number>>;
 
-/** docs/design.md (*Severity*): critical none, high 5 min, medium 15 min, low 1 h. */
+/** docs/design.md ("Severity is a label"): critical none, high 5 min, medium 15 min, low 1 h. */
 export const DEFAULT_THROTTLE_WINDOWS: ThrottleWindows = {
   critical: 0,
   high: 5 * 60_000,
@@ -20,7 +20,7 @@ export const DEFAULT_THROTTLE_WINDOWS: ThrottleWindows = {
 };
 
 /** Why a notification was sent or held. */
-export const THROTTLE_REASONS = ['first', 'no-window', 'window-elapsed', 'within-window'] as const;
+export const THROTTLE_REASONS = ['first', 'no-window', 'window-elapsed', 'within-window', 'resolution'] as const;
 /** One of {@link THROTTLE_REASONS}. */
 export type ThrottleReason = (typeof THROTTLE_REASONS)[number];
 
@@ -30,6 +30,7 @@ export const THROTTLE_REASON_TEXT: Readonly<Record<ThrottleReason, string>> = {
   'no-window': 'no throttle window for this severity',
   'window-elapsed': 'throttle window elapsed since the last notification',
   'within-window': 'held: within the throttle window of the last notification',
+  resolution: 'a resolution is never held: it closes a firing that was sent',
 };
 
 /** The throttle decision for one (alert, receiver, channel). */

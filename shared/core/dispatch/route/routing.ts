@@ -1,7 +1,7 @@
 /**
  * Routing: which receivers and channels an alert reaches.
  *
- * Two layers, as docs/design.md (*Severity*) describes them:
+ * Two layers, as docs/design.md ("Severity is a label") describes them:
  * 1. label routes (Alertmanager-like tree): ordered routes with matchers, depth-first, the first
  *    matching route wins unless it says `continue: true`; a route with no matching child handles
  *    the alert itself; an alert no route takes goes to the root receiver (`default`);
@@ -11,14 +11,15 @@
  *
  * Pure: the config arrives compiled ({@link RoutingConfig}, see `routes-config.ts`).
  */
-import type { Channel, Destination, EmailDestination, Labels, PagerDutyDestination, Severity, SlackDestination } from '../model/index.ts';
-import { matchesAll, type Matcher } from '../matchers/index.ts';
-import { sha256Hex } from './hash.ts';
+import type { Channel, Destination, EmailDestination, Labels, PagerDutyDestination, Severity, SlackDestination } from '../../model/index.ts';
+import { matchesAll, type Matcher } from '../../matchers/index.ts';
+import { sha256Hex } from '../hash.ts';
+import { withSeverityLabel } from '../../model/severity.ts';
 
 /** Channels per severity: which channels a notification of that severity goes to. */
 export type SeverityMatrix = Readonly<Record<Severity, readonly Channel[]>>;
 
-/** The default severity matrix (docs/design.md, *Severity*). Low is recorded only. */
+/** The default severity matrix (docs/design.md, "Severity is a label"). Low is recorded only. */
 export const DEFAULT_SEVERITY_MATRIX: SeverityMatrix = {
   critical: ['email', 'slack', 'pagerduty'],
   high: ['email', 'slack'],
@@ -117,33 +118,59 @@ function destinationOf(receiver: Receiver, channel: Channel): Destination | unde
   return receiver[channel];
 }
 
-/**
- * Routes an alert: the label routes pick receivers, the severity picks each receiver's channels.
- * Two receivers that resolve to the same destination on the same channel produce one target (the
- * first), so one alert never notifies the same place twice.
- */
-export function routeAlert(labels: Labels, severity: Severity, config: RoutingConfig): RoutingResult {
-  const routes = matchRoutes(config.root, labels);
-  const receivers: string[] = [];
-  const targets: RouteTarget[] = [];
+/** A receiver the routes reached, and the route that named it first. */
+export interface RoutedReceiver {
+  readonly name: string;
+  readonly routePath: string;
+}
+
+/** The receivers a list of matched routes names, in order, without repeats (each with the route that named it first). */
+export function receiversOf(routes: readonly RouteNode[]): RoutedReceiver[] {
+  const out: RoutedReceiver[] = [];
   const seen = new Set<string>();
   for (const route of routes) {
     for (const name of route.receivers) {
-      if (receivers.includes(name)) continue;
-      receivers.push(name);
-      const receiver = config.receivers.get(name);
-      // Compilation checks every name; a missing one here means a hand-built config: skip it.
-      if (!receiver) continue;
-      for (const channel of channelsFor(receiver, severity, config.matrix)) {
-        const destination = destinationOf(receiver, channel);
-        if (!destination) continue;
-        const id = destinationId(destination);
-        const key = `${channel}|${id}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        targets.push({ receiver: name, channel, destination, destinationId: id, routePath: route.path });
-      }
+      if (seen.has(name)) continue;
+      seen.add(name);
+      out.push({ name, routePath: route.path });
     }
   }
-  return { routes, receivers, targets };
+  return out;
+}
+
+/**
+ * The severity matrix applied to receivers: each receiver's destinations on the channels its
+ * severity uses ({@link channelsFor}). Two receivers that resolve to the same destination on the
+ * same channel produce one target (the first), so one alert never notifies the same place twice.
+ */
+export function targetsFor(receivers: readonly RoutedReceiver[], severity: Severity, config: Pick<RoutingConfig, 'receivers' | 'matrix'>): RouteTarget[] {
+  const targets: RouteTarget[] = [];
+  const seen = new Set<string>();
+  for (const { name, routePath } of receivers) {
+    const receiver = config.receivers.get(name);
+    // Compilation checks every name; a missing one here means a hand-built config: skip it.
+    if (!receiver) continue;
+    for (const channel of channelsFor(receiver, severity, config.matrix)) {
+      const destination = destinationOf(receiver, channel);
+      if (!destination) continue;
+      const id = destinationId(destination);
+      const key = `${channel}|${id}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      targets.push({ receiver: name, channel, destination, destinationId: id, routePath });
+    }
+  }
+  return targets;
+}
+
+/**
+ * Routes an alert in one call (the CLI's `routes test`): the label routes pick receivers, with
+ * `severity` among the labels (docs/design.md, "Severity is a label"), and the severity picks each
+ * receiver's channels. Dispatch does the same in two stages, route and channels, with escalation
+ * between them (docs/design.md, "The notification pipeline").
+ */
+export function routeAlert(labels: Labels, severity: Severity, config: RoutingConfig): RoutingResult {
+  const routes = matchRoutes(config.root, withSeverityLabel(labels, severity));
+  const receivers = receiversOf(routes);
+  return { routes, receivers: receivers.map((r) => r.name), targets: targetsFor(receivers, severity, config) };
 }

@@ -21,11 +21,11 @@
  * ```
  */
 import { z } from 'zod';
-import { EMAIL_MAX_RECIPIENTS } from '../format/email.ts';
-import { CHANNELS, SEVERITIES, type Channel, type Severity } from '../model/index.ts';
-import { MatcherSyntaxError, parseMatcher, ROUTE_REGEX_FLAVOUR, type Matcher } from '../matchers/index.ts';
+import { EMAIL_MAX_RECIPIENTS } from '../../format/email.ts';
+import { CHANNELS, SEVERITIES, type Channel, type Severity } from '../../model/index.ts';
+import { MatcherSyntaxError, parseMatcher, ROUTE_REGEX_FLAVOUR, type Matcher } from '../../matchers/index.ts';
 import { DEFAULT_SEVERITY_MATRIX, type Receiver, type RouteNode, type RoutingConfig, type SeverityMatrix } from './routing.ts';
-import { PermanentError } from '../errors/index.ts';
+import { PermanentError } from '../../errors/index.ts';
 
 /** The routes config is invalid; `message` names the source and every problem with its field path (permanent until fixed). */
 export class RoutesConfigError extends PermanentError {

@@ -1,0 +1,206 @@
+/**
+ * What flows through the dispatch pipeline (`pipeline.ts`): one transition, the record read for
+ * it, and what each stage has decided so far; and the decision the pipeline ends with.
+ * docs/design.md, "The notification pipeline".
+ */
+import type { AlertTransition, Channel, Destination, Labels, NotificationJob, Severity } from '../model/index.ts';
+import { withSeverityLabel } from '../model/severity.ts';
+import type { RoutedReceiver, RouteNode, RoutingConfig } from './route/routing.ts';
+import type { AlertRecord, DeliveryState } from './record/alert-record.ts';
+import { DEFAULT_ESCALATION, type EscalationPolicy } from './escalate/escalation.ts';
+import { DEFAULT_THROTTLE_WINDOWS, type ThrottleWindows } from './throttle/throttle.ts';
+
+/** Deployment settings of the decision. */
+export interface DispatchConfig {
+  /** Throttle windows per severity (THROTTLE_WINDOWS over the defaults); a rule's policy overrides. */
+  readonly throttleWindows: ThrottleWindows;
+  /** Escalation when a rule's policy gives none. */
+  readonly escalation: EscalationPolicy;
+}
+
+/** The defaults: the throttle windows of docs/design.md ("Severity is a label"), escalation 3 firings in 1 h. */
+export const DEFAULT_DISPATCH_CONFIG: DispatchConfig = { throttleWindows: DEFAULT_THROTTLE_WINDOWS, escalation: DEFAULT_ESCALATION };
+
+/** A severity raised by escalation, and why (shown in the notification). */
+export interface Escalation {
+  readonly from: Severity;
+  readonly reason: string;
+}
+
+/** One place a notification may go: a receiver's destination on one channel. */
+export interface NotifyTarget {
+  readonly receiver: string;
+  readonly channel: Channel;
+  readonly destination: Destination;
+  readonly destinationId: string;
+}
+
+/** A notification the throttle held back. */
+export interface Suppression {
+  readonly receiver: string;
+  readonly channel: Channel;
+  readonly destinationId: string;
+  /** Suppressed count on the record after this one. */
+  readonly count: number;
+}
+
+/** Why one stage decided as it did (the decision's trail: logs, simulations). */
+export interface StageNote {
+  readonly stage: string;
+  readonly reason: string;
+  /** The reason's readable text. */
+  readonly text: string;
+  /** What the note is about when a stage decides per item, e.g. `default|slack`. */
+  readonly subject?: string;
+}
+
+/** One transition in the dispatch pipeline. Each stage fills its part and hands it on. */
+export interface DispatchContext {
+  /** The transition as the evaluator published it (jobs carry it unchanged). */
+  readonly transition: AlertTransition;
+  /** Its labels with `severity` (docs/design.md, "Severity is a label"): what routes match. */
+  readonly labels: Labels;
+  /** The alert record as read (undefined: none yet). */
+  readonly record: AlertRecord | undefined;
+  readonly routes: RoutingConfig;
+  readonly config: DispatchConfig;
+  /** Dispatch's clock (throttle windows). */
+  readonly nowMs: number;
+  /** route: the routes that took a firing alert, in order (the root when none matched). */
+  readonly routed: readonly RouteNode[];
+  /** route: the receivers those routes name, in order, without repeats. */
+  readonly receivers: readonly RoutedReceiver[];
+  /** escalate: the severity notified (the rule's, or one level up). */
+  readonly severity: Severity;
+  readonly escalation: Escalation | undefined;
+  /** channels: where notifications may go. */
+  readonly targets: readonly NotifyTarget[];
+  /** throttle: the jobs to publish, what was held, and the per-destination memory after this transition. */
+  readonly jobs: readonly NotificationJob[];
+  readonly suppressed: readonly Suppression[];
+  readonly deliveries: Readonly<Record<string, DeliveryState>>;
+  /** record: the record to commit. */
+  readonly next: AlertRecord | undefined;
+  /** Each stage's reason, in order. */
+  readonly trail: readonly StageNote[];
+}
+
+/** Outcomes of a decision. */
+export const DISPATCH_OUTCOMES = ['stale', 'duplicate', 'dispatched'] as const;
+/** One of {@link DISPATCH_OUTCOMES}. */
+export type DispatchOutcome = (typeof DISPATCH_OUTCOMES)[number];
+
+/** Why the decision came out as it did. */
+export const DISPATCH_REASONS = [
+  'duplicate-transition',
+  'older-than-record',
+  'older-activation',
+  'already-firing',
+  'already-resolved',
+  'firing',
+  'resolved',
+  'firing-not-seen',
+] as const;
+/** One of {@link DISPATCH_REASONS}. */
+export type DispatchReason = (typeof DISPATCH_REASONS)[number];
+
+/** Readable text for each {@link DispatchReason}. */
+export const DISPATCH_REASON_TEXT: Readonly<Record<DispatchReason, string>> = {
+  'duplicate-transition': 'transition already applied (redelivered)',
+  'older-than-record': 'transition is older than the last one the record holds',
+  'older-activation': 'resolution of an older activation than the record holds',
+  'already-firing': 'the record already holds this activation as firing',
+  'already-resolved': 'the record already holds this activation as resolved',
+  firing: 'firing: routed and throttled',
+  resolved: 'resolved: sent where the firing was sent',
+  'firing-not-seen': 'resolved, but its firing never reached dispatch: recorded, nothing to send',
+};
+
+/** The decision a dispatch pipeline ends with. */
+export interface DispatchDecision {
+  readonly outcome: DispatchOutcome;
+  readonly reason: DispatchReason;
+  /**
+   * The record to commit (`version` already incremented) when `outcome` is `dispatched`; for
+   * `stale` and `duplicate` the record as read (nothing to write).
+   */
+  readonly record: AlertRecord;
+  readonly jobs: readonly NotificationJob[];
+  readonly suppressed: readonly Suppression[];
+  /** Route paths that took the alert (firing only). */
+  readonly routes: readonly string[];
+  /** A firing that reached no channel at all (low severity, or no receiver has a channel for it). */
+  readonly unrouted: boolean;
+  /** Severity after escalation. */
+  readonly severity: Severity;
+  readonly escalation?: Escalation;
+  /** Why each stage decided as it did, in pipeline order. */
+  readonly trail: readonly StageNote[];
+}
+
+/** The context a transition enters the pipeline with, once its record and the routes are read. */
+export function startContext(t: AlertTransition, record: AlertRecord | undefined, routes: RoutingConfig, config: DispatchConfig, nowMs: number): DispatchContext {
+  return {
+    transition: t,
+    labels: withSeverityLabel(t.labels, t.severity),
+    record,
+    routes,
+    config,
+    nowMs,
+    routed: [],
+    receivers: [],
+    severity: t.severity,
+    escalation: undefined,
+    targets: [],
+    jobs: [],
+    suppressed: [],
+    deliveries: record?.deliveries ?? {},
+    next: undefined,
+    trail: [],
+  };
+}
+
+/** `ctx` with one more note on its trail. */
+export function noted(ctx: DispatchContext, note: StageNote, more: Partial<DispatchContext> = {}): DispatchContext {
+  return { ...ctx, ...more, trail: [...ctx.trail, note] };
+}
+
+/** Whether a resolution closes the activation the record holds (its firing reached dispatch). */
+export function closesRecordedActivation(record: AlertRecord | undefined, t: Pick<AlertTransition, 'firedAtMs'>): record is AlertRecord {
+  return record !== undefined && t.firedAtMs === record.startsAtMs;
+}
+
+/** The decision of a transition that stops before any notification: nothing to publish, nothing to write. */
+export function noopDecision(outcome: 'stale' | 'duplicate', reason: DispatchReason, record: AlertRecord, trail: readonly StageNote[]): DispatchDecision {
+  return {
+    outcome,
+    reason,
+    record,
+    jobs: [],
+    suppressed: [],
+    routes: [],
+    unrouted: false,
+    severity: record.effectiveSeverity,
+    ...(record.escalation ? { escalation: record.escalation } : {}),
+    trail,
+  };
+}
+
+/** The decision of a transition that went through every stage. */
+export function dispatchedDecision(ctx: DispatchContext): DispatchDecision {
+  const t = ctx.transition;
+  if (!ctx.next) throw new Error(`dispatch pipeline ended without a record for ${t.transitionId} (the record stage did not run)`);
+  const firing = t.kind === 'firing';
+  return {
+    outcome: 'dispatched',
+    reason: firing ? 'firing' : closesRecordedActivation(ctx.record, t) ? 'resolved' : 'firing-not-seen',
+    record: ctx.next,
+    jobs: ctx.jobs,
+    suppressed: ctx.suppressed,
+    routes: ctx.routed.map((r) => r.path),
+    unrouted: firing && ctx.targets.length === 0,
+    severity: ctx.severity,
+    ...(ctx.escalation ? { escalation: ctx.escalation } : {}),
+    trail: ctx.trail,
+  };
+}

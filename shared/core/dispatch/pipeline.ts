@@ -1,0 +1,100 @@
+/**
+ * The dispatch pipeline: from one alert transition (alert-events queue) to the notification jobs
+ * on the channel queues. Read this list top to bottom; each stage is a folder beside this file
+ * with its pure decision, its reasons and their readable text, and docs/design.md ("The
+ * notification pipeline") says what each one decides.
+ *
+ * The transition enters with its alert record and the routes already read ({@link dispatchTransition}:
+ * one GetItem). The decisions are pure; the last two stages act: publish, then commit.
+ * Publish-then-commit is the contract that makes a crash harmless: dying between the two, the
+ * transition is received again, decided again from the same record, and the same jobs (same
+ * idempotency keys) are published again, deduplicated by SQS FIFO and by the channel's
+ * idempotency. A job may be published twice, never lost.
+ */
+import { TransientError } from '../errors/index.ts';
+import type { AlertTransition } from '../model/index.ts';
+import { effect, next, runDecisions, runStages, type Stage } from '../pipeline/stage.ts';
+import { channelsStage } from './channels/index.ts';
+import { dispatchedDecision, startContext, type DispatchConfig, type DispatchContext, type DispatchDecision } from './context.ts';
+import { dedupStage } from './dedup/index.ts';
+import { escalateStage } from './escalate/index.ts';
+import { AlertRecordConflictError, type DispatchPorts } from './ports.ts';
+import type { AlertRecord } from './record/alert-record.ts';
+import { recordStage } from './record/index.ts';
+import type { RoutingConfig } from './route/routing.ts';
+import { routeStage } from './route/index.ts';
+import { throttleStage } from './throttle/index.ts';
+
+/** A stage of the dispatch pipeline. */
+export type DispatchStage = Stage<DispatchContext, DispatchPorts, DispatchDecision>;
+
+/** publish: the jobs to their channels' queues (SendMessageBatch per channel; nothing when there are none). */
+const publishStage = effect<DispatchContext, DispatchPorts, DispatchDecision>('publish', async (ctx, ports) => {
+  if (ctx.jobs.length > 0) await ports.jobs.publish(ctx.jobs);
+  return next(ctx);
+});
+
+/** commit: the record, conditional on the version read (the throttle claim); a conflict throws {@link AlertRecordConflictError}. */
+const commitStage = effect<DispatchContext, DispatchPorts, DispatchDecision>('commit', async (ctx, ports) => {
+  if (ctx.next) await ports.alerts.commit(ctx.next, ctx.record?.version);
+  return next(ctx);
+});
+
+/** The dispatch pipeline, in order (docs/design.md, "The notification pipeline"). */
+export const DISPATCH_PIPELINE: readonly DispatchStage[] = [
+  dedupStage, //      a redelivered or out-of-date transition stops here
+  routeStage, //      receivers by label routes, `severity` among the labels (a resolution: where its firing went)
+  // inhibit:         not yet (issue 10): a firing source alert mutes its targets
+  // silence:         not yet (issue 10): matchers and a time range mute alerts
+  // time intervals:  not yet (issue 10): mute / active time intervals of the route
+  escalateStage, //   a flapping alert is raised one severity level
+  // group:           not yet (issue 10): group_by, group_wait, group_interval, repeat_interval
+  channelsStage, //   the severity matrix: each receiver's channels for this severity
+  throttleStage, //   per (receiver, channel): send now, or hold and count
+  recordStage, //     what the alert record remembers
+  publishStage, //    jobs to the channel queues
+  commitStage, //     the record, version-guarded
+];
+
+/**
+ * The pipeline's decision for a transition, without its effects: what dispatch would publish and
+ * commit given the record as read. Pure and deterministic: a redelivery after a crash re-decides
+ * from the same record and yields the same jobs with the same idempotency keys.
+ */
+export function decideDispatch(record: AlertRecord | undefined, t: AlertTransition, routes: RoutingConfig, config: DispatchConfig, nowMs: number): DispatchDecision {
+  return runDecisions(DISPATCH_PIPELINE, startContext(t, record, routes, config, nowMs), dispatchedDecision);
+}
+
+/** Options of {@link dispatchTransition}. */
+export interface DispatchOptions {
+  readonly config: DispatchConfig;
+  /** Read-decide-publish-commit rounds on version conflicts (default 3). */
+  readonly maxAttempts?: number;
+  /** Told when a commit lost a race and the transition is decided again. */
+  readonly onConflict?: (attempt: number) => void;
+}
+
+/** The record kept changing under us for every attempt: transient, the message is received again. */
+export class DispatchConflictError extends TransientError {}
+
+/**
+ * Dispatches one transition: reads its record and the routes, runs the pipeline (which publishes
+ * and commits). On a version conflict at commit (another writer of the same alert), reads and runs
+ * again, at most `maxAttempts` times, then throws {@link DispatchConflictError} (transient).
+ * Returns the decision that was committed (or the no-op one).
+ */
+export async function dispatchTransition(ports: DispatchPorts, t: AlertTransition, options: DispatchOptions): Promise<DispatchDecision> {
+  const maxAttempts = options.maxAttempts ?? 3;
+  for (let attempt = 1; ; attempt++) {
+    const record = await ports.alerts.get(t.fingerprint);
+    const routes = await ports.routes.get();
+    const ctx = startContext(t, record, routes, options.config, ports.clock.now());
+    try {
+      return await runStages(DISPATCH_PIPELINE, ctx, ports, dispatchedDecision);
+    } catch (err) {
+      if (!(err instanceof AlertRecordConflictError)) throw err;
+      if (attempt >= maxAttempts) throw new DispatchConflictError(`alert ${t.fingerprint}: record still changing after ${attempt} attempts`, { cause: err });
+      options.onConflict?.(attempt);
+    }
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * The ports of the dispatch pipeline: what its acting stages need from the outside world
+ * (docs/design.md, "The notification pipeline"). The dispatch function implements them with
+ * DynamoDB and SQS (shared/adapters), tests and simulations with the in-memory implementations
+ * beside this file (`in-memory.ts`), so both run the same stages in the same order.
+ */
+import { TransientError } from '../errors/index.ts';
+import type { Clock, NotificationJob } from '../model/index.ts';
+import type { AlertRecord } from './record/alert-record.ts';
+import type { RoutingConfig } from './route/routing.ts';
+
+/** Alert records: one per fingerprint, read whole and committed under a version guard. */
+export interface AlertStore {
+  /** The record, or undefined when dispatch never committed one. */
+  get(fingerprint: string): Promise<AlertRecord | undefined>;
+  /**
+   * Writes `record` if the stored version is still `expectedVersion` (undefined or 0: no record).
+   * Throws {@link AlertRecordConflictError} when another writer got there first.
+   */
+  commit(record: AlertRecord, expectedVersion: number | undefined): Promise<void>;
+}
+
+/** The record changed between read and commit (another instance, or a redelivery racing us): transient, read and decide again. */
+export class AlertRecordConflictError extends TransientError {}
+
+/** Publishes notification jobs to their channels' queues, all or throw (FIFO by fingerprint, deduplicated by idempotency key). */
+export interface JobPublisher {
+  publish(jobs: readonly NotificationJob[]): Promise<void>;
+}
+
+/** The current routes config (cached by the adapter; a failed reload keeps the last good one). */
+export interface RoutesSource {
+  get(): Promise<RoutingConfig>;
+}
+
+/** More about a dead-lettered message: its own deduplication key, and attributes beside `reason`. */
+export interface DeadLetterExtra {
+  /** Deduplicates on this instead of the body (FIFO; hashed to fit SQS's 128 characters). */
+  readonly dedupId?: string;
+  /** Further String message attributes (e.g. `detail`, `channel`), each cut like `reason`. */
+  readonly attributes?: Readonly<Record<string, string>>;
+}
+
+/** Moves a message that can never be processed to the dead-letter queue, with why. */
+export interface DeadLetterSender {
+  send(body: string, reason: string, groupId: string, extra?: DeadLetterExtra): Promise<void>;
+}
+
+/** What the dispatch pipeline reads, publishes and commits through. */
+export interface DispatchPorts {
+  readonly alerts: AlertStore;
+  readonly jobs: JobPublisher;
+  readonly routes: RoutesSource;
+  /** Dispatch's clock: throttle windows are measured on it (when people get notified). */
+  readonly clock: Clock;
+}

@@ -1,0 +1,83 @@
+/**
+ * The record stage (docs/design.md, "The notification pipeline": record): what the alert record
+ * remembers after this transition, committed by the pipeline's last stage once the jobs are
+ * published. One item per alert holds everything the next transition's stages read (activation,
+ * escalation history, per-destination throttle and delivery memory), so a transition costs one
+ * read and one conditional write whatever the number of channels.
+ */
+import type { AlertTransition } from '../../model/index.ts';
+import { decision, next } from '../../pipeline/stage.ts';
+import { noted, type DispatchContext, type DispatchDecision } from '../context.ts';
+import { recordFireTime } from '../escalate/escalation.ts';
+import { fireCountAfter } from '../throttle/index.ts';
+import { MAX_RECENT_TRANSITION_IDS, type AlertRecord } from './alert-record.ts';
+
+export * from './alert-record.ts';
+
+/** The alerts-table TTL: how long a record outlives its last transition. */
+export const RECORD_RETENTION_MS = { firing: 90 * 86_400_000, resolved: 30 * 86_400_000 } as const;
+
+/** Why the record is written as it is. */
+export const RECORD_REASONS = ['firing', 'resolved', 'firing-not-seen'] as const;
+/** One of {@link RECORD_REASONS}. */
+export type RecordReason = (typeof RECORD_REASONS)[number];
+
+/** Readable text for each {@link RecordReason}. */
+export const RECORD_REASON_TEXT: Readonly<Record<RecordReason, string>> = {
+  firing: 'a new activation (or a repeat of one) firing: its time joins the escalation history',
+  resolved: 'the activation it recorded firing is resolved',
+  'firing-not-seen': 'resolved without its firing: recorded so a late firing of it is known stale',
+};
+
+/** The transition ids a record keeps after applying `id`, newest last, bounded. */
+function recentIds(record: AlertRecord | undefined, id: string): string[] {
+  return [...(record?.recentTransitionIds ?? []), id].slice(-MAX_RECENT_TRANSITION_IDS);
+}
+
+/** What the previous stages decided that the record keeps. */
+export type RecordInput = Pick<DispatchContext, 'transition' | 'record' | 'severity' | 'escalation' | 'deliveries' | 'nowMs'>;
+
+/**
+ * The record after `t` (version incremented), from the record as read and the stages' decisions:
+ * the transition's activation, the notified severity, the deliveries memory, the escalation
+ * history (a firing's time added), the recent transition ids; `slackThread` carried over untouched
+ * (the Slack channel function owns it).
+ */
+export function nextRecord(input: RecordInput): { readonly reason: RecordReason; readonly record: AlertRecord } {
+  const { transition: t, record, nowMs } = input;
+  const firing = t.kind === 'firing';
+  const seen = record !== undefined && t.firedAtMs === record.startsAtMs;
+  const next: AlertRecord = {
+    fingerprint: t.fingerprint,
+    version: (record?.version ?? 0) + 1,
+    state: firing ? 'firing' : 'resolved',
+    ruleId: t.ruleId,
+    ruleName: t.ruleName,
+    severity: t.severity,
+    effectiveSeverity: input.severity,
+    ...(input.escalation ? { escalation: input.escalation } : {}),
+    labels: t.labels,
+    annotations: t.annotations,
+    activeAtMs: t.activeAtMs,
+    startsAtMs: t.firedAtMs,
+    ...(firing ? {} : { endsAtMs: endOf(t) }),
+    fireCount: fireCountAfter(input),
+    fireTimesMs: firing ? recordFireTime(record?.fireTimesMs ?? [], t.firedAtMs) : (record?.fireTimesMs ?? []),
+    lastTransition: { id: t.transitionId, kind: t.kind, atMs: t.atMs },
+    recentTransitionIds: recentIds(record, t.transitionId),
+    deliveries: input.deliveries,
+    ...(record?.slackThread ? { slackThread: record.slackThread } : {}),
+    updatedAtMs: nowMs,
+  };
+  return { reason: firing ? 'firing' : seen ? 'resolved' : 'firing-not-seen', record: next };
+}
+
+function endOf(t: AlertTransition): number {
+  return t.resolvedAtMs ?? t.atMs;
+}
+
+/** The record stage. */
+export const recordStage = decision<DispatchContext, DispatchDecision>('record', (ctx) => {
+  const r = nextRecord(ctx);
+  return next(noted(ctx, { stage: 'record', reason: r.reason, text: RECORD_REASON_TEXT[r.reason] }, { next: r.record }));
+});

@@ -1,0 +1,95 @@
+/**
+ * The throttle stage (docs/design.md, "The notification pipeline": throttle): per target, whether
+ * the notification goes out now (a job) or is held by the severity's window and counted
+ * (`throttle.ts`); the next notification sent there says "+N occurrences since …". A resolution
+ * is never held: it closes a firing that was sent.
+ *
+ * The stage also writes the per-destination memory the next transition's throttle reads
+ * (`deliveries` of the alert record): when the last firing was sent, what was held since, and
+ * which activation's firing was notified (its resolution goes there).
+ */
+import { MESSAGE_VERSION, type AlertTransition, type NotificationJob, type Severity } from '../../model/index.ts';
+import { decision, next } from '../../pipeline/stage.ts';
+import { type DispatchContext, type DispatchDecision, type Escalation, type NotifyTarget, type StageNote, type Suppression } from '../context.ts';
+import { deliveryKey, type DeliveryState } from '../record/alert-record.ts';
+import { decideThrottle, throttleWindowMs, THROTTLE_REASON_TEXT } from './throttle.ts';
+
+export * from './throttle.ts';
+
+/** The job of one transition for one (receiver, channel); its idempotency key is the transition id + receiver + channel. */
+export function jobFor(t: AlertTransition, to: NotifyTarget, severity: Severity, escalation: Escalation | undefined, fireCount: number): NotificationJob {
+  return {
+    version: MESSAGE_VERSION,
+    idempotencyKey: `${t.transitionId}:${to.receiver}:${to.channel}`,
+    channel: to.channel,
+    receiver: to.receiver,
+    destination: to.destination,
+    destinationId: to.destinationId,
+    transition: t,
+    severity,
+    ...(escalation ? { escalation } : {}),
+    fireCount,
+  };
+}
+
+/** The fire count after this transition: a firing adds one, a resolution keeps the record's. */
+export function fireCountAfter(ctx: Pick<DispatchContext, 'transition' | 'record'>): number {
+  return (ctx.record?.fireCount ?? 0) + (ctx.transition.kind === 'firing' ? 1 : 0);
+}
+
+/** Throttles a firing: per target, a job or a held (counted) notification, and the deliveries memory after it. */
+function throttleFiring(ctx: DispatchContext): DispatchContext {
+  const t = ctx.transition;
+  const nowMs = ctx.nowMs;
+  const fireCount = fireCountAfter(ctx);
+  const deliveries: Record<string, DeliveryState> = { ...ctx.deliveries };
+  const jobs: NotificationJob[] = [];
+  const suppressed: Suppression[] = [];
+  const notes: StageNote[] = [];
+  const windowMs = throttleWindowMs(ctx.severity, ctx.config.throttleWindows, t.policy);
+  for (const target of ctx.targets) {
+    const key = deliveryKey(target.receiver, target.channel);
+    const prev = deliveries[key];
+    const throttle = decideThrottle(prev?.lastSentAtMs, windowMs, nowMs);
+    notes.push({ stage: 'throttle', reason: throttle.reason, text: THROTTLE_REASON_TEXT[throttle.reason], subject: key });
+    if (throttle.send) {
+      const held = prev && prev.suppressedCount > 0 ? { count: prev.suppressedCount, sinceMs: prev.suppressedSinceMs ?? prev.lastSentAtMs ?? nowMs } : undefined;
+      jobs.push({ ...jobFor(t, target, ctx.severity, ctx.escalation, fireCount), ...(held ? { suppressed: held } : {}) });
+      deliveries[key] = {
+        receiver: target.receiver,
+        channel: target.channel,
+        destination: target.destination,
+        destinationId: target.destinationId,
+        lastSentAtMs: nowMs,
+        suppressedCount: 0,
+        notifiedFiredAtMs: t.firedAtMs,
+      };
+    } else {
+      const count = (prev?.suppressedCount ?? 0) + 1;
+      suppressed.push({ receiver: target.receiver, channel: target.channel, destinationId: target.destinationId, count });
+      deliveries[key] = {
+        receiver: target.receiver,
+        channel: target.channel,
+        destination: prev?.destination ?? target.destination,
+        destinationId: prev?.destinationId ?? target.destinationId,
+        ...(prev?.lastSentAtMs !== undefined ? { lastSentAtMs: prev.lastSentAtMs } : {}),
+        suppressedCount: count,
+        suppressedSinceMs: prev?.suppressedSinceMs ?? t.firedAtMs,
+        // This activation's firing was not sent here, so neither will its resolution be.
+        ...(prev?.notifiedFiredAtMs !== undefined ? { notifiedFiredAtMs: prev.notifiedFiredAtMs } : {}),
+      };
+    }
+  }
+  return { ...ctx, jobs, suppressed, deliveries, trail: [...ctx.trail, ...notes] };
+}
+
+/** A resolution: one job per target, never held; the deliveries memory is unchanged. */
+function sendResolution(ctx: DispatchContext): DispatchContext {
+  const fireCount = fireCountAfter(ctx);
+  const jobs = ctx.targets.map((target) => jobFor(ctx.transition, target, ctx.severity, ctx.escalation, fireCount));
+  const notes = ctx.targets.map((target): StageNote => ({ stage: 'throttle', reason: 'resolution', text: THROTTLE_REASON_TEXT.resolution, subject: deliveryKey(target.receiver, target.channel) }));
+  return { ...ctx, jobs, trail: [...ctx.trail, ...notes] };
+}
+
+/** The throttle stage. */
+export const throttleStage = decision<DispatchContext, DispatchDecision>('throttle', (ctx) => next(ctx.transition.kind === 'firing' ? throttleFiring(ctx) : sendResolution(ctx)));
