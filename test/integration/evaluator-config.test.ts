@@ -38,7 +38,10 @@ describe('evaluator configuration', () => {
       maxSampleAgeMs: 604_800_000,
       // Unset: the safe side (a transient failure fails the invocation).
       partialBatchResponse: false,
+      // Unset: windows derived (docs/design.md).
+      windows: 'derived',
     });
+    expect(evaluatorConfig({ ...ENV, STATE_WINDOWS: 'stored' }).windows).toBe('stored');
     expect(evaluatorConfig({ ...ENV, MAX_FUTURE_SKEW_SECONDS: '60', MAX_SAMPLE_AGE_SECONDS: '86400' })).toMatchObject({ maxFutureSkewMs: 60_000, maxSampleAgeMs: 86_400_000 });
     expect(evaluatorConfig({ ...ENV, KAFKA_PARTIAL_BATCH_RESPONSE: 'true' }).partialBatchResponse).toBe(true);
     expect(timersConfig({ ...ENV, RULES_SOURCE: 'file', RULES_FILE: 'rules.yaml', STALE_AFTER_SECONDS: '600' })).toMatchObject({ rules: { kind: 'file', file: 'rules.yaml' }, staleAfterMs: 600_000 });
@@ -50,6 +53,8 @@ describe('evaluator configuration', () => {
     // the sample log's table missing, or blank
     [{ SAMPLE_LOG_TABLE: undefined }, /SAMPLE_LOG_TABLE/],
     [{ SAMPLE_LOG_TABLE: '  ' }, /SAMPLE_LOG_TABLE: must be set/],
+    // a layout that does not exist
+    [{ STATE_WINDOWS: 'disk' }, /STATE_WINDOWS: must be 'derived' or 'stored'/],
     // a boolean spelled another way
     [{ KAFKA_PARTIAL_BATCH_RESPONSE: 'yes' }, /KAFKA_PARTIAL_BATCH_RESPONSE: must be 'true' or 'false'/],
     // an unknown rule source
