@@ -5,7 +5,9 @@
  * environments), any I/O call may fail (the function dies there; the batch is delivered again,
  * maybe to the other instance), batches are delivered again after they succeeded (a rewind), and
  * the timers run between batches on the table both runs share with their evaluators. The
- * transitions published, deduplicated by transition id as FIFO and dispatch do, must be the same.
+ * reference gets the same deliveries (rewinds included: a rewind past a series the timers deleted
+ * creates it again in either layout) and the same timer runs, on one instance, without faults.
+ * The transitions published, deduplicated by transition id as FIFO and dispatch do, must be the same.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -155,13 +157,23 @@ function key(t: AlertTransition): string {
   return JSON.stringify({ id: t.transitionId, kind: t.kind, ruleId: t.ruleId, labels: t.labels, atMs: t.atMs, activeAtMs: t.activeAtMs });
 }
 
-async function reference(batches: readonly Batch[], timersAfter: ReadonlySet<number>): Promise<string[]> {
+/** The partition's batches up to `i` that a rewind after batch `i` delivers again, `back` of them before it. */
+function rewound(batches: readonly Batch[], i: number, back: number): number[] {
+  const p = batches[i]!.partition;
+  const mine = batches.map((b, k) => ({ b, k })).filter((x) => x.b.partition === p && x.k <= i);
+  return mine.slice(Math.max(0, mine.length - 1 - back)).map((x) => x.k);
+}
+
+/** Stored windows, one instance, no fault: the same deliveries (rewinds included) and timer runs. */
+async function reference(batches: readonly Batch[], timersAfter: ReadonlySet<number>, rewinds: Plan['rewinds'] = []): Promise<string[]> {
   const states = new InMemorySeriesStateStore<SeriesState>(isFiring);
   const publisher = new CollectingPublisher();
   const budget = new InMemorySeriesBudget();
+  const deliver = async (b: Batch) => await evaluateBatch({ states, publisher, budget }, INDEX, b.samples, { ...OPTS, nowMs: b.nowMs });
   for (let i = 0; i < batches.length; i++) {
     const b = batches[i]!;
-    await evaluateBatch({ states, publisher, budget }, INDEX, b.samples, { ...OPTS, nowMs: b.nowMs });
+    await deliver(b);
+    for (const r of rewinds) if (r.after === i) for (const k of rewound(batches, i, r.back)) await deliver(batches[k]!);
     if (timersAfter.has(i)) await advanceTimers({ states, publisher, budget, clock: { now: () => b.nowMs }, knownExpected: new Set() }, INDEX, { nowMs: b.nowMs, staleAfterMs: STALE });
   }
   return publisher.published.map(key).sort();
@@ -203,13 +215,8 @@ async function derived(batches: readonly Batch[], plan: Plan): Promise<{ publish
   };
   for (let i = 0; i < batches.length; i++) {
     await deliver(i);
-    for (const r of plan.rewinds) {
-      if (r.after !== i) continue;
-      // Kafka rewinds this partition and delivers forward again.
-      const p = batches[i]!.partition;
-      const mine = batches.map((b, k) => ({ b, k })).filter((x) => x.b.partition === p && x.k <= i);
-      for (const x of mine.slice(Math.max(0, mine.length - 1 - r.back))) await deliver(x.k);
-    }
+    // Kafka rewinds this partition and delivers forward again.
+    for (const r of plan.rewinds) if (r.after === i) for (const k of rewound(batches, i, r.back)) await deliver(k);
     if (plan.timersAfter.has(i)) {
       const b = batches[i]!;
       await advanceTimers({ states: table, publisher, budget, clock: { now: () => b.nowMs }, knownExpected: new Set() }, INDEX, { nowMs: b.nowMs, staleAfterMs: STALE });
@@ -235,17 +242,70 @@ describe('windows as derived data', () => {
         async (values, cuts, instanceOf, faults, rewinds, timers) => {
           const batches = batchesOf(values, cuts);
           const timersAfter = new Set(timers);
-          const expected = await reference(batches, timersAfter);
+          const expected = await reference(batches, timersAfter, rewinds);
           const got = await derived(batches, { instanceOf, faults, rewinds, timersAfter });
           for (const s of got.statuses) seen.add(s);
           if (expected.length > 0) withTransitions++;
           expect(got.published).toEqual(expected);
         },
       ),
-      { numRuns: 150 },
+      { numRuns: 200 },
     );
     expect(withTransitions).toBeGreaterThan(50);
     expect(Faults.fired).toBeGreaterThan(30);
     expect([...seen].sort()).toEqual(['caught-up', 'current', 'rebuilt']);
   }, 60_000);
+});
+
+describe('PartitionMemory: when is memory current', () => {
+  const sample = (host: string, t: number): MetricSample => ({ name: 'temp', value: 20, timestampMs: T0 + t, labels: { host } });
+  const OTHER = new RuleIndex(parseRules(`rules:\n  - { id: hot_max, metric: temp, aggregate: { fn: max, window: 10m }, condition: '> 70', severity: low }\n`, 'other.yaml'));
+
+  async function memoryAfter(steps: readonly (readonly ['begin', number, number] | readonly ['drop'] | readonly ['rules'])[], maxBytes?: number) {
+    const log = new InMemorySampleLog();
+    const table = new InMemorySeriesStateStore<SeriesState>(isFiring);
+    const memory = new PartitionMemory({ log, table }, maxBytes);
+    let index = INDEX;
+    const statuses: string[] = [];
+    for (const step of steps) {
+      if (step[0] === 'drop') memory.drop('metrics-0');
+      else if (step[0] === 'rules') index = OTHER;
+      else {
+        const [, start, end] = step;
+        await log.append({ partition: 'metrics-0', startOffset: start, endOffset: end, writtenAtMs: T0, samples: [sample('a', start * 1000)] });
+        const r = await memory.begin('metrics-0', start, index, { nowMs: T0, horizonMs: 3_600_000 });
+        statuses.push(r.status);
+        memory.end('metrics-0', end);
+      }
+    }
+    return { statuses, memory };
+  }
+
+  it.each([
+    ['a first batch: no memory', [['begin', 0, 5]], ['rebuilt']],
+    ['the next batch: current', [['begin', 0, 5], ['begin', 5, 9]], ['rebuilt', 'current']],
+    ['batches in between went elsewhere: caught up', [['begin', 0, 5], ['begin', 9, 12]], ['rebuilt', 'caught-up']],
+    ['a batch before memory (a rewind): rebuilt', [['begin', 0, 5], ['begin', 5, 9], ['begin', 5, 9]], ['rebuilt', 'current', 'rebuilt']],
+    ['after a failure: rebuilt', [['begin', 0, 5], ['drop'], ['begin', 0, 5]], ['rebuilt', 'rebuilt']],
+    ['new rules with other windows: rebuilt', [['begin', 0, 5], ['rules'], ['begin', 5, 9]], ['rebuilt', 'rebuilt']],
+  ] as const)('%s', async (_what, steps, expected) => {
+    expect((await memoryAfter(steps)).statuses).toEqual(expected);
+  });
+
+  it('forgets the least recently used partitions past its memory budget, never the one in use', async () => {
+    const log = new InMemorySampleLog();
+    const table = new InMemorySeriesStateStore<SeriesState>(isFiring);
+    const states = { getMany: table.getMany.bind(table), commit: table.commit.bind(table), duePage: table.duePage.bind(table) };
+    const memory = new PartitionMemory({ log, table: states }, 3 * 400);
+    const publisher = new CollectingPublisher();
+    const budget = new InMemorySeriesBudget();
+    for (const [p, host] of [['metrics-0', 'a'], ['metrics-1', 'b'], ['metrics-0', 'c']] as const) {
+      await evaluatePartitionBatch({ log, memory, publisher, budget }, new RuleIndex(parseRules(`rules:\n  - { id: hot, metric: temp, condition: '> 50', severity: low }\n`, 'r.yaml')), { partition: p, startOffset: host.charCodeAt(0), endOffset: host.charCodeAt(0) + 1, samples: [sample(host, 0)] }, { ...OPTS, nowMs: T0 });
+    }
+    // Three threshold states would fit; partition 0's two and partition 1's one make three: all kept.
+    expect(memory.partitions().sort()).toEqual(['metrics-0', 'metrics-1']);
+    await evaluatePartitionBatch({ log, memory, publisher, budget }, new RuleIndex(parseRules(`rules:\n  - { id: hot, metric: temp, condition: '> 50', severity: low }\n`, 'r.yaml')), { partition: 'metrics-0', startOffset: 100, endOffset: 101, samples: [sample('d', 0)] }, { ...OPTS, nowMs: T0 });
+    // A fourth state in partition 0: partition 1 (least recently used) is forgotten.
+    expect(memory.partitions()).toEqual(['metrics-0']);
+  });
 });

@@ -9,6 +9,7 @@
  * | `labels`      | S    | series labels, JSON (the timers function needs them for advanceClock) |
  * | `state`       | S    | the core's SeriesState, JSON (while firing it includes the alert's identity, `alert`, so the timers function can resolve it if its rule is deleted) |
  * | `version`     | N    | optimistic-lock counter: every write is conditional on the version read |
+ * | `tok`         | S    | content token of `state` (shared/core/sequence/writes.ts `stateToken`): a write that carries `expectedToken` also requires it (versions restart at 1 when an item is deleted and created again) |
  * | `lastSampleMs`| N    | event time of the newest sample seen (informational; the core keeps its own guard) |
  * | `expiresAt`   | N    | TTL, epoch seconds: newest of (last sample, write time) + {@link STATE_TTL_DAYS} days, so dead series vanish |
  * | `dueShard`    | S    | `due#<0..7>`, only when `dueAt` is set: the sparse `by-due` index's partition |
@@ -55,6 +56,7 @@ import { PermanentError } from '../../core/errors/index.ts';
 import type { CommitResult, DueCursor, DuePage, FiringCounter, SeriesPut, SeriesStateStore, SeriesWrite, StoredSeries } from '../../core/sequence/ports.ts';
 import { batchGetByKey, mapLimit, type Item, type RetryPolicy } from './batch.ts';
 import { compactState, expandState } from './window-codec.ts';
+import { stateToken } from '../../core/sequence/writes.ts';
 
 /** Number of `dueShard` partitions of the by-due index (spreads timer writes; the timers function queries each). */
 export const DUE_SHARDS = 8;
@@ -159,6 +161,7 @@ export class DynamoSeriesStateStore<S = unknown> implements SeriesStateStore<S>,
       labels: JSON.parse(item.labels?.S ?? '{}') as Labels,
       state: expandState(JSON.parse(item.state?.S ?? 'null')) as S,
       version: Number(item.version?.N ?? '0'),
+      ...(item.tok?.S !== undefined ? { token: item.tok.S } : {}),
       ...(lastSampleMs !== undefined ? { lastSampleMs: Number(lastSampleMs) } : {}),
       ...(dueAt !== undefined ? { dueAt: Number(dueAt) } : {}),
     };
@@ -174,6 +177,7 @@ export class DynamoSeriesStateStore<S = unknown> implements SeriesStateStore<S>,
       // Window times as runs of equal gaps (./window-codec.ts): most of a windowed item's size.
       state: { S: JSON.stringify(compactState(w.state)) },
       version: { N: String((w.expectedVersion ?? 0) + 1) },
+      tok: { S: stateToken(w.state) },
       expiresAt: { N: String(expiresAt) },
     };
     if (w.lastSampleMs !== undefined && Number.isFinite(w.lastSampleMs)) item.lastSampleMs = { N: String(w.lastSampleMs) };
@@ -201,10 +205,16 @@ export class DynamoSeriesStateStore<S = unknown> implements SeriesStateStore<S>,
       };
     }
     const item = this.toItem(w);
-    const cond =
+    const cond: Pick<PutItemCommandInput, 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'> =
       w.expectedVersion === undefined
         ? { ConditionExpression: 'attribute_not_exists(pk)' }
-        : { ConditionExpression: '#v = :v', ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':v': { N: String(w.expectedVersion) } } };
+        : w.expectedToken !== undefined
+          ? {
+              ConditionExpression: '#v = :v AND #t = :t',
+              ExpressionAttributeNames: { '#v': 'version', '#t': 'tok' },
+              ExpressionAttributeValues: { ':v': { N: String(w.expectedVersion) }, ':t': { S: w.expectedToken } },
+            }
+          : { ConditionExpression: '#v = :v', ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':v': { N: String(w.expectedVersion) } } };
     return { TableName: table, Item: item, ...cond };
   }
 

@@ -61,6 +61,13 @@ export interface SeriesState {
   readonly wv?: readonly number[];
   /** The alert's identity, present exactly while `state` is firing (absent in items written before it existed). */
   readonly alert?: FiringAlert;
+  /**
+   * Derived windows only, in an item written without its window: the oldest window sample's time
+   * when it was written. A window rebuilt from the sample log keeps no sample before it (the
+   * series may have started afresh since older samples were logged: its item deleted as stale,
+   * then created again). Never in a state being evaluated.
+   */
+  readonly wf?: number;
 }
 
 /** The samples of one (rule, series) in a batch, in time order. */

@@ -28,7 +28,7 @@ import type { Labels, MetricSample } from '../model/index.ts';
 import type { RuleIndex } from '../rules/index.ts';
 import { foldWindow, groupSamples, type SeriesBatch, type SeriesState } from '../evaluate/index.ts';
 import type { CommitResult, DueCursor, DuePage, LogSegment, SampleLog, SeriesPut, SeriesStateStore, SeriesWrite, StoredSeries } from './ports.ts';
-import { storedForm } from './writes.ts';
+import { stateToken, storedForm } from './writes.ts';
 import { evaluateBatch, type EvaluateBatchOptions, type EvaluateBatchPorts, type EvaluateBatchResult } from './evaluate-batch.ts';
 
 /**
@@ -38,8 +38,20 @@ import { evaluateBatch, type EvaluateBatchOptions, type EvaluateBatchPorts, type
  */
 export const REBUILD_LATENESS_MS = 60 * 60_000;
 
-/** Most series states kept in one instance's memory; past it, the least recently used partitions are forgotten. */
-export const MAX_STATES_IN_MEMORY = 400_000;
+/**
+ * Estimated bytes of series states one instance keeps (a quarter of the evaluator's 1,024 MB);
+ * past it, the least recently used partitions are forgotten (they are rebuilt if they come back).
+ * Estimate per state: {@link STATE_BYTES} plus 16 bytes per window sample (two float64 arrays).
+ */
+export const MAX_MEMORY_BYTES = 256 * 1024 * 1024;
+/** Estimated bytes of one state besides its window (keys, labels, fields, map entry). */
+export const STATE_BYTES = 400;
+
+function viewBytes(v: View): number {
+  let n = 0;
+  for (const e of v.entries.values()) n += STATE_BYTES + 16 * (e.state?.wt?.length ?? 0);
+  return n;
+}
 
 /** How far back (wall clock of the segments' writes) a rebuild reads the sample log. */
 export function rebuildHorizonMs(index: RuleIndex, opts: { staleAfterMs: number; maxFutureSkewMs: number }): number {
@@ -75,6 +87,8 @@ interface Entry {
   version: number | null | undefined;
   /** The item's newest sample time as written (the quiet refresh counts from it). */
   writtenLastSampleMs: number | undefined;
+  /** The item's content token as read or written (writes require it: see ports.ts `expectedToken`). */
+  token: string | undefined;
   dueAt: number | undefined;
 }
 
@@ -107,7 +121,7 @@ export class PartitionMemory {
 
   constructor(
     private readonly deps: { readonly log: SampleLog; readonly table: SeriesStateStore<SeriesState> },
-    private readonly maxStates = MAX_STATES_IN_MEMORY,
+    private readonly maxBytes = MAX_MEMORY_BYTES,
   ) {}
 
   /**
@@ -143,7 +157,7 @@ export class PartitionMemory {
           e.state = state;
           e.version = undefined;
         } else {
-          view.entries.set(b.stateKey, { ruleId: b.rule.id, labels: b.labels, state, version: undefined, writtenLastSampleMs: undefined, dueAt: undefined });
+          view.entries.set(b.stateKey, { ruleId: b.rule.id, labels: b.labels, state, version: undefined, writtenLastSampleMs: undefined, dueAt: undefined, token: undefined });
         }
       }
     }
@@ -194,13 +208,24 @@ export class PartitionMemory {
     return n;
   }
 
+  /** Partitions held. */
+  partitions(): string[] {
+    return [...this.views.keys()];
+  }
+
   private trim(keep: string): void {
-    let n = this.size();
-    if (n <= this.maxStates) return;
+    const sizes = new Map<string, number>();
+    let n = 0;
+    for (const [p, v] of this.views) {
+      const b = viewBytes(v);
+      sizes.set(p, b);
+      n += b;
+    }
+    if (n <= this.maxBytes) return;
     const order = [...this.views.entries()].filter(([p]) => p !== keep).sort((a, b) => a[1].usedAt - b[1].usedAt);
-    for (const [p, v] of order) {
-      if (n <= this.maxStates) break;
-      n -= v.entries.size;
+    for (const [p] of order) {
+      if (n <= this.maxBytes) break;
+      n -= sizes.get(p)!;
       this.views.delete(p);
     }
   }
@@ -212,10 +237,16 @@ export class PartitionMemory {
  * when the item is at least as new as memory (it was written with one), else memory's.
  */
 function merge(item: SeriesState, memory: SeriesState | undefined): SeriesState {
-  if (!memory) return item;
+  const { wt: _wt, wv: _wv, wf, ...rest } = item;
+  if (!memory) return wf === undefined ? item : (rest as SeriesState);
   const itemNewer = item.lastSampleMs >= memory.lastSampleMs;
-  const window = item.wt !== undefined && itemNewer ? { wt: item.wt, wv: item.wv } : memory.wt !== undefined ? { wt: memory.wt, wv: memory.wv } : {};
-  const { wt: _wt, wv: _wv, ...rest } = item;
+  let window: { wt?: readonly number[]; wv?: readonly number[] | undefined } = {};
+  if (item.wt !== undefined && itemNewer) window = { wt: item.wt, wv: item.wv };
+  else if (memory.wt !== undefined) {
+    // The item's window began at `wf`: memory's older samples belong to an earlier life of the series.
+    const from = wf === undefined ? 0 : memory.wt.findIndex((t) => t >= wf);
+    window = from === 0 ? { wt: memory.wt, wv: memory.wv } : from < 0 ? { wt: [], wv: [] } : { wt: memory.wt.slice(from), wv: memory.wv!.slice(from) };
+  }
   return { ...rest, ...window, lastSampleMs: Math.max(item.lastSampleMs, memory.lastSampleMs) } as SeriesState;
 }
 
@@ -271,7 +302,7 @@ export class PartitionStore implements SeriesStateStore<SeriesState> {
           e.state = undefined;
           e.version = null;
         } else {
-          this.view.entries.set(k, { ruleId: '', labels: {}, state: undefined, version: null, writtenLastSampleMs: undefined, dueAt: undefined });
+          this.view.entries.set(k, { ruleId: '', labels: {}, state: undefined, version: null, writtenLastSampleMs: undefined, dueAt: undefined, token: undefined });
         }
         continue;
       }
@@ -282,6 +313,7 @@ export class PartitionStore implements SeriesStateStore<SeriesState> {
         version: item.version,
         writtenLastSampleMs: item.lastSampleMs ?? item.state.lastSampleMs,
         dueAt: item.dueAt,
+        token: item.token,
       };
       this.view.entries.set(k, entry);
       out.set(k, this.handOut(k, entry, false));
@@ -319,7 +351,8 @@ export class PartitionStore implements SeriesStateStore<SeriesState> {
         continue;
       }
       puts.set(w.key, w);
-      send.push({ ...w, state: storedForm(w.state, 'derived') });
+      const token = this.view.entries.get(w.key)?.token;
+      send.push({ ...w, state: storedForm(w.state, 'derived'), ...(w.expectedVersion !== undefined && token !== undefined ? { expectedToken: token } : {}) });
     }
     const result = await this.table.commit(send);
     const failed = new Set([...result.conflicts, ...result.tooLarge]);
@@ -342,6 +375,7 @@ export class PartitionStore implements SeriesStateStore<SeriesState> {
         version: (put.expectedVersion ?? 0) + 1,
         writtenLastSampleMs: put.lastSampleMs ?? put.state.lastSampleMs,
         dueAt: put.dueAt,
+        token: stateToken(w.state),
       });
     }
     return result;
@@ -353,7 +387,9 @@ export class PartitionStore implements SeriesStateStore<SeriesState> {
     for (const k of keys) {
       const e = this.view.entries.get(k);
       const item = items.get(k);
-      if (!e || (item ? item.version !== e.version : e.version !== null)) {
+      // The version, and the content token: a version alone cannot tell an item deleted and
+      // created again (by the timers and another instance) from the one memory was built on.
+      if (!e || (item ? item.version !== e.version || (item.token !== undefined && item.token !== e.token) : e.version !== null)) {
         stale.push(k);
         if (e) e.version = undefined;
       }

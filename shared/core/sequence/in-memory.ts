@@ -4,6 +4,7 @@
  * `klaxon replay`, `klaxon rules test` and fast tests; production uses shared/adapters.
  */
 import type { AlertTransition, MetricSample } from '../model/index.ts';
+import { stateToken } from './writes.ts';
 import type {
   CommitResult,
   DueCursor,
@@ -57,7 +58,7 @@ export class InMemorySeriesStateStore<S = unknown> implements SeriesStateStore<S
         }
         continue;
       }
-      if (w.expectedVersion === undefined ? cur !== undefined : cur?.version !== w.expectedVersion) {
+      if (w.expectedVersion === undefined ? cur !== undefined : cur?.version !== w.expectedVersion || (w.expectedToken !== undefined && cur.token !== w.expectedToken)) {
         conflicts.push(w.key);
         continue;
       }
@@ -67,6 +68,7 @@ export class InMemorySeriesStateStore<S = unknown> implements SeriesStateStore<S
         labels: w.labels,
         state: w.state,
         version: (w.expectedVersion ?? 0) + 1,
+        token: stateToken(w.state),
         ...(w.lastSampleMs !== undefined ? { lastSampleMs: w.lastSampleMs } : {}),
         ...(w.dueAt !== undefined && Number.isFinite(w.dueAt) ? { dueAt: w.dueAt } : {}),
       });

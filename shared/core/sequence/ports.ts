@@ -27,6 +27,11 @@ export interface StoredSeries<S = unknown> {
    * such a series against the table before it publishes a transition computed from it.
    */
   readonly fromMemory?: boolean;
+  /**
+   * The item's content token ({@link stateToken} of its state, written with it); absent on items
+   * written before tokens existed.
+   */
+  readonly token?: string;
 }
 
 /** Write a series' new state. `expectedVersion` undefined means the item must not exist yet. */
@@ -46,6 +51,12 @@ export interface SeriesPut<S = unknown> {
    * this one there (its window moved on).
    */
   readonly skippable?: boolean;
+  /**
+   * When set, the write also requires the item's content token to be this one. A version alone
+   * cannot tell the item read from one deleted since and created again (its version starts at 1
+   * again); memory that holds a version for hours needs this, a read-then-write does not.
+   */
+  readonly expectedToken?: string;
 }
 
 /** Delete a series item if it still has the version read. */

@@ -20,6 +20,7 @@
  * still gives the same result (the same samples from the same stored state), and every other
  * series (pending, firing, windowed, anomaly, absence) is written on every batch that changes it.
  */
+import { createHash } from 'node:crypto';
 import type { Rule } from '../rules/index.ts';
 import { nextDueMs, type SeriesState, type TimeOptions } from '../evaluate/index.ts';
 
@@ -71,6 +72,16 @@ export function canSkipWrite(rule: Rule, prev: SeriesState, next: SeriesState, c
  */
 export function storedForm(state: SeriesState, windows: WindowsMode): SeriesState {
   if (windows === 'stored' || state.state !== 'inactive' || state.wt === undefined) return state;
-  const { wt: _wt, wv: _wv, ...rest } = state;
-  return rest;
+  const { wt, wv: _wv, ...rest } = state;
+  // Where the window began, so that a window rebuilt from the log starts no earlier (types.ts `wf`).
+  return wt.length > 0 ? { ...rest, wf: wt[0]! } : { ...rest, wf: state.lastSampleMs + 1 };
+}
+
+/**
+ * The content token of a state as written: a hash of its JSON. Stored beside the state and
+ * compared by conditional writes that carry `expectedToken` (ports.ts): two incarnations of an
+ * item share a token only when they hold the very same state, which makes the confusion harmless.
+ */
+export function stateToken(state: unknown): string {
+  return createHash('sha256').update(JSON.stringify(state)).digest('base64url').slice(0, 22);
 }
