@@ -82,7 +82,15 @@ function event(series: number, perSeries: number, batch: number, prefix: string)
 export function benchHandler(dynamodb: DynamoDBClient, sqs: SQSClient, p: Provisioned, rules = RULES, windows: 'derived' | 'stored' = 'derived') {
   const clock = { now: () => Date.now() };
   const metrics = createMetrics('evaluator');
-  (metrics as unknown as { console: { log(s: string): void } }).console = { log: () => undefined };
+  const silent = { log: () => undefined };
+  (metrics as unknown as { console: typeof silent }).console = silent;
+  // A dimensioned metric is its own Metrics instance with its own console: silence those too (stdout carries only the bench's JSON line).
+  const single = metrics.singleMetric.bind(metrics);
+  metrics.singleMetric = () => {
+    const m = single();
+    (m as unknown as { console: typeof silent }).console = silent;
+    return m;
+  };
   return createEvaluatorHandler({
     rules: new CachedRules({ source: { name: 'bench', fetch: async () => [{ origin: 'bench', kind: 'document', text: rules }] }, ttlMs: 3_600_000, clock }),
     states: new DynamoSeriesStateStore<SeriesState>({ client: dynamodb, table: p.tables.state, clock }),
