@@ -182,7 +182,7 @@ export const ISSUE_SCENARIOS: readonly { readonly name: string; readonly scenari
 export async function benchCost(opts: { writeFigures?: boolean } = {}): Promise<{
   kinds: Record<RuleKind, KindFigures & { logWru: { batch1: number; batch6: number } }>;
   mix: { measured: { rru: { batch1: number; batch6: number }; wru: { batch1: number; batch6: number }; wruPerSeriesHour: number }; computedFromKinds: { wruPerSeriesHour: number } };
-  log: LogFigures & { benchWruPer1000: { batch1: number; batch6: number }; rebuild: { samplesReadBack: number; rru: number } };
+  log: LogFigures & { benchWruPer1000: { batch1: number; batch6: number }; rebuild: { samplesReadBack: number; rru: number; stateRru: number } };
   scenarios: { name: string; klaxon: number; fixed: number; cloudWatchAlarms: number; cloudWatchAlarmsOnly: number; selfHostedPrometheus: number }[];
 }> {
   return await withLocalAws('cost', async ({ dynamodb, sqs, p, endpoints }) => {
@@ -215,12 +215,13 @@ export async function benchCost(opts: { writeFigures?: boolean } = {}): Promise<
     const fresh = benchHandler(dynamodb, sqs, p, MIX_RULES('cost_mix'));
     const res = await fresh(event('cost_mix', MIX_SERIES, m.next, 1));
     if (res.batchItemFailures.length) throw new Error('cost bench: rebuild batch failed');
-    const rebuild = { samplesReadBack: m.samplesSent, rru: unitsOf(meter, p.tables.samples).read };
+    const rebuild = { samplesReadBack: m.samplesSent, rru: unitsOf(meter, p.tables.samples).read, stateRru: unitsOf(meter, p.tables.state).read };
     const logFigures: LogFigures = {
       bytesPerSample: { batch1: r2(codecBytesPerSample(1)), batch6: r2(codecBytesPerSample(6)) },
       // pk (topic-partition), sk (20 digits # 3), chunk count, end offset, written at, expiresAt, write id, format: names and values.
       segmentOverheadBytes: 140,
       rebuildRruPer1000Samples: r2((rebuild.rru / rebuild.samplesReadBack) * 1000),
+      rebuildStateRruPerSeriesRule: r2(rebuild.stateRru / (MIX_SERIES * 5)),
     };
     const sumKinds = (b: 'batch1' | 'batch6'): number => r2(RULE_KINDS.reduce((a, k) => a + ISSUE_MIX[k] * kinds[k].logWru[b], 0) / 5);
     void sumKinds;
@@ -230,7 +231,7 @@ export async function benchCost(opts: { writeFigures?: boolean } = {}): Promise<
     };
     const logOut = { ...logFigures, benchWruPer1000: { batch1: r2(m.batch1.logWru), batch6: r2(m.batch6.logWru) }, rebuild };
     log(`  mix (5 rules): state RRU/1k ${mix.measured.rru.batch1} / ${mix.measured.rru.batch6}, WRU/1k ${mix.measured.wru.batch1} / ${mix.measured.wru.batch6}; WRU per series-rule-hour ${mix.measured.wruPerSeriesHour} (from the kinds: ${mix.computedFromKinds.wruPerSeriesHour})`);
-    log(`  sample log: ${logFigures.bytesPerSample.batch1} / ${logFigures.bytesPerSample.batch6} bytes per sample (1,000-series segments); bench-scale WRU/1k ${logOut.benchWruPer1000.batch1} / ${logOut.benchWruPer1000.batch6}; rebuild ${rebuild.rru} RRU for ${rebuild.samplesReadBack} samples (${logFigures.rebuildRruPer1000Samples} per 1,000)`);
+    log(`  sample log: ${logFigures.bytesPerSample.batch1} / ${logFigures.bytesPerSample.batch6} bytes per sample (1,000-series segments); bench-scale WRU/1k ${logOut.benchWruPer1000.batch1} / ${logOut.benchWruPer1000.batch6}; rebuild ${rebuild.rru} RRU for ${rebuild.samplesReadBack} samples (${logFigures.rebuildRruPer1000Samples} per 1,000) + ${rebuild.stateRru} RRU of state reads (${logFigures.rebuildStateRruPerSeriesRule} per series-rule)`);
 
     const measuredAt = new Date().toISOString().slice(0, 10);
     const method =

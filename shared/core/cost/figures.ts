@@ -50,6 +50,8 @@ export interface LogFigures {
   readonly segmentOverheadBytes: number;
   /** Read units per 1,000 samples read back by a rebuild (strongly consistent Query pages). */
   readonly rebuildRruPer1000Samples: number;
+  /** Read units per (rule, series) after a rebuild: each state is read from the table once before use. */
+  readonly rebuildStateRruPerSeriesRule: number;
 }
 
 /** Figures for every kind, and where they come from. */
@@ -80,7 +82,7 @@ export const DEFAULT_FIGURES: CapacityFigures = {
     'quantile-15m': { rru: { batch1: 0, batch6: 0 }, wru: { batch1: 0, batch6: 0 }, itemBytes: 334, wruPerSeriesHour: 4 },
     'avg-1h': { rru: { batch1: 0, batch6: 0 }, wru: { batch1: 0, batch6: 0 }, itemBytes: 319, wruPerSeriesHour: 4 },
   },
-  log: { bytesPerSample: { batch1: 7.15, batch6: 4.06 }, segmentOverheadBytes: 140, rebuildRruPer1000Samples: 2.61 },
+  log: { bytesPerSample: { batch1: 7.15, batch6: 4.06 }, segmentOverheadBytes: 140, rebuildRruPer1000Samples: 2.61, rebuildStateRruPerSeriesRule: 1 },
 };
 
 /** Invalid cost input (a flag, a scenario field or a figures file), naming what was wrong and where. */
@@ -136,6 +138,7 @@ export function parseCapacityFigures(json: unknown, origin: string): CapacityFig
       bytesPerSample: { batch1: finiteNonNegative(b.batch1, `${at}.bytesPerSample.batch1`), batch6: finiteNonNegative(b.batch6, `${at}.bytesPerSample.batch6`) },
       segmentOverheadBytes: finiteNonNegative(l.segmentOverheadBytes, `${at}.segmentOverheadBytes`),
       rebuildRruPer1000Samples: finiteNonNegative(l.rebuildRruPer1000Samples, `${at}.rebuildRruPer1000Samples`),
+      rebuildStateRruPerSeriesRule: finiteNonNegative(l.rebuildStateRruPerSeriesRule ?? 1, `${at}.rebuildStateRruPerSeriesRule`),
     };
   }
   return {

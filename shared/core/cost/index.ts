@@ -319,7 +319,9 @@ export function estimateMonthlyCost(scenario: Scenario, figures: CapacityFigures
     logWru = segments * Math.max(1, Math.ceil((samplesPerSegment * bytesPerSample + l.segmentOverheadBytes) / 1024));
     logBytes = (samplesPerMonth / (SECONDS_PER_MONTH / 86_400)) * a.logRetentionDays * bytesPerSample;
     const samplesPerPartitionHorizon = (series / partitions) * ((longestWindowMs + REBUILD_EXTRA_MS) / 1000 / interval);
-    rebuildRru = partitions * a.partitionRebuildsPerHour * HOURS_PER_MONTH * (samplesPerPartitionHorizon / 1000) * l.rebuildRruPer1000Samples;
+    const rebuilds = partitions * a.partitionRebuildsPerHour * HOURS_PER_MONTH;
+    // Each rebuild reads the partition's log over the horizon, then each of its (rule, series) once from the table.
+    rebuildRru = rebuilds * ((samplesPerPartitionHorizon / 1000) * l.rebuildRruPer1000Samples + (seriesRules / partitions) * l.rebuildStateRruPerSeriesRule);
   }
   rruPerMonth += rebuildRru;
   wruPerMonth += logWru;
