@@ -115,7 +115,7 @@ export async function benchDelivery(): Promise<{
   const { startSlackReceiver } = await import('../local/receivers/slack.ts');
   const { startPagerDutyReceiver } = await import('../local/receivers/pagerduty.ts');
   const { startSecretsManagerLocal } = await import('../local/receivers/secrets-manager.ts');
-  const [ddb, sqsLocal, ses, slack, pd] = await Promise.all([startDynamoDbLocal(), startSqsLocal(), startSesLocal(), startSlackReceiver(), startPagerDutyReceiver()]);
+  const [ddb, sqsLocal, ses, slack, pd] = await Promise.all([startDynamoDbLocal(), startSqsLocal(), startSesLocal(), startSlackReceiver({ rateLimit: false }), startPagerDutyReceiver({ rateLimit: false })]);
   const sm = await startSecretsManagerLocal({ secrets: { 'bench/slack': { webhooks: { default: slack.webhookUrl('default') } }, 'bench/pagerduty': { default: ROUTING_KEY } } });
   const dynamodb = new DynamoDBClient({ endpoint: ddb.endpoint, region: REGION, credentials: CREDENTIALS });
   const sqs = new SQSClient({ endpoint: sqsLocal.endpoint, region: REGION, credentials: CREDENTIALS });

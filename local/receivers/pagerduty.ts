@@ -11,6 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { retryAfterHeader, startHttpReceiver, tryJson, type Fault, type Receiver, type ReceiverOptions, type Reply } from './http-receiver.ts';
+import { PAGERDUTY_PER_MINUTE, TokenBuckets, type RateLimit } from './rate-limit.ts';
 
 /** A started PagerDuty receiver. */
 export interface PagerDutyReceiver extends Receiver {
@@ -18,6 +19,14 @@ export interface PagerDutyReceiver extends Receiver {
   readonly eventsUrl: string;
   /** Incident state per dedup_key (from accepted events). */
   incidents(): Map<string, 'triggered' | 'acknowledged' | 'resolved'>;
+  /** Events answered 429 by the rate limit so far. */
+  rateLimited(): number;
+}
+
+/** Options of the PagerDuty receiver. */
+export interface PagerDutyReceiverOptions extends ReceiverOptions {
+  /** The Events API limit per routing key (./rate-limit.ts: 120 a minute). Default on; `false` to measure Klaxon's own throughput. */
+  readonly rateLimit?: RateLimit | false;
 }
 
 const SEVERITIES = ['critical', 'error', 'warning', 'info'];
@@ -51,8 +60,11 @@ export function pagerDutyEventErrors(e: unknown, rawLength: number): string[] {
 }
 
 /** Starts the local PagerDuty. */
-export async function startPagerDutyReceiver(opts: ReceiverOptions = {}): Promise<PagerDutyReceiver> {
+export async function startPagerDutyReceiver(opts: PagerDutyReceiverOptions = {}): Promise<PagerDutyReceiver> {
   const incidents = new Map<string, 'triggered' | 'acknowledged' | 'resolved'>();
+  const clock = opts.clock ?? { now: () => Date.now() };
+  const limit = opts.rateLimit === false ? undefined : new TokenBuckets(opts.rateLimit ?? { burst: PAGERDUTY_PER_MINUTE, perSecond: PAGERDUTY_PER_MINUTE / 60 }, clock);
+  let limited = 0;
   const r = await startHttpReceiver(opts, {
     parse: (req) => tryJson(req.body),
     renderFault(_req, f: Fault): Reply {
@@ -65,7 +77,12 @@ export async function startPagerDutyReceiver(opts: ReceiverOptions = {}): Promis
       if (parsed === undefined) return json(400, { status: 'invalid event', message: 'Event object is invalid', errors: ['Malformed JSON'] });
       const errors = pagerDutyEventErrors(parsed, Buffer.byteLength(req.body));
       if (errors.length) return json(400, { status: 'invalid event', message: 'Event object is invalid', errors });
-      const ev = parsed as { event_action: string; dedup_key?: string };
+      const ev = parsed as { event_action: string; dedup_key?: string; routing_key: string };
+      const wait = limit?.take(ev.routing_key) ?? 0;
+      if (wait > 0) {
+        limited++;
+        return json(429, { status: 'throttle event', message: 'Requests for this service are arriving too quickly.  Please retry later.' }, { 'Retry-After': String(wait) });
+      }
       const dedup = ev.dedup_key ?? randomUUID().replace(/-/g, '');
       // Ack/resolve of an unknown key is accepted and dropped, as PagerDuty does (asynchronous API).
       if (ev.event_action === 'trigger') incidents.set(dedup, 'triggered');
@@ -73,5 +90,5 @@ export async function startPagerDutyReceiver(opts: ReceiverOptions = {}): Promis
       return json(202, { status: 'success', message: 'Event processed', dedup_key: dedup });
     },
   });
-  return { ...r, eventsUrl: `${r.url}/v2/enqueue`, incidents: () => new Map(incidents) };
+  return { ...r, eventsUrl: `${r.url}/v2/enqueue`, incidents: () => new Map(incidents), rateLimited: () => limited };
 }

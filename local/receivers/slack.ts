@@ -11,6 +11,7 @@
  * Use as `SLACK_API_URL=<url>/api` and webhook URLs `<url>/services/T000/B000/<name>`.
  */
 import { retryAfterHeader, startHttpReceiver, tryJson, type Fault, type Receiver, type ReceiverOptions, type Reply } from './http-receiver.ts';
+import { SLACK_BURST, SLACK_PER_SECOND, TokenBuckets, type RateLimit } from './rate-limit.ts';
 
 /** The bot token the local Web API accepts by default. */
 export const LOCAL_SLACK_BOT_TOKEN = 'xoxb-local-0000000000-klaxon';
@@ -41,6 +42,12 @@ export interface SlackReceiverOptions extends ReceiverOptions {
   readonly channels?: readonly string[];
   /** Webhook path suffix (last path segment) → error code it always answers (a revoked or broken webhook). */
   readonly brokenWebhooks?: Readonly<Record<string, string>>;
+  /**
+   * Slack's posting limit (./rate-limit.ts: one message a second per webhook and per channel, a
+   * burst of three, then 429 + Retry-After). Default on; `false` for a throughput measurement of
+   * Klaxon's own handlers.
+   */
+  readonly rateLimit?: RateLimit | false;
 }
 
 /** A started Slack receiver. */
@@ -51,6 +58,8 @@ export interface SlackReceiver extends Receiver {
   webhookUrl(name: string): string;
   /** Web API base for SLACK_API_URL. */
   readonly apiUrl: string;
+  /** Requests answered 429 by the posting limit so far. */
+  rateLimited(): number;
 }
 
 /** Validates a message against Block Kit limits; returns a problem or undefined. https://docs.slack.dev/reference/block-kit/blocks */
@@ -104,6 +113,8 @@ export async function startSlackReceiver(opts: SlackReceiverOptions = {}): Promi
   const clock = opts.clock ?? { now: () => Date.now() };
   const nextTs = (): string => `${Math.floor(clock.now() / 1000)}.${String(++seq).padStart(6, '0')}`;
   const isApi = (path: string): boolean => path.startsWith('/api/');
+  const limit = opts.rateLimit === false ? undefined : new TokenBuckets(opts.rateLimit ?? { burst: SLACK_BURST, perSecond: SLACK_PER_SECOND }, clock);
+  let limited = 0;
 
   const r = await startHttpReceiver(opts, {
     parse: (req) => tryJson(req.body),
@@ -131,6 +142,11 @@ export async function startSlackReceiver(opts: SlackReceiverOptions = {}): Promi
         if (problem) return json(200, { ok: false, error: problem.split(':')[0] });
         if (method === 'chat.postMessage') {
           if (!body.text && !body.blocks && !body.attachments) return json(200, { ok: false, error: 'no_text' });
+          const wait = limit?.take(`channel:${channel}`) ?? 0;
+          if (wait > 0) {
+            limited++;
+            return json(429, { ok: false, error: 'ratelimited' }, { 'Retry-After': String(wait) });
+          }
           const ts = nextTs();
           const message = { type: 'message', subtype: 'bot_message', bot_id: 'B0LOCAL', text: body.text ?? '', ts, ...(body.thread_ts ? { thread_ts: body.thread_ts } : {}), attachments: body.attachments, blocks: body.blocks };
           messages.set(`${channel}:${ts}`, message);
@@ -156,10 +172,15 @@ export async function startSlackReceiver(opts: SlackReceiverOptions = {}): Promi
         if (!body.text && !body.blocks && !body.attachments) return text(400, 'no_text');
         const problem = blockKitProblem(body);
         if (problem) return text(400, problem.startsWith('too_many') ? 'too_many_attachments' : 'invalid_blocks');
+        const wait = limit?.take(`webhook:${req.path}`) ?? 0;
+        if (wait > 0) {
+          limited++;
+          return text(429, 'rate_limited', { 'Retry-After': String(wait) });
+        }
         return text(200, 'ok');
       }
       return text(404, 'no_service');
     },
   });
-  return { ...r, messages: () => new Map(messages), webhookUrl: (name) => `${r.url}/services/T000LOCAL/B000LOCAL/${name}`, apiUrl: `${r.url}/api` };
+  return { ...r, messages: () => new Map(messages), webhookUrl: (name) => `${r.url}/services/T000LOCAL/B000LOCAL/${name}`, apiUrl: `${r.url}/api`, rateLimited: () => limited };
 }

@@ -43,8 +43,10 @@ export async function startDeliverEnv(opts: { clock?: TestClock } = {}): Promise
   const clockOpt = opts.clock ? { clock: opts.clock } : {};
   const [p, slack, pagerduty, ses, sesFaults] = await Promise.all([
     provisionFresh(),
-    startSlackReceiver({ ...clockOpt, brokenWebhooks: { gone: 'no_service' } }),
-    startPagerDutyReceiver(clockOpt),
+    // These suites test Klaxon's delivery decisions; the services' posting limits have their own
+    // tests (receivers.test.ts) and are on in local mode.
+    startSlackReceiver({ ...clockOpt, brokenWebhooks: { gone: 'no_service' }, rateLimit: false }),
+    startPagerDutyReceiver({ ...clockOpt, rateLimit: false }),
     startSesLocal(),
     startSesFaultReceiver({ alwaysFail: { code: 'MessageRejected' } }),
   ]);

@@ -22,7 +22,7 @@ const KEY = 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6';
 describe('receivers: slack', () => {
   let slack: SlackReceiver;
   beforeAll(async () => {
-    slack = await startSlackReceiver({ channels: ['C1'], brokenWebhooks: { revoked: 'no_service', archived: 'channel_is_archived' } });
+    slack = await startSlackReceiver({ channels: ['C1'], brokenWebhooks: { revoked: 'no_service', archived: 'channel_is_archived' }, rateLimit: false });
   });
   afterAll(async () => slack.stop());
 
@@ -83,7 +83,7 @@ describe('receivers: pagerduty', () => {
   let pd: PagerDutyReceiver;
   let now = 0;
   beforeAll(async () => {
-    pd = await startPagerDutyReceiver({ clock: { now: () => now } });
+    pd = await startPagerDutyReceiver({ clock: { now: () => now }, rateLimit: false });
   });
   afterAll(async () => pd.stop());
   const trigger = { routing_key: KEY, event_action: 'trigger', dedup_key: 'fp1', payload: { summary: 's', source: 'web-1', severity: 'critical' } };
@@ -125,6 +125,59 @@ describe('receivers: pagerduty', () => {
     await post(pd.eventsUrl, trigger);
     expect(performance.now() - t).toBeGreaterThanOrEqual(140);
     pd.setSchedule({});
+  });
+});
+
+describe('receivers: the services\' posting limits (injected clock)', () => {
+  let now = 1_795_300_000_000;
+  const clock = { now: () => now };
+  const recs: { stop(): Promise<void> }[] = [];
+  afterAll(async () => {
+    for (const r of recs) await r.stop();
+  });
+
+  it('Slack: a burst of 3 per webhook, then 429 rate_limited with Retry-After in whole seconds; one more a second; other webhooks unaffected', async () => {
+    const slack = await startSlackReceiver({ clock });
+    recs.push(slack);
+    const msg = { text: 'hi' };
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await post(slack.webhookUrl('ops'), msg)).status);
+    expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    const limited = await post(slack.webhookUrl('ops'), msg);
+    expect(limited).toMatchObject({ status: 429, text: 'rate_limited', retryAfter: '1' });
+    expect((await post(slack.webhookUrl('other'), msg)).status).toBe(200);
+    now += 1000;
+    expect((await post(slack.webhookUrl('ops'), msg)).status).toBe(200);
+    expect((await post(slack.webhookUrl('ops'), msg)).status).toBe(429);
+    expect(slack.rateLimited()).toBe(4);
+  });
+
+  it('Slack Web API: one chat.postMessage a second per channel after the burst, as HTTP 429 ratelimited', async () => {
+    const slack = await startSlackReceiver({ clock, channels: ['C1', 'C2'] });
+    recs.push(slack);
+    const auth = { authorization: `Bearer ${LOCAL_SLACK_BOT_TOKEN}` };
+    for (let i = 0; i < 3; i++) expect((await post(`${slack.apiUrl}/chat.postMessage`, { channel: 'C1', text: 'x' }, auth)).status).toBe(200);
+    const r = await post(`${slack.apiUrl}/chat.postMessage`, { channel: 'C1', text: 'x' }, auth);
+    expect(r).toMatchObject({ status: 429, retryAfter: '1' });
+    expect(JSON.parse(r.text)).toEqual({ ok: false, error: 'ratelimited' });
+    expect((await post(`${slack.apiUrl}/chat.postMessage`, { channel: 'C2', text: 'x' }, auth)).status).toBe(200);
+  });
+
+  it('PagerDuty: 120 events a minute per routing key, then 429 throttle event; two more a second', async () => {
+    const pd = await startPagerDutyReceiver({ clock });
+    recs.push(pd);
+    const ev = { routing_key: KEY, event_action: 'trigger', payload: { summary: 's', source: 'h', severity: 'critical' } };
+    let accepted = 0;
+    for (let i = 0; i < 125; i++) if ((await post(pd.eventsUrl, ev)).status === 202) accepted++;
+    expect(accepted).toBe(120);
+    const r = await post(pd.eventsUrl, ev);
+    expect(r.status).toBe(429);
+    expect(JSON.parse(r.text)).toMatchObject({ status: 'throttle event' });
+    expect((await post(pd.eventsUrl, { ...ev, routing_key: 'b'.repeat(32) })).status).toBe(202);
+    now += 1000;
+    expect((await post(pd.eventsUrl, ev)).status).toBe(202);
+    expect((await post(pd.eventsUrl, ev)).status).toBe(202);
+    expect((await post(pd.eventsUrl, ev)).status).toBe(429);
   });
 });
 
