@@ -1,22 +1,27 @@
 /**
- * `klaxon routes test [--routes FILE] [--severity S] [--json] label=value ...`: which receivers and
- * channels an alert with these labels reaches, and the route path that took it (like
- * `amtool config routes test`). Without --routes, ROUTES_FILE is used when set, else the built-in
+ * `klaxon routes test [--routes FILE] [--severity S] [--verify-receivers a,b] [--json] label=value ...`:
+ * which receivers and channels an alert with these labels reaches, and the route path that took it
+ * (like `amtool config routes test`; with --verify-receivers, exit 1 when the receivers reached are
+ * not exactly those, as amtool's --verify.receivers). `klaxon routes show [--routes FILE] [--json]`:
+ * the loaded route tree and receivers (like `amtool config routes show`). Without --routes, ROUTES_FILE is used when set, else the built-in
  * defaults (everything to the `default` receiver by the severity matrix). DEFAULT_EMAIL_RECIPIENTS
  * fills the default receiver's email, as in the function.
  */
 import { EXIT, type CliIo } from './index.ts';
 import { compileRoutes, DEFAULT_RECEIVER_SETTINGS, RoutesConfigError, type DefaultReceiverSettings } from '../shared/core/dispatch/route/routes-config.ts';
-import { routeAlert, type RoutingConfig } from '../shared/core/dispatch/route/routing.ts';
+import { routeAlert, type RouteNode, type RoutingConfig } from '../shared/core/dispatch/route/routing.ts';
 import { loadRoutesFile } from '../shared/adapters/routes/routes-source.ts';
 import { SEVERITIES, type Labels, type Severity } from '../shared/core/model/index.ts';
 
-const USAGE = `Usage: klaxon routes test [--routes FILE] [--severity critical|high|medium|low] [--json] label=value ...
+const USAGE = `Usage: klaxon routes test [--routes FILE] [--severity critical|high|medium|low] [--verify-receivers a,b] [--json] label=value ...
+       klaxon routes show [--routes FILE] [--json]
 
-Prints the receivers and channels an alert with these labels reaches, and the route that took it.
-  --routes FILE   routes YAML (default: $ROUTES_FILE, else the built-in defaults)
-  --severity S    the alert's severity (default: the 'severity' label, else critical)
-  --json          print JSON instead of text
+test: prints the receivers and channels an alert with these labels reaches, and the route that took it.
+show: prints the route tree (matchers, receivers, continue) and the receivers with their channels.
+  --routes FILE              routes YAML (default: $ROUTES_FILE, else the built-in defaults)
+  --severity S               the alert's severity (default: the 'severity' label, else critical)
+  --verify-receivers a,b     exit 1 unless the receivers reached are exactly these (any order)
+  --json                     print JSON instead of text
 `;
 
 interface TestArgs {
@@ -24,6 +29,8 @@ interface TestArgs {
   readonly severity?: Severity;
   readonly json: boolean;
   readonly labels: Labels;
+  /** Expected receivers (--verify-receivers), sorted, without repeats. */
+  readonly verify?: readonly string[];
 }
 
 class UsageError extends Error {
@@ -37,6 +44,7 @@ function parseArgs(args: readonly string[]): TestArgs {
   let routesFile: string | undefined;
   let severity: Severity | undefined;
   let json = false;
+  let verify: string[] | undefined;
   const labels: Record<string, string> = {};
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
@@ -52,6 +60,13 @@ function parseArgs(args: readonly string[]): TestArgs {
       const v = takeValue('--severity');
       if (!(SEVERITIES as readonly string[]).includes(v)) throw new UsageError(`--severity must be one of ${SEVERITIES.join(', ')}, got '${v}'`);
       severity = v as Severity;
+    } else if (a === '--verify-receivers' || a.startsWith('--verify-receivers=')) {
+      const names = takeValue('--verify-receivers')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      if (names.length === 0) throw new UsageError('--verify-receivers needs at least one receiver name');
+      verify = [...new Set(names)].sort();
     } else if (a === '--json') json = true;
     else if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
     else {
@@ -60,7 +75,7 @@ function parseArgs(args: readonly string[]): TestArgs {
       labels[m[1]!] = m[2]!;
     }
   }
-  return { ...(routesFile !== undefined ? { routesFile } : {}), ...(severity ? { severity } : {}), json, labels };
+  return { ...(routesFile !== undefined ? { routesFile } : {}), ...(severity ? { severity } : {}), json, labels, ...(verify ? { verify } : {}) };
 }
 
 function defaultsFromEnv(): DefaultReceiverSettings {
@@ -78,6 +93,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
     io.stdout.write(USAGE);
     return EXIT.ok;
   }
+  if (sub === 'show') return await show(rest, io);
   if (sub !== 'test') {
     io.stderr.write(`klaxon routes: ${sub === undefined ? 'missing subcommand' : `unknown subcommand '${sub}'`}\n\n${USAGE}`);
     return EXIT.usage;
@@ -95,19 +111,15 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
     return EXIT.usage;
   }
 
-  const file = a.routesFile ?? (process.env.ROUTES_FILE || undefined);
-  let config: RoutingConfig;
-  try {
-    config = file ? await loadRoutesFile(file, defaultsFromEnv()) : compileRoutes(undefined, 'built-in defaults', defaultsFromEnv());
-  } catch (err) {
-    if (!(err instanceof RoutesConfigError)) throw err;
-    io.stderr.write(`klaxon routes test: ${err.message}\n`);
-    return EXIT.failed;
-  }
+  const config = await loadConfig(a.routesFile, io, 'test');
+  if (!config) return EXIT.failed;
 
   const labelSeverity = a.labels.severity;
   const severity: Severity = a.severity ?? ((SEVERITIES as readonly string[]).includes(labelSeverity ?? '') ? (labelSeverity as Severity) : 'critical');
   const result = routeAlert(a.labels, severity, config);
+  const reached = [...new Set(result.receivers)].sort();
+  const mismatch = a.verify !== undefined && (a.verify.length !== reached.length || a.verify.some((r, i) => r !== reached[i]));
+  if (mismatch) io.stderr.write(`klaxon routes test: receivers did not match: expected ${a.verify!.join(',')}, got ${reached.join(',') || '(none)'}\n`);
 
   if (a.json) {
     io.stdout.write(
@@ -123,7 +135,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
         2,
       )}\n`,
     );
-    return EXIT.ok;
+    return mismatch ? EXIT.failed : EXIT.ok;
   }
 
   const lines: string[] = [`routes: ${config.source}`, `severity: ${severity}`];
@@ -134,6 +146,62 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
     const ts = result.targets.filter((t) => t.receiver === name);
     lines.push(`  ${name}: ${ts.length ? ts.map((t) => `${t.channel} (${t.destinationId})`).join(', ') : 'no channel for this severity (recorded only)'}`);
   }
+  io.stdout.write(`${lines.join('\n')}\n`);
+  return mismatch ? EXIT.failed : EXIT.ok;
+}
+
+/** Loads the routes (--routes, else $ROUTES_FILE, else the built-in defaults); reports a bad file and returns undefined. */
+async function loadConfig(routesFile: string | undefined, io: CliIo, sub: string): Promise<RoutingConfig | undefined> {
+  const file = routesFile ?? (process.env.ROUTES_FILE || undefined);
+  try {
+    return file ? await loadRoutesFile(file, defaultsFromEnv()) : compileRoutes(undefined, 'built-in defaults', defaultsFromEnv());
+  } catch (err) {
+    if (!(err instanceof RoutesConfigError)) throw err;
+    io.stderr.write(`klaxon routes ${sub}: ${err.message}\n`);
+    return undefined;
+  }
+}
+
+/** A route node as JSON (matchers as written, children nested). */
+function nodeJson(n: RouteNode): unknown {
+  return { path: n.path, matchers: n.matchers.map((m) => m.text), receivers: n.receivers, continue: n.continue, routes: n.routes.map(nodeJson) };
+}
+
+/** `routes show`: the tree, indented, and the receivers. */
+async function show(args: readonly string[], io: CliIo): Promise<number> {
+  let routesFile: string | undefined;
+  let json = false;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--json') json = true;
+    else if (a === '--routes') {
+      routesFile = args[++i];
+      if (routesFile === undefined) {
+        io.stderr.write(`klaxon routes show: --routes needs a value\n\n${USAGE}`);
+        return EXIT.usage;
+      }
+    } else if (a.startsWith('--routes=')) routesFile = a.slice('--routes='.length);
+    else {
+      io.stderr.write(`klaxon routes show: unexpected argument '${a}'\n\n${USAGE}`);
+      return EXIT.usage;
+    }
+  }
+  const config = await loadConfig(routesFile, io, 'show');
+  if (!config) return EXIT.failed;
+  const receivers = [...config.receivers.entries()].map(([name, r]) => ({ name, channels: (['slack', 'email', 'pagerduty'] as const).filter((c) => r[c] !== undefined) }));
+  if (json) {
+    io.stdout.write(`${JSON.stringify({ source: config.source, root: nodeJson(config.root), receivers }, null, 2)}\n`);
+    return EXIT.ok;
+  }
+  const lines: string[] = [`routes: ${config.source}`];
+  const walk = (n: RouteNode, depth: number): void => {
+    const m = n.matchers.length ? `{${n.matchers.map((x) => x.text).join(', ')}}` : '{}';
+    lines.push(`${'  '.repeat(depth)}${n.path} ${m} -> ${n.receivers.join(', ') || '(inherited)'}${n.continue ? ' continue' : ''}`);
+    for (const c of n.routes) walk(c, depth + 1);
+  };
+  walk(config.root, 0);
+  lines.push('receivers:');
+  for (const r of receivers) lines.push(`  ${r.name}: ${r.channels.join(', ') || 'no channel'}`);
   io.stdout.write(`${lines.join('\n')}\n`);
   return EXIT.ok;
 }

@@ -45,7 +45,22 @@ describe('klaxon routes test', () => {
     ]);
   });
 
+  it.each<[string, string, number]>([
+    // exactly the receivers reached, in any order
+    ['the receivers reached', 'db-team,audit', EXIT.ok],
+    ['repeated names', 'audit,db-team,audit', EXIT.ok],
+    // one missing, one extra
+    ['one of them only', 'db-team', EXIT.failed],
+    ['one more', 'db-team,audit,default', EXIT.failed],
+  ])('--verify-receivers with %s exits %i (as amtool --verify.receivers)', async (_what, expected, code) => {
+    const r = await cli(['test', '--routes', example, '--severity', 'critical', '--verify-receivers', expected, 'team=db', 'env=prod']);
+    expect(r.code).toBe(code);
+    if (code !== EXIT.ok) expect(r.err).toContain('receivers did not match: expected');
+  });
+
   it.each<[string, string[]]>([
+    // an empty expectation
+    ['empty --verify-receivers', ['test', '--verify-receivers', ',', 'a=b']],
     // no subcommand
     ['no subcommand', []],
     // no labels
@@ -70,5 +85,37 @@ describe('klaxon routes test', () => {
     expect(r.code).toBe(EXIT.failed);
     expect(r.err).toContain(`${file}: invalid routes config`);
     expect(r.err).toContain('routes[0].matchers[0]');
+  });
+});
+
+describe('klaxon routes show', () => {
+  it('prints the tree with matchers, receivers and continue, then the receivers and their channels', async () => {
+    const r = await cli(['show', '--routes', example]);
+    expect(r.code).toBe(EXIT.ok);
+    expect(r.out).toContain(`routes: ${example}`);
+    expect(r.out).toMatch(/^root \{\} -> default$/m);
+    expect(r.out).toMatch(/^ {2}routes\[0\] \{env="prod"\} -> audit continue$/m);
+    expect(r.out).toMatch(/^ {4}routes\[1\]\.routes\[0\] \{.*\} -> data-platform/m);
+    expect(r.out).toMatch(/^ {2}db-team: slack, email, pagerduty$/m);
+  });
+
+  it('prints JSON with --json, children nested', async () => {
+    const r = await cli(['show', '--routes', example, '--json']);
+    const j = JSON.parse(r.out) as { root: { path: string; routes: { path: string; continue: boolean; routes: { path: string }[] }[] }; receivers: { name: string }[] };
+    expect(j.root.path).toBe('root');
+    expect(j.root.routes.map((x) => x.path)).toEqual(['routes[0]', 'routes[1]', 'routes[2]']);
+    expect(j.root.routes[1]!.routes.map((x) => x.path)).toEqual(['routes[1].routes[0]']);
+    expect(j.receivers.map((x) => x.name)).toContain('db-team');
+  });
+
+  it('exits 1 naming the problem for a bad routes file, 2 for a bad argument', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'routes-show-'));
+    const bad = join(dir, 'routes.yaml');
+    writeFileSync(bad, 'routes: [ { receiver: nobody } ]\n');
+    const r = await cli(['show', '--routes', bad]);
+    expect(r.code).toBe(EXIT.failed);
+    expect(r.err).toContain(`klaxon routes show: ${bad}: invalid routes config:`);
+    expect(r.err).toContain('routes[0]: Unrecognized key: "receiver"');
+    expect((await cli(['show', 'extra'])).code).toBe(EXIT.usage);
   });
 });
