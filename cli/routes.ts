@@ -11,13 +11,19 @@ import { EXIT, type CliIo } from './index.ts';
 import { compileRoutes, DEFAULT_RECEIVER_SETTINGS, RoutesConfigError, type DefaultReceiverSettings } from '../shared/core/dispatch/route/routes-config.ts';
 import { routeAlert, type RouteNode, type RoutingConfig } from '../shared/core/dispatch/route/routing.ts';
 import { loadRoutesFile } from '../shared/adapters/routes/routes-source.ts';
+import { importAlertmanager } from '../shared/core/dispatch/route/import-alertmanager.ts';
+import { readFile, writeFile } from 'node:fs/promises';
+import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { SEVERITIES, type Labels, type Severity } from '../shared/core/model/index.ts';
 
 const USAGE = `Usage: klaxon routes test [--routes FILE] [--severity critical|high|medium|low] [--verify-receivers a,b] [--json] label=value ...
        klaxon routes show [--routes FILE] [--json]
+       klaxon routes import ALERTMANAGER_YML [--out FILE]
 
 test: prints the receivers and channels an alert with these labels reaches, and the route that took it.
 show: prints the route tree (matchers, receivers, continue) and the receivers with their channels.
+import: converts an Alertmanager configuration into a Klaxon routes file (stdout, or --out FILE),
+        and lists on stderr what it could not convert and the secrets to create.
   --routes FILE              routes YAML (default: $ROUTES_FILE, else the built-in defaults)
   --severity S               the alert's severity (default: the 'severity' label, else critical)
   --verify-receivers a,b     exit 1 unless the receivers reached are exactly these (any order)
@@ -94,6 +100,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
     return EXIT.ok;
   }
   if (sub === 'show') return await show(rest, io);
+  if (sub === 'import') return await importCommand(rest, io);
   if (sub !== 'test') {
     io.stderr.write(`klaxon routes: ${sub === undefined ? 'missing subcommand' : `unknown subcommand '${sub}'`}\n\n${USAGE}`);
     return EXIT.usage;
@@ -203,5 +210,62 @@ async function show(args: readonly string[], io: CliIo): Promise<number> {
   lines.push('receivers:');
   for (const r of receivers) lines.push(`  ${r.name}: ${r.channels.join(', ') || 'no channel'}`);
   io.stdout.write(`${lines.join('\n')}\n`);
+  return EXIT.ok;
+}
+
+/** `routes import`: alertmanager.yml → a Klaxon routes file (see shared/core/dispatch/route/import-alertmanager.ts). */
+async function importCommand(args: readonly string[], io: CliIo): Promise<number> {
+  let file: string | undefined;
+  let out: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--out') {
+      out = args[++i];
+      if (out === undefined) {
+        io.stderr.write(`klaxon routes import: --out needs a value\n\n${USAGE}`);
+        return EXIT.usage;
+      }
+    } else if (a.startsWith('--out=')) out = a.slice('--out='.length);
+    else if (!a.startsWith('-') && file === undefined) file = a;
+    else {
+      io.stderr.write(`klaxon routes import: unexpected argument '${a}'\n\n${USAGE}`);
+      return EXIT.usage;
+    }
+  }
+  if (!file) {
+    io.stderr.write(`klaxon routes import: give the Alertmanager configuration file\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  let am: unknown;
+  try {
+    am = parseYaml(await readFile(file, 'utf8'), { maxAliasCount: 100 });
+  } catch (err) {
+    io.stderr.write(`klaxon routes import: ${file}: ${(err as Error).message}\n`);
+    return EXIT.failed;
+  }
+  let result: ReturnType<typeof importAlertmanager>;
+  try {
+    result = importAlertmanager(am);
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err;
+    io.stderr.write(`klaxon routes import: ${file}: ${err.message}\n`);
+    return EXIT.failed;
+  }
+  // The result must be a routes file Klaxon accepts: compile it before writing it anywhere.
+  try {
+    compileRoutes(result.document, `${file} (converted)`, defaultsFromEnv());
+  } catch (err) {
+    if (!(err instanceof RoutesConfigError)) throw err;
+    io.stderr.write(`klaxon routes import: the converted routes are not valid (please report this): ${err.message}\n`);
+    return EXIT.failed;
+  }
+  const yaml = `# Converted from ${file} by klaxon routes import; see docs/routing.md.\n${toYaml(result.document)}`;
+  if (out) await writeFile(out, yaml);
+  else io.stdout.write(yaml);
+  const report = [
+    ...(result.secrets.length ? ['secrets to create (never copied into the routes file):', ...result.secrets.map((s) => `  ${s}`)] : []),
+    ...(result.notConverted.length ? ['not converted:', ...result.notConverted.map((s) => `  ${s}`)] : ['everything was converted']),
+  ];
+  io.stderr.write(`${report.join('\n')}\n`);
   return EXIT.ok;
 }
