@@ -5,7 +5,8 @@
  * environments), any I/O call may fail (the function dies there; the batch is delivered again,
  * maybe to the other instance), batches are delivered again after they succeeded (a rewind), and
  * the timers run between batches on the table both runs share with their evaluators. The
- * reference gets the same deliveries (rewinds included: a rewind past a series the timers deleted
+ * reference gets the same deliveries (rewinds and batches delivered again with other bounds
+ * included: a rewind past a series the timers deleted
  * creates it again in either layout) and the same timer runs, on one instance, without faults.
  * The transitions published, deduplicated by transition id as FIFO and dispatch do, must be the same.
  */
@@ -164,8 +165,19 @@ function rewound(batches: readonly Batch[], i: number, back: number): number[] {
   return mine.slice(Math.max(0, mine.length - 1 - back)).map((x) => x.k);
 }
 
+/**
+ * A batch delivered again with other bounds: the partition's last two batches up to `i` as one
+ * (Kafka's at-least-once delivery after a success whose offsets were not committed).
+ */
+function merged(batches: readonly Batch[], i: number): Batch | undefined {
+  const ks = rewound(batches, i, 1);
+  if (ks.length < 2) return undefined;
+  const [a, b] = [batches[ks[0]!]!, batches[ks[1]!]!];
+  return { partition: a.partition, startOffset: a.startOffset, endOffset: b.endOffset, samples: [...a.samples, ...b.samples], nowMs: b.nowMs };
+}
+
 /** Stored windows, one instance, no fault: the same deliveries (rewinds included) and timer runs. */
-async function reference(batches: readonly Batch[], timersAfter: ReadonlySet<number>, rewinds: Plan['rewinds'] = []): Promise<string[]> {
+async function reference(batches: readonly Batch[], timersAfter: ReadonlySet<number>, rewinds: Plan['rewinds'] = [], merges: ReadonlySet<number> = new Set()): Promise<string[]> {
   const states = new InMemorySeriesStateStore<SeriesState>(isFiring);
   const publisher = new CollectingPublisher();
   const budget = new InMemorySeriesBudget();
@@ -174,6 +186,8 @@ async function reference(batches: readonly Batch[], timersAfter: ReadonlySet<num
     const b = batches[i]!;
     await deliver(b);
     for (const r of rewinds) if (r.after === i) for (const k of rewound(batches, i, r.back)) await deliver(batches[k]!);
+    const m = merges.has(i) ? merged(batches, i) : undefined;
+    if (m) await deliver(m);
     if (timersAfter.has(i)) await advanceTimers({ states, publisher, budget, clock: { now: () => b.nowMs }, knownExpected: new Set() }, INDEX, { nowMs: b.nowMs, staleAfterMs: STALE });
   }
   return publisher.published.map(key).sort();
@@ -184,6 +198,7 @@ interface Plan {
   readonly faults: readonly { batch: number; call: number; after: boolean }[];
   readonly rewinds: readonly { after: number; back: number }[];
   readonly timersAfter: ReadonlySet<number>;
+  readonly merges: ReadonlySet<number>;
 }
 
 async function derived(batches: readonly Batch[], plan: Plan): Promise<{ published: string[]; statuses: Set<string> }> {
@@ -195,11 +210,11 @@ async function derived(batches: readonly Batch[], plan: Plan): Promise<{ publish
   const instances = [0, 1].map(() => new PartitionMemory({ log: faultyLog(log, f), table: faultyStore(table, f) }));
   const statuses = new Set<string>();
   let delivery = 0;
-  const deliver = async (i: number) => {
-    const b = batches[i]!;
+  const deliver = async (i: number, given?: Batch) => {
+    const b = given ?? batches[i]!;
     for (let attempt = 0; ; attempt++) {
       const inst = instances[plan.instanceOf[(delivery++) % plan.instanceOf.length]! ? 1 : 0]!;
-      const fault = attempt === 0 ? plan.faults.find((x) => x.batch === i) : undefined;
+      const fault = attempt === 0 && i >= 0 ? plan.faults.find((x) => x.batch === i) : undefined;
       f.calls = 0;
       f.failAt = fault ? fault.call : -1;
       f.after = fault?.after ?? false;
@@ -217,6 +232,8 @@ async function derived(batches: readonly Batch[], plan: Plan): Promise<{ publish
     await deliver(i);
     // Kafka rewinds this partition and delivers forward again.
     for (const r of plan.rewinds) if (r.after === i) for (const k of rewound(batches, i, r.back)) await deliver(k);
+    const m = plan.merges.has(i) ? merged(batches, i) : undefined;
+    if (m) await deliver(-1, m);
     if (plan.timersAfter.has(i)) {
       const b = batches[i]!;
       await advanceTimers({ states: table, publisher, budget, clock: { now: () => b.nowMs }, knownExpected: new Set() }, INDEX, { nowMs: b.nowMs, staleAfterMs: STALE });
@@ -239,11 +256,13 @@ describe('windows as derived data', () => {
         fc.array(fc.record({ batch: fc.nat(30), call: fc.integer({ min: 1, max: 8 }), after: fc.boolean() }), { maxLength: 6 }),
         fc.array(fc.record({ after: fc.nat(30), back: fc.nat(3) }), { maxLength: 3 }),
         fc.array(fc.nat(30), { maxLength: 10 }),
-        async (values, cuts, instanceOf, faults, rewinds, timers) => {
+        fc.array(fc.nat(30), { maxLength: 3 }),
+        async (values, cuts, instanceOf, faults, rewinds, timers, merge) => {
           const batches = batchesOf(values, cuts);
           const timersAfter = new Set(timers);
-          const expected = await reference(batches, timersAfter, rewinds);
-          const got = await derived(batches, { instanceOf, faults, rewinds, timersAfter });
+          const merges = new Set(merge);
+          const expected = await reference(batches, timersAfter, rewinds, merges);
+          const got = await derived(batches, { instanceOf, faults, rewinds, timersAfter, merges });
           for (const s of got.statuses) seen.add(s);
           if (expected.length > 0) withTransitions++;
           expect(got.published).toEqual(expected);

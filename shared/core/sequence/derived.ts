@@ -39,6 +39,13 @@ import { evaluateBatch, type EvaluateBatchOptions, type EvaluateBatchPorts, type
 export const REBUILD_LATENESS_MS = 60 * 60_000;
 
 /**
+ * How much earlier than this instance's last segment a catch-up starts reading (wall clocks of
+ * two Lambda environments differ by far less): a segment read twice changes nothing (its samples
+ * are at or before the newest time and skipped).
+ */
+export const CATCH_UP_MARGIN_MS = 60_000;
+
+/**
  * Estimated bytes of series states one instance keeps (a quarter of the evaluator's 1,024 MB);
  * past it, the least recently used partitions are forgotten (they are rebuilt if they come back).
  * Estimate per state: {@link STATE_BYTES} plus 16 bytes per window sample (two float64 arrays).
@@ -96,6 +103,8 @@ interface Entry {
 interface View {
   /** The first offset not yet evaluated, or undefined while a batch is in progress or failed. */
   nextOffset: number | undefined;
+  /** When this instance wrote the partition's last segment (wall clock): a catch-up reads what others wrote since. */
+  lastWrittenAtMs: number;
   signature: string;
   readonly entries: Map<string, Entry>;
   usedAt: number;
@@ -136,16 +145,20 @@ export class PartitionMemory {
     if (view && view.signature === signature && view.nextOffset !== undefined && view.nextOffset <= startOffset) {
       if (view.nextOffset < startOffset) {
         status = 'caught-up';
-        segments = await this.deps.log.read(partition, view.nextOffset, startOffset);
+        // What other instances wrote since this one's last segment, before this batch: the batches
+        // in between, and a batch delivered again with other bounds (its segment may start before
+        // `nextOffset`, so reading by offset from `nextOffset` could miss it).
+        segments = await this.deps.log.readBack(partition, startOffset, view.lastWrittenAtMs - CATCH_UP_MARGIN_MS);
       }
     } else {
       status = 'rebuilt';
       this.views.delete(partition);
       segments = await this.deps.log.readBack(partition, startOffset, opts.nowMs - opts.horizonMs);
-      view = { nextOffset: undefined, signature, entries: new Map(), usedAt: 0 };
+      view = { nextOffset: undefined, lastWrittenAtMs: opts.nowMs, signature, entries: new Map(), usedAt: 0 };
       this.views.set(partition, view);
     }
     view.nextOffset = undefined;
+    view.lastWrittenAtMs = opts.nowMs;
     view.usedAt = ++this.tick;
     let samplesFolded = 0;
     for (const seg of segments) {
