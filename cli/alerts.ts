@@ -25,6 +25,8 @@ export interface AlertRow {
   readonly labels: Readonly<Record<string, string>>;
   readonly fireCount: number;
   readonly suppressed: number;
+  /** Fingerprints of the firing alerts that inhibit it (its firing is held, not notified; docs/routing.md, "Inhibition"). */
+  readonly inhibitedBy: readonly string[];
 }
 
 /** Turns an alerts-table item into a row (tolerant of records written by older versions). */
@@ -40,6 +42,7 @@ export function toAlertRow(item: Record<string, unknown>): AlertRow {
     labels: (item.labels ?? {}) as Record<string, string>,
     fireCount: Number(item.fireCount ?? 0),
     suppressed: Object.values(deliveries).reduce((n, d) => n + (d?.suppressedCount ?? 0), 0),
+    inhibitedBy: [...((item.held as { inhibitedBy?: string[] } | undefined)?.inhibitedBy ?? [])],
   };
 }
 
@@ -55,8 +58,8 @@ export function formatAlertTable(rows: readonly AlertRow[]): string {
       .map((k) => `${k}=${l[k]}`)
       .join(',');
   const table = [
-    ['STATE', 'SEVERITY', 'RULE', 'SINCE', 'FIRED', 'SUPPRESSED', 'LABELS'],
-    ...rows.map((r) => [r.state, r.severity, r.rule, r.since, String(r.fireCount), String(r.suppressed), labels(r.labels)]),
+    ['STATE', 'SEVERITY', 'RULE', 'SINCE', 'FIRED', 'SUPPRESSED', 'INHIBITED BY', 'LABELS'],
+    ...rows.map((r) => [r.state, r.severity, r.rule, r.since, String(r.fireCount), String(r.suppressed), r.inhibitedBy.join(',') || '-', labels(r.labels)]),
   ];
   const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
   return `${table.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n')}\n`;
@@ -95,7 +98,8 @@ export async function run(args: readonly string[], io: CliIo, env: NodeJS.Proces
     let start: Record<string, unknown> | undefined;
     do {
       const res = await doc.send(new ScanCommand({ TableName: table, ...(start ? { ExclusiveStartKey: start } : {}) }));
-      for (const item of res.Items ?? []) rows.push(toAlertRow(item));
+      // Inhibit items (`kind: inhibit`) share the table with the alert records: not alerts.
+      for (const item of res.Items ?? []) if (item.kind !== 'inhibit') rows.push(toAlertRow(item));
       start = res.LastEvaluatedKey;
     } while (start);
   } catch (err) {

@@ -269,6 +269,7 @@ export const FUNCTIONS = {
       ALERTS_TABLE: { tableName: 'alerts' },
       DELIVERY_TABLE: { tableName: 'delivery' },
       DEAD_LETTER_QUEUE_URL: { deadLetterQueueUrl: 'alertEvents' },
+      ALERT_EVENTS_QUEUE_URL: { queueUrl: 'alertEvents' },
       SLACK_QUEUE_URL: { queueUrl: 'slack' },
       EMAIL_QUEUE_URL: { queueUrl: 'email' },
       PAGERDUTY_QUEUE_URL: { queueUrl: 'pagerduty' },
@@ -281,6 +282,8 @@ export const FUNCTIONS = {
       { table: 'delivery', access: 'readWrite' },
       { ssmParameters: 'routes' },
       { queue: 'alertEvents', access: 'consume' },
+      // Releases of held (inhibited) notifications go back on the alert-events queue.
+      { queue: 'alertEvents', access: 'send' },
       { deadLetterQueue: 'alertEvents' },
       { queue: 'slack', access: 'send' },
       { queue: 'email', access: 'send' },

@@ -31,7 +31,11 @@ import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { DISPATCH_REASON_TEXT, type DispatchConfig, type DispatchDecision } from '../../shared/core/dispatch/context.ts';
 import { dispatchTransition as runDispatchPipeline, DispatchConflictError } from '../../shared/core/dispatch/pipeline.ts';
-import type { AlertStore, DeadLetterSender, JobPublisher, RoutesSource } from '../../shared/core/dispatch/ports.ts';
+import type { AlertStore, DeadLetterSender, InhibitionStore, JobPublisher, ReleasePublisher, RoutesSource } from '../../shared/core/dispatch/ports.ts';
+import { dispatchRelease } from '../../shared/core/dispatch/pipeline.ts';
+import { InvalidReleaseError, isReleaseDocument, RELEASE_CAUSE_TEXT, toReleaseMessage, type ReleaseMessage } from '../../shared/core/dispatch/inhibit/release.ts';
+import { DynamoInhibitionStore } from '../../shared/adapters/dynamodb/inhibition-store.ts';
+import { SqsReleasePublisher } from '../../shared/adapters/sqs/release-publisher.ts';
 import { compileRoutes } from '../../shared/core/dispatch/route/routes-config.ts';
 import { InvalidTransitionError, parseTransition } from '../../shared/core/dispatch/transition-schema.ts';
 import { errorMessage, failureAction, FAILURE_ACTION_TEXT } from '../../shared/core/errors/index.ts';
@@ -51,6 +55,10 @@ export interface DispatchDeps {
   readonly publisher: JobPublisher;
   readonly deadLetter: DeadLetterSender;
   readonly routes: RoutesSource;
+  /** Inhibit items (alerts table); needed when the routes config has `inhibit_rules`. */
+  readonly inhibitions?: InhibitionStore;
+  /** Releases of held notifications (alert-events queue); needed when the routes config has `inhibit_rules`. */
+  readonly releases?: ReleasePublisher;
   readonly config: DispatchConfig;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -83,11 +91,47 @@ function groupIdOf(body: string): string {
  * dependencies as its ports. Returns the decision that was committed (or the no-op one).
  */
 export async function dispatchTransition(deps: DispatchDeps, t: AlertTransition): Promise<DispatchDecision> {
-  return runDispatchPipeline({ alerts: deps.store, jobs: deps.publisher, routes: deps.routes, clock: deps.clock }, t, {
+  return runDispatchPipeline(portsOf(deps), t, {
     config: deps.config,
     ...(deps.maxAttempts !== undefined ? { maxAttempts: deps.maxAttempts } : {}),
     onConflict: (attempt) => deps.logger.info('alert record changed since read; deciding again', { fingerprint: t.fingerprint, transitionId: t.transitionId, attempt }),
   });
+}
+
+/** The pipeline's ports from the handler's dependencies. */
+function portsOf(deps: DispatchDeps): Parameters<typeof runDispatchPipeline>[0] {
+  return {
+    alerts: deps.store,
+    jobs: deps.publisher,
+    routes: deps.routes,
+    clock: deps.clock,
+    ...(deps.inhibitions ? { inhibitions: deps.inhibitions } : {}),
+    ...(deps.releases ? { releases: deps.releases } : {}),
+  };
+}
+
+/** Runs a release (a held notification whose inhibition ended) through the pipeline; undefined when nothing was held. */
+export async function dispatchReleaseMessage(deps: DispatchDeps, r: ReleaseMessage): Promise<DispatchDecision | undefined> {
+  return dispatchRelease(portsOf(deps), r, {
+    config: deps.config,
+    ...(deps.maxAttempts !== undefined ? { maxAttempts: deps.maxAttempts } : {}),
+    onConflict: (attempt) => deps.logger.info('alert record changed since read; deciding again', { fingerprint: r.fingerprint, release: r.by, attempt }),
+  });
+}
+
+/** An alert-events message: a transition (the evaluator's) or a release (dispatch's own). */
+export type AlertEventMessage = { readonly kind: 'transition'; readonly transition: AlertTransition } | { readonly kind: 'release'; readonly release: ReleaseMessage };
+
+/** Parses an alert-events message. Throws InvalidTransitionError or InvalidReleaseError (permanent). */
+export function parseAlertEvent(body: string): AlertEventMessage {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(body);
+  } catch {
+    return { kind: 'transition', transition: parseTransition(body) }; // throws "not JSON"
+  }
+  if (isReleaseDocument(doc)) return { kind: 'release', release: toReleaseMessage(doc) };
+  return { kind: 'transition', transition: parseTransition(body) };
 }
 
 /** Builds the handler from its dependencies. */
@@ -95,7 +139,7 @@ export function createDispatchHandler(deps: DispatchDeps): DispatchHandler {
   const { logger, metrics } = deps;
   const isTransient = deps.isTransient ?? isTransientError;
 
-  function record(d: DispatchDecision, t: AlertTransition): void {
+  function record(d: DispatchDecision, t: Pick<AlertTransition, 'fingerprint' | 'transitionId' | 'kind'>): void {
     if (d.unrouted) metrics.addMetric(METRIC.notificationsThrottled, MetricUnit.Count, 1);
     for (const s of d.suppressed) {
       metrics.singleMetric().addDimension('channel', s.channel).addMetric(METRIC.notificationsSuppressed, MetricUnit.Count, 1);
@@ -125,7 +169,9 @@ export function createDispatchHandler(deps: DispatchDeps): DispatchHandler {
     const log = { messageId: r.messageId, action: FAILURE_ACTION_TEXT[action], error: err };
     if (action === 'dead-letter') {
       // It would fail the same way on every receive: straight to the dead-letter queue, with why.
-      const reason = redactSecrets(err instanceof InvalidTransitionError ? `invalid transition: ${err.message}` : errorMessage(err));
+      const reason = redactSecrets(
+        err instanceof InvalidTransitionError ? `invalid transition: ${err.message}` : err instanceof InvalidReleaseError ? `invalid release: ${err.message}` : errorMessage(err),
+      );
       await deps.deadLetter.send(r.body, reason, groupIdOf(r.body));
       metrics.addMetric(METRIC.recordsRejected, MetricUnit.Count, 1);
       logger.error('transition dead-lettered', { ...log, reason });
@@ -145,8 +191,13 @@ export function createDispatchHandler(deps: DispatchDeps): DispatchHandler {
     const handleRecord = async (r: SQSRecord): Promise<void> => {
       if (fatal.err !== undefined) throw fatal.err;
       try {
-        const t = parseTransition(r.body);
-        record(await dispatchTransition(deps, t), t);
+        const m = parseAlertEvent(r.body);
+        if (m.kind === 'transition') record(await dispatchTransition(deps, m.transition), m.transition);
+        else {
+          const d = await dispatchReleaseMessage(deps, m.release);
+          if (d) record(d, { fingerprint: d.record.fingerprint, transitionId: d.record.lastTransition.id, kind: 'firing' });
+          else logger.info('release: nothing held', { fingerprint: m.release.fingerprint, cause: RELEASE_CAUSE_TEXT[m.release.cause], by: m.release.by });
+        }
       } catch (err) {
         await onRecordError(r, err, fatal);
       }
@@ -189,6 +240,8 @@ export async function dispatchDepsFromEnv(env: NodeJS.ProcessEnv): Promise<Dispa
   return {
     store: new DynamoAlertStore(dynamodb, s.alertsTable),
     publisher: new SqsJobPublisher(sqs, s.queueUrls),
+    inhibitions: new DynamoInhibitionStore(dynamodb, s.alertsTable, systemClock),
+    ...(s.alertEventsQueueUrl ? { releases: new SqsReleasePublisher({ client: sqs, queueUrl: s.alertEventsQueueUrl }) } : {}),
     deadLetter: new SqsDeadLetterSender(sqs, s.deadLetterQueueUrl),
     routes,
     config: s.decision,

@@ -212,7 +212,10 @@ export class LocalObserver {
   /** Reads the current state of everything and returns the snapshot. Sources that fail are shown empty. */
   async snapshot(): Promise<ConsoleSnapshot> {
     const [alerts, breakers, queues, received] = await Promise.all([
-      this.scan(this.sources.provisioned.tables.alerts).catch(() => []),
+      // Inhibit items (`kind: inhibit`) share the alerts table: not alerts.
+      this.scan(this.sources.provisioned.tables.alerts)
+        .then((items) => items.filter((i) => i.kind !== 'inhibit'))
+        .catch(() => []),
       this.scan(this.sources.provisioned.tables.delivery)
         .then((items) => items.filter((i) => /breaker/i.test(String(i.pk ?? i.type ?? i.kind ?? ''))))
         .catch(() => []),

@@ -29,6 +29,8 @@ export type RoutesLocation = { readonly kind: 'file'; readonly path: string } | 
 export interface DispatchSettings {
   readonly alertsTable: string;
   readonly deadLetterQueueUrl: string;
+  /** The alert-events queue, where dispatch puts releases of held notifications (docs/routing.md, "Inhibition"). */
+  readonly alertEventsQueueUrl: string | undefined;
   readonly queueUrls: Readonly<Record<Channel, string>>;
   readonly routes: RoutesLocation;
   readonly routesCacheTtlMs: number;
@@ -50,6 +52,7 @@ const throttleWindowsJson = z.strictObject(Object.fromEntries(SEVERITIES.map((s)
 const env = z.object({
   ALERTS_TABLE: nonEmpty,
   DEAD_LETTER_QUEUE_URL: nonEmpty,
+  ALERT_EVENTS_QUEUE_URL: optional,
   SLACK_QUEUE_URL: nonEmpty,
   EMAIL_QUEUE_URL: nonEmpty,
   PAGERDUTY_QUEUE_URL: nonEmpty,
@@ -86,6 +89,7 @@ export function readDispatchSettings(e: NodeJS.ProcessEnv): DispatchSettings {
   return {
     alertsTable: v.ALERTS_TABLE,
     deadLetterQueueUrl: v.DEAD_LETTER_QUEUE_URL,
+    alertEventsQueueUrl: v.ALERT_EVENTS_QUEUE_URL,
     queueUrls: { slack: v.SLACK_QUEUE_URL, email: v.EMAIL_QUEUE_URL, pagerduty: v.PAGERDUTY_QUEUE_URL },
     routes: v.ROUTES_FILE ? { kind: 'file', path: v.ROUTES_FILE } : v.ROUTES_SSM_PARAMETER ? { kind: 'ssm', name: v.ROUTES_SSM_PARAMETER } : { kind: 'defaults' },
     routesCacheTtlMs: ROUTES_CACHE_TTL_MS,

@@ -104,11 +104,11 @@ function record(over: Partial<AlertRecord> = {}): AlertRecord {
 
 describe('the dispatch pipeline', () => {
   it('is declared in this order (docs/design.md, "The notification pipeline")', () => {
-    expect(stageNames(DISPATCH_PIPELINE)).toEqual(['dedup', 'route', 'escalate', 'channels', 'throttle', 'record', 'publish', 'commit']);
+    expect(stageNames(DISPATCH_PIPELINE)).toEqual(['dedup', 'route', 'inhibit', 'escalate', 'channels', 'throttle', 'record', 'publish', 'inhibit-sync', 'commit']);
   });
 
-  it('acts only in its last two stages: publish, then commit', () => {
-    expect(DISPATCH_PIPELINE.filter((s) => s.kind === 'effect').map((s) => s.name)).toEqual(['publish', 'commit']);
+  it('acts only after deciding: publish, the inhibit items, then commit', () => {
+    expect(DISPATCH_PIPELINE.filter((s) => s.kind === 'effect').map((s) => s.name)).toEqual(['publish', 'inhibit-sync', 'commit']);
   });
 });
 

@@ -35,6 +35,7 @@ const OWNED = [
   'lastTransition',
   'recentTransitionIds',
   'deliveries',
+  'held',
   'updatedAtMs',
 ] as const satisfies readonly (keyof AlertRecord)[];
 

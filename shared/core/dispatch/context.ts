@@ -9,6 +9,7 @@ import type { RoutedReceiver, RouteNode, RoutingConfig } from './route/routing.t
 import type { AlertRecord, DeliveryState } from './record/alert-record.ts';
 import { DEFAULT_ESCALATION, type EscalationPolicy } from './escalate/escalation.ts';
 import { DEFAULT_THROTTLE_WINDOWS, type ThrottleWindows } from './throttle/throttle.ts';
+import type { InhibitDecision, InhibitItem } from './inhibit/inhibition.ts';
 
 /** Deployment settings of the decision. */
 export interface DispatchConfig {
@@ -70,6 +71,12 @@ export interface DispatchContext {
   readonly routed: readonly RouteNode[];
   /** route: the receivers those routes name, in order, without repeats. */
   readonly receivers: readonly RoutedReceiver[];
+  /** A held notification released (docs/routing.md, "Inhibition"): the record's held firing again, not a new transition. */
+  readonly release: boolean;
+  /** Input: the inhibit items read for a firing that an inhibit rule targets, by key (empty otherwise). */
+  readonly inhibitItems: ReadonlyMap<string, InhibitItem>;
+  /** inhibit: whether a firing is muted, and by which sources (undefined for a resolution). */
+  readonly inhibition: InhibitDecision | undefined;
   /** escalate: the severity notified (the rule's, or one level up). */
   readonly severity: Severity;
   readonly escalation: Escalation | undefined;
@@ -100,6 +107,8 @@ export const DISPATCH_REASONS = [
   'firing',
   'resolved',
   'firing-not-seen',
+  'released',
+  'not-held',
 ] as const;
 /** One of {@link DISPATCH_REASONS}. */
 export type DispatchReason = (typeof DISPATCH_REASONS)[number];
@@ -114,6 +123,8 @@ export const DISPATCH_REASON_TEXT: Readonly<Record<DispatchReason, string>> = {
   firing: 'firing: routed and throttled',
   resolved: 'resolved: sent where the firing was sent',
   'firing-not-seen': 'resolved, but its firing never reached dispatch: recorded, nothing to send',
+  released: 'a held firing released (what muted it ended): decided again',
+  'not-held': 'a release for a firing the record no longer holds (resolved, already released, or another activation): nothing to do',
 };
 
 /** The decision a dispatch pipeline ends with. */
@@ -136,10 +147,27 @@ export interface DispatchDecision {
   readonly escalation?: Escalation;
   /** Why each stage decided as it did, in pipeline order. */
   readonly trail: readonly StageNote[];
+  /** Firing sources that inhibit it (a muted firing: nothing published, held on the record until released). */
+  readonly inhibitedBy?: readonly string[];
+}
+
+/** Inputs read before the stages besides the record and the routes. */
+export interface DispatchInputs {
+  /** The inhibit items of the rules that target the alert (`inhibitReadKeys`). */
+  readonly inhibitItems?: ReadonlyMap<string, InhibitItem>;
+  /** The transition is the record's held firing, released. */
+  readonly release?: boolean;
 }
 
 /** The context a transition enters the pipeline with, once its record and the routes are read. */
-export function startContext(t: AlertTransition, record: AlertRecord | undefined, routes: RoutingConfig, config: DispatchConfig, nowMs: number): DispatchContext {
+export function startContext(
+  t: AlertTransition,
+  record: AlertRecord | undefined,
+  routes: RoutingConfig,
+  config: DispatchConfig,
+  nowMs: number,
+  inputs: DispatchInputs = {},
+): DispatchContext {
   return {
     transition: t,
     labels: withSeverityLabel(t.labels, t.severity),
@@ -149,6 +177,9 @@ export function startContext(t: AlertTransition, record: AlertRecord | undefined
     nowMs,
     routed: [],
     receivers: [],
+    release: inputs.release ?? false,
+    inhibitItems: inputs.inhibitItems ?? new Map(),
+    inhibition: undefined,
     severity: t.severity,
     escalation: undefined,
     targets: [],
@@ -191,14 +222,16 @@ export function dispatchedDecision(ctx: DispatchContext): DispatchDecision {
   const t = ctx.transition;
   if (!ctx.next) throw new Error(`dispatch pipeline ended without a record for ${t.transitionId} (the record stage did not run)`);
   const firing = t.kind === 'firing';
+  const muted = ctx.inhibition?.muted === true;
   return {
     outcome: 'dispatched',
-    reason: firing ? 'firing' : closesRecordedActivation(ctx.record, t) ? 'resolved' : 'firing-not-seen',
+    reason: ctx.release ? 'released' : firing ? 'firing' : closesRecordedActivation(ctx.record, t) ? 'resolved' : 'firing-not-seen',
     record: ctx.next,
     jobs: ctx.jobs,
     suppressed: ctx.suppressed,
     routes: ctx.routed.map((r) => r.path),
-    unrouted: firing && ctx.targets.length === 0,
+    unrouted: firing && !muted && ctx.targets.length === 0,
+    ...(muted ? { inhibitedBy: ctx.inhibition!.inhibitedBy } : {}),
     severity: ctx.severity,
     ...(ctx.escalation ? { escalation: ctx.escalation } : {}),
     trail: ctx.trail,

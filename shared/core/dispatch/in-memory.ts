@@ -5,7 +5,18 @@
  * simulations; production uses shared/adapters.
  */
 import type { NotificationJob } from '../model/index.ts';
-import { AlertRecordConflictError, type AlertStore, type DeadLetterExtra, type DeadLetterSender, type JobPublisher, type RoutesSource } from './ports.ts';
+import {
+  AlertRecordConflictError,
+  type AlertStore,
+  type DeadLetterExtra,
+  type DeadLetterSender,
+  type InhibitionStore,
+  type JobPublisher,
+  type ReleasePublisher,
+  type RoutesSource,
+} from './ports.ts';
+import { emptyInhibitItem, type InhibitItem, type InhibitSource } from './inhibit/inhibition.ts';
+import type { ReleaseMessage } from './inhibit/release.ts';
 import type { AlertRecord, SlackThread } from './record/alert-record.ts';
 import type { RoutingConfig } from './route/routing.ts';
 
@@ -85,4 +96,82 @@ export class CollectingDeadLetters implements DeadLetterSender {
 /** A {@link RoutesSource} that always serves one config. */
 export function fixedRoutes(config: RoutingConfig): RoutesSource {
   return { get: () => Promise.resolve(config) };
+}
+
+/** {@link InhibitionStore} in a Map, counting requests as DynamoDB would bill them (a read of several keys is one BatchGetItem). */
+export class InMemoryInhibitionStore implements InhibitionStore {
+  private readonly items = new Map<string, { sources: Map<string, InhibitSource>; targets: Map<string, number> }>();
+  /** BatchGetItem requests served. */
+  reads = 0;
+  /** UpdateItem requests applied. */
+  writes = 0;
+
+  async read(keys: readonly string[]): Promise<ReadonlyMap<string, InhibitItem>> {
+    this.reads++;
+    const out = new Map<string, InhibitItem>();
+    for (const k of keys) {
+      const it = this.peek(k);
+      if (it) out.set(k, it);
+    }
+    return out;
+  }
+
+  async addSource(key: string, fingerprint: string, source: InhibitSource): Promise<void> {
+    this.writes++;
+    this.item(key).sources.set(fingerprint, source);
+  }
+
+  async removeSource(key: string, fingerprint: string): Promise<ReadonlyMap<string, number>> {
+    this.writes++;
+    const it = this.item(key);
+    it.sources.delete(fingerprint);
+    return new Map(it.targets);
+  }
+
+  async addTarget(key: string, fingerprint: string, firedAtMs: number): Promise<InhibitItem> {
+    this.writes++;
+    this.item(key).targets.set(fingerprint, firedAtMs);
+    return this.peek(key)!;
+  }
+
+  async removeTarget(key: string, fingerprint: string): Promise<void> {
+    this.writes++;
+    this.item(key).targets.delete(fingerprint);
+  }
+
+  /** An item without counting a read (tests). */
+  peek(key: string): InhibitItem | undefined {
+    const it = this.items.get(key);
+    return it ? { key, sources: new Map(it.sources), targets: new Map(it.targets) } : undefined;
+  }
+
+  private item(key: string): { sources: Map<string, InhibitSource>; targets: Map<string, number> } {
+    let it = this.items.get(key);
+    if (!it) {
+      const e = emptyInhibitItem(key);
+      it = { sources: new Map(e.sources), targets: new Map(e.targets) };
+      this.items.set(key, it);
+    }
+    return it;
+  }
+}
+
+/** {@link ReleasePublisher} that keeps the releases, deduplicated as the FIFO queue deduplicates them. */
+export class CollectingReleasePublisher implements ReleasePublisher {
+  readonly published: ReleaseMessage[] = [];
+  private readonly keys = new Set<string>();
+
+  async publish(releases: readonly ReleaseMessage[]): Promise<void> {
+    for (const r of releases) {
+      const k = JSON.stringify(r);
+      if (this.keys.has(k)) continue;
+      this.keys.add(k);
+      this.published.push(r);
+    }
+  }
+
+  /** Hands over what was published since the last call (a test's queue receive). */
+  take(): ReleaseMessage[] {
+    return this.published.splice(0);
+  }
 }

@@ -10,6 +10,7 @@ export * from './duration.ts';
 export * from './escalate/index.ts';
 export * from './hash.ts';
 export * from './in-memory.ts';
+export * from './inhibit/index.ts';
 export * from './pipeline.ts';
 export * from './ports.ts';
 export * from './record/index.ts';

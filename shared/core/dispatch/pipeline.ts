@@ -24,6 +24,11 @@ import { recordStage } from './record/index.ts';
 import type { RoutingConfig } from './route/routing.ts';
 import { routeStage } from './route/index.ts';
 import { throttleStage } from './throttle/index.ts';
+import { inhibitStage, inhibitSyncStage } from './inhibit/index.ts';
+import { inhibitReadKeys, type InhibitItem } from './inhibit/inhibition.ts';
+import type { ReleaseMessage } from './inhibit/release.ts';
+import { withSeverityLabel } from '../model/severity.ts';
+import type { DispatchInputs } from './context.ts';
 
 /** A stage of the dispatch pipeline. */
 export type DispatchStage = Stage<DispatchContext, DispatchPorts, DispatchDecision>;
@@ -44,7 +49,7 @@ const commitStage = effect<DispatchContext, DispatchPorts, DispatchDecision>('co
 export const DISPATCH_PIPELINE: readonly DispatchStage[] = [
   dedupStage, //      a redelivered or out-of-date transition stops here
   routeStage, //      receivers by label routes, `severity` among the labels (a resolution: where its firing went)
-  // inhibit:         not yet (issue 10): a firing source alert mutes its targets
+  inhibitStage, //    a firing source alert mutes its targets (`equal` labels): held on the record
   // silence:         not yet (issue 10): matchers and a time range mute alerts
   // time intervals:  not yet (issue 10): mute / active time intervals of the route
   escalateStage, //   a flapping alert is raised one severity level
@@ -53,6 +58,7 @@ export const DISPATCH_PIPELINE: readonly DispatchStage[] = [
   throttleStage, //   per (receiver, channel): send now, or hold and count
   recordStage, //     what the alert record remembers
   publishStage, //    jobs to the channel queues
+  inhibitSyncStage, // inhibit items: sources in and out, muted targets registered, releases sent
   commitStage, //     the record, version-guarded
 ];
 
@@ -61,8 +67,28 @@ export const DISPATCH_PIPELINE: readonly DispatchStage[] = [
  * commit given the record as read. Pure and deterministic: a redelivery after a crash re-decides
  * from the same record and yields the same jobs with the same idempotency keys.
  */
-export function decideDispatch(record: AlertRecord | undefined, t: AlertTransition, routes: RoutingConfig, config: DispatchConfig, nowMs: number): DispatchDecision {
-  return runDecisions(DISPATCH_PIPELINE, startContext(t, record, routes, config, nowMs), dispatchedDecision);
+export function decideDispatch(
+  record: AlertRecord | undefined,
+  t: AlertTransition,
+  routes: RoutingConfig,
+  config: DispatchConfig,
+  nowMs: number,
+  inputs: DispatchInputs = {},
+): DispatchDecision {
+  return runDecisions(DISPATCH_PIPELINE, startContext(t, record, routes, config, nowMs, inputs), dispatchedDecision);
+}
+
+/**
+ * The inhibit items a firing needs (the rules that target it; docs/routing.md, "Inhibition"): one
+ * BatchGetItem, and no request at all for an alert no inhibit rule targets.
+ */
+async function readInhibitItems(ports: DispatchPorts, t: AlertTransition, routes: RoutingConfig): Promise<ReadonlyMap<string, InhibitItem>> {
+  const rules = routes.inhibitRules ?? [];
+  if (t.kind !== 'firing' || rules.length === 0) return new Map();
+  const keys = inhibitReadKeys(rules, withSeverityLabel(t.labels, t.severity));
+  if (keys.length === 0) return new Map();
+  if (!ports.inhibitions) throw new Error('the routes config has inhibit_rules but dispatch was given no InhibitionStore');
+  return await ports.inhibitions.read(keys);
 }
 
 /** Options of {@link dispatchTransition}. */
@@ -88,12 +114,39 @@ export async function dispatchTransition(ports: DispatchPorts, t: AlertTransitio
   for (let attempt = 1; ; attempt++) {
     const record = await ports.alerts.get(t.fingerprint);
     const routes = await ports.routes.get();
-    const ctx = startContext(t, record, routes, options.config, ports.clock.now());
+    const inhibitItems = await readInhibitItems(ports, t, routes);
+    const ctx = startContext(t, record, routes, options.config, ports.clock.now(), { inhibitItems });
     try {
       return await runStages(DISPATCH_PIPELINE, ctx, ports, dispatchedDecision);
     } catch (err) {
       if (!(err instanceof AlertRecordConflictError)) throw err;
       if (attempt >= maxAttempts) throw new DispatchConflictError(`alert ${t.fingerprint}: record still changing after ${attempt} attempts`, { cause: err });
+      options.onConflict?.(attempt);
+    }
+  }
+}
+
+/**
+ * Dispatches a release (docs/routing.md, "Inhibition"): what muted a held firing ended. Reads the
+ * record; when it still holds that activation's firing as held, the held transition runs through
+ * the pipeline again (inhibition decided afresh: notified, or held again by the sources still
+ * firing). Returns undefined when there is nothing held to release (resolved since, released
+ * already, another activation): nothing is written. Version conflicts as {@link dispatchTransition}.
+ */
+export async function dispatchRelease(ports: DispatchPorts, r: ReleaseMessage, options: DispatchOptions): Promise<DispatchDecision | undefined> {
+  const maxAttempts = options.maxAttempts ?? 3;
+  for (let attempt = 1; ; attempt++) {
+    const record = await ports.alerts.get(r.fingerprint);
+    const held = record?.held;
+    if (!record || record.state !== 'firing' || !held || held.transition.firedAtMs !== r.firedAtMs || record.startsAtMs !== r.firedAtMs) return undefined;
+    const routes = await ports.routes.get();
+    const inhibitItems = await readInhibitItems(ports, held.transition, routes);
+    const ctx = startContext(held.transition, record, routes, options.config, ports.clock.now(), { inhibitItems, release: true });
+    try {
+      return await runStages(DISPATCH_PIPELINE, ctx, ports, dispatchedDecision);
+    } catch (err) {
+      if (!(err instanceof AlertRecordConflictError)) throw err;
+      if (attempt >= maxAttempts) throw new DispatchConflictError(`alert ${r.fingerprint}: record still changing after ${attempt} attempts`, { cause: err });
       options.onConflict?.(attempt);
     }
   }

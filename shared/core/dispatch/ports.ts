@@ -8,6 +8,8 @@ import { TransientError } from '../errors/index.ts';
 import type { Clock, NotificationJob } from '../model/index.ts';
 import type { AlertRecord } from './record/alert-record.ts';
 import type { RoutingConfig } from './route/routing.ts';
+import type { InhibitItem, InhibitSource } from './inhibit/inhibition.ts';
+import type { ReleaseMessage } from './inhibit/release.ts';
 
 /** Alert records: one per fingerprint, read whole and committed under a version guard. */
 export interface AlertStore {
@@ -46,6 +48,32 @@ export interface DeadLetterSender {
   send(body: string, reason: string, groupId: string, extra?: DeadLetterExtra): Promise<void>;
 }
 
+/**
+ * The inhibit items (docs/routing.md, "Inhibition"): one per (inhibit rule, `equal` values), in
+ * the alerts table beside the alert records. Every write is idempotent (a redelivered transition
+ * writes the same again).
+ */
+export interface InhibitionStore {
+  /** The items of `keys` (strongly consistent; a key nobody wrote is absent from the map). */
+  read(keys: readonly string[]): Promise<ReadonlyMap<string, InhibitItem>>;
+  /** Registers a firing source. */
+  addSource(key: string, fingerprint: string, source: InhibitSource): Promise<void>;
+  /** Removes a source; returns the targets the item lists after the removal (to release them). */
+  removeSource(key: string, fingerprint: string): Promise<ReadonlyMap<string, number>>;
+  /** Registers a muted target (its activation's `firedAtMs`); returns the item after the write, atomically. */
+  addTarget(key: string, fingerprint: string, firedAtMs: number): Promise<InhibitItem>;
+  /** Removes a target. */
+  removeTarget(key: string, fingerprint: string): Promise<void>;
+}
+
+/** Puts release messages on the alert-events FIFO queue (group = the held alert, deduplicated by `releaseDedupId`). */
+export interface ReleasePublisher {
+  publish(releases: readonly ReleaseMessage[]): Promise<void>;
+}
+
+/** An inhibit item changed between the read and the target's registration: read and decide again (transient). */
+export class InhibitionChangedError extends AlertRecordConflictError {}
+
 /** What the dispatch pipeline reads, publishes and commits through. */
 export interface DispatchPorts {
   readonly alerts: AlertStore;
@@ -53,4 +81,8 @@ export interface DispatchPorts {
   readonly routes: RoutesSource;
   /** Dispatch's clock: throttle windows are measured on it (when people get notified). */
   readonly clock: Clock;
+  /** Inhibit items; required when the routes config has `inhibit_rules`. */
+  readonly inhibitions?: InhibitionStore;
+  /** Releases of held notifications; required when the routes config has `inhibit_rules`. */
+  readonly releases?: ReleasePublisher;
 }

@@ -18,6 +18,7 @@ export const DEDUP_REASONS = [
   'older-activation',
   'already-firing',
   'already-resolved',
+  'held-released',
 ] as const;
 /** One of {@link DEDUP_REASONS}. */
 export type DedupReason = (typeof DEDUP_REASONS)[number];
@@ -31,13 +32,14 @@ export const DEDUP_REASON_TEXT: Readonly<Record<DedupReason, string>> = {
   'older-activation': 'resolution of an older activation than the record holds',
   'already-firing': 'the record already holds this activation as firing',
   'already-resolved': 'the record already holds this activation as resolved',
+  'held-released': 'the record\'s held firing, released: decided again',
 };
 
 /** The dedup decision. */
 export type DedupDecision =
-  | { readonly verdict: 'apply'; readonly reason: 'new-alert' | 'new-transition' }
+  | { readonly verdict: 'apply'; readonly reason: 'new-alert' | 'new-transition' | 'held-released' }
   | { readonly verdict: 'duplicate'; readonly reason: 'duplicate-transition' }
-  | { readonly verdict: 'stale'; readonly reason: Exclude<DedupReason, 'new-alert' | 'new-transition' | 'duplicate-transition'> };
+  | { readonly verdict: 'stale'; readonly reason: Exclude<DedupReason, 'new-alert' | 'new-transition' | 'duplicate-transition' | 'held-released'> };
 
 /**
  * Decides whether `t` is new to `record`, in this order: a transition id the record remembers is a
@@ -61,7 +63,8 @@ export function decideDedup(record: AlertRecord | undefined, t: AlertTransition)
 
 /** The dedup stage: stops a duplicate or stale transition with the no-op decision. */
 export const dedupStage = decision<DispatchContext, DispatchDecision>('dedup', (ctx) => {
-  const d = decideDedup(ctx.record, ctx.transition);
+  // A release re-runs the held firing the record holds (dispatchRelease checked it): new by construction.
+  const d: DedupDecision = ctx.release ? { verdict: 'apply', reason: 'held-released' } : decideDedup(ctx.record, ctx.transition);
   const c = noted(ctx, { stage: 'dedup', reason: d.reason, text: DEDUP_REASON_TEXT[d.reason] });
   if (d.verdict === 'apply') return next(c);
   return stop(noopDecision(d.verdict, d.reason, ctx.record!, c.trail));

@@ -4,7 +4,7 @@
  * per-destination throttle and delivery state), so a decision costs one read and one conditional
  * write whatever the number of channels.
  */
-import type { Channel, Destination, Labels, Severity, TransitionKind } from '../../model/index.ts';
+import type { AlertTransition, Channel, Destination, Labels, Severity, TransitionKind } from '../../model/index.ts';
 
 /** What dispatch remembers per (receiver, channel). */
 export interface DeliveryState {
@@ -40,6 +40,21 @@ export interface SlackThread {
   readonly ts: string;
 }
 
+/**
+ * A firing that was muted (inhibited) and not notified: kept whole so that, when what muted it
+ * ends (a release message), the same transition runs through the pipeline again and is notified
+ * with its own idempotency keys. docs/routing.md, "Inhibition".
+ */
+export interface HeldNotification {
+  readonly transition: AlertTransition;
+  /** Fingerprints of the firing source alerts that inhibit it, sorted. */
+  readonly inhibitedBy: readonly string[];
+  /** The inhibit items it is registered in as a target (where a leaving source finds it). */
+  readonly inhibitKeys: readonly string[];
+  /** Dispatch time it was first held (this activation). */
+  readonly sinceMs: number;
+}
+
 /** How many transition ids a record keeps to recognise redelivered transitions. */
 export const MAX_RECENT_TRANSITION_IDS = 16;
 
@@ -73,6 +88,8 @@ export interface AlertRecord {
   readonly recentTransitionIds: readonly string[];
   /** Per `receiver|channel` (see {@link deliveryKey}). */
   readonly deliveries: Readonly<Record<string, DeliveryState>>;
+  /** The current activation's firing, muted and not notified (absent once notified or resolved). */
+  readonly held?: HeldNotification;
   /** Owned by the Slack channel function; dispatch reads it and never writes it. */
   readonly slackThread?: SlackThread;
   /** Dispatch time of the last commit (epoch ms). */

@@ -31,11 +31,14 @@ export const RECORD_REASON_TEXT: Readonly<Record<RecordReason, string>> = {
 
 /** The transition ids a record keeps after applying `id`, newest last, bounded. */
 function recentIds(record: AlertRecord | undefined, id: string): string[] {
+  // A released held firing is already among them.
+  if (record?.recentTransitionIds.includes(id)) return [...record.recentTransitionIds];
   return [...(record?.recentTransitionIds ?? []), id].slice(-MAX_RECENT_TRANSITION_IDS);
 }
 
 /** What the previous stages decided that the record keeps. */
-export type RecordInput = Pick<DispatchContext, 'transition' | 'record' | 'severity' | 'escalation' | 'deliveries' | 'nowMs'>;
+export type RecordInput = Pick<DispatchContext, 'transition' | 'record' | 'severity' | 'escalation' | 'deliveries' | 'nowMs'> &
+  Partial<Pick<DispatchContext, 'release' | 'inhibition'>>;
 
 /**
  * The record after `t` (version incremented), from the record as read and the stages' decisions:
@@ -66,10 +69,18 @@ export function nextRecord(input: RecordInput): { readonly reason: RecordReason;
     lastTransition: { id: t.transitionId, kind: t.kind, atMs: t.atMs },
     recentTransitionIds: recentIds(record, t.transitionId),
     deliveries: input.deliveries,
+    ...(firing && input.inhibition?.muted ? { held: heldAfter(input) } : {}),
     ...(record?.slackThread ? { slackThread: record.slackThread } : {}),
     updatedAtMs: nowMs,
   };
   return { reason: firing ? 'firing' : seen ? 'resolved' : 'firing-not-seen', record: next };
+}
+
+/** The held firing a muted firing leaves on the record (held since its first muting in this activation). */
+function heldAfter(input: RecordInput): NonNullable<AlertRecord['held']> {
+  const { transition: t, record, inhibition } = input;
+  const prev = record?.held && record.held.transition.firedAtMs === t.firedAtMs ? record.held : undefined;
+  return { transition: prev?.transition ?? t, inhibitedBy: inhibition!.inhibitedBy, inhibitKeys: inhibition!.keys, sinceMs: prev?.sinceMs ?? input.nowMs };
 }
 
 function endOf(t: AlertTransition): number {

@@ -26,6 +26,7 @@ import { CHANNELS, SEVERITIES, type Channel, type Severity } from '../../model/i
 import { MatcherSyntaxError, parseMatcher, ROUTE_REGEX_FLAVOUR, type Matcher } from '../../matchers/index.ts';
 import { DEFAULT_SEVERITY_MATRIX, type Receiver, type RouteNode, type RoutingConfig, type SeverityMatrix } from './routing.ts';
 import { PermanentError } from '../../errors/index.ts';
+import { compileInhibitRules, inhibitRuleSchema } from '../inhibit/inhibit-rules.ts';
 
 /** The routes config is invalid; `message` names the source and every problem with its field path (permanent until fixed). */
 export class RoutesConfigError extends PermanentError {
@@ -95,6 +96,7 @@ export const routesDocumentSchema = z.strictObject({
   matrix: severityChannels.optional(),
   receivers: z.array(receiverSchema).optional(),
   routes: z.array(routeSchema).optional(),
+  inhibit_rules: z.array(inhibitRuleSchema).optional(),
 });
 
 /** A routes document as written. */
@@ -180,8 +182,9 @@ export function compileRoutes(doc: unknown, source: string, defaults: DefaultRec
     continue: false,
     routes: (d.routes ?? []).map((r, i) => compile(r, `routes[${i}]`, rootReceivers)),
   };
+  const inhibitRules = compileInhibitRules(d.inhibit_rules ?? [], problems);
   if (problems.length > 0) throw new RoutesConfigError(source, problems);
 
   const matrix: SeverityMatrix = { ...DEFAULT_SEVERITY_MATRIX, ...(d.matrix as Partial<SeverityMatrix> | undefined) };
-  return { matrix, receivers, root, source };
+  return { matrix, receivers, root, source, ...(inhibitRules.length > 0 ? { inhibitRules } : {}) };
 }

@@ -15,6 +15,7 @@ import type { Channel, Destination, EmailDestination, Labels, PagerDutyDestinati
 import { matchesAll, type Matcher } from '../../matchers/index.ts';
 import { sha256Hex } from '../hash.ts';
 import { withSeverityLabel } from '../../model/severity.ts';
+import type { InhibitRule } from '../inhibit/inhibit-rules.ts';
 
 /** Channels per severity: which channels a notification of that severity goes to. */
 export type SeverityMatrix = Readonly<Record<Severity, readonly Channel[]>>;
@@ -56,6 +57,8 @@ export interface RoutingConfig {
   readonly root: RouteNode;
   /** Where the config came from (a file path, an SSM parameter, `built-in defaults`). */
   readonly source: string;
+  /** `inhibit_rules` (docs/routing.md, "Inhibition"); absent or empty: nothing is inhibited. */
+  readonly inhibitRules?: readonly InhibitRule[];
 }
 
 /** One place a notification goes: a receiver's destination on one channel. */

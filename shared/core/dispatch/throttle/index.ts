@@ -33,8 +33,9 @@ export function jobFor(t: AlertTransition, to: NotifyTarget, severity: Severity,
 }
 
 /** The fire count after this transition: a firing adds one, a resolution keeps the record's. */
-export function fireCountAfter(ctx: Pick<DispatchContext, 'transition' | 'record'>): number {
-  return (ctx.record?.fireCount ?? 0) + (ctx.transition.kind === 'firing' ? 1 : 0);
+export function fireCountAfter(ctx: Pick<DispatchContext, 'transition' | 'record'> & Partial<Pick<DispatchContext, 'release'>>): number {
+  // A released held firing was counted when it first arrived.
+  return (ctx.record?.fireCount ?? 0) + (ctx.transition.kind === 'firing' && ctx.release !== true ? 1 : 0);
 }
 
 /** Throttles a firing: per target, a job or a held (counted) notification, and the deliveries memory after it. */
