@@ -7,6 +7,8 @@
  * - the route tree: `route.receiver` is the root's receiver; each child's `matchers` (same syntax),
  *   legacy `match` (`name="value"`) and `match_re` (`name=~"re"`), `receiver` (inherited when
  *   absent, as in Alertmanager), `continue`, children;
+ * - inhibit rules: `source_matchers`, `target_matchers`, `equal`, and the legacy `source_match`,
+ *   `source_match_re`, `target_match`, `target_match_re` turned into matchers;
  * - receivers: `slack_configs` → `slack` (`channel` when the config names one and has no
  *   `api_url`: posted with the bot token; otherwise a webhook whose URL goes into the Slack secret
  *   under the receiver's name), `email_configs` → `email.to` (all `to` addresses), and
@@ -16,7 +18,7 @@
  * What does not, and is listed: secrets (webhook URLs, routing keys: where to put them), receiver
  * types Klaxon has no channel for (webhook, opsgenie, ...), a second config of one kind in a
  * receiver, per-config options (titles, templates, send_resolved...), and whatever the routes
- * document does not take (today: grouping and timing options, time intervals, inhibit rules).
+ * document does not take (today: grouping and timing options, time intervals).
  */
 import type { RoutesDocument } from './routes-config.ts';
 import { SEVERITIES } from '../../model/index.ts';
@@ -47,7 +49,7 @@ function quote(v: string): string {
 /** Route options the routes document does not take yet, reported per route. */
 const ROUTE_OPTIONS_NOT_CONVERTED = ['group_by', 'group_wait', 'group_interval', 'repeat_interval', 'mute_time_intervals', 'active_time_intervals'] as const;
 /** Top-level sections the routes document does not take yet. */
-const SECTIONS_NOT_CONVERTED = ['inhibit_rules', 'time_intervals', 'mute_time_intervals', 'templates'] as const;
+const SECTIONS_NOT_CONVERTED = ['time_intervals', 'mute_time_intervals', 'templates'] as const;
 /** Receiver config kinds Klaxon has no channel for. */
 const OTHER_RECEIVER_KINDS = ['webhook_configs', 'opsgenie_configs', 'victorops_configs', 'pushover_configs', 'wechat_configs', 'telegram_configs', 'sns_configs', 'webex_configs', 'discord_configs', 'msteams_configs'];
 /** Options of one slack/email/pagerduty config that have no counterpart (besides the ones mapped). */
@@ -162,6 +164,36 @@ export function importAlertmanager(am: unknown): ImportResult {
   if (receivers.length) document.receivers = receivers;
   const routes = asArray(root.routes);
   if (routes.length) document.routes = routes.map((c, j) => (isObj(c) ? convertRoute(c, `route.routes[${j}]`) : {}));
+  const inhibit: NonNullable<RoutesDocument['inhibit_rules']> = [];
+  asArray(am.inhibit_rules).forEach((raw, i) => {
+    const at = `inhibit_rules[${i}]`;
+    if (!isObj(raw)) {
+      notConverted.push(`${at}: not an object; skipped`);
+      return;
+    }
+    const side = (name: 'source' | 'target'): string[] => {
+      const out: string[] = [];
+      for (const m of asArray(raw[`${name}_matchers`])) if (typeof m === 'string') out.push(m);
+      const eq = raw[`${name}_match`];
+      const re = raw[`${name}_match_re`];
+      if (isObj(eq)) for (const [k, v] of Object.entries(eq)) out.push(`${k}=${quote(String(v))}`);
+      if (isObj(re)) for (const [k, v] of Object.entries(re)) out.push(`${k}=~${quote(String(v))}`);
+      return out;
+    };
+    const rule: Doc = {};
+    const source = side('source');
+    const target = side('target');
+    if (source.length) rule.source_matchers = source;
+    if (target.length) rule.target_matchers = target;
+    const equal = asArray(raw.equal).filter((x): x is string => typeof x === 'string');
+    if (equal.length) rule.equal = equal;
+    for (const m of [...source, ...target]) {
+      const sev = /^\s*severity\s*=\s*"?([^"]*)"?\s*$/.exec(m);
+      if (sev && !(SEVERITIES as readonly string[]).includes(sev[1]!)) notConverted.push(`${at}: ${m} never matches in Klaxon (its severities are ${SEVERITIES.join(', ')}): change it`);
+    }
+    inhibit.push(rule as NonNullable<RoutesDocument['inhibit_rules']>[number]);
+  });
+  if (inhibit.length) document.inhibit_rules = inhibit;
   for (const k of SECTIONS_NOT_CONVERTED) if (am[k] !== undefined) notConverted.push(`${k}: not converted yet`);
   if (am.global !== undefined) notConverted.push('global: not converted (SMTP, Slack and PagerDuty endpoints are Klaxon deployment settings and secrets)');
   return { document, notConverted, secrets };
