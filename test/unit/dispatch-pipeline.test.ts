@@ -113,6 +113,7 @@ describe('the dispatch pipeline on in-memory ports', () => {
     expect(expected.trail.map((n) => `${n.stage}:${n.reason}${n.subject ? `:${n.subject}` : ''}`)).toEqual([
       'dedup:new-alert',
       'route:no-route-matched',
+      'silence:not-silenced',
       'escalate:not-often-enough',
       'channels:severity-matrix',
       'throttle:first:default|email',

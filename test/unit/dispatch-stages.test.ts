@@ -104,7 +104,7 @@ function record(over: Partial<AlertRecord> = {}): AlertRecord {
 
 describe('the dispatch pipeline', () => {
   it('is declared in this order (docs/design.md, "The notification pipeline")', () => {
-    expect(stageNames(DISPATCH_PIPELINE)).toEqual(['dedup', 'route', 'escalate', 'channels', 'throttle', 'record', 'publish', 'commit']);
+    expect(stageNames(DISPATCH_PIPELINE)).toEqual(['dedup', 'route', 'silence', 'escalate', 'channels', 'throttle', 'record', 'publish', 'commit']);
   });
 
   it('acts only in its last two stages: publish, then commit', () => {

@@ -9,6 +9,7 @@ import type { RoutedReceiver, RouteNode, RoutingConfig } from './route/routing.t
 import type { AlertRecord, DeliveryState } from './record/alert-record.ts';
 import { DEFAULT_ESCALATION, type EscalationPolicy } from './escalate/escalation.ts';
 import { DEFAULT_THROTTLE_WINDOWS, type ThrottleWindows } from './throttle/throttle.ts';
+import type { CompiledSilence } from './silence/silence.ts';
 
 /** Deployment settings of the decision. */
 export interface DispatchConfig {
@@ -44,6 +45,18 @@ export interface Suppression {
   readonly count: number;
 }
 
+/**
+ * A firing muted by a stage (silence; inhibit and time intervals take the same shape): it is
+ * recorded and notified nowhere, and decided again at `untilMs` if it still fires.
+ */
+export interface Muting {
+  readonly stage: string;
+  /** What mutes it (silence ids). */
+  readonly by: readonly string[];
+  /** When to decide it again (epoch ms, dispatch's clock). */
+  readonly untilMs: number;
+}
+
 /** Why one stage decided as it did (the decision's trail: logs, simulations). */
 export interface StageNote {
   readonly stage: string;
@@ -64,12 +77,16 @@ export interface DispatchContext {
   readonly record: AlertRecord | undefined;
   readonly routes: RoutingConfig;
   readonly config: DispatchConfig;
+  /** The silences read for this transition (pending and active ones; cached by dispatch). */
+  readonly silences: readonly CompiledSilence[];
   /** Dispatch's clock (throttle windows). */
   readonly nowMs: number;
   /** route: the routes that took a firing alert, in order (the root when none matched). */
   readonly routed: readonly RouteNode[];
   /** route: the receivers those routes name, in order, without repeats. */
   readonly receivers: readonly RoutedReceiver[];
+  /** silence (inhibit, time intervals): what mutes a firing; non-empty: it reaches no channel. */
+  readonly muted: readonly Muting[];
   /** escalate: the severity notified (the rule's, or one level up). */
   readonly severity: Severity;
   readonly escalation: Escalation | undefined;
@@ -134,19 +151,30 @@ export interface DispatchDecision {
   /** Severity after escalation. */
   readonly severity: Severity;
   readonly escalation?: Escalation;
+  /** A firing muted by silences: their ids (recorded on the alert, notified nowhere). */
+  readonly silencedBy?: readonly string[];
   /** Why each stage decided as it did, in pipeline order. */
   readonly trail: readonly StageNote[];
 }
 
 /** The context a transition enters the pipeline with, once its record and the routes are read. */
-export function startContext(t: AlertTransition, record: AlertRecord | undefined, routes: RoutingConfig, config: DispatchConfig, nowMs: number): DispatchContext {
+export function startContext(
+  t: AlertTransition,
+  record: AlertRecord | undefined,
+  routes: RoutingConfig,
+  config: DispatchConfig,
+  nowMs: number,
+  silences: readonly CompiledSilence[] = [],
+): DispatchContext {
   return {
     transition: t,
     labels: withSeverityLabel(t.labels, t.severity),
     record,
     routes,
     config,
+    silences,
     nowMs,
+    muted: [],
     routed: [],
     receivers: [],
     severity: t.severity,
@@ -191,6 +219,7 @@ export function dispatchedDecision(ctx: DispatchContext): DispatchDecision {
   const t = ctx.transition;
   if (!ctx.next) throw new Error(`dispatch pipeline ended without a record for ${t.transitionId} (the record stage did not run)`);
   const firing = t.kind === 'firing';
+  const silencedBy = [...new Set(ctx.muted.filter((m) => m.stage === 'silence').flatMap((m) => m.by))].sort();
   return {
     outcome: 'dispatched',
     reason: firing ? 'firing' : closesRecordedActivation(ctx.record, t) ? 'resolved' : 'firing-not-seen',
@@ -198,9 +227,10 @@ export function dispatchedDecision(ctx: DispatchContext): DispatchDecision {
     jobs: ctx.jobs,
     suppressed: ctx.suppressed,
     routes: ctx.routed.map((r) => r.path),
-    unrouted: firing && ctx.targets.length === 0,
+    unrouted: firing && ctx.targets.length === 0 && ctx.muted.length === 0,
     severity: ctx.severity,
     ...(ctx.escalation ? { escalation: ctx.escalation } : {}),
+    ...(silencedBy.length > 0 ? { silencedBy } : {}),
     trail: ctx.trail,
   };
 }

@@ -23,6 +23,8 @@ import type { AlertRecord } from './record/alert-record.ts';
 import { recordStage } from './record/index.ts';
 import type { RoutingConfig } from './route/routing.ts';
 import { routeStage } from './route/index.ts';
+import { silenceStage } from './silence/index.ts';
+import type { CompiledSilence } from './silence/silence.ts';
 import { throttleStage } from './throttle/index.ts';
 
 /** A stage of the dispatch pipeline. */
@@ -45,7 +47,7 @@ export const DISPATCH_PIPELINE: readonly DispatchStage[] = [
   dedupStage, //      a redelivered or out-of-date transition stops here
   routeStage, //      receivers by label routes, `severity` among the labels (a resolution: where its firing went)
   // inhibit:         not yet (issue 10): a firing source alert mutes its targets
-  // silence:         not yet (issue 10): matchers and a time range mute alerts
+  silenceStage, //    an active silence mutes a firing: recorded, notified when the silence ends
   // time intervals:  not yet (issue 10): mute / active time intervals of the route
   escalateStage, //   a flapping alert is raised one severity level
   // group:           not yet (issue 10): group_by, group_wait, group_interval, repeat_interval
@@ -61,8 +63,15 @@ export const DISPATCH_PIPELINE: readonly DispatchStage[] = [
  * commit given the record as read. Pure and deterministic: a redelivery after a crash re-decides
  * from the same record and yields the same jobs with the same idempotency keys.
  */
-export function decideDispatch(record: AlertRecord | undefined, t: AlertTransition, routes: RoutingConfig, config: DispatchConfig, nowMs: number): DispatchDecision {
-  return runDecisions(DISPATCH_PIPELINE, startContext(t, record, routes, config, nowMs), dispatchedDecision);
+export function decideDispatch(
+  record: AlertRecord | undefined,
+  t: AlertTransition,
+  routes: RoutingConfig,
+  config: DispatchConfig,
+  nowMs: number,
+  silences: readonly CompiledSilence[] = [],
+): DispatchDecision {
+  return runDecisions(DISPATCH_PIPELINE, startContext(t, record, routes, config, nowMs, silences), dispatchedDecision);
 }
 
 /** Options of {@link dispatchTransition}. */
@@ -88,7 +97,8 @@ export async function dispatchTransition(ports: DispatchPorts, t: AlertTransitio
   for (let attempt = 1; ; attempt++) {
     const record = await ports.alerts.get(t.fingerprint);
     const routes = await ports.routes.get();
-    const ctx = startContext(t, record, routes, options.config, ports.clock.now());
+    const silences = (await ports.silences?.current()) ?? [];
+    const ctx = startContext(t, record, routes, options.config, ports.clock.now(), silences);
     try {
       return await runStages(DISPATCH_PIPELINE, ctx, ports, dispatchedDecision);
     } catch (err) {

@@ -8,6 +8,12 @@ import { TransientError } from '../errors/index.ts';
 import type { Clock, NotificationJob } from '../model/index.ts';
 import type { AlertRecord } from './record/alert-record.ts';
 import type { RoutingConfig } from './route/routing.ts';
+import type { CompiledSilence } from './silence/silence.ts';
+
+/** The silences dispatch matches with (`CachedSilences` over a `SilenceStore`: read at most once per few seconds). */
+export interface SilenceSource {
+  current(): Promise<readonly CompiledSilence[]>;
+}
 
 /** Alert records: one per fingerprint, read whole and committed under a version guard. */
 export interface AlertStore {
@@ -51,6 +57,8 @@ export interface DispatchPorts {
   readonly alerts: AlertStore;
   readonly jobs: JobPublisher;
   readonly routes: RoutesSource;
+  /** Silences (absent: none; docs/design.md, "The notification pipeline": silence). */
+  readonly silences?: SilenceSource;
   /** Dispatch's clock: throttle windows are measured on it (when people get notified). */
   readonly clock: Clock;
 }

@@ -4,7 +4,7 @@
  * per-destination throttle and delivery state), so a decision costs one read and one conditional
  * write whatever the number of channels.
  */
-import type { Channel, Destination, Labels, Severity, TransitionKind } from '../../model/index.ts';
+import type { AlertTransition, Channel, Destination, Labels, Severity, TransitionKind } from '../../model/index.ts';
 
 /** What dispatch remembers per (receiver, channel). */
 export interface DeliveryState {
@@ -40,6 +40,19 @@ export interface SlackThread {
   readonly ts: string;
 }
 
+/**
+ * A firing that silences kept from being notified (docs/design.md, "The notification pipeline":
+ * silence): kept with the record so that it is decided again, and notified, when they end.
+ */
+export interface MutedFiring {
+  /** The ids of the silences that muted it, sorted. */
+  readonly silencedBy: readonly string[];
+  /** When to decide it again (epoch ms, dispatch's clock): the earliest end of those silences. */
+  readonly recheckAtMs: number;
+  /** The firing as received (a re-check publishes it again with an id of its own). */
+  readonly transition: AlertTransition;
+}
+
 /** How many transition ids a record keeps to recognise redelivered transitions. */
 export const MAX_RECENT_TRANSITION_IDS = 16;
 
@@ -73,6 +86,8 @@ export interface AlertRecord {
   readonly recentTransitionIds: readonly string[];
   /** Per `receiver|channel` (see {@link deliveryKey}). */
   readonly deliveries: Readonly<Record<string, DeliveryState>>;
+  /** Present while the current activation's firing is muted (never notified yet): why, and when to decide it again. */
+  readonly muted?: MutedFiring;
   /** Owned by the Slack channel function; dispatch reads it and never writes it. */
   readonly slackThread?: SlackThread;
   /** Dispatch time of the last commit (epoch ms). */

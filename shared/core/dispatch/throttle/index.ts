@@ -32,9 +32,11 @@ export function jobFor(t: AlertTransition, to: NotifyTarget, severity: Severity,
   };
 }
 
-/** The fire count after this transition: a firing adds one, a resolution keeps the record's. */
+/** The fire count after this transition: a firing adds one (not a re-check of a muted firing already counted), a resolution keeps the record's. */
 export function fireCountAfter(ctx: Pick<DispatchContext, 'transition' | 'record'>): number {
-  return (ctx.record?.fireCount ?? 0) + (ctx.transition.kind === 'firing' ? 1 : 0);
+  const t = ctx.transition;
+  const recorded = ctx.record?.state === 'firing' && ctx.record.startsAtMs === t.firedAtMs;
+  return (ctx.record?.fireCount ?? 0) + (t.kind === 'firing' && !recorded ? 1 : 0);
 }
 
 /** Throttles a firing: per target, a job or a held (counted) notification, and the deliveries memory after it. */
