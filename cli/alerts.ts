@@ -25,6 +25,8 @@ export interface AlertRow {
   readonly labels: Readonly<Record<string, string>>;
   readonly fireCount: number;
   readonly suppressed: number;
+  /** Ids of the silences that keep its current firing from being notified (docs/routing.md, "Silences"). */
+  readonly silencedBy: readonly string[];
 }
 
 /** Turns an alerts-table item into a row (tolerant of records written by older versions). */
@@ -40,6 +42,7 @@ export function toAlertRow(item: Record<string, unknown>): AlertRow {
     labels: (item.labels ?? {}) as Record<string, string>,
     fireCount: Number(item.fireCount ?? 0),
     suppressed: Object.values(deliveries).reduce((n, d) => n + (d?.suppressedCount ?? 0), 0),
+    silencedBy: item.state === 'firing' ? [...((item.muted as { silencedBy?: string[] } | undefined)?.silencedBy ?? [])] : [],
   };
 }
 
@@ -55,8 +58,8 @@ export function formatAlertTable(rows: readonly AlertRow[]): string {
       .map((k) => `${k}=${l[k]}`)
       .join(',');
   const table = [
-    ['STATE', 'SEVERITY', 'RULE', 'SINCE', 'FIRED', 'SUPPRESSED', 'LABELS'],
-    ...rows.map((r) => [r.state, r.severity, r.rule, r.since, String(r.fireCount), String(r.suppressed), labels(r.labels)]),
+    ['STATE', 'SEVERITY', 'RULE', 'SINCE', 'FIRED', 'SUPPRESSED', 'SILENCED BY', 'LABELS'],
+    ...rows.map((r) => [r.state, r.severity, r.rule, r.since, String(r.fireCount), String(r.suppressed), r.silencedBy.join(',') || '-', labels(r.labels)]),
   ];
   const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
   return `${table.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n')}\n`;

@@ -31,7 +31,9 @@ import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { DISPATCH_REASON_TEXT, type DispatchConfig, type DispatchDecision } from '../../shared/core/dispatch/context.ts';
 import { dispatchTransition as runDispatchPipeline, DispatchConflictError } from '../../shared/core/dispatch/pipeline.ts';
-import type { AlertStore, DeadLetterSender, JobPublisher, RoutesSource } from '../../shared/core/dispatch/ports.ts';
+import type { AlertStore, DeadLetterSender, JobPublisher, RoutesSource, SilenceSource } from '../../shared/core/dispatch/ports.ts';
+import { CachedSilences } from '../../shared/core/dispatch/silence/cache.ts';
+import { DynamoSilenceStore } from '../../shared/adapters/dynamodb/silence-store.ts';
 import { compileRoutes } from '../../shared/core/dispatch/route/routes-config.ts';
 import { InvalidTransitionError, parseTransition } from '../../shared/core/dispatch/transition-schema.ts';
 import { errorMessage, failureAction, FAILURE_ACTION_TEXT } from '../../shared/core/errors/index.ts';
@@ -51,6 +53,8 @@ export interface DispatchDeps {
   readonly publisher: JobPublisher;
   readonly deadLetter: DeadLetterSender;
   readonly routes: RoutesSource;
+  /** Silences (cached a few seconds; absent: none). */
+  readonly silences?: SilenceSource;
   readonly config: DispatchConfig;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -83,7 +87,7 @@ function groupIdOf(body: string): string {
  * dependencies as its ports. Returns the decision that was committed (or the no-op one).
  */
 export async function dispatchTransition(deps: DispatchDeps, t: AlertTransition): Promise<DispatchDecision> {
-  return runDispatchPipeline({ alerts: deps.store, jobs: deps.publisher, routes: deps.routes, clock: deps.clock }, t, {
+  return runDispatchPipeline({ alerts: deps.store, jobs: deps.publisher, routes: deps.routes, ...(deps.silences ? { silences: deps.silences } : {}), clock: deps.clock }, t, {
     config: deps.config,
     ...(deps.maxAttempts !== undefined ? { maxAttempts: deps.maxAttempts } : {}),
     onConflict: (attempt) => deps.logger.info('alert record changed since read; deciding again', { fingerprint: t.fingerprint, transitionId: t.transitionId, attempt }),
@@ -110,6 +114,7 @@ export function createDispatchHandler(deps: DispatchDeps): DispatchHandler {
       severity: d.severity,
       ...(d.escalation ? { escalation: d.escalation } : {}),
       routes: d.routes,
+      ...(d.silencedBy ? { silencedBy: d.silencedBy } : {}),
       stages: d.trail.map((n) => `${n.stage}: ${n.reason}${n.subject ? ` (${n.subject})` : ''}`),
       jobs: d.jobs.map((j) => ({ channel: j.channel, receiver: j.receiver, destinationId: j.destinationId })),
       suppressed: d.suppressed,
@@ -191,6 +196,13 @@ export async function dispatchDepsFromEnv(env: NodeJS.ProcessEnv): Promise<Dispa
     publisher: new SqsJobPublisher(sqs, s.queueUrls),
     deadLetter: new SqsDeadLetterSender(sqs, s.deadLetterQueueUrl),
     routes,
+    ...(s.silencesTable
+      ? {
+          silences: new CachedSilences(new DynamoSilenceStore(dynamodb, s.silencesTable), systemClock, undefined, (id, err) =>
+            logger.error('stored silence is invalid; it mutes nothing', { silenceId: id, error: err }),
+          ),
+        }
+      : {}),
     config: s.decision,
     clock: systemClock,
     logger,

@@ -28,6 +28,8 @@ export type RoutesLocation = { readonly kind: 'file'; readonly path: string } | 
 /** Dispatch's validated configuration. */
 export interface DispatchSettings {
   readonly alertsTable: string;
+  /** The silences table (absent: no silences, e.g. an older local setup). */
+  readonly silencesTable?: string;
   readonly deadLetterQueueUrl: string;
   readonly queueUrls: Readonly<Record<Channel, string>>;
   readonly routes: RoutesLocation;
@@ -49,6 +51,7 @@ const throttleWindowsJson = z.strictObject(Object.fromEntries(SEVERITIES.map((s)
 
 const env = z.object({
   ALERTS_TABLE: nonEmpty,
+  SILENCES_TABLE: optional,
   DEAD_LETTER_QUEUE_URL: nonEmpty,
   SLACK_QUEUE_URL: nonEmpty,
   EMAIL_QUEUE_URL: nonEmpty,
@@ -85,6 +88,7 @@ export function readDispatchSettings(e: NodeJS.ProcessEnv): DispatchSettings {
   const throttleWindows: ThrottleWindows = { ...DEFAULT_THROTTLE_WINDOWS, ...((v.THROTTLE_WINDOWS ?? {}) as Partial<ThrottleWindows>) };
   return {
     alertsTable: v.ALERTS_TABLE,
+    ...(v.SILENCES_TABLE ? { silencesTable: v.SILENCES_TABLE } : {}),
     deadLetterQueueUrl: v.DEAD_LETTER_QUEUE_URL,
     queueUrls: { slack: v.SLACK_QUEUE_URL, email: v.EMAIL_QUEUE_URL, pagerduty: v.PAGERDUTY_QUEUE_URL },
     routes: v.ROUTES_FILE ? { kind: 'file', path: v.ROUTES_FILE } : v.ROUTES_SSM_PARAMETER ? { kind: 'ssm', name: v.ROUTES_SSM_PARAMETER } : { kind: 'defaults' },
