@@ -7,7 +7,7 @@
  */
 import type { Clock } from '../../model/index.ts';
 import type { SilenceStore } from './ports.ts';
-import { InvalidSilenceError, silenceState, validateSilence, type CompiledSilence } from './silence.ts';
+import { InvalidSilenceError, validateSilence, type CompiledSilence } from './silence.ts';
 
 /** How long dispatch keeps the silences it read (10 s): a silence takes effect within that. */
 export const DEFAULT_SILENCE_CACHE_TTL_MS = 10_000;
@@ -25,14 +25,15 @@ export class CachedSilences {
     private readonly onInvalid: (id: string, err: InvalidSilenceError) => void = () => {},
   ) {}
 
-  /** The silences that are pending or active at the clock's now (expired ones cannot mute). */
+  /** The stored silences, compiled (the silence stage decides which are active on its clock). */
   async current(): Promise<readonly CompiledSilence[]> {
     const now = this.clock.now();
     if (now - this.#loadedAtMs >= this.ttlMs || now < this.#loadedAtMs) {
       const all = await this.store.list();
       const compiled: CompiledSilence[] = [];
+      // Expired ones are kept too (the decision looks at each silence's state on dispatch's clock,
+      // which local mode runs apart from the wall clock; the table keeps them only 5 days).
       for (const s of all) {
-        if (silenceState(s, now) === 'expired') continue;
         try {
           compiled.push(validateSilence(s));
         } catch (err) {
