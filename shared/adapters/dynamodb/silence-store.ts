@@ -123,7 +123,7 @@ export class DynamoMutedAlertIndex implements MutedAlertIndex {
     return out;
   }
 
-  async recheckNow(silenceId: string, nowMs: number): Promise<number> {
+  async recheckNow(silenceId: string, atMs: number): Promise<number> {
     let n = 0;
     let start: Record<string, unknown> | undefined;
     do {
@@ -132,7 +132,7 @@ export class DynamoMutedAlertIndex implements MutedAlertIndex {
           TableName: this.#table,
           IndexName: 'by-recheck',
           KeyConditionExpression: 'recheckShard = :s AND recheckAt > :now',
-          ExpressionAttributeValues: { ':s': RECHECK_SHARD, ':now': nowMs },
+          ExpressionAttributeValues: { ':s': RECHECK_SHARD, ':now': atMs },
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),
       );
@@ -148,7 +148,7 @@ export class DynamoMutedAlertIndex implements MutedAlertIndex {
               UpdateExpression: 'SET recheckAt = :now, muted.recheckAtMs = :now',
               ConditionExpression: 'attribute_exists(muted) AND #v = :v',
               ExpressionAttributeNames: { '#v': 'version' },
-              ExpressionAttributeValues: { ':now': nowMs, ':v': item.version },
+              ExpressionAttributeValues: { ':now': atMs, ':v': item.version },
             }),
           );
           n++;

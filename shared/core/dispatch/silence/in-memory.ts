@@ -63,11 +63,11 @@ export class InMemoryMutedAlertIndex implements MutedAlertIndex {
       .slice(0, limit);
   }
 
-  async recheckNow(silenceId: string, nowMs: number): Promise<number> {
+  async recheckNow(silenceId: string, atMs: number): Promise<number> {
     let n = 0;
     for (const r of this.alerts.all()) {
-      if (!r.muted?.silencedBy.includes(silenceId) || r.muted.recheckAtMs <= nowMs) continue;
-      this.alerts.setMuted(r.fingerprint, { ...r.muted, recheckAtMs: nowMs });
+      if (!r.muted?.silencedBy.includes(silenceId) || r.muted.recheckAtMs <= atMs) continue;
+      this.alerts.setMuted(r.fingerprint, { ...r.muted, recheckAtMs: atMs });
       n++;
     }
     return n;

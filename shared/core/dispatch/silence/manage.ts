@@ -5,6 +5,7 @@
  */
 import { matchesAll, MATCH_OPS, type MatchOp } from '../../matchers/index.ts';
 import { alertmanagerMatcher } from '../../matchers/alertmanager.ts';
+import { DEFAULT_SILENCE_CACHE_TTL_MS } from './cache.ts';
 import type { MutedAlertIndex, SilenceStore } from './ports.ts';
 import { InvalidSilenceError, parseSilenceMatchers, silenceState, validateSilence, type Silence, type SilenceMatcher, type SilenceState } from './silence.ts';
 
@@ -53,14 +54,22 @@ export async function addSilence(store: SilenceStore, input: SilenceInput, id: s
 }
 
 /**
- * Expires silences now; the firings they muted become due, so the timers' next sweep notifies
- * those that no other silence holds. Throws on the first unknown or already expired id.
+ * Expires silences now; the firings they muted become due once dispatch's silence cache has
+ * forgotten the silence (`settleMs`, default the cache lifetime: a re-check decided by an
+ * instance that still holds the silence as active would mute the firing again until the
+ * silence's original end), so a timers sweep soon after notifies those no other silence holds.
+ * Throws on the first unknown or already expired id.
  */
-export async function expireSilences(ports: { readonly silences: SilenceStore; readonly muted?: MutedAlertIndex }, ids: readonly string[], nowMs: number): Promise<Silence[]> {
+export async function expireSilences(
+  ports: { readonly silences: SilenceStore; readonly muted?: MutedAlertIndex },
+  ids: readonly string[],
+  nowMs: number,
+  settleMs: number = DEFAULT_SILENCE_CACHE_TTL_MS,
+): Promise<Silence[]> {
   const out: Silence[] = [];
   for (const id of ids) {
     out.push(await ports.silences.expire(id, nowMs));
-    await ports.muted?.recheckNow(id, nowMs);
+    await ports.muted?.recheckNow(id, nowMs + settleMs);
   }
   return out;
 }

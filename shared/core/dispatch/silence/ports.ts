@@ -37,8 +37,8 @@ export interface MutedAlertIndex {
   /** Records whose muted firing is due (`muted.recheckAtMs <= nowMs`), at most `limit`, earliest first. */
   due(nowMs: number, limit: number): Promise<AlertRecord[]>;
   /**
-   * Makes every record muted by `silenceId` due at `nowMs` (the silence was expired early), so the
-   * next sweep decides them again. Returns how many.
+   * Makes every record muted by `silenceId` due at `atMs` (the silence was expired early) when it
+   * is due later, so a sweep from then on decides them again. Returns how many.
    */
-  recheckNow(silenceId: string, nowMs: number): Promise<number>;
+  recheckNow(silenceId: string, atMs: number): Promise<number>;
 }
