@@ -81,8 +81,7 @@ export async function expireSilences(
  * pending and active silences; with it, only the expired ones. Sorted by end, then id.
  */
 export function querySilences(silences: readonly Silence[], filter: readonly string[], options: { readonly expired: boolean }, nowMs: number): Silence[] {
-  const ms = filter.map((text, i) => {
-    const m = parseSilenceMatchers([text])[0]!;
+  const ms = parseSilenceMatchers(filter).map((m, i) => {
     try {
       return alertmanagerMatcher(m.name, m.op, m.value);
     } catch (cause) {
