@@ -8,6 +8,10 @@
 import { describe, expect, it } from 'vitest';
 import {
   buildSilence,
+  decideDedup,
+  recheckTransition,
+  type AlertRecord,
+  type DedupReason,
   CachedSilences,
   CollectingJobPublisher,
   decideSilence,
@@ -373,5 +377,69 @@ describe('silences in the dispatch pipeline (in-memory ports, hand-moved clock)'
     await dispatchTransition(p.ports, activation(NOW - 4 * MIN, { fingerprint: 'b' }).firing, options);
     expect(p.silenceStore.lists).toBe(1);
     expect(p.jobs.published).toEqual([]);
+  });
+});
+
+describe('dedup of a re-check (the firing a silence muted, published again by the timers)', () => {
+  const fired = 10_000_000;
+  const t: AlertTransition = {
+    version: 1,
+    transitionId: 'f1',
+    kind: 'firing',
+    fingerprint: 'fp',
+    ruleId: 'r',
+    ruleName: 'r',
+    severity: 'high',
+    labels: {},
+    annotations: {},
+    value: 1,
+    condition: '> 0',
+    atMs: fired,
+    activeAtMs: fired - MIN,
+    firedAtMs: fired,
+    emittedAtMs: fired,
+  };
+  const record = (over: Partial<AlertRecord>): AlertRecord => ({
+    fingerprint: 'fp',
+    version: 1,
+    state: 'firing',
+    ruleId: 'r',
+    ruleName: 'r',
+    severity: 'high',
+    effectiveSeverity: 'high',
+    labels: {},
+    annotations: {},
+    activeAtMs: fired - MIN,
+    startsAtMs: fired,
+    fireCount: 1,
+    fireTimesMs: [fired],
+    lastTransition: { id: 'f1', kind: 'firing', atMs: fired },
+    recentTransitionIds: ['f1'],
+    deliveries: {},
+    updatedAtMs: NOW,
+    ...over,
+  });
+  const muted = { silencedBy: ['s'], recheckAtMs: NOW, transition: t };
+  const recheck = recheckTransition(record({ muted }), NOW)!;
+
+  it.each<[string, AlertRecord, AlertTransition, DedupReason]>([
+    // [why, record, transition, reason]
+    ['the muted firing, re-checked: decided again', record({ muted }), recheck, 'muted-recheck'],
+    ['the same re-check delivered twice: a duplicate', record({ muted, recentTransitionIds: ['f1', recheck.transitionId] }), recheck, 'duplicate-transition'],
+    ['a firing already notified (no longer muted): stale', record({}), recheck, 'already-firing'],
+    [
+      'a re-check behind the resolution of its activation: stale',
+      record({ state: 'resolved', endsAtMs: fired + MIN, lastTransition: { id: 'r1', kind: 'resolved', atMs: fired + MIN } }),
+      recheck,
+      'older-than-record',
+    ],
+  ])('%s', (_why, r, tr, reason) => {
+    expect(decideDedup(r, tr).reason).toBe(reason);
+  });
+
+  it('gives a re-check an id of its own, stable for one re-check time, and none to a record not muted', () => {
+    expect(recheck.transitionId).toBe(`f1:recheck:${NOW}`);
+    expect(recheckTransition(record({ muted }), NOW + 5)!.transitionId).toBe(recheck.transitionId);
+    expect(recheckTransition(record({}), NOW)).toBeUndefined();
   });
 });
