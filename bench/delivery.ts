@@ -164,6 +164,8 @@ export async function benchDelivery(): Promise<{
     const { createDispatchHandler, dispatchDepsFromEnv } = await import('../functions/dispatch/app.ts');
     const { DynamoAlertStore } = await import('../shared/adapters/dynamodb/alert-store.ts');
     const { SqsJobPublisher, SqsDeadLetterSender } = await import('../shared/adapters/sqs/job-publisher.ts');
+    const { DynamoSilenceStore } = await import('../shared/adapters/dynamodb/silence-store.ts');
+    const { CachedSilences } = await import('../shared/core/dispatch/silence/cache.ts');
     const { Metrics } = await import('@aws-lambda-powertools/metrics');
     const queueUrls = { slack: p.queues.slack.url, email: p.queues.email.url, pagerduty: p.queues.pagerduty.url };
     const dispatchDeps = await dispatchDepsFromEnv({
@@ -180,6 +182,8 @@ export async function benchDelivery(): Promise<{
       store: new DynamoAlertStore(dynamodb, p.tables.alerts),
       publisher: new SqsJobPublisher(sqs, queueUrls),
       deadLetter: new SqsDeadLetterSender(sqs, p.queues.alertEvents.dlq!.url),
+      // Silences as production reads them (a Scan per cache lifetime, 10 s), on the counted client.
+      silences: new CachedSilences(new DynamoSilenceStore(dynamodb, p.tables.silences), dispatchDeps.clock),
       logger: silent,
       metrics: new Metrics({ namespace: 'KlaxonBench', serviceName: 'dispatch' }),
     });

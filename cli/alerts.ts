@@ -27,6 +27,8 @@ export interface AlertRow {
   readonly suppressed: number;
   /** Fingerprints of the firing alerts that inhibit it (its firing is held, not notified; docs/routing.md, "Inhibition"). */
   readonly inhibitedBy: readonly string[];
+  /** Ids of the silences that keep its current firing from being notified (docs/routing.md, "Silences"). */
+  readonly silencedBy: readonly string[];
 }
 
 /** Turns an alerts-table item into a row (tolerant of records written by older versions). */
@@ -43,6 +45,7 @@ export function toAlertRow(item: Record<string, unknown>): AlertRow {
     fireCount: Number(item.fireCount ?? 0),
     suppressed: Object.values(deliveries).reduce((n, d) => n + (d?.suppressedCount ?? 0), 0),
     inhibitedBy: [...((item.held as { inhibitedBy?: string[] } | undefined)?.inhibitedBy ?? [])],
+    silencedBy: item.state === 'firing' ? [...((item.muted as { silencedBy?: string[] } | undefined)?.silencedBy ?? [])] : [],
   };
 }
 
@@ -58,8 +61,8 @@ export function formatAlertTable(rows: readonly AlertRow[]): string {
       .map((k) => `${k}=${l[k]}`)
       .join(',');
   const table = [
-    ['STATE', 'SEVERITY', 'RULE', 'SINCE', 'FIRED', 'SUPPRESSED', 'INHIBITED BY', 'LABELS'],
-    ...rows.map((r) => [r.state, r.severity, r.rule, r.since, String(r.fireCount), String(r.suppressed), r.inhibitedBy.join(',') || '-', labels(r.labels)]),
+    ['STATE', 'SEVERITY', 'RULE', 'SINCE', 'FIRED', 'SUPPRESSED', 'INHIBITED BY', 'SILENCED BY', 'LABELS'],
+    ...rows.map((r) => [r.state, r.severity, r.rule, r.since, String(r.fireCount), String(r.suppressed), r.inhibitedBy.join(',') || '-', r.silencedBy.join(',') || '-', labels(r.labels)]),
   ];
   const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
   return `${table.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n')}\n`;

@@ -33,6 +33,10 @@ export const COMMANDS: Record<string, CommandEntry> = {
   },
   routes: { summary: 'routes test [--routes FILE] label=value ...', load: () => import('./routes.ts') },
   alerts: { summary: 'alerts list', load: () => import('./alerts.ts') },
+  silence: {
+    summary: 'silence add --comment TEXT [--duration 2h] [--author A] matcher... | query [--expired] [matcher...] | expire ID... | import FILE | export FILE',
+    load: () => import('./silence.ts'),
+  },
   dlq: { summary: 'dlq list | redrive [QUEUE]', load: () => import('./dlq.ts') },
   cost: {
     summary: 'cost --series N --rules-per-series M --interval 10s [--mix FILE] [--batching 60s] [--msk on-demand|provisioned] [--json]',

@@ -133,8 +133,23 @@ export const TABLES = {
     ],
   },
   alerts: {
-    description: 'Alert record per fingerprint: state, severity, labels, fire count, last notification per channel, Slack thread.',
+    description:
+      'Alert record per fingerprint: state, severity, labels, fire count, last notification per channel, Slack thread. ' +
+      'Records whose firing a silence muted appear in the sparse by-recheck index until it is decided again (the timers function reads it).',
     partitionKey: { name: 'fingerprint', type: 'S' },
+    ttlAttribute: 'expiresAt',
+    globalIndexes: [
+      {
+        name: 'by-recheck',
+        partitionKey: { name: 'recheckShard', type: 'S' },
+        sortKey: { name: 'recheckAt', type: 'N' },
+        projection: 'all',
+      },
+    ],
+  },
+  silences: {
+    description: 'Silences (Alertmanager semantics), one item per id: matchers, startsAt, endsAt, createdBy, comment. Expired ones are kept 5 days (TTL).',
+    partitionKey: { name: 'id', type: 'S' },
     ttlAttribute: 'expiresAt',
   },
   delivery: {
@@ -251,13 +266,14 @@ export const FUNCTIONS = {
     grants: [...evaluationGrants, { table: 'samples', access: 'readWrite' }, { queue: 'rejected', access: 'send' }],
   },
   timers: {
-    description: 'Each minute: fires absence rules and resolves stale or kept-firing alerts that are due (by-due index).',
+    description: 'Each minute: fires absence rules and resolves stale or kept-firing alerts that are due (by-due index); re-checks firings whose silence ended.',
     entry: 'functions/timers/handler.ts',
     memoryMb: 512,
     timeoutSeconds: FUNCTION_TIMEOUT_SECONDS.timers,
     trigger: { kind: 'schedule', everyMinutes: 1 },
-    env: evaluationEnv,
-    grants: evaluationGrants,
+    env: { ...evaluationEnv, ALERTS_TABLE: { tableName: 'alerts' } },
+    // alerts: read the by-recheck index (muted firings due to be decided again; dispatch decides them).
+    grants: [...evaluationGrants, { table: 'alerts', access: 'read' }],
   },
   dispatch: {
     description: 'Records alerts, escalates repeats, routes transitions to channel queues, throttles per alert and channel.',
@@ -276,9 +292,11 @@ export const FUNCTIONS = {
       ROUTES_SSM_PARAMETER: { config: 'routesSsmParameter' },
       DEFAULT_EMAIL_RECIPIENTS: { config: 'defaultEmailRecipients' },
       THROTTLE_WINDOWS: { config: 'throttleWindows' },
+      SILENCES_TABLE: { tableName: 'silences' },
     },
     grants: [
       { table: 'alerts', access: 'readWrite' },
+      { table: 'silences', access: 'read' },
       { table: 'delivery', access: 'readWrite' },
       { ssmParameters: 'routes' },
       { queue: 'alertEvents', access: 'consume' },

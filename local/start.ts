@@ -42,6 +42,7 @@ import { LOCAL_SLACK_BOT_TOKEN } from './receivers/slack.ts';
 import { DEFAULT_ROUTES_FILE, DEFAULT_RULES_FILE, LOCAL_SECRET_NAMES, LOCAL_TOPIC, localConfigValues, localSecrets } from './config/index.ts';
 import { loadRulesIntoTable } from './config/rules-loader.ts';
 import { LocalObserver } from './console/observer.ts';
+import { consoleSilences } from './console/silences.ts';
 import { startConsole, type ConsoleServer } from './console/server.ts';
 import { DemoStream } from './demo/stream.ts';
 
@@ -213,7 +214,9 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
     }
 
     // 4. The console (its URL is the dashboard link in notifications).
+    const silences = consoleSilences(dynamodb, provisioned.tables, clock);
     const observer = new LocalObserver({
+      silences,
       dynamodb,
       sqs,
       provisioned,
@@ -228,10 +231,10 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
     if (opts.consolePort !== false) {
       const wanted = opts.consolePort ?? 8787;
       try {
-        consoleServer = await startConsole({ port: wanted, snapshot: () => observer.snapshot() });
+        consoleServer = await startConsole({ port: wanted, snapshot: () => observer.snapshot(), silences });
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
-        consoleServer = await startConsole({ port: 0, snapshot: () => observer.snapshot() });
+        consoleServer = await startConsole({ port: 0, snapshot: () => observer.snapshot(), silences });
       }
       stack.push(consoleServer);
     }

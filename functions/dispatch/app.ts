@@ -31,11 +31,13 @@ import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { DISPATCH_REASON_TEXT, type DispatchConfig, type DispatchDecision } from '../../shared/core/dispatch/context.ts';
 import { dispatchTransition as runDispatchPipeline, DispatchConflictError } from '../../shared/core/dispatch/pipeline.ts';
-import type { AlertStore, DeadLetterSender, InhibitionStore, JobPublisher, ReleasePublisher, RoutesSource } from '../../shared/core/dispatch/ports.ts';
+import type { AlertStore, DeadLetterSender, InhibitionStore, JobPublisher, ReleasePublisher, RoutesSource, SilenceSource } from '../../shared/core/dispatch/ports.ts';
 import { dispatchRelease } from '../../shared/core/dispatch/pipeline.ts';
 import { InvalidReleaseError, isReleaseDocument, RELEASE_CAUSE_TEXT, toReleaseMessage, type ReleaseMessage } from '../../shared/core/dispatch/inhibit/release.ts';
 import { DynamoInhibitionStore } from '../../shared/adapters/dynamodb/inhibition-store.ts';
 import { SqsReleasePublisher } from '../../shared/adapters/sqs/release-publisher.ts';
+import { CachedSilences } from '../../shared/core/dispatch/silence/cache.ts';
+import { DynamoSilenceStore } from '../../shared/adapters/dynamodb/silence-store.ts';
 import { compileRoutes } from '../../shared/core/dispatch/route/routes-config.ts';
 import { InvalidTransitionError, parseTransition } from '../../shared/core/dispatch/transition-schema.ts';
 import { errorMessage, failureAction, FAILURE_ACTION_TEXT } from '../../shared/core/errors/index.ts';
@@ -59,6 +61,8 @@ export interface DispatchDeps {
   readonly inhibitions?: InhibitionStore;
   /** Releases of held notifications (alert-events queue); needed when the routes config has `inhibit_rules`. */
   readonly releases?: ReleasePublisher;
+  /** Silences (cached a few seconds; absent: none). */
+  readonly silences?: SilenceSource;
   readonly config: DispatchConfig;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -107,6 +111,7 @@ function portsOf(deps: DispatchDeps): Parameters<typeof runDispatchPipeline>[0] 
     clock: deps.clock,
     ...(deps.inhibitions ? { inhibitions: deps.inhibitions } : {}),
     ...(deps.releases ? { releases: deps.releases } : {}),
+    ...(deps.silences ? { silences: deps.silences } : {}),
   };
 }
 
@@ -154,6 +159,7 @@ export function createDispatchHandler(deps: DispatchDeps): DispatchHandler {
       severity: d.severity,
       ...(d.escalation ? { escalation: d.escalation } : {}),
       routes: d.routes,
+      ...(d.silencedBy ? { silencedBy: d.silencedBy } : {}),
       stages: d.trail.map((n) => `${n.stage}: ${n.reason}${n.subject ? ` (${n.subject})` : ''}`),
       jobs: d.jobs.map((j) => ({ channel: j.channel, receiver: j.receiver, destinationId: j.destinationId })),
       suppressed: d.suppressed,
@@ -244,6 +250,13 @@ export async function dispatchDepsFromEnv(env: NodeJS.ProcessEnv): Promise<Dispa
     ...(s.alertEventsQueueUrl ? { releases: new SqsReleasePublisher({ client: sqs, queueUrl: s.alertEventsQueueUrl }) } : {}),
     deadLetter: new SqsDeadLetterSender(sqs, s.deadLetterQueueUrl),
     routes,
+    ...(s.silencesTable
+      ? {
+          silences: new CachedSilences(new DynamoSilenceStore(dynamodb, s.silencesTable), systemClock, undefined, (id, err) =>
+            logger.error('stored silence is invalid; it mutes nothing', { silenceId: id, error: err }),
+          ),
+        }
+      : {}),
     config: s.decision,
     clock: systemClock,
     logger,

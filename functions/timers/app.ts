@@ -26,6 +26,8 @@ import { SqsTransitionPublisher } from '../../shared/adapters/sqs/transition-pub
 import { cachedRulesFromConfig } from '../../shared/adapters/rules/index.ts';
 import { createLogger, createMetrics, systemClock } from '../../shared/adapters/observability/index.ts';
 import { timersConfig } from '../../shared/config/timers.ts';
+import { recheckMutedAlerts, type MutedAlertIndex } from '../../shared/core/dispatch/silence/index.ts';
+import { DynamoMutedAlertIndex } from '../../shared/adapters/dynamodb/silence-store.ts';
 import { TIMERS_RUN_BUDGET_MS } from '../../shared/config/timing.ts';
 
 /** What the handler needs; tests and local mode inject their own. */
@@ -41,6 +43,8 @@ export interface TimersDeps {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly staleAfterMs: number;
+  /** Muted firings (alerts table, by-recheck index): each run puts the due ones back on alert-events. Absent: none. */
+  readonly muted?: MutedAlertIndex;
   /** Time a run may spend starting new chunks (default {@link DEFAULT_TIMERS_BUDGET_MS}). */
   readonly budgetMs?: number;
   /** Due items per chunk. */
@@ -54,6 +58,8 @@ export const DEFAULT_TIMERS_BUDGET_MS = TIMERS_RUN_BUDGET_MS;
 export interface TimersResult extends Omit<AdvanceTimersResult, 'changes' | 'unresolvable' | 'tooLarge'> {
   /** Alerts firing after this run's writes (the `AlertsFiring` value); undefined when the count failed. */
   readonly firing: number | undefined;
+  /** Muted firings put back on alert-events to be decided again (their silence ended); undefined when not checked or the check failed. */
+  readonly rechecked?: number | undefined;
 }
 
 /** The timers' Lambda handler type (the scheduled event carries nothing used). */
@@ -102,8 +108,18 @@ export function createTimersHandler(deps: TimersDeps): TimersHandler {
       // No dimension but `service` (the dashboard searches it that way).
       metrics.addMetric(METRIC.alertsFiring, MetricUnit.Count, firing);
     }
+    // Silences that ended: the firings they muted are decided again by dispatch (silence/recheck.ts).
+    // A failure leaves them due for the next run.
+    let rechecked: number | undefined;
+    if (deps.muted) {
+      try {
+        rechecked = await recheckMutedAlerts({ muted: deps.muted, publisher: deps.publisher }, now);
+      } catch (err) {
+        logger.error('could not re-check muted alerts; they stay due for the next run', { error: err as Error });
+      }
+    }
     const { changes: _c, unresolvable: _u, tooLarge: _t, ...rest } = res;
-    const result: TimersResult = { ...rest, firing };
+    const result: TimersResult = { ...rest, firing, ...(deps.muted ? { rechecked } : {}) };
     logger.info('timers run', { ...result, transitions: res.transitions.length });
     return result;
   };
@@ -124,5 +140,6 @@ export async function timersDepsFromEnv(env: NodeJS.ProcessEnv): Promise<TimersD
     logger,
     metrics,
     staleAfterMs: cfg.staleAfterMs,
+    ...(cfg.alertsTable ? { muted: new DynamoMutedAlertIndex(dynamodb, cfg.alertsTable) } : {}),
   };
 }

@@ -6,6 +6,7 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { ConsoleSilences, SilenceView } from './silences.ts';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { AlertTransition, NotificationJob } from '../../shared/core/model/index.ts';
 import type { RejectedMessage } from '../../shared/adapters/sqs/rejected-sink.ts';
@@ -77,6 +78,8 @@ export interface ConsoleSnapshot {
   readonly breakers: readonly Record<string, unknown>[];
   readonly queues: readonly { readonly name: string; readonly visible: number; readonly inFlight: number; readonly dlq?: { readonly visible: number; readonly inFlight: number } }[];
   readonly rejected: readonly RejectedView[];
+  /** Silences with their state on the pipeline's clock (docs/routing.md, "Silences"). */
+  readonly silences: readonly SilenceView[];
   readonly counters: Counters;
   readonly links: Readonly<Record<string, string>>;
 }
@@ -92,6 +95,8 @@ export interface ObserverSources {
   readonly links?: Record<string, string>;
   readonly eventTime?: () => number;
   readonly speed?: number;
+  /** Lists silences (absent: none shown). */
+  readonly silences?: Pick<ConsoleSilences, 'list'>;
 }
 
 const LIMIT = 200;
@@ -211,7 +216,7 @@ export class LocalObserver {
 
   /** Reads the current state of everything and returns the snapshot. Sources that fail are shown empty. */
   async snapshot(): Promise<ConsoleSnapshot> {
-    const [alerts, breakers, queues, received] = await Promise.all([
+    const [alerts, breakers, queues, received, silences] = await Promise.all([
       // Inhibit items (`kind: inhibit`) share the alerts table: not alerts.
       this.scan(this.sources.provisioned.tables.alerts)
         .then((items) => items.filter((i) => i.kind !== 'inhibit'))
@@ -221,6 +226,7 @@ export class LocalObserver {
         .catch(() => []),
       this.queueDepths().catch(() => []),
       this.received(),
+      this.sources.silences?.list().catch(() => []) ?? Promise.resolve([]),
     ]);
     // The alert record keeps no value; show the one of its latest transition. Suppressed counts
     // are kept per destination: sum them.
@@ -243,6 +249,7 @@ export class LocalObserver {
       breakers,
       queues,
       rejected: this.rejected.slice(0, 50),
+      silences,
       counters: this.counters,
       links: this.sources.links ?? {},
     };

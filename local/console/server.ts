@@ -8,6 +8,8 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ConsoleSnapshot } from './observer.ts';
+import type { ConsoleSilences } from './silences.ts';
+import { InvalidSilenceError, SilenceExpiredError, SilenceNotFoundError } from '../../shared/core/dispatch/silence/index.ts';
 import { listenOnLoopback } from '../runtime/listen.ts';
 
 const STATIC_DIR = join(dirname(fileURLToPath(import.meta.url)), 'static');
@@ -25,6 +27,41 @@ export interface ConsoleOptions {
   readonly snapshot: () => Promise<ConsoleSnapshot>;
   /** How often SSE clients get a new snapshot (default 1000 ms). */
   readonly pushEveryMs?: number;
+  /** Silences: `POST /api/silences` adds one, `POST /api/silences/<id>/expire` expires one (absent: 405). */
+  readonly silences?: ConsoleSilences;
+}
+
+const MAX_BODY_BYTES = 16_384;
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  let text = '';
+  for await (const chunk of req) {
+    text += String(chunk);
+    if (text.length > MAX_BODY_BYTES) throw new InvalidSilenceError('(body)', `larger than ${MAX_BODY_BYTES} bytes`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new InvalidSilenceError('(body)', 'not JSON');
+  }
+}
+
+/** The silence actions: JSON in, JSON out; a refused silence is a 400 naming the field. */
+async function handleSilencePost(path: string, req: IncomingMessage, res: ServerResponse, silences: ConsoleSilences): Promise<void> {
+  const json = (status: number, body: unknown): void => void res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body));
+  // JSON only: a page on another origin cannot send it without a CORS preflight, which is never answered.
+  if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) return json(415, { error: 'send application/json' });
+  try {
+    const expire = /^\/api\/silences\/([^/]+)\/expire$/.exec(path);
+    if (path === '/api/silences') return json(201, await silences.add(await readJson(req)));
+    if (expire) return json(200, await silences.expire(decodeURIComponent(expire[1]!)));
+    return json(404, { error: 'not found' });
+  } catch (err) {
+    if (err instanceof InvalidSilenceError) return json(400, { error: err.message, field: err.field });
+    if (err instanceof SilenceNotFoundError) return json(404, { error: err.message });
+    if (err instanceof SilenceExpiredError) return json(409, { error: err.message });
+    throw err;
+  }
 }
 
 /** Starts the console on 127.0.0.1 (port 0 = a free one). */
@@ -34,6 +71,10 @@ export async function startConsole(opts: ConsoleOptions): Promise<ConsoleServer>
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (req.method === 'POST' && opts.silences && path.startsWith('/api/silences')) {
+      await handleSilencePost(path, req, res, opts.silences);
+      return;
+    }
     if (req.method !== 'GET') {
       res.writeHead(405).end();
       return;

@@ -28,6 +28,8 @@ export type RoutesLocation = { readonly kind: 'file'; readonly path: string } | 
 /** Dispatch's validated configuration. */
 export interface DispatchSettings {
   readonly alertsTable: string;
+  /** The silences table (absent: no silences, e.g. an older local setup). */
+  readonly silencesTable?: string;
   readonly deadLetterQueueUrl: string;
   /** The alert-events queue, where dispatch puts releases of held notifications (docs/routing.md, "Inhibition"). */
   readonly alertEventsQueueUrl: string | undefined;
@@ -51,6 +53,7 @@ const throttleWindowsJson = z.strictObject(Object.fromEntries(SEVERITIES.map((s)
 
 const env = z.object({
   ALERTS_TABLE: nonEmpty,
+  SILENCES_TABLE: optional,
   DEAD_LETTER_QUEUE_URL: nonEmpty,
   ALERT_EVENTS_QUEUE_URL: optional,
   SLACK_QUEUE_URL: nonEmpty,
@@ -88,6 +91,7 @@ export function readDispatchSettings(e: NodeJS.ProcessEnv): DispatchSettings {
   const throttleWindows: ThrottleWindows = { ...DEFAULT_THROTTLE_WINDOWS, ...((v.THROTTLE_WINDOWS ?? {}) as Partial<ThrottleWindows>) };
   return {
     alertsTable: v.ALERTS_TABLE,
+    ...(v.SILENCES_TABLE ? { silencesTable: v.SILENCES_TABLE } : {}),
     deadLetterQueueUrl: v.DEAD_LETTER_QUEUE_URL,
     alertEventsQueueUrl: v.ALERT_EVENTS_QUEUE_URL,
     queueUrls: { slack: v.SLACK_QUEUE_URL, email: v.EMAIL_QUEUE_URL, pagerduty: v.PAGERDUTY_QUEUE_URL },

@@ -431,7 +431,7 @@ describe('dashboard', () => {
   it.each([
     ['Read', 'Consumed read capacity units (sum per 5 min)'],
     ['Write', 'Consumed write capacity units (sum per 5 min)'],
-  ])('charts Consumed%sCapacityUnits of every table and of each index of the state table, one line each, summed', (kind, title) => {
+  ])('charts Consumed%sCapacityUnits of every table and of each of its indexes, one line each, summed', (kind, title) => {
     const expected = (Object.entries(TABLES) as [TableName, TableSpec][]).flatMap(([name, spec]) => [
       ['AWS/DynamoDB', `Consumed${kind}CapacityUnits`, 'TableName', tableRef(name), { label: name, stat: 'Sum' }],
       ...(spec.globalIndexes ?? []).map((gsi) => [
@@ -444,8 +444,8 @@ describe('dashboard', () => {
         { label: `${name} ${gsi.name}`, stat: 'Sum' },
       ]),
     ]);
-    // 5 tables + by-due + by-firing.
-    expect(expected).toHaveLength(7);
+    // 6 tables (silences among them) + by-due + by-firing (state) + by-recheck (alerts).
+    expect(expected).toHaveLength(9);
     expect(widget(title).metrics).toEqual(expected);
   });
 

@@ -64,8 +64,8 @@ describe('klaxon alerts list', () => {
     const r = await cli(alerts, ['list', ...common()]);
     expect(r.code).toBe(EXIT.ok);
     const lines = r.out.trim().split('\n');
-    expect(lines[0]).toMatch(/^STATE\s+SEVERITY\s+RULE\s+SINCE\s+FIRED\s+SUPPRESSED\s+INHIBITED BY\s+LABELS$/);
-    expect(lines[1]).toMatch(/^firing\s+high\s+cpu_high\s+2027-01-15T\S+\s+3\s+4\s+-\s+instance=web-2$/);
+    expect(lines[0]).toMatch(/^STATE\s+SEVERITY\s+RULE\s+SINCE\s+FIRED\s+SUPPRESSED\s+INHIBITED BY\s+SILENCED BY\s+LABELS$/);
+    expect(lines[1]).toMatch(/^firing\s+high\s+cpu_high\s+2027-01-15T\S+\s+3\s+4\s+-\s+-\s+instance=web-2$/);
     expect(lines[2]).toMatch(/^resolved\s+high\s+cpu_high/);
   });
 

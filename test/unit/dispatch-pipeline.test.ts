@@ -114,6 +114,7 @@ describe('the dispatch pipeline on in-memory ports', () => {
       'dedup:new-alert',
       'route:no-route-matched',
       'inhibit:not-a-target',
+      'silence:not-silenced',
       'escalate:not-often-enough',
       'channels:severity-matrix',
       'throttle:first:default|email',

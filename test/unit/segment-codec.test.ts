@@ -97,6 +97,8 @@ describe('segment codec', () => {
     [[['__proto__', 'x'], ['constructor', 'y'], ['toString', 'z']]],
     // a long value (decode allows 1,024 characters)
     [[['big', 'x'.repeat(1024)]]],
+    // a value and a name starting with U+FEFF (a decoder must not take it for a byte order mark)
+    [[['bom', '\ufeffv'], ['\ufeff', '\ufeff']]],
   ])('round-trips labels %j', (entries) => {
     const labels = Object.fromEntries(entries) as Record<string, string>;
     const [got] = roundTrip([sample(1, T, labels)]);

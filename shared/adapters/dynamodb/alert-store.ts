@@ -16,6 +16,9 @@ import { AlertRecordConflictError, type AlertStore } from '../../core/dispatch/p
 // The port and its error are declared in core (shared/core/dispatch/ports.ts); re-exported for callers of this adapter.
 export { AlertRecordConflictError, type AlertStore };
 
+/** The one partition of the by-recheck index: muted firings are few (a silence's worth), and a sweep reads them in time order. */
+export const RECHECK_SHARD = 'muted';
+
 /** Attributes the commit writes (everything dispatch owns); `slackThread` is not among them. */
 const OWNED = [
   'version',
@@ -36,6 +39,7 @@ const OWNED = [
   'recentTransitionIds',
   'deliveries',
   'held',
+  'muted',
   'updatedAtMs',
 ] as const satisfies readonly (keyof AlertRecord)[];
 
@@ -55,7 +59,7 @@ export class DynamoAlertStore implements AlertStore {
     const r = await this.#doc.send(new GetCommand({ TableName: this.#table, Key: { fingerprint }, ConsistentRead: true }));
     const item = r.Item;
     if (!item || typeof item.version !== 'number') return undefined;
-    const { expiresAt: _expiresAt, ...rest } = item;
+    const { expiresAt: _expiresAt, recheckShard: _rs, recheckAt: _ra, ...rest } = item;
     return rest as AlertRecord;
   }
 
@@ -73,6 +77,14 @@ export class DynamoAlertStore implements AlertStore {
         set.push(`#a${i} = :a${i}`);
       }
     });
+    // The sparse by-recheck index holds exactly the records whose firing is muted (silence.ts, recheck.ts).
+    names['#rs'] = 'recheckShard';
+    names['#ra'] = 'recheckAt';
+    if (record.muted) {
+      values[':rs'] = RECHECK_SHARD;
+      values[':ra'] = record.muted.recheckAtMs;
+      set.push('#rs = :rs', '#ra = :ra');
+    } else remove.push('#rs', '#ra');
     names['#exp'] = 'expiresAt';
     values[':exp'] = Math.floor((record.updatedAtMs + RECORD_RETENTION_MS[record.state]) / 1000);
     set.push('#exp = :exp');

@@ -99,7 +99,9 @@ class Writer {
 /** A fault found while reading, turned into a {@link CorruptSegmentError} by {@link decodeSamples}. */
 class Truncated extends Error {}
 
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a string may start with U+FEFF (a label value, a metric name): it must come back, not be
+// taken for a byte order mark and dropped.
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Reads what {@link Writer} wrote, checking every length against the bytes left. */
 class Reader {

@@ -10,6 +10,7 @@ import type { AlertRecord, DeliveryState } from './record/alert-record.ts';
 import { DEFAULT_ESCALATION, type EscalationPolicy } from './escalate/escalation.ts';
 import { DEFAULT_THROTTLE_WINDOWS, type ThrottleWindows } from './throttle/throttle.ts';
 import type { InhibitDecision, InhibitItem } from './inhibit/inhibition.ts';
+import type { CompiledSilence } from './silence/silence.ts';
 
 /** Deployment settings of the decision. */
 export interface DispatchConfig {
@@ -45,6 +46,18 @@ export interface Suppression {
   readonly count: number;
 }
 
+/**
+ * A firing muted by a stage (silence; inhibit and time intervals take the same shape): it is
+ * recorded and notified nowhere, and decided again at `untilMs` if it still fires.
+ */
+export interface Muting {
+  readonly stage: string;
+  /** What mutes it (silence ids). */
+  readonly by: readonly string[];
+  /** When to decide it again (epoch ms, dispatch's clock). */
+  readonly untilMs: number;
+}
+
 /** Why one stage decided as it did (the decision's trail: logs, simulations). */
 export interface StageNote {
   readonly stage: string;
@@ -65,6 +78,8 @@ export interface DispatchContext {
   readonly record: AlertRecord | undefined;
   readonly routes: RoutingConfig;
   readonly config: DispatchConfig;
+  /** The silences read for this transition (pending and active ones; cached by dispatch). */
+  readonly silences: readonly CompiledSilence[];
   /** Dispatch's clock (throttle windows). */
   readonly nowMs: number;
   /** route: the routes that took a firing alert, in order (the root when none matched). */
@@ -77,6 +92,8 @@ export interface DispatchContext {
   readonly inhibitItems: ReadonlyMap<string, InhibitItem>;
   /** inhibit: whether a firing is muted, and by which sources (undefined for a resolution). */
   readonly inhibition: InhibitDecision | undefined;
+  /** silence (time intervals): what mutes a firing until a time; non-empty: it reaches no channel. */
+  readonly muted: readonly Muting[];
   /** escalate: the severity notified (the rule's, or one level up). */
   readonly severity: Severity;
   readonly escalation: Escalation | undefined;
@@ -145,6 +162,8 @@ export interface DispatchDecision {
   /** Severity after escalation. */
   readonly severity: Severity;
   readonly escalation?: Escalation;
+  /** A firing muted by silences: their ids (recorded on the alert, notified nowhere). */
+  readonly silencedBy?: readonly string[];
   /** Why each stage decided as it did, in pipeline order. */
   readonly trail: readonly StageNote[];
   /** Firing sources that inhibit it (a muted firing: nothing published, held on the record until released). */
@@ -157,6 +176,8 @@ export interface DispatchInputs {
   readonly inhibitItems?: ReadonlyMap<string, InhibitItem>;
   /** The transition is the record's held firing, released. */
   readonly release?: boolean;
+  /** The silences that exist (active or not: the silence stage decides on the clock). */
+  readonly silences?: readonly CompiledSilence[];
 }
 
 /** The context a transition enters the pipeline with, once its record and the routes are read. */
@@ -174,7 +195,9 @@ export function startContext(
     record,
     routes,
     config,
+    silences: inputs.silences ?? [],
     nowMs,
+    muted: [],
     routed: [],
     receivers: [],
     release: inputs.release ?? false,
@@ -222,7 +245,8 @@ export function dispatchedDecision(ctx: DispatchContext): DispatchDecision {
   const t = ctx.transition;
   if (!ctx.next) throw new Error(`dispatch pipeline ended without a record for ${t.transitionId} (the record stage did not run)`);
   const firing = t.kind === 'firing';
-  const muted = ctx.inhibition?.muted === true;
+  const inhibited = ctx.inhibition?.muted === true;
+  const silencedBy = [...new Set(ctx.muted.filter((m) => m.stage === 'silence').flatMap((m) => m.by))].sort();
   return {
     outcome: 'dispatched',
     reason: ctx.release ? 'released' : firing ? 'firing' : closesRecordedActivation(ctx.record, t) ? 'resolved' : 'firing-not-seen',
@@ -230,10 +254,11 @@ export function dispatchedDecision(ctx: DispatchContext): DispatchDecision {
     jobs: ctx.jobs,
     suppressed: ctx.suppressed,
     routes: ctx.routed.map((r) => r.path),
-    unrouted: firing && !muted && ctx.targets.length === 0,
-    ...(muted ? { inhibitedBy: ctx.inhibition!.inhibitedBy } : {}),
+    unrouted: firing && !inhibited && ctx.targets.length === 0 && ctx.muted.length === 0,
+    ...(inhibited ? { inhibitedBy: ctx.inhibition!.inhibitedBy } : {}),
     severity: ctx.severity,
     ...(ctx.escalation ? { escalation: ctx.escalation } : {}),
+    ...(silencedBy.length > 0 ? { silencedBy } : {}),
     trail: ctx.trail,
   };
 }

@@ -54,6 +54,12 @@ export class InMemoryAlertStore implements AlertStore {
     this.threads.set(fingerprint, thread);
   }
 
+  /** What the timers' re-check bookkeeping does to a muted record (silence expired early: due now). Not a version change, as in DynamoDB. */
+  setMuted(fingerprint: string, muted: NonNullable<AlertRecord['muted']>): void {
+    const r = this.items.get(fingerprint);
+    if (r) this.items.set(fingerprint, { ...r, muted });
+  }
+
   /** Every record (tests, simulations). */
   all(): AlertRecord[] {
     return [...this.items.keys()].map((fp) => this.peek(fp)!);

@@ -15,5 +15,6 @@ export * from './pipeline.ts';
 export * from './ports.ts';
 export * from './record/index.ts';
 export * from './route/index.ts';
+export * from './silence/index.ts';
 export * from './throttle/index.ts';
 export * from './transition-schema.ts';

@@ -23,6 +23,7 @@ import type { AlertRecord } from './record/alert-record.ts';
 import { recordStage } from './record/index.ts';
 import type { RoutingConfig } from './route/routing.ts';
 import { routeStage } from './route/index.ts';
+import { silenceStage } from './silence/index.ts';
 import { throttleStage } from './throttle/index.ts';
 import { inhibitStage, inhibitSyncStage } from './inhibit/index.ts';
 import { inhibitReadKeys, type InhibitItem } from './inhibit/inhibition.ts';
@@ -50,7 +51,7 @@ export const DISPATCH_PIPELINE: readonly DispatchStage[] = [
   dedupStage, //      a redelivered or out-of-date transition stops here
   routeStage, //      receivers by label routes, `severity` among the labels (a resolution: where its firing went)
   inhibitStage, //    a firing source alert mutes its targets (`equal` labels): held on the record
-  // silence:         not yet (issue 10): matchers and a time range mute alerts
+  silenceStage, //    an active silence mutes a firing: recorded, notified when the silence ends
   // time intervals:  not yet (issue 10): mute / active time intervals of the route
   escalateStage, //   a flapping alert is raised one severity level
   // group:           not yet (issue 10): group_by, group_wait, group_interval, repeat_interval
@@ -115,7 +116,8 @@ export async function dispatchTransition(ports: DispatchPorts, t: AlertTransitio
     const record = await ports.alerts.get(t.fingerprint);
     const routes = await ports.routes.get();
     const inhibitItems = await readInhibitItems(ports, t, routes);
-    const ctx = startContext(t, record, routes, options.config, ports.clock.now(), { inhibitItems });
+    const silences = (await ports.silences?.current()) ?? [];
+    const ctx = startContext(t, record, routes, options.config, ports.clock.now(), { inhibitItems, silences });
     try {
       return await runStages(DISPATCH_PIPELINE, ctx, ports, dispatchedDecision);
     } catch (err) {
@@ -141,7 +143,9 @@ export async function dispatchRelease(ports: DispatchPorts, r: ReleaseMessage, o
     if (!record || record.state !== 'firing' || !held || held.transition.firedAtMs !== r.firedAtMs || record.startsAtMs !== r.firedAtMs) return undefined;
     const routes = await ports.routes.get();
     const inhibitItems = await readInhibitItems(ports, held.transition, routes);
-    const ctx = startContext(held.transition, record, routes, options.config, ports.clock.now(), { inhibitItems, release: true });
+    // A released firing may be silenced meanwhile: the silence stage decides it too.
+    const silences = (await ports.silences?.current()) ?? [];
+    const ctx = startContext(held.transition, record, routes, options.config, ports.clock.now(), { inhibitItems, silences, release: true });
     try {
       return await runStages(DISPATCH_PIPELINE, ctx, ports, dispatchedDecision);
     } catch (err) {

@@ -10,6 +10,12 @@ import type { AlertRecord } from './record/alert-record.ts';
 import type { RoutingConfig } from './route/routing.ts';
 import type { InhibitItem, InhibitSource } from './inhibit/inhibition.ts';
 import type { ReleaseMessage } from './inhibit/release.ts';
+import type { CompiledSilence } from './silence/silence.ts';
+
+/** The silences dispatch matches with (`CachedSilences` over a `SilenceStore`: read at most once per few seconds). */
+export interface SilenceSource {
+  current(): Promise<readonly CompiledSilence[]>;
+}
 
 /** Alert records: one per fingerprint, read whole and committed under a version guard. */
 export interface AlertStore {
@@ -79,6 +85,8 @@ export interface DispatchPorts {
   readonly alerts: AlertStore;
   readonly jobs: JobPublisher;
   readonly routes: RoutesSource;
+  /** Silences (absent: none; docs/design.md, "The notification pipeline": silence). */
+  readonly silences?: SilenceSource;
   /** Dispatch's clock: throttle windows are measured on it (when people get notified). */
   readonly clock: Clock;
   /** Inhibit items; required when the routes config has `inhibit_rules`. */

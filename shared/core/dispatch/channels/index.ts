@@ -13,7 +13,7 @@ import type { AlertRecord } from '../record/alert-record.ts';
 import { targetsFor, type RoutedReceiver, type RoutingConfig } from '../route/routing.ts';
 
 /** Why the channels stage decided as it did. */
-export const CHANNELS_REASONS = ['severity-matrix', 'no-channel-for-severity', 'where-firing-went', 'firing-not-notified'] as const;
+export const CHANNELS_REASONS = ['severity-matrix', 'no-channel-for-severity', 'where-firing-went', 'firing-not-notified', 'muted'] as const;
 /** One of {@link CHANNELS_REASONS}. */
 export type ChannelsReason = (typeof CHANNELS_REASONS)[number];
 
@@ -22,7 +22,8 @@ export const CHANNELS_REASON_TEXT: Readonly<Record<ChannelsReason, string>> = {
   'severity-matrix': "the receivers' channels for this severity",
   'no-channel-for-severity': 'no receiver has a channel for this severity: recorded only',
   'where-firing-went': 'the destinations its firing was notified on',
-  'firing-not-notified': 'its firing was notified nowhere (held, low severity, or never seen): nothing to resolve',
+  'firing-not-notified': 'its firing was notified nowhere (held, silenced, low severity, or never seen): nothing to resolve',
+  muted: 'muted (silenced): notified nowhere, decided again when the silence ends',
 };
 
 /** What the channels stage decided. */
@@ -54,6 +55,9 @@ export function decideResolvedChannels(record: AlertRecord | undefined, t: { rea
 
 /** The channels stage. */
 export const channelsStage = decision<DispatchContext, DispatchDecision>('channels', (ctx) => {
-  const d = ctx.transition.kind === 'firing' ? decideFiringChannels(ctx.receivers, ctx.severity, ctx.routes) : decideResolvedChannels(ctx.record, ctx.transition);
+  const d: ChannelsDecision =
+    ctx.transition.kind === 'firing' && ctx.muted.length > 0
+      ? { reason: 'muted', targets: [] }
+      : ctx.transition.kind === 'firing' ? decideFiringChannels(ctx.receivers, ctx.severity, ctx.routes) : decideResolvedChannels(ctx.record, ctx.transition);
   return next(noted(ctx, { stage: 'channels', reason: d.reason, text: CHANNELS_REASON_TEXT[d.reason] }, { targets: d.targets }));
 });

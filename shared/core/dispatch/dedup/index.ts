@@ -13,6 +13,7 @@ import type { AlertRecord } from '../record/alert-record.ts';
 export const DEDUP_REASONS = [
   'new-alert',
   'new-transition',
+  'muted-recheck',
   'duplicate-transition',
   'older-than-record',
   'older-activation',
@@ -27,6 +28,7 @@ export type DedupReason = (typeof DEDUP_REASONS)[number];
 export const DEDUP_REASON_TEXT: Readonly<Record<DedupReason, string>> = {
   'new-alert': 'no record yet: the first transition of this alert',
   'new-transition': 'a transition the record has not seen',
+  'muted-recheck': 'the firing a silence muted, decided again (its silence ended or was expired)',
   'duplicate-transition': 'transition already applied (redelivered)',
   'older-than-record': 'transition is older than the last one the record holds',
   'older-activation': 'resolution of an older activation than the record holds',
@@ -37,9 +39,9 @@ export const DEDUP_REASON_TEXT: Readonly<Record<DedupReason, string>> = {
 
 /** The dedup decision. */
 export type DedupDecision =
-  | { readonly verdict: 'apply'; readonly reason: 'new-alert' | 'new-transition' | 'held-released' }
+  | { readonly verdict: 'apply'; readonly reason: 'new-alert' | 'new-transition' | 'held-released' | 'muted-recheck' }
   | { readonly verdict: 'duplicate'; readonly reason: 'duplicate-transition' }
-  | { readonly verdict: 'stale'; readonly reason: Exclude<DedupReason, 'new-alert' | 'new-transition' | 'duplicate-transition' | 'held-released'> };
+  | { readonly verdict: 'stale'; readonly reason: Exclude<DedupReason, 'new-alert' | 'new-transition' | 'duplicate-transition' | 'held-released' | 'muted-recheck'> };
 
 /**
  * Decides whether `t` is new to `record`, in this order: a transition id the record remembers is a
@@ -52,7 +54,11 @@ export function decideDedup(record: AlertRecord | undefined, t: AlertTransition)
   if (record.recentTransitionIds.includes(t.transitionId)) return { verdict: 'duplicate', reason: 'duplicate-transition' };
   if (t.atMs < record.lastTransition.atMs) return { verdict: 'stale', reason: 'older-than-record' };
   if (t.kind === 'firing') {
-    if (record.state === 'firing' && record.startsAtMs === t.firedAtMs) return { verdict: 'stale', reason: 'already-firing' };
+    if (record.state === 'firing' && record.startsAtMs === t.firedAtMs) {
+      // The activation is recorded but its firing was muted (never notified): decided again.
+      if (record.muted?.transition.firedAtMs === t.firedAtMs) return { verdict: 'apply', reason: 'muted-recheck' };
+      return { verdict: 'stale', reason: 'already-firing' };
+    }
     if (t.firedAtMs < record.startsAtMs) return { verdict: 'stale', reason: 'older-activation' };
   } else {
     if (t.firedAtMs < record.startsAtMs) return { verdict: 'stale', reason: 'older-activation' };

@@ -41,6 +41,7 @@ export interface SlackThread {
 }
 
 /**
+
  * A firing that was muted (inhibited) and not notified: kept whole so that, when what muted it
  * ends (a release message), the same transition runs through the pipeline again and is notified
  * with its own idempotency keys. docs/routing.md, "Inhibition".
@@ -53,6 +54,19 @@ export interface HeldNotification {
   readonly inhibitKeys: readonly string[];
   /** Dispatch time it was first held (this activation). */
   readonly sinceMs: number;
+}
+
+/**
+ * A firing that silences kept from being notified (docs/design.md, "The notification pipeline":
+ * silence): kept with the record so that it is decided again, and notified, when they end.
+ */
+export interface MutedFiring {
+  /** The ids of the silences that muted it, sorted. */
+  readonly silencedBy: readonly string[];
+  /** When to decide it again (epoch ms, dispatch's clock): the earliest end of those silences. */
+  readonly recheckAtMs: number;
+  /** The firing as received (a re-check publishes it again with an id of its own). */
+  readonly transition: AlertTransition;
 }
 
 /** How many transition ids a record keeps to recognise redelivered transitions. */
@@ -88,8 +102,10 @@ export interface AlertRecord {
   readonly recentTransitionIds: readonly string[];
   /** Per `receiver|channel` (see {@link deliveryKey}). */
   readonly deliveries: Readonly<Record<string, DeliveryState>>;
-  /** The current activation's firing, muted and not notified (absent once notified or resolved). */
+  /** The current activation's firing, inhibited and not notified (absent once notified or resolved). */
   readonly held?: HeldNotification;
+  /** Present while the current activation's firing is silenced (never notified yet): why, and when to decide it again. */
+  readonly muted?: MutedFiring;
   /** Owned by the Slack channel function; dispatch reads it and never writes it. */
   readonly slackThread?: SlackThread;
   /** Dispatch time of the last commit (epoch ms). */

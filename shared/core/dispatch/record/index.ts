@@ -10,7 +10,7 @@ import { decision, next } from '../../pipeline/stage.ts';
 import { noted, type DispatchContext, type DispatchDecision } from '../context.ts';
 import { recordFireTime } from '../escalate/escalation.ts';
 import { fireCountAfter } from '../throttle/index.ts';
-import { MAX_RECENT_TRANSITION_IDS, type AlertRecord } from './alert-record.ts';
+import { MAX_RECENT_TRANSITION_IDS, type AlertRecord, type MutedFiring } from './alert-record.ts';
 
 export * from './alert-record.ts';
 
@@ -38,7 +38,7 @@ function recentIds(record: AlertRecord | undefined, id: string): string[] {
 
 /** What the previous stages decided that the record keeps. */
 export type RecordInput = Pick<DispatchContext, 'transition' | 'record' | 'severity' | 'escalation' | 'deliveries' | 'nowMs'> &
-  Partial<Pick<DispatchContext, 'release' | 'inhibition'>>;
+  Partial<Pick<DispatchContext, 'release' | 'inhibition' | 'muted'>>;
 
 /**
  * The record after `t` (version incremented), from the record as read and the stages' decisions:
@@ -70,17 +70,23 @@ export function nextRecord(input: RecordInput): { readonly reason: RecordReason;
     recentTransitionIds: recentIds(record, t.transitionId),
     deliveries: input.deliveries,
     ...(firing && input.inhibition?.muted ? { held: heldAfter(input) } : {}),
+    ...(firing && input.muted && input.muted.length > 0 ? { muted: mutedFiring(t, input.muted) } : {}),
     ...(record?.slackThread ? { slackThread: record.slackThread } : {}),
     updatedAtMs: nowMs,
   };
   return { reason: firing ? 'firing' : seen ? 'resolved' : 'firing-not-seen', record: next };
 }
 
-/** The held firing a muted firing leaves on the record (held since its first muting in this activation). */
+/** The held firing an inhibited firing leaves on the record (held since its first muting in this activation). */
 function heldAfter(input: RecordInput): NonNullable<AlertRecord['held']> {
   const { transition: t, record, inhibition } = input;
   const prev = record?.held && record.held.transition.firedAtMs === t.firedAtMs ? record.held : undefined;
   return { transition: prev?.transition ?? t, inhibitedBy: inhibition!.inhibitedBy, inhibitKeys: inhibition!.keys, sinceMs: prev?.sinceMs ?? input.nowMs };
+}
+
+/** The muted firing the record keeps: every muting stage's ids, decided again at the earliest end. */
+function mutedFiring(t: AlertTransition, muted: NonNullable<RecordInput['muted']>): MutedFiring {
+  return { silencedBy: [...new Set(muted.flatMap((m) => m.by))].sort(), recheckAtMs: Math.min(...muted.map((m) => m.untilMs)), transition: t };
 }
 
 function endOf(t: AlertTransition): number {

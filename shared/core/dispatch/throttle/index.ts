@@ -32,10 +32,14 @@ export function jobFor(t: AlertTransition, to: NotifyTarget, severity: Severity,
   };
 }
 
-/** The fire count after this transition: a firing adds one, a resolution keeps the record's. */
+/**
+ * The fire count after this transition: a firing adds one, unless it was counted when it first
+ * arrived (a released held firing, a re-check of a silenced one); a resolution keeps the record's.
+ */
 export function fireCountAfter(ctx: Pick<DispatchContext, 'transition' | 'record'> & Partial<Pick<DispatchContext, 'release'>>): number {
-  // A released held firing was counted when it first arrived.
-  return (ctx.record?.fireCount ?? 0) + (ctx.transition.kind === 'firing' && ctx.release !== true ? 1 : 0);
+  const t = ctx.transition;
+  const recorded = ctx.record?.state === 'firing' && ctx.record.startsAtMs === t.firedAtMs;
+  return (ctx.record?.fireCount ?? 0) + (t.kind === 'firing' && ctx.release !== true && !recorded ? 1 : 0);
 }
 
 /** Throttles a firing: per target, a job or a held (counted) notification, and the deliveries memory after it. */
