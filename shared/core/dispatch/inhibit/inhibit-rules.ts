@@ -11,7 +11,8 @@
  * ```
  */
 import { z } from 'zod';
-import { MatcherSyntaxError, parseMatcher, ROUTE_REGEX_FLAVOUR, type Matcher } from '../../matchers/index.ts';
+import { MatcherSyntaxError, type Matcher } from '../../matchers/index.ts';
+import { parseAlertmanagerMatcher } from '../../matchers/alertmanager.ts';
 import { sha256Hex } from '../hash.ts';
 
 /** A label name as Prometheus and Alertmanager accept it. */
@@ -56,7 +57,7 @@ export function compileInhibitRules(docs: readonly InhibitRuleDocument[], proble
       const out: Matcher[] = [];
       (list ?? []).forEach((text, j) => {
         try {
-          out.push(parseMatcher(text, ROUTE_REGEX_FLAVOUR));
+          out.push(parseAlertmanagerMatcher(text));
         } catch (err) {
           if (!(err instanceof MatcherSyntaxError)) throw err;
           problems.push(`${path}.${field}[${j}]: ${err.message}`);

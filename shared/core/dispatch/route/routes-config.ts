@@ -23,7 +23,8 @@
 import { z } from 'zod';
 import { EMAIL_MAX_RECIPIENTS } from '../../format/email.ts';
 import { CHANNELS, SEVERITIES, type Channel, type Severity } from '../../model/index.ts';
-import { MatcherSyntaxError, parseMatcher, ROUTE_REGEX_FLAVOUR, type Matcher } from '../../matchers/index.ts';
+import { MatcherSyntaxError, type Matcher } from '../../matchers/index.ts';
+import { parseAlertmanagerMatcher } from '../../matchers/alertmanager.ts';
 import { DEFAULT_SEVERITY_MATRIX, type Receiver, type RouteNode, type RoutingConfig, type SeverityMatrix } from './routing.ts';
 import { PermanentError } from '../../errors/index.ts';
 import { compileInhibitRules, inhibitRuleSchema } from '../inhibit/inhibit-rules.ts';
@@ -158,7 +159,7 @@ export function compileRoutes(doc: unknown, source: string, defaults: DefaultRec
     const matchers: Matcher[] = [];
     (r.matchers ?? []).forEach((text, j) => {
       try {
-        matchers.push(parseMatcher(text, ROUTE_REGEX_FLAVOUR));
+        matchers.push(parseAlertmanagerMatcher(text));
       } catch (err) {
         if (!(err instanceof MatcherSyntaxError)) throw err;
         problems.push(`${path}.matchers[${j}]: ${err.message}`);
