@@ -31,7 +31,8 @@ export const COMMANDS: Record<string, CommandEntry> = {
     summary: 'replay --rules FILE --samples FILE|- [--until TIME] [--format json|table]',
     load: () => import('./replay.ts'),
   },
-  routes: { summary: 'routes test [--routes FILE] label=value ...', load: () => import('./routes.ts') },
+  routes: { summary: 'routes test [--routes FILE] [--verify-receivers a,b] label=value ... | show [--routes FILE] | import ALERTMANAGER_YML', load: () => import('./routes.ts') },
+  notify: { summary: 'notify test --routes FILE --alerts FILE.jsonl [--silences FILE] [--at TIME] [--json]', load: () => import('./notify.ts') },
   alerts: { summary: 'alerts list', load: () => import('./alerts.ts') },
   silence: {
     summary: 'silence add --comment TEXT [--duration 2h] [--author A] matcher... | query [--expired] [matcher...] | expire ID... | import FILE | export FILE',
