@@ -66,6 +66,8 @@ function log(msg: string): void {
 /** An MSK event: `perSeries` samples of each of `series` series of `metric`, starting at sample index `from`. */
 function event(metric: string, series: number, from: number, perSeries: number): MskEvent {
   const records: Record<string, MskRecord[]> = {};
+  // Contiguous offsets per partition, as Kafka gives them (no transaction markers in this topic).
+  const perPartition = Math.ceil(series / PARTITIONS);
   for (let j = 0; j < perSeries; j++) {
     const t = T0 + (from + j) * INTERVAL_MS;
     for (let s = 0; s < series; s++) {
@@ -73,7 +75,7 @@ function event(metric: string, series: number, from: number, perSeries: number):
       const partition = s % PARTITIONS;
       const value = Buffer.from(JSON.stringify(sampleOf(metric, s, from + j))).toString('base64');
       // One topic per workload: its sample log is its own.
-      (records[`${metric}-${partition}`] ??= []).push({ topic: metric, partition, offset: (from + j) * 10_000 + Math.floor(s / PARTITIONS), timestamp: t, timestampType: 'CREATE_TIME', key: null, value, headers: [] });
+      (records[`${metric}-${partition}`] ??= []).push({ topic: metric, partition, offset: (from + j) * perPartition + Math.floor(s / PARTITIONS), timestamp: t, timestampType: 'CREATE_TIME', key: null, value, headers: [] });
     }
   }
   return { eventSource: 'aws:kafka', records };

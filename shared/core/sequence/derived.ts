@@ -39,13 +39,6 @@ import { evaluateBatch, type EvaluateBatchOptions, type EvaluateBatchPorts, type
 export const REBUILD_LATENESS_MS = 60 * 60_000;
 
 /**
- * How much earlier than this instance's last segment a catch-up starts reading (wall clocks of
- * two Lambda environments differ by far less): a segment read twice changes nothing (its samples
- * are at or before the newest time and skipped).
- */
-export const CATCH_UP_MARGIN_MS = 60_000;
-
-/**
  * Estimated bytes of series states one instance keeps (a quarter of the evaluator's 1,024 MB);
  * past it, the least recently used partitions are forgotten (they are rebuilt if they come back).
  * Estimate per state: {@link STATE_BYTES} plus 16 bytes per window sample (two float64 arrays).
@@ -103,8 +96,8 @@ interface Entry {
 interface View {
   /** The first offset not yet evaluated, or undefined while a batch is in progress or failed. */
   nextOffset: number | undefined;
-  /** When this instance wrote the partition's last segment (wall clock): a catch-up reads what others wrote since. */
-  lastWrittenAtMs: number;
+  /** The first offset of the last batch this instance evaluated (a catch-up reads from there). */
+  lastStartOffset: number;
   signature: string;
   readonly entries: Map<string, Entry>;
   usedAt: number;
@@ -145,20 +138,24 @@ export class PartitionMemory {
     if (view && view.signature === signature && view.nextOffset !== undefined && view.nextOffset <= startOffset) {
       if (view.nextOffset < startOffset) {
         status = 'caught-up';
-        // What other instances wrote since this one's last segment, before this batch: the batches
-        // in between, and a batch delivered again with other bounds (its segment may start before
-        // `nextOffset`, so reading by offset from `nextOffset` could miss it).
-        segments = await this.deps.log.readBack(partition, startOffset, view.lastWrittenAtMs - CATCH_UP_MARGIN_MS);
+        // What other instances evaluated between this one's last batch and this batch: segments
+        // starting in the gap, and a batch delivered again from this one's last start with other
+        // bounds (Lambda redelivers from the last committed offset: it overwrote that segment, and
+        // it ends past `nextOffset`). This instance's own last segment (ending at `nextOffset`)
+        // is skipped. Kafka offsets may have gaps (transaction markers, compaction): an empty gap
+        // costs one small Query.
+        const since = view.nextOffset;
+        segments = (await this.deps.log.read(partition, view.lastStartOffset, startOffset)).filter((s) => s.endOffset > since);
       }
     } else {
       status = 'rebuilt';
       this.views.delete(partition);
       segments = await this.deps.log.readBack(partition, startOffset, opts.nowMs - opts.horizonMs);
-      view = { nextOffset: undefined, lastWrittenAtMs: opts.nowMs, signature, entries: new Map(), usedAt: 0 };
+      view = { nextOffset: undefined, lastStartOffset: startOffset, signature, entries: new Map(), usedAt: 0 };
       this.views.set(partition, view);
     }
     view.nextOffset = undefined;
-    view.lastWrittenAtMs = opts.nowMs;
+    view.lastStartOffset = startOffset;
     view.usedAt = ++this.tick;
     let samplesFolded = 0;
     for (const seg of segments) {
