@@ -62,6 +62,8 @@ function countSends(client: DynamoDBClient): { total(): number; reset(): void } 
 function event(series: number, perSeries: number, batch: number, prefix: string): MskEvent {
   const records: Record<string, MskRecord[]> = {};
   const offsets = [0, 0, 0, 0];
+  // Contiguous offsets per partition from one batch to the next, as Kafka gives them.
+  const perPartitionPerBatch = perSeries * Math.ceil(series / 4);
   for (let j = 0; j < perSeries; j++) {
     const t = T0 + (batch * perSeries + j) * 10_000;
     for (let s = 0; s < series; s++) {
@@ -69,7 +71,7 @@ function event(series: number, perSeries: number, batch: number, prefix: string)
       const value = Buffer.from(
         JSON.stringify({ name: 'bench_metric', value: 40 + ((s + j) % 20), timestamp: t, labels: { instance: `${prefix}-${s}`, environment: 'production', region: 'eu-west-1' } }),
       ).toString('base64');
-      (records[`bench-${partition}`] ??= []).push({ topic: 'bench', partition, offset: batch * 1_000_000 + offsets[partition]!++, timestamp: t, timestampType: 'CREATE_TIME', key: null, value, headers: [] });
+      (records[`bench-${partition}`] ??= []).push({ topic: 'bench', partition, offset: batch * perPartitionPerBatch + offsets[partition]!++, timestamp: t, timestampType: 'CREATE_TIME', key: null, value, headers: [] });
     }
   }
   return { eventSource: 'aws:kafka', records };
