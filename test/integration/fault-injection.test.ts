@@ -89,7 +89,7 @@ function normalise(ts: readonly AlertTransition[], run: string): string[] {
     .sort();
 }
 
-describe.each(['derived', 'stored'] as const)('fault injection: every AWS call of the evaluator fails in turn (%s windows)', (windows) => {
+describe.each(['stored', 'derived'] as const)('fault injection: every AWS call of the evaluator fails in turn (%s windows)', (windows) => {
   let h: Awaited<ReturnType<typeof evalHarness>>;
   let faults: ReturnType<typeof injectGlobalFault>;
   let expected: string[];
