@@ -10,9 +10,10 @@
  * When is memory current? Lambda hands a partition's batches out one at a time, in offset order,
  * each starting where the last successful one ended; so a view of a partition that ended at
  * offset N is current for a batch starting at N and for no other. Anything else is caught up:
- * - the batch starts after N (another instance took the batches in between): the segments of
- *   [N, start) are folded into the windows and the series they touched are read again from the
- *   table (that instance changed them);
+ * - the batch starts after N (another instance took the batches in between, or Kafka's offsets
+ *   have a gap): the segments from this view's last batch start up to `start` that end past N are
+ *   folded into the windows (a batch delivered again with other bounds overwrote that first
+ *   segment), and the series they touched are read again from the table (that instance changed them);
  * - no view, a view ahead of the batch (a redelivery after a failure, an offset reset), or new
  *   rules: the view is rebuilt from the segments written since the rebuild horizon
  *   ({@link rebuildHorizonMs}), and every series is read from the table before it is used.
