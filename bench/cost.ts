@@ -225,8 +225,6 @@ export async function benchCost(opts: { writeFigures?: boolean } = {}): Promise<
       rebuildRruPer1000Samples: r2((rebuild.rru / rebuild.samplesReadBack) * 1000),
       rebuildStateRruPerSeriesRule: r2(rebuild.stateRru / (MIX_SERIES * 5)),
     };
-    const sumKinds = (b: 'batch1' | 'batch6'): number => r2(RULE_KINDS.reduce((a, k) => a + ISSUE_MIX[k] * kinds[k].logWru[b], 0) / 5);
-    void sumKinds;
     const mix = {
       measured: { rru: { batch1: r2(m.batch1.rru), batch6: r2(m.batch6.rru) }, wru: { batch1: r2(m.batch1.wru), batch6: r2(m.batch6.wru) }, wruPerSeriesHour: r2(m.wruPerSeriesHour) },
       computedFromKinds: { wruPerSeriesHour: r2(RULE_KINDS.reduce((a, k) => a + ISSUE_MIX[k] * kinds[k].wruPerSeriesHour!, 0) / 5) },

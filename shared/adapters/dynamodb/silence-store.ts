@@ -23,8 +23,13 @@ function toSilence(item: Record<string, unknown>): Silence {
   return Object.fromEntries(FIELDS.map((f) => [f, item[f]])) as unknown as Silence;
 }
 
+/** The TTL of a silence ending at `endsAtMs` (epoch seconds): kept {@link SILENCE_RETENTION_MS} after its end for `query --expired`. */
+function expiresAtOf(endsAtMs: number): number {
+  return Math.floor((endsAtMs + SILENCE_RETENTION_MS) / 1000);
+}
+
 function toItem(s: Silence): Record<string, unknown> {
-  return { ...Object.fromEntries(FIELDS.map((f) => [f, s[f]])), expiresAt: Math.floor((s.endsAtMs + SILENCE_RETENTION_MS) / 1000) };
+  return { ...Object.fromEntries(FIELDS.map((f) => [f, s[f]])), expiresAt: expiresAtOf(s.endsAtMs) };
 }
 
 /** {@link SilenceStore} on DynamoDB. */
@@ -79,7 +84,7 @@ export class DynamoSilenceStore implements SilenceStore {
           UpdateExpression: 'SET startsAtMs = :s, endsAtMs = :e, updatedAtMs = :now, expiresAt = :exp',
           // Guarded on the end read: two expiries at once store one of them.
           ConditionExpression: 'endsAtMs = :was',
-          ExpressionAttributeValues: { ':s': next.startsAtMs, ':e': next.endsAtMs, ':now': nowMs, ':exp': Math.floor((next.endsAtMs + SILENCE_RETENTION_MS) / 1000), ':was': cur.endsAtMs },
+          ExpressionAttributeValues: { ':s': next.startsAtMs, ':e': next.endsAtMs, ':now': nowMs, ':exp': expiresAtOf(next.endsAtMs), ':was': cur.endsAtMs },
         }),
       );
     } catch (err) {

@@ -9,14 +9,14 @@
  * routes file has no `group_by` yet, so every route groups by nothing (`groupLabels: {}`), which
  * is Alertmanager's default. Dispatch does not group notifications yet (docs/design.md).
  */
-import { SEVERITIES, type AlertTransition, type Labels, type Severity } from '../model/index.ts';
+import type { AlertTransition, Labels } from '../model/index.ts';
 import { fingerprint } from '../evaluate/identity.ts';
 import { DEFAULT_DISPATCH_CONFIG } from './context.ts';
 import { decideDispatch, dispatchTransition } from './pipeline.ts';
 import { fixedRoutes, InMemoryAlertStore, InMemoryInhibitionStore } from './in-memory.ts';
 import { inhibitReadKeys } from './inhibit/inhibition.ts';
 import { routeAlert, type RoutingConfig } from './route/routing.ts';
-import { withSeverityLabel } from '../model/severity.ts';
+import { isSeverity, withSeverityLabel } from '../model/severity.ts';
 import type { CompiledSilence } from './silence/silence.ts';
 
 /** One alert's outcome, in the `--json` contract of `klaxon notify test`. */
@@ -36,8 +36,6 @@ export function routePosition(path: string): string {
   if (path === 'root') return '0';
   return `0.${[...path.matchAll(/\[(\d+)\]/g)].map((m) => m[1]).join('.')}`;
 }
-
-const isSeverity = (v: string | undefined): v is Severity => v !== undefined && (SEVERITIES as readonly string[]).includes(v);
 
 /** The firing transition an input alert stands for (its severity label when it is one, else critical). */
 function transitionOf(labels: Labels, i: number, nowMs: number): AlertTransition {

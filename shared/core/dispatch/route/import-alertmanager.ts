@@ -22,6 +22,7 @@
  */
 import type { RoutesDocument } from './routes-config.ts';
 import { SEVERITIES } from '../../model/index.ts';
+import { isSeverity } from '../../model/severity.ts';
 
 /** The converted document and everything left behind, one readable line each. */
 export interface ImportResult {
@@ -58,6 +59,12 @@ const MAPPED_OPTIONS: Readonly<Record<string, readonly string[]>> = {
   email_configs: ['to', 'send_resolved'],
   pagerduty_configs: ['routing_key', 'service_key', 'routing_key_file', 'service_key_file', 'send_resolved'],
 };
+
+/** True for a matcher `severity="x"` with an `x` Klaxon never sets (its severities are its four): it never matches. */
+function deadSeverityMatcher(m: string): boolean {
+  const sev = /^\s*severity\s*=\s*"?([^"]*)"?\s*$/.exec(m);
+  return sev !== null && !isSeverity(sev[1]);
+}
 
 /** Converts a parsed alertmanager.yml (see the module comment). Throws a TypeError when it has no `route`. */
 export function importAlertmanager(am: unknown): ImportResult {
@@ -133,13 +140,7 @@ export function importAlertmanager(am: unknown): ImportResult {
     if (isObj(route.match)) for (const [k, v] of Object.entries(route.match)) matchers.push(`${k}=${quote(String(v))}`);
     if (isObj(route.match_re)) for (const [k, v] of Object.entries(route.match_re)) matchers.push(`${k}=~${quote(String(v))}`);
     if (matchers.length) out.matchers = matchers;
-    for (const m of matchers) {
-      // Klaxon's `severity` label is one of its four severities: an equality to another value never matches.
-      const sev = /^\s*severity\s*=\s*"?([^"]*)"?\s*$/.exec(m);
-      if (sev && !(SEVERITIES as readonly string[]).includes(sev[1]!)) {
-        notConverted.push(`${at}.matchers: ${m} never matches in Klaxon (its severities are ${SEVERITIES.join(', ')}): change it`);
-      }
-    }
+    for (const m of matchers) if (deadSeverityMatcher(m)) notConverted.push(`${at}.matchers: ${m} never matches in Klaxon (its severities are ${SEVERITIES.join(', ')}): change it`);
     if (typeof route.receiver === 'string') {
       const n = nameOf(route.receiver);
       if (n) out.receivers = [n];
@@ -187,10 +188,7 @@ export function importAlertmanager(am: unknown): ImportResult {
     if (target.length) rule.target_matchers = target;
     const equal = asArray(raw.equal).filter((x): x is string => typeof x === 'string');
     if (equal.length) rule.equal = equal;
-    for (const m of [...source, ...target]) {
-      const sev = /^\s*severity\s*=\s*"?([^"]*)"?\s*$/.exec(m);
-      if (sev && !(SEVERITIES as readonly string[]).includes(sev[1]!)) notConverted.push(`${at}: ${m} never matches in Klaxon (its severities are ${SEVERITIES.join(', ')}): change it`);
-    }
+    for (const m of [...source, ...target]) if (deadSeverityMatcher(m)) notConverted.push(`${at}: ${m} never matches in Klaxon (its severities are ${SEVERITIES.join(', ')}): change it`);
     inhibit.push(rule as NonNullable<RoutesDocument['inhibit_rules']>[number]);
   });
   if (inhibit.length) document.inhibit_rules = inhibit;
