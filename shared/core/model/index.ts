@@ -185,6 +185,62 @@ export interface NotificationJob {
   readonly fireCount: number;
   /** Notifications the throttle window suppressed since the last one sent on this channel. */
   readonly suppressed?: { readonly count: number; readonly sinceMs: number };
+  /** A reminder: the alert still fires and was notified here `repeat_interval` ago (docs/routing.md, "Grouping"). */
+  readonly reminder?: { readonly lastSentAtMs: number };
+  /**
+   * A group notification (docs/routing.md, "Grouping"): the alerts of one (route, receiver, group
+   * labels). `transition` is then the group's own (fingerprint = the group id, kind `resolved`
+   * when none of its alerts fires any more, labels = the group labels, severity = the highest of its
+   * firing alerts), so the channel pipeline (idempotency, breaker, FIFO group) treats it like any job.
+   */
+  readonly group?: GroupNotice;
+}
+
+/** The most alerts a group job lists one by one (the rest are counted: "and 480 more"). */
+export const GROUP_JOB_MAX_LISTED = 100;
+
+/** One alert of a group notification, as messages list it (strings raw: each formatter escapes). */
+export interface GroupMemberView {
+  readonly fingerprint: string;
+  readonly status: 'firing' | 'resolved';
+  readonly severity: Severity;
+  /** Rule name, else `alertname`. */
+  readonly name: string;
+  /** The `instance` label, else `host`, `job` or `service`; `-` when none. */
+  readonly instance: string;
+  readonly summary?: string;
+  /** The deciding value as text. */
+  readonly value: string;
+  readonly startsAtMs: number;
+  readonly endsAtMs?: number;
+  /** Its labels (values cut to 200 characters, at most 30 labels). */
+  readonly labels: Labels;
+  readonly runbookUrl?: string;
+}
+
+/** Why a group notification was sent (Alertmanager's flush decision). */
+export type GroupNoticeReason = 'first-notification' | 'new-firing' | 'all-resolved' | 'new-resolved' | 'repeat';
+
+/** What a group job carries besides the job's usual fields. */
+export interface GroupNotice {
+  /** The group id (`group:<hash>`), also the transition's fingerprint and the Slack thread's key. */
+  readonly id: string;
+  /** The route that made the group (e.g. `routes[0]`). */
+  readonly routePath: string;
+  /** The group labels (the alerts' values of the route's `group_by`). */
+  readonly labels: Labels;
+  readonly reason: GroupNoticeReason;
+  /** The firing alerts, most severe and oldest first, at most {@link GROUP_JOB_MAX_LISTED}. */
+  readonly firing: readonly GroupMemberView[];
+  /** The alerts resolved since the last notification, at most {@link GROUP_JOB_MAX_LISTED}. */
+  readonly resolved: readonly GroupMemberView[];
+  /** How many fire / resolved in all (the lists may be cut). */
+  readonly firingCount: number;
+  readonly resolvedCount: number;
+  /** Since the last notification of this group on this channel: alerts that joined firing, alerts that resolved. */
+  readonly changes: { readonly newFiring: number; readonly newResolved: number };
+  /** The group's notification number on this channel (1 for the first). */
+  readonly seq: number;
 }
 
 /** Current versions of the two queue message formats. */

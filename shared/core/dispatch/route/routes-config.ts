@@ -28,6 +28,60 @@ import { parseAlertmanagerMatcher } from '../../matchers/alertmanager.ts';
 import { DEFAULT_SEVERITY_MATRIX, type Receiver, type RouteNode, type RoutingConfig, type SeverityMatrix } from './routing.ts';
 import { PermanentError } from '../../errors/index.ts';
 import { compileInhibitRules, inhibitRuleSchema } from '../inhibit/inhibit-rules.ts';
+import { DEFAULT_GROUP_TIMING, type GroupBy, type GroupTiming } from '../group/aggregation.ts';
+import { parseDuration } from '../duration.ts';
+
+/** The longest group_wait / group_interval / repeat_interval accepted (Alertmanager has none; beyond a week is a typo). */
+export const MAX_GROUP_DURATION_MS = 7 * 86_400_000;
+
+type GroupingDoc = Pick<RouteDoc, 'group_by' | 'group_wait' | 'group_interval' | 'repeat_interval'>;
+
+/**
+ * A route's `group_by` and timing, from its own fields over its parent's (Alertmanager's
+ * inheritance). Problems go to `problems` with the field path; the parent's value stands in.
+ */
+export function compileGrouping(
+  r: GroupingDoc,
+  path: string,
+  parent: { readonly groupBy?: GroupBy; readonly timing: GroupTiming },
+  problems: string[],
+): { readonly groupBy?: GroupBy; readonly timing: GroupTiming } {
+  const at = (f: string): string => (path ? `${path}.${f}` : f);
+  let groupBy = parent.groupBy;
+  if (r.group_by !== undefined) {
+    const names = r.group_by;
+    if (names.includes('...')) {
+      if (names.length > 1) problems.push(`${at('group_by')}: '...' (every label) must be the only entry`);
+      groupBy = 'all';
+    } else {
+      const bad = names.findIndex((n) => !/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(n));
+      if (bad >= 0) problems.push(`${at('group_by')}[${bad}]: ${JSON.stringify(names[bad])} is not a label name`);
+      const dup = names.findIndex((n, i) => names.indexOf(n) !== i);
+      if (dup >= 0) problems.push(`${at('group_by')}[${dup}]: duplicate label ${JSON.stringify(names[dup])}`);
+      groupBy = [...new Set(names)].sort();
+    }
+  }
+  const duration = (field: 'group_wait' | 'group_interval' | 'repeat_interval', fallback: number, min: number): number => {
+    const text = r[field];
+    if (text === undefined) return fallback;
+    const ms = parseDuration(text);
+    if (ms === undefined) {
+      problems.push(`${at(field)}: ${JSON.stringify(text)} is not a duration (e.g. 30s, 5m, 4h)`);
+      return fallback;
+    }
+    if (ms < min || ms > MAX_GROUP_DURATION_MS) {
+      problems.push(`${at(field)}: ${text} is out of range (${min === 0 ? '0' : '1s'} to 7d)`);
+      return fallback;
+    }
+    return ms;
+  };
+  const timing: GroupTiming = {
+    waitMs: duration('group_wait', parent.timing.waitMs, 0),
+    intervalMs: duration('group_interval', parent.timing.intervalMs, 1000),
+    repeatMs: duration('repeat_interval', parent.timing.repeatMs, 1000),
+  };
+  return { ...(groupBy !== undefined ? { groupBy } : {}), timing };
+}
 
 /** The routes config is invalid; `message` names the source and every problem with its field path (permanent until fixed). */
 export class RoutesConfigError extends PermanentError {
@@ -79,14 +133,27 @@ interface RouteDoc {
   matchers?: string[] | undefined;
   receivers?: string[] | undefined;
   continue?: boolean | undefined;
+  group_by?: string[] | undefined;
+  group_wait?: string | undefined;
+  group_interval?: string | undefined;
+  repeat_interval?: string | undefined;
   routes?: RouteDoc[] | undefined;
 }
+
+/** The grouping and timing fields a route (and the document's top level, for the root) may set. */
+const groupingFields = {
+  group_by: z.array(z.string().min(1)).optional(),
+  group_wait: z.string().optional(),
+  group_interval: z.string().optional(),
+  repeat_interval: z.string().optional(),
+};
 
 const routeSchema: z.ZodType<RouteDoc> = z.lazy(() =>
   z.strictObject({
     matchers: z.array(z.string()).optional(),
     receivers: z.array(z.string().min(1)).min(1).optional(),
     continue: z.boolean().optional(),
+    ...groupingFields,
     routes: z.array(routeSchema).optional(),
   }),
 );
@@ -96,6 +163,7 @@ export const routesDocumentSchema = z.strictObject({
   receiver: z.string().min(1).optional(),
   matrix: severityChannels.optional(),
   receivers: z.array(receiverSchema).optional(),
+  ...groupingFields,
   routes: z.array(routeSchema).optional(),
   inhibit_rules: z.array(inhibitRuleSchema).optional(),
 });
@@ -155,7 +223,7 @@ export function compileRoutes(doc: unknown, source: string, defaults: DefaultRec
   const rootReceivers = [d.receiver ?? DEFAULT_RECEIVER];
   checkReceivers(rootReceivers, 'receiver');
 
-  const compile = (r: RouteDoc, path: string, inherited: readonly string[]): RouteNode => {
+  const compile = (r: RouteDoc, path: string, inherited: readonly string[], parent: Pick<RouteNode, 'groupBy' | 'timing'>): RouteNode => {
     const matchers: Matcher[] = [];
     (r.matchers ?? []).forEach((text, j) => {
       try {
@@ -167,21 +235,25 @@ export function compileRoutes(doc: unknown, source: string, defaults: DefaultRec
     });
     if (r.receivers) checkReceivers(r.receivers, `${path}.receivers`);
     const own = r.receivers ?? inherited;
+    const grouping = compileGrouping(r, path, parent, problems);
     return {
       path,
       matchers,
       receivers: own,
       continue: r.continue ?? false,
-      routes: (r.routes ?? []).map((c, k) => compile(c, `${path}.routes[${k}]`, own)),
+      ...grouping,
+      routes: (r.routes ?? []).map((c, k) => compile(c, `${path}.routes[${k}]`, own, grouping)),
     };
   };
 
+  const rootGrouping = compileGrouping(d, '', { timing: DEFAULT_GROUP_TIMING }, problems);
   const root: RouteNode = {
     path: 'root',
     matchers: [],
     receivers: rootReceivers,
     continue: false,
-    routes: (d.routes ?? []).map((r, i) => compile(r, `routes[${i}]`, rootReceivers)),
+    ...rootGrouping,
+    routes: (d.routes ?? []).map((r, i) => compile(r, `routes[${i}]`, rootReceivers, rootGrouping)),
   };
   const inhibitRules = compileInhibitRules(d.inhibit_rules ?? [], problems);
   if (problems.length > 0) throw new RoutesConfigError(source, problems);

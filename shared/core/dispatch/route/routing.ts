@@ -16,6 +16,7 @@ import { matchesAll, type Matcher } from '../../matchers/index.ts';
 import { sha256Hex } from '../hash.ts';
 import { withSeverityLabel } from '../../model/severity.ts';
 import type { InhibitRule } from '../inhibit/inhibit-rules.ts';
+import type { GroupBy, GroupTiming } from '../group/aggregation.ts';
 
 /** Channels per severity: which channels a notification of that severity goes to. */
 export type SeverityMatrix = Readonly<Record<Severity, readonly Channel[]>>;
@@ -47,6 +48,14 @@ export interface RouteNode {
   readonly receivers: readonly string[];
   readonly continue: boolean;
   readonly routes: readonly RouteNode[];
+  /**
+   * `group_by` (inherited): the labels whose values make an alert's group on this route
+   * (docs/routing.md, "Grouping"); `all` for `['...']`. Absent when neither this route nor any
+   * above it sets `group_by`: alerts are notified one by one, at once (Klaxon's default).
+   */
+  readonly groupBy?: GroupBy;
+  /** `group_wait`, `group_interval`, `repeat_interval` (inherited; Alertmanager's defaults at the root). The repeat applies to alerts notified one by one too. */
+  readonly timing: GroupTiming;
 }
 
 /** A validated, compiled routes config. */
