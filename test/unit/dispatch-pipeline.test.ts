@@ -117,6 +117,7 @@ describe('the dispatch pipeline on in-memory ports', () => {
       'silence:not-silenced',
       'escalate:not-often-enough',
       'channels:severity-matrix',
+      'group:ungrouped',
       'throttle:first:default|email',
       'throttle:first:default|slack',
       'record:firing',

@@ -104,11 +104,11 @@ function record(over: Partial<AlertRecord> = {}): AlertRecord {
 
 describe('the dispatch pipeline', () => {
   it('is declared in this order (docs/design.md, "The notification pipeline")', () => {
-    expect(stageNames(DISPATCH_PIPELINE)).toEqual(['dedup', 'route', 'inhibit', 'silence', 'escalate', 'channels', 'throttle', 'record', 'publish', 'inhibit-sync', 'commit']);
+    expect(stageNames(DISPATCH_PIPELINE)).toEqual(['dedup', 'route', 'inhibit', 'silence', 'escalate', 'channels', 'group', 'throttle', 'record', 'publish', 'group-sync', 'inhibit-sync', 'commit']);
   });
 
-  it('acts only after deciding: publish, the inhibit items, then commit', () => {
-    expect(DISPATCH_PIPELINE.filter((s) => s.kind === 'effect').map((s) => s.name)).toEqual(['publish', 'inhibit-sync', 'commit']);
+  it('acts only after deciding: publish, the group members, the inhibit items, then commit', () => {
+    expect(DISPATCH_PIPELINE.filter((s) => s.kind === 'effect').map((s) => s.name)).toEqual(['publish', 'group-sync', 'inhibit-sync', 'commit']);
   });
 });
 

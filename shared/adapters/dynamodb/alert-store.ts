@@ -40,6 +40,7 @@ const OWNED = [
   'deliveries',
   'held',
   'muted',
+  'groups',
   'updatedAtMs',
 ] as const satisfies readonly (keyof AlertRecord)[];
 

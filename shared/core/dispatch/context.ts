@@ -11,6 +11,7 @@ import { DEFAULT_ESCALATION, type EscalationPolicy } from './escalate/escalation
 import { DEFAULT_THROTTLE_WINDOWS, type ThrottleWindows } from './throttle/throttle.ts';
 import type { InhibitDecision, InhibitItem } from './inhibit/inhibition.ts';
 import type { CompiledSilence } from './silence/silence.ts';
+import type { GroupUpsert } from './group/ports.ts';
 
 /** Deployment settings of the decision. */
 export interface DispatchConfig {
@@ -35,6 +36,8 @@ export interface NotifyTarget {
   readonly channel: Channel;
   readonly destination: Destination;
   readonly destinationId: string;
+  /** The route that chose the receiver (a firing's targets; the group stage groups by it). */
+  readonly routePath?: string;
 }
 
 /** A notification the throttle held back. */
@@ -97,8 +100,12 @@ export interface DispatchContext {
   /** escalate: the severity notified (the rule's, or one level up). */
   readonly severity: Severity;
   readonly escalation: Escalation | undefined;
-  /** channels: where notifications may go. */
+  /** channels: where notifications may go (after group: only those notified on their own). */
   readonly targets: readonly NotifyTarget[];
+  /** group: the member writes of the groups a firing joins (one per group). */
+  readonly groupUpserts: readonly GroupUpsert[];
+  /** group: the groups a resolution marks the alert resolved in. */
+  readonly groupResolves: readonly string[];
   /** throttle: the jobs to publish, what was held, and the per-destination memory after this transition. */
   readonly jobs: readonly NotificationJob[];
   readonly suppressed: readonly Suppression[];
@@ -168,6 +175,8 @@ export interface DispatchDecision {
   readonly trail: readonly StageNote[];
   /** Firing sources that inhibit it (a muted firing: nothing published, held on the record until released). */
   readonly inhibitedBy?: readonly string[];
+  /** Groups the firing joined (their flush notifies it), or the resolution was marked in. */
+  readonly groups?: readonly string[];
 }
 
 /** Inputs read before the stages besides the record and the routes. */
@@ -206,6 +215,8 @@ export function startContext(
     severity: t.severity,
     escalation: undefined,
     targets: [],
+    groupUpserts: [],
+    groupResolves: [],
     jobs: [],
     suppressed: [],
     deliveries: record?.deliveries ?? {},
@@ -254,7 +265,8 @@ export function dispatchedDecision(ctx: DispatchContext): DispatchDecision {
     jobs: ctx.jobs,
     suppressed: ctx.suppressed,
     routes: ctx.routed.map((r) => r.path),
-    unrouted: firing && !inhibited && ctx.targets.length === 0 && ctx.muted.length === 0,
+    unrouted: firing && !inhibited && ctx.targets.length === 0 && ctx.groupUpserts.length === 0 && ctx.muted.length === 0,
+    ...(ctx.groupUpserts.length > 0 || ctx.groupResolves.length > 0 ? { groups: ctx.groupUpserts.length > 0 ? ctx.groupUpserts.map((u) => u.header.id) : ctx.groupResolves } : {}),
     ...(inhibited ? { inhibitedBy: ctx.inhibition!.inhibitedBy } : {}),
     severity: ctx.severity,
     ...(ctx.escalation ? { escalation: ctx.escalation } : {}),

@@ -8,6 +8,7 @@ export * from './context.ts';
 export * from './dedup/index.ts';
 export * from './duration.ts';
 export * from './escalate/index.ts';
+export * from './group/index.ts';
 export * from './hash.ts';
 export * from './in-memory.ts';
 export * from './inhibit/index.ts';

@@ -26,6 +26,7 @@ import { routeStage } from './route/index.ts';
 import { silenceStage } from './silence/index.ts';
 import { throttleStage } from './throttle/index.ts';
 import { inhibitStage, inhibitSyncStage } from './inhibit/index.ts';
+import { groupStage, groupSyncStage } from './group/index.ts';
 import { inhibitReadKeys, type InhibitItem } from './inhibit/inhibition.ts';
 import type { ReleaseMessage } from './inhibit/release.ts';
 import { withSeverityLabel } from '../model/severity.ts';
@@ -54,11 +55,12 @@ export const DISPATCH_PIPELINE: readonly DispatchStage[] = [
   silenceStage, //    an active silence mutes a firing: recorded, notified when the silence ends
   // time intervals:  not yet (issue 10): mute / active time intervals of the route
   escalateStage, //   a flapping alert is raised one severity level
-  // group:           not yet (issue 10): group_by, group_wait, group_interval, repeat_interval
   channelsStage, //   the severity matrix: each receiver's channels for this severity
+  groupStage, //      routes with group_by: the alert joins its groups (their flush notifies); the rest go on
   throttleStage, //   per (receiver, channel): send now, or hold and count
   recordStage, //     what the alert record remembers
   publishStage, //    jobs to the channel queues
+  groupSyncStage, //  group members written, new groups' flushes scheduled
   inhibitSyncStage, // inhibit items: sources in and out, muted targets registered, releases sent
   commitStage, //     the record, version-guarded
 ];

@@ -11,6 +11,7 @@ import type { RoutingConfig } from './route/routing.ts';
 import type { InhibitItem, InhibitSource } from './inhibit/inhibition.ts';
 import type { ReleaseMessage } from './inhibit/release.ts';
 import type { CompiledSilence } from './silence/silence.ts';
+import type { FlushScheduler, GroupStore } from './group/ports.ts';
 
 /** The silences dispatch matches with (`CachedSilences` over a `SilenceStore`: read at most once per few seconds). */
 export interface SilenceSource {
@@ -93,4 +94,8 @@ export interface DispatchPorts {
   readonly inhibitions?: InhibitionStore;
   /** Releases of held notifications; required when the routes config has `inhibit_rules`. */
   readonly releases?: ReleasePublisher;
+  /** Notification groups; required when a route sets `group_by`. */
+  readonly groups?: GroupStore;
+  /** Schedules the flush of a group a transition created; required with `groups`. */
+  readonly flushes?: FlushScheduler;
 }

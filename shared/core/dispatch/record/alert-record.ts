@@ -106,6 +106,8 @@ export interface AlertRecord {
   readonly held?: HeldNotification;
   /** Present while the current activation's firing is silenced (never notified yet): why, and when to decide it again. */
   readonly muted?: MutedFiring;
+  /** Groups the current activation's firing joined (docs/routing.md, "Grouping"): its resolution is marked there. */
+  readonly groups?: readonly string[];
   /** Owned by the Slack channel function; dispatch reads it and never writes it. */
   readonly slackThread?: SlackThread;
   /** Dispatch time of the last commit (epoch ms). */

@@ -38,7 +38,7 @@ function recentIds(record: AlertRecord | undefined, id: string): string[] {
 
 /** What the previous stages decided that the record keeps. */
 export type RecordInput = Pick<DispatchContext, 'transition' | 'record' | 'severity' | 'escalation' | 'deliveries' | 'nowMs'> &
-  Partial<Pick<DispatchContext, 'release' | 'inhibition' | 'muted'>>;
+  Partial<Pick<DispatchContext, 'release' | 'inhibition' | 'muted' | 'groupUpserts'>>;
 
 /**
  * The record after `t` (version incremented), from the record as read and the stages' decisions:
@@ -71,10 +71,18 @@ export function nextRecord(input: RecordInput): { readonly reason: RecordReason;
     deliveries: input.deliveries,
     ...(firing && input.inhibition?.muted ? { held: heldAfter(input) } : {}),
     ...(firing && input.muted && input.muted.length > 0 ? { muted: mutedFiring(t, input.muted) } : {}),
+    ...groupsAfter(input, seen),
     ...(record?.slackThread ? { slackThread: record.slackThread } : {}),
     updatedAtMs: nowMs,
   };
   return { reason: firing ? 'firing' : seen ? 'resolved' : 'firing-not-seen', record: next };
+}
+
+/** The groups of the activation: a firing's new ones added to those it joined before (a re-check, a release); a resolution keeps them. */
+function groupsAfter(input: RecordInput, seen: boolean): { groups?: readonly string[] } {
+  const before = seen ? (input.record?.groups ?? []) : [];
+  const ids = [...new Set([...before, ...(input.transition.kind === 'firing' ? (input.groupUpserts ?? []).map((u) => u.header.id) : [])])];
+  return ids.length > 0 ? { groups: ids } : {};
 }
 
 /** The held firing an inhibited firing leaves on the record (held since its first muting in this activation). */

@@ -1,0 +1,122 @@
+/**
+ * Flushing a due group (docs/routing.md, "Grouping"): the flush-groups function receives a
+ * {@link FlushMessage} at the group's due time (a delayed message on the group-flush queue; SQS
+ * delays at most 15 minutes, so a later due time comes early and is scheduled again), and runs
+ * read → decide ({@link decideGroupFlush}) → publish → commit → schedule the next flush.
+ *
+ * Publish-then-commit, as dispatch: a crash between the two redelivers the message, which decides
+ * again from the same group and publishes the same jobs (same idempotency keys: deduplicated). A
+ * member written meanwhile makes the commit fail (version): read and decide again; that decision
+ * carries the new member, so its jobs are new notifications (the key holds the content).
+ * A message for another due time than the group's is obsolete (the group was flushed by another
+ * message, or created again): dropped. Nothing sleeps; every time comes from the injected clock.
+ */
+import type { Clock } from '../../model/index.ts';
+import type { JobPublisher, RoutesSource } from '../ports.ts';
+import type { RoutingConfig } from '../route/routing.ts';
+import { decideGroupFlush, type GroupFlushConfig, type GroupFlushDecision, type RouteMute } from './group.ts';
+import { GroupChangedError, type FlushMessage, type FlushScheduler, type GroupStore } from './ports.ts';
+import { TransientError } from '../../errors/index.ts';
+
+/** What the flush needs. */
+export interface FlushPorts {
+  readonly groups: GroupStore;
+  readonly jobs: JobPublisher;
+  readonly scheduler: FlushScheduler;
+  readonly routes: RoutesSource;
+  readonly clock: Clock;
+}
+
+/** Options of {@link flushGroup}. */
+export interface FlushOptions {
+  readonly config: GroupFlushConfig;
+  /** Whether the group's route is muted now by its time intervals (default: never). */
+  readonly muteOf?: (routes: RoutingConfig, routePath: string, nowMs: number) => RouteMute;
+  /** Read-decide-publish-commit rounds on a conflict (default 3). */
+  readonly maxAttempts?: number;
+  /** Told when a commit lost a race and the flush is decided again. */
+  readonly onConflict?: (attempt: number) => void;
+}
+
+/** What became of a flush message. */
+export type FlushOutcome =
+  | { readonly outcome: 'gone' }
+  | { readonly outcome: 'obsolete'; readonly dueAtMs: number }
+  | { readonly outcome: 'early'; readonly dueAtMs: number }
+  | { readonly outcome: 'flushed'; readonly decision: GroupFlushDecision };
+
+/** Readable text of each outcome (logs). */
+export const FLUSH_OUTCOME_TEXT: Readonly<Record<FlushOutcome['outcome'], string>> = {
+  gone: 'the group no longer exists (every alert resolved and notified): nothing to do',
+  obsolete: 'a message for an earlier due time: the group was flushed since; dropped',
+  early: 'not due yet (a due time past the queue delay limit): scheduled again',
+  flushed: 'flushed',
+};
+
+/** The group kept changing under us for every attempt: transient, the message is received again. */
+export class FlushConflictError extends TransientError {}
+
+/** Flushes the group of `m` if it is due. */
+export async function flushGroup(ports: FlushPorts, m: FlushMessage, options: FlushOptions): Promise<FlushOutcome> {
+  const maxAttempts = options.maxAttempts ?? 3;
+  for (let attempt = 1; ; attempt++) {
+    const item = await ports.groups.get(m.id);
+    if (!item) return { outcome: 'gone' };
+    if (item.dueAtMs !== m.dueAtMs) return { outcome: 'obsolete', dueAtMs: item.dueAtMs };
+    const nowMs = ports.clock.now();
+    if (nowMs < item.dueAtMs) {
+      await ports.scheduler.schedule([m], nowMs);
+      return { outcome: 'early', dueAtMs: item.dueAtMs };
+    }
+    const routes = await ports.routes.get();
+    const mute = options.muteOf?.(routes, item.routePath, nowMs) ?? { muted: false };
+    const decision = decideGroupFlush(item, nowMs, mute, options.config);
+    const jobs = decision.channels.flatMap((c) => (c.job ? [c.job] : []));
+    if (jobs.length > 0) await ports.jobs.publish(jobs);
+    try {
+      await ports.groups.commitFlush(item.id, decision.next, item.version, nowMs);
+    } catch (err) {
+      if (!(err instanceof GroupChangedError)) throw err;
+      if (attempt >= maxAttempts) throw new FlushConflictError(`group ${m.id}: still changing after ${attempt} attempts`, { cause: err });
+      options.onConflict?.(attempt);
+      continue;
+    }
+    if (decision.next) await ports.scheduler.schedule([{ version: 1, kind: 'flush', id: item.id, dueAtMs: decision.next.dueAtMs }], nowMs);
+    return { outcome: 'flushed', decision };
+  }
+}
+
+/** How long past its due time a group must be before the timers schedule it again (its message is then taken as lost). */
+export const OVERDUE_GRACE_MS = 60_000;
+
+/**
+ * The timers' safety net: a group overdue by more than {@link OVERDUE_GRACE_MS} lost its flush
+ * message (dispatch died between creating the group and scheduling it, or a flush between its
+ * commit and the next schedule): schedule it now. Returns how many.
+ */
+export async function scheduleOverdueFlushes(ports: Pick<FlushPorts, 'groups' | 'scheduler'>, nowMs: number, limit = 500): Promise<number> {
+  const due = await ports.groups.overdue(nowMs - OVERDUE_GRACE_MS, limit);
+  if (due.length === 0) return 0;
+  await ports.scheduler.schedule(
+    due.map((d) => ({ version: 1, kind: 'flush', id: d.id, dueAtMs: d.dueAtMs })),
+    nowMs,
+  );
+  return due.length;
+}
+
+/** A group-flush message body, or undefined when it is not one (dead-lettered by the caller with this reason). */
+export function parseFlushMessage(body: string): FlushMessage | string {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(body);
+  } catch {
+    return 'not JSON';
+  }
+  const d = doc as Partial<FlushMessage> | null;
+  if (!d || typeof d !== 'object') return 'not an object';
+  if (d.version !== 1) return 'version: expected 1';
+  if (d.kind !== 'flush') return "kind: expected 'flush'";
+  if (typeof d.id !== 'string' || !/^group:[0-9a-f]{32}$/.test(d.id)) return 'id: expected group:<32 hex>';
+  if (typeof d.dueAtMs !== 'number' || !Number.isSafeInteger(d.dueAtMs)) return 'dueAtMs: expected an integer (epoch ms)';
+  return { version: 1, kind: 'flush', id: d.id, dueAtMs: d.dueAtMs };
+}

@@ -1,0 +1,84 @@
+/**
+ * In-memory implementations of the grouping ports, with the DynamoDB adapter's semantics that
+ * matter (one request per call, version-guarded flush commit, a resolution never recreates a
+ * deleted group). For fast tests and `klaxon` simulations.
+ */
+import type { FlushMessage, FlushScheduler, GroupStore, GroupUpsert } from './ports.ts';
+import { GroupChangedError } from './ports.ts';
+import type { GroupItem } from './group.ts';
+
+/** {@link GroupStore} in a Map, counting requests. */
+export class InMemoryGroupStore implements GroupStore {
+  private readonly items = new Map<string, GroupItem>();
+  reads = 0;
+  writes = 0;
+
+  async get(id: string): Promise<GroupItem | undefined> {
+    this.reads++;
+    return this.items.get(id);
+  }
+
+  async upsertMember(u: GroupUpsert): Promise<{ readonly created: boolean }> {
+    this.writes++;
+    const cur = this.items.get(u.header.id);
+    const base: GroupItem = cur ?? { ...u.header, version: 0, flushed: false, dueAtMs: u.dueIfNewMs, members: {}, channels: {}, destinations: {} };
+    this.items.set(u.header.id, {
+      ...base,
+      version: base.version + 1,
+      members: { ...base.members, [u.fingerprint]: u.member },
+      destinations: { ...base.destinations, ...u.destinations },
+    });
+    return { created: cur === undefined };
+  }
+
+  async resolveMember(id: string, fingerprint: string, endsAtMs: number): Promise<void> {
+    this.writes++;
+    const cur = this.items.get(id);
+    const m = cur?.members[fingerprint];
+    if (!cur || !m) return;
+    this.items.set(id, { ...cur, version: cur.version + 1, members: { ...cur.members, [fingerprint]: { ...m, status: 'resolved', endsAtMs } } });
+  }
+
+  async commitFlush(id: string, next: GroupItem | undefined, expectedVersion: number): Promise<void> {
+    this.writes++;
+    const cur = this.items.get(id);
+    if (!cur || cur.version !== expectedVersion) throw new GroupChangedError(`group ${id} changed since version ${expectedVersion}`);
+    if (next) this.items.set(id, { ...next, version: expectedVersion + 1 });
+    else this.items.delete(id);
+  }
+
+  async overdue(beforeMs: number, limit: number): Promise<readonly { readonly id: string; readonly dueAtMs: number }[]> {
+    this.reads++;
+    return [...this.items.values()]
+      .filter((g) => g.dueAtMs < beforeMs)
+      .sort((a, b) => a.dueAtMs - b.dueAtMs)
+      .slice(0, limit)
+      .map((g) => ({ id: g.id, dueAtMs: g.dueAtMs }));
+  }
+
+  /** Every group (tests). */
+  all(): GroupItem[] {
+    return [...this.items.values()];
+  }
+
+  /** A group without counting a read (tests). */
+  peek(id: string): GroupItem | undefined {
+    return this.items.get(id);
+  }
+}
+
+/** {@link FlushScheduler} that keeps the messages (a test or simulation delivers them when due). */
+export class CollectingFlushScheduler implements FlushScheduler {
+  readonly scheduled: FlushMessage[] = [];
+
+  async schedule(messages: readonly FlushMessage[]): Promise<void> {
+    this.scheduled.push(...messages);
+  }
+
+  /** Removes and returns the messages due at `nowMs`. */
+  takeDue(nowMs: number): FlushMessage[] {
+    const due = this.scheduled.filter((m) => m.dueAtMs <= nowMs);
+    for (const m of due) this.scheduled.splice(this.scheduled.indexOf(m), 1);
+    return due;
+  }
+}
