@@ -159,6 +159,21 @@ export const TABLES = {
     partitionKey: { name: 'pk', type: 'S' },
     ttlAttribute: 'expiresAt',
   },
+  groups: {
+    description:
+      'Notification groups (route, receiver, group labels): their alerts, per channel what was last notified, and when each is due to be flushed. ' +
+      'Groups appear in the sparse by-due index while they exist (the timers function finds groups whose flush message was lost).',
+    partitionKey: { name: 'id', type: 'S' },
+    ttlAttribute: 'expiresAt',
+    globalIndexes: [
+      {
+        name: 'by-due',
+        partitionKey: { name: 'dueShard', type: 'S' },
+        sortKey: { name: 'dueAt', type: 'N' },
+        projection: 'keys-only',
+      },
+    ],
+  },
   samples: {
     description:
       'Sample log: per Kafka partition (pk), the decoded samples of each evaluated batch, keyed by the ' +
@@ -178,6 +193,12 @@ export const QUEUES = {
     fifo: true,
     deadLetter: { maxReceiveCount: 5 },
     retentionDays: 14,
+  },
+  groupFlush: {
+    description: 'Group flushes: a delayed message per group at its due time (standard queue: FIFO queues have no per-message delay).',
+    fifo: false,
+    deadLetter: { maxReceiveCount: 5 },
+    retentionDays: 4,
   },
   rejected: {
     description: 'Records that could not be decoded or validated, with their Kafka coordinates and reason.',
@@ -271,9 +292,10 @@ export const FUNCTIONS = {
     memoryMb: 512,
     timeoutSeconds: FUNCTION_TIMEOUT_SECONDS.timers,
     trigger: { kind: 'schedule', everyMinutes: 1 },
-    env: { ...evaluationEnv, ALERTS_TABLE: { tableName: 'alerts' } },
+    env: { ...evaluationEnv, ALERTS_TABLE: { tableName: 'alerts' }, GROUPS_TABLE: { tableName: 'groups' }, GROUP_FLUSH_QUEUE_URL: { queueUrl: 'groupFlush' } },
     // alerts: read the by-recheck index (muted firings due to be decided again; dispatch decides them).
-    grants: [...evaluationGrants, { table: 'alerts', access: 'read' }],
+    // groups: read the by-due index (groups whose flush message was lost are scheduled again).
+    grants: [...evaluationGrants, { table: 'alerts', access: 'read' }, { table: 'groups', access: 'read' }, { queue: 'groupFlush', access: 'send' }],
   },
   dispatch: {
     description: 'Records alerts, escalates repeats, routes transitions to channel queues, throttles per alert and channel.',
@@ -293,16 +315,50 @@ export const FUNCTIONS = {
       DEFAULT_EMAIL_RECIPIENTS: { config: 'defaultEmailRecipients' },
       THROTTLE_WINDOWS: { config: 'throttleWindows' },
       SILENCES_TABLE: { tableName: 'silences' },
+      GROUPS_TABLE: { tableName: 'groups' },
+      GROUP_FLUSH_QUEUE_URL: { queueUrl: 'groupFlush' },
     },
     grants: [
       { table: 'alerts', access: 'readWrite' },
       { table: 'silences', access: 'read' },
+      { table: 'groups', access: 'readWrite' },
+      // A group's first alert schedules its flush.
+      { queue: 'groupFlush', access: 'send' },
       { table: 'delivery', access: 'readWrite' },
       { ssmParameters: 'routes' },
       { queue: 'alertEvents', access: 'consume' },
       // Releases of held (inhibited) notifications go back on the alert-events queue.
       { queue: 'alertEvents', access: 'send' },
       { deadLetterQueue: 'alertEvents' },
+      { queue: 'slack', access: 'send' },
+      { queue: 'email', access: 'send' },
+      { queue: 'pagerduty', access: 'send' },
+    ],
+  },
+  flushGroups: {
+    description: 'Flushes notification groups at their due time: one notification per group and channel, repeated every repeat_interval while it fires.',
+    entry: 'functions/flush-groups/handler.ts',
+    memoryMb: 512,
+    timeoutSeconds: FUNCTION_TIMEOUT_SECONDS.dispatch,
+    trigger: { kind: 'sqs', queue: 'groupFlush', batchSize: 10, maxBatchingWindowSeconds: 0, maxConcurrency: 5 },
+    env: {
+      GROUPS_TABLE: { tableName: 'groups' },
+      GROUP_FLUSH_QUEUE_URL: { queueUrl: 'groupFlush' },
+      DEAD_LETTER_QUEUE_URL: { deadLetterQueueUrl: 'groupFlush' },
+      SLACK_QUEUE_URL: { queueUrl: 'slack' },
+      EMAIL_QUEUE_URL: { queueUrl: 'email' },
+      PAGERDUTY_QUEUE_URL: { queueUrl: 'pagerduty' },
+      ROUTES_SSM_PARAMETER: { config: 'routesSsmParameter' },
+      DEFAULT_EMAIL_RECIPIENTS: { config: 'defaultEmailRecipients' },
+      THROTTLE_WINDOWS: { config: 'throttleWindows' },
+    },
+    grants: [
+      { table: 'groups', access: 'readWrite' },
+      { ssmParameters: 'routes' },
+      { queue: 'groupFlush', access: 'consume' },
+      // The next flush of a group that still fires.
+      { queue: 'groupFlush', access: 'send' },
+      { deadLetterQueue: 'groupFlush' },
       { queue: 'slack', access: 'send' },
       { queue: 'email', access: 'send' },
       { queue: 'pagerduty', access: 'send' },

@@ -246,6 +246,7 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
       evaluator: rulesSource === 'file' ? { RULES_FILE: rulesFile } : {},
       timers: rulesSource === 'file' ? { RULES_FILE: rulesFile } : {},
       dispatch: { ROUTES_FILE: routesFile },
+      flushGroups: { ROUTES_FILE: routesFile },
       deliverSlack: { SLACK_API_URL: receivers.slack.apiUrl },
       deliverPagerduty: { PAGERDUTY_EVENTS_URL: receivers.pagerduty.eventsUrl },
     };

@@ -24,7 +24,6 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
@@ -38,7 +37,6 @@ import { DynamoInhibitionStore } from '../../shared/adapters/dynamodb/inhibition
 import { SqsReleasePublisher } from '../../shared/adapters/sqs/release-publisher.ts';
 import { CachedSilences } from '../../shared/core/dispatch/silence/cache.ts';
 import { DynamoSilenceStore } from '../../shared/adapters/dynamodb/silence-store.ts';
-import { compileRoutes } from '../../shared/core/dispatch/route/routes-config.ts';
 import { InvalidTransitionError, parseTransition } from '../../shared/core/dispatch/transition-schema.ts';
 import { errorMessage, failureAction, FAILURE_ACTION_TEXT } from '../../shared/core/errors/index.ts';
 import { redactSecrets } from '../../shared/core/deliver/redact.ts';
@@ -47,7 +45,10 @@ import { METRIC } from '../../shared/core/model/metrics.ts';
 import { DynamoAlertStore } from '../../shared/adapters/dynamodb/alert-store.ts';
 import { isTransientError } from '../../shared/adapters/dynamodb/batch.ts';
 import { SqsDeadLetterSender, SqsJobPublisher } from '../../shared/adapters/sqs/job-publisher.ts';
-import { CachedRoutesSource, loadRoutesFile, loadRoutesParameter, staticRoutesSource } from '../../shared/adapters/routes/routes-source.ts';
+import { routesSourceFromSettings } from '../../shared/adapters/routes/routes-source.ts';
+import { DynamoGroupStore } from '../../shared/adapters/dynamodb/group-store.ts';
+import { SqsFlushScheduler } from '../../shared/adapters/sqs/flush-scheduler.ts';
+import type { FlushScheduler, GroupStore } from '../../shared/core/dispatch/group/ports.ts';
 import { createLogger, createMetrics, systemClock } from '../../shared/adapters/observability/index.ts';
 import { readDispatchSettings } from '../../shared/config/dispatch.ts';
 
@@ -63,6 +64,9 @@ export interface DispatchDeps {
   readonly releases?: ReleasePublisher;
   /** Silences (cached a few seconds; absent: none). */
   readonly silences?: SilenceSource;
+  /** Notification groups and their flush scheduling; needed when a route sets `group_by`. */
+  readonly groups?: GroupStore;
+  readonly flushes?: FlushScheduler;
   readonly config: DispatchConfig;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -112,6 +116,8 @@ function portsOf(deps: DispatchDeps): Parameters<typeof runDispatchPipeline>[0] 
     ...(deps.inhibitions ? { inhibitions: deps.inhibitions } : {}),
     ...(deps.releases ? { releases: deps.releases } : {}),
     ...(deps.silences ? { silences: deps.silences } : {}),
+    ...(deps.groups ? { groups: deps.groups } : {}),
+    ...(deps.flushes ? { flushes: deps.flushes } : {}),
   };
 }
 
@@ -229,24 +235,12 @@ export async function dispatchDepsFromEnv(env: NodeJS.ProcessEnv): Promise<Dispa
   // The region's endpoint (or AWS_ENDPOINT_URL_SQS), not the queue URL's host: the same in AWS, and
   // locally the emulator's queue URLs name a host (sqs.<region>.localhost) that may not resolve.
   const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
-  const loc = s.routes;
-  let routes: RoutesSource;
-  if (loc.kind === 'defaults') routes = staticRoutesSource(compileRoutes(undefined, 'built-in defaults', s.defaultReceiver));
-  else {
-    const ssm = loc.kind === 'ssm' ? new SSMClient({}) : undefined;
-    routes = new CachedRoutesSource({
-      load: () => (loc.kind === 'file' ? loadRoutesFile(loc.path, s.defaultReceiver) : loadRoutesParameter(ssm!, loc.name, s.defaultReceiver)),
-      clock: systemClock,
-      ttlMs: s.routesCacheTtlMs,
-      onStale: (err) => logger.error('routes config could not be reloaded; keeping the last good one', { error: err as Error }),
-    });
-    // Fail the init on a bad config rather than every message after it.
-    await routes.get();
-  }
+  const routes = await routesSourceFromSettings(s, systemClock, (err) => logger.error('routes config could not be reloaded; keeping the last good one', { error: err as Error }));
   return {
     store: new DynamoAlertStore(dynamodb, s.alertsTable),
     publisher: new SqsJobPublisher(sqs, s.queueUrls),
     inhibitions: new DynamoInhibitionStore(dynamodb, s.alertsTable, systemClock),
+    ...(s.groups ? { groups: new DynamoGroupStore(dynamodb, s.groups.table), flushes: new SqsFlushScheduler({ client: sqs, queueUrl: s.groups.flushQueueUrl }) } : {}),
     ...(s.alertEventsQueueUrl ? { releases: new SqsReleasePublisher({ client: sqs, queueUrl: s.alertEventsQueueUrl }) } : {}),
     deadLetter: new SqsDeadLetterSender(sqs, s.deadLetterQueueUrl),
     routes,

@@ -29,6 +29,10 @@ import { timersConfig } from '../../shared/config/timers.ts';
 import { recheckMutedAlerts, type MutedAlertIndex } from '../../shared/core/dispatch/silence/index.ts';
 import { DynamoMutedAlertIndex } from '../../shared/adapters/dynamodb/silence-store.ts';
 import { TIMERS_RUN_BUDGET_MS } from '../../shared/config/timing.ts';
+import { scheduleOverdueFlushes } from '../../shared/core/dispatch/group/flush.ts';
+import type { FlushScheduler, GroupStore } from '../../shared/core/dispatch/group/ports.ts';
+import { DynamoGroupStore } from '../../shared/adapters/dynamodb/group-store.ts';
+import { SqsFlushScheduler } from '../../shared/adapters/sqs/flush-scheduler.ts';
 
 /** What the handler needs; tests and local mode inject their own. */
 export interface TimersDeps {
@@ -45,6 +49,8 @@ export interface TimersDeps {
   readonly staleAfterMs: number;
   /** Muted firings (alerts table, by-recheck index): each run puts the due ones back on alert-events. Absent: none. */
   readonly muted?: MutedAlertIndex;
+  /** Groups and the flush scheduler: groups whose flush message was lost are scheduled again (absent: not checked). */
+  readonly groups?: { readonly store: GroupStore; readonly scheduler: FlushScheduler };
   /** Time a run may spend starting new chunks (default {@link DEFAULT_TIMERS_BUDGET_MS}). */
   readonly budgetMs?: number;
   /** Due items per chunk. */
@@ -60,6 +66,8 @@ export interface TimersResult extends Omit<AdvanceTimersResult, 'changes' | 'unr
   readonly firing: number | undefined;
   /** Muted firings put back on alert-events to be decided again (their silence ended); undefined when not checked or the check failed. */
   readonly rechecked?: number | undefined;
+  /** Overdue groups whose flush was scheduled again; undefined when not checked or the check failed. */
+  readonly overdueGroups?: number | undefined;
 }
 
 /** The timers' Lambda handler type (the scheduled event carries nothing used). */
@@ -118,8 +126,18 @@ export function createTimersHandler(deps: TimersDeps): TimersHandler {
         logger.error('could not re-check muted alerts; they stay due for the next run', { error: err as Error });
       }
     }
+    // Groups whose flush message was lost (shared/core/dispatch/group/flush.ts): scheduled again.
+    let overdueGroups: number | undefined;
+    if (deps.groups) {
+      try {
+        overdueGroups = await scheduleOverdueFlushes({ groups: deps.groups.store, scheduler: deps.groups.scheduler }, now);
+        if (overdueGroups > 0) logger.warn('groups overdue for their flush (message lost); scheduled again', { count: overdueGroups });
+      } catch (err) {
+        logger.error('could not check overdue groups; they stay due for the next run', { error: err as Error });
+      }
+    }
     const { changes: _c, unresolvable: _u, tooLarge: _t, ...rest } = res;
-    const result: TimersResult = { ...rest, firing, ...(deps.muted ? { rechecked } : {}) };
+    const result: TimersResult = { ...rest, firing, ...(deps.muted ? { rechecked } : {}), ...(deps.groups ? { overdueGroups } : {}) };
     logger.info('timers run', { ...result, transitions: res.transitions.length });
     return result;
   };
@@ -131,15 +149,19 @@ export async function timersDepsFromEnv(env: NodeJS.ProcessEnv): Promise<TimersD
   const logger = createLogger('timers');
   const metrics = createMetrics('timers');
   const dynamodb = new DynamoDBClient({});
+  const sqs = new SQSClient({});
   return {
     rules: cachedRulesFromConfig(cfg, { dynamodb, logger, clock: systemClock }),
     states: new DynamoSeriesStateStore<SeriesState>({ client: dynamodb, table: cfg.stateTable, clock: systemClock }),
-    publisher: new SqsTransitionPublisher({ client: new SQSClient({}), queueUrl: cfg.alertEventsQueueUrl }),
+    publisher: new SqsTransitionPublisher({ client: sqs, queueUrl: cfg.alertEventsQueueUrl }),
     budget: new DynamoSeriesBudget({ client: dynamodb, table: cfg.stateTable }),
     clock: systemClock,
     logger,
     metrics,
     staleAfterMs: cfg.staleAfterMs,
     ...(cfg.alertsTable ? { muted: new DynamoMutedAlertIndex(dynamodb, cfg.alertsTable) } : {}),
+    ...(cfg.groups
+      ? { groups: { store: new DynamoGroupStore(dynamodb, cfg.groups.table), scheduler: new SqsFlushScheduler({ client: new SQSClient({ useQueueUrlAsEndpoint: false }), queueUrl: cfg.groups.flushQueueUrl }) } }
+      : {}),
   };
 }

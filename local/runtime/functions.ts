@@ -56,6 +56,15 @@ interface HoldingQueue {
   changeVisibility(entries: readonly { readonly receiptHandle: string; readonly seconds: number }[]): Promise<void>;
 }
 
+/** A port whose delays follow a clock running `speed` times real time (the group flush scheduler). */
+interface SpeedScalable {
+  withSpeed(speed: number): unknown;
+}
+
+function isSpeedScalable(x: unknown): x is SpeedScalable {
+  return typeof x === 'object' && x !== null && typeof (x as SpeedScalable).withSpeed === 'function';
+}
+
 function isHoldingQueue(q: unknown): q is HoldingQueue {
   return typeof q === 'object' && q !== null && typeof (q as HoldingQueue).changeVisibility === 'function';
 }
@@ -116,6 +125,12 @@ export async function loadFunction(
     for (const [k, v] of Object.entries(opts.overrides ?? {})) if (k in d) patched[k] = v;
     if (opts.clock && d.clock && typeof (d.clock as Clock).now === 'function') patched.clock = opts.clock;
     if (opts.speed !== undefined && opts.speed !== 1 && isHoldingQueue(d.queue)) patched.queue = speedScaledQueue(d.queue, opts.speed);
+    // Group flushes are delayed messages: a delay in virtual time is waited in real seconds / speed.
+    if (opts.speed !== undefined && opts.speed !== 1) {
+      for (const k of ['scheduler', 'flushes'] as const) if (isSpeedScalable(d[k])) patched[k] = d[k].withSpeed(opts.speed);
+      const g = d.groups as { store?: unknown; scheduler?: unknown } | undefined;
+      if (g && isSpeedScalable(g.scheduler)) patched.groups = { ...g, scheduler: g.scheduler.withSpeed(opts.speed) };
+    }
     deps = patched;
   }
   return create(deps);

@@ -38,6 +38,8 @@ export interface DispatchSettings {
   readonly routesCacheTtlMs: number;
   readonly defaultReceiver: DefaultReceiverSettings;
   readonly decision: DispatchConfig;
+  /** The groups table and the group-flush queue (absent: routes with group_by cannot be used). */
+  readonly groups?: { readonly table: string; readonly flushQueueUrl: string };
 }
 
 const durationValue = z.union([z.number().int().nonnegative(), z.string()]).transform((v, ctx) => {
@@ -51,11 +53,8 @@ const durationValue = z.union([z.number().int().nonnegative(), z.string()]).tran
 });
 const throttleWindowsJson = z.strictObject(Object.fromEntries(SEVERITIES.map((s) => [s, durationValue.optional()])) as Record<(typeof SEVERITIES)[number], z.ZodOptional<typeof durationValue>>);
 
-const env = z.object({
-  ALERTS_TABLE: nonEmpty,
-  SILENCES_TABLE: optional,
-  DEAD_LETTER_QUEUE_URL: nonEmpty,
-  ALERT_EVENTS_QUEUE_URL: optional,
+/** The variables dispatch and flush-groups share: where jobs go, where routes come from, the throttle. */
+export const routingEnv = z.object({
   SLACK_QUEUE_URL: nonEmpty,
   EMAIL_QUEUE_URL: nonEmpty,
   PAGERDUTY_QUEUE_URL: nonEmpty,
@@ -81,6 +80,27 @@ const env = z.object({
   THROTTLE_WINDOWS: jsonEnv(throttleWindowsJson, '{"high":"10m","low":"2h"} (numbers are milliseconds)'),
 });
 
+const env = routingEnv.extend({
+  ALERTS_TABLE: nonEmpty,
+  SILENCES_TABLE: optional,
+  DEAD_LETTER_QUEUE_URL: nonEmpty,
+  ALERT_EVENTS_QUEUE_URL: optional,
+  GROUPS_TABLE: optional,
+  GROUP_FLUSH_QUEUE_URL: optional,
+});
+
+/** The shared part of dispatch's and flush-groups' settings, from {@link routingEnv}'s variables. */
+export function routingSettings(v: z.infer<typeof routingEnv>): Pick<DispatchSettings, 'queueUrls' | 'routes' | 'routesCacheTtlMs' | 'defaultReceiver' | 'decision'> {
+  const throttleWindows: ThrottleWindows = { ...DEFAULT_THROTTLE_WINDOWS, ...((v.THROTTLE_WINDOWS ?? {}) as Partial<ThrottleWindows>) };
+  return {
+    queueUrls: { slack: v.SLACK_QUEUE_URL, email: v.EMAIL_QUEUE_URL, pagerduty: v.PAGERDUTY_QUEUE_URL },
+    routes: v.ROUTES_FILE ? { kind: 'file', path: v.ROUTES_FILE } : v.ROUTES_SSM_PARAMETER ? { kind: 'ssm', name: v.ROUTES_SSM_PARAMETER } : { kind: 'defaults' },
+    routesCacheTtlMs: ROUTES_CACHE_TTL_MS,
+    defaultReceiver: { ...DEFAULT_RECEIVER_SETTINGS, emailRecipients: v.DEFAULT_EMAIL_RECIPIENTS },
+    decision: { throttleWindows, escalation: DEFAULT_ESCALATION },
+  };
+}
+
 /**
  * Reads dispatch's environment. THROTTLE_WINDOWS is a JSON object of severity → duration (`"5m"`,
  * or a number of milliseconds) over the defaults (critical 0, high 5m, medium 15m, low 1h).
@@ -88,16 +108,15 @@ const env = z.object({
  */
 export function readDispatchSettings(e: NodeJS.ProcessEnv): DispatchSettings {
   const v = parseEnv(env, e, 'dispatch', (m) => new DispatchConfigError(m));
-  const throttleWindows: ThrottleWindows = { ...DEFAULT_THROTTLE_WINDOWS, ...((v.THROTTLE_WINDOWS ?? {}) as Partial<ThrottleWindows>) };
+  if ((v.GROUPS_TABLE === undefined) !== (v.GROUP_FLUSH_QUEUE_URL === undefined)) {
+    throw new DispatchConfigError('dispatch: GROUPS_TABLE and GROUP_FLUSH_QUEUE_URL are set together or not at all');
+  }
   return {
     alertsTable: v.ALERTS_TABLE,
     ...(v.SILENCES_TABLE ? { silencesTable: v.SILENCES_TABLE } : {}),
     deadLetterQueueUrl: v.DEAD_LETTER_QUEUE_URL,
     alertEventsQueueUrl: v.ALERT_EVENTS_QUEUE_URL,
-    queueUrls: { slack: v.SLACK_QUEUE_URL, email: v.EMAIL_QUEUE_URL, pagerduty: v.PAGERDUTY_QUEUE_URL },
-    routes: v.ROUTES_FILE ? { kind: 'file', path: v.ROUTES_FILE } : v.ROUTES_SSM_PARAMETER ? { kind: 'ssm', name: v.ROUTES_SSM_PARAMETER } : { kind: 'defaults' },
-    routesCacheTtlMs: ROUTES_CACHE_TTL_MS,
-    defaultReceiver: { ...DEFAULT_RECEIVER_SETTINGS, emailRecipients: v.DEFAULT_EMAIL_RECIPIENTS },
-    decision: { throttleWindows, escalation: DEFAULT_ESCALATION },
+    ...routingSettings(v),
+    ...(v.GROUPS_TABLE && v.GROUP_FLUSH_QUEUE_URL ? { groups: { table: v.GROUPS_TABLE, flushQueueUrl: v.GROUP_FLUSH_QUEUE_URL } } : {}),
   };
 }

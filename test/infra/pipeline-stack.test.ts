@@ -270,11 +270,11 @@ describe('least privilege', () => {
     expect([samples.Action].flat()).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:PutItem']));
   });
 
-  it('lets no function but the evaluator and timers read the rules path, and only dispatch the routes parameter', () => {
+  it('lets no function but the evaluator and timers read the rules path, and only dispatch and flush-groups the routes parameter', () => {
     for (const name of names) {
       const json = JSON.stringify(statementsOf(name));
       expect(json.includes('parameter/klaxon/rules'), name).toBe(name === 'evaluator' || name === 'timers');
-      expect(json.includes(idOf(k.pipeline.node.findChild('RoutesParameter'))), name).toBe(name === 'dispatch');
+      expect(json.includes(idOf(k.pipeline.node.findChild('RoutesParameter'))), name).toBe(name === 'dispatch' || name === 'flushGroups');
     }
   });
 });
@@ -444,8 +444,8 @@ describe('dashboard', () => {
         { label: `${name} ${gsi.name}`, stat: 'Sum' },
       ]),
     ]);
-    // 6 tables (silences among them) + by-due + by-firing (state) + by-recheck (alerts).
-    expect(expected).toHaveLength(9);
+    // 7 tables (silences, groups among them) + by-due + by-firing (state) + by-recheck (alerts) + by-due (groups).
+    expect(expected).toHaveLength(11);
     expect(widget(title).metrics).toEqual(expected);
   });
 

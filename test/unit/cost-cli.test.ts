@@ -50,7 +50,7 @@ describe('klaxon cost', () => {
       timersEveryMinutes: 1,
       polledFifoQueues: 4,
       secrets: 2,
-      alarms: 10,
+      alarms: 11,
       dashboards: 1,
     });
   });

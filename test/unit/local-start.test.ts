@@ -73,9 +73,9 @@ describe('local log', () => {
 
 describe('function environment', () => {
   const provisioned = {
-    tables: { rules: 'p-rules', state: 'p-state', alerts: 'p-alerts', delivery: 'p-delivery', samples: 'p-samples' },
+    tables: { rules: 'p-rules', state: 'p-state', alerts: 'p-alerts', delivery: 'p-delivery', samples: 'p-samples', silences: 'p-silences', groups: 'p-groups' },
     queues: Object.fromEntries(
-      ['alertEvents', 'rejected', 'slack', 'email', 'pagerduty'].map((q) => [q, { url: `u/${q}`, arn: `a/${q}`, name: q, ...(q === 'rejected' ? {} : { dlq: { url: `u/${q}-dlq`, arn: `a/${q}-dlq`, name: `${q}-dlq` } }) }]),
+      ['alertEvents', 'groupFlush', 'rejected', 'slack', 'email', 'pagerduty'].map((q) => [q, { url: `u/${q}`, arn: `a/${q}`, name: q, ...(q === 'rejected' ? {} : { dlq: { url: `u/${q}-dlq`, arn: `a/${q}-dlq`, name: `${q}-dlq` } }) }]),
     ),
   } as unknown as Provisioned;
   const config = localConfigValues({ rulesSource: 'dynamodb', consoleUrl: 'http://127.0.0.1:8787', routesParameter: '' });

@@ -6,13 +6,14 @@
  * good config and reports the error: routing must not stop because a config change was broken.
  */
 import { readFile } from 'node:fs/promises';
-import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { parse as parseYaml } from 'yaml';
 import { compileRoutes, DEFAULT_RECEIVER_SETTINGS, RoutesConfigError, type DefaultReceiverSettings } from '../../core/dispatch/route/routes-config.ts';
 import type { RoutingConfig } from '../../core/dispatch/route/routing.ts';
 import type { Clock } from '../../core/model/index.ts';
 import type { RoutesSource } from '../../core/dispatch/ports.ts';
 import { fixedRoutes } from '../../core/dispatch/in-memory.ts';
+import type { RoutesLocation } from '../../config/dispatch.ts';
 
 // The port is declared in core (shared/core/dispatch/ports.ts); re-exported for callers of this adapter.
 export type { RoutesSource };
@@ -92,4 +93,27 @@ export class CachedRoutesSource implements RoutesSource {
       return this.#value;
     }
   }
+}
+
+/**
+ * The routes source of a function from its settings (dispatch, flush-groups): the built-in
+ * defaults, or a file or SSM parameter read through {@link CachedRoutesSource}. Reads once, so a
+ * bad config fails the function's init rather than every message after it.
+ */
+export async function routesSourceFromSettings(
+  s: { readonly routes: RoutesLocation; readonly defaultReceiver: DefaultReceiverSettings; readonly routesCacheTtlMs: number },
+  clock: Clock,
+  onStale: (err: unknown) => void,
+): Promise<RoutesSource> {
+  const loc = s.routes;
+  if (loc.kind === 'defaults') return staticRoutesSource(compileRoutes(undefined, 'built-in defaults', s.defaultReceiver));
+  const ssm = loc.kind === 'ssm' ? new SSMClient({}) : undefined;
+  const routes = new CachedRoutesSource({
+    load: () => (loc.kind === 'file' ? loadRoutesFile(loc.path, s.defaultReceiver) : loadRoutesParameter(ssm!, loc.name, s.defaultReceiver)),
+    clock,
+    ttlMs: s.routesCacheTtlMs,
+    onStale,
+  });
+  await routes.get();
+  return routes;
 }

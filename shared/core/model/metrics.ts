@@ -44,6 +44,8 @@ export const METRIC = {
   notificationsDeferred: 'NotificationsDeferred',
   /** Notifications a throttle window suppressed; dimension `channel` (Count). */
   notificationsSuppressed: 'NotificationsSuppressed',
+  /** Group flushes, dimension `outcome` (`notified`: at least one channel got a notification; `quiet`; `obsolete`; `early`; `gone`) (Count). */
+  groupFlushes: 'GroupFlushes',
   /** Transitions routed to no channel (low severity, or no receiver); (Count). */
   notificationsThrottled: 'NotificationsThrottled',
   /** 1 when a breaker is open at the time of a delivery attempt, else 0; dimension `channel` (Count). */

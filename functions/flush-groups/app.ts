@@ -1,0 +1,148 @@
+/**
+ * The flush-groups function: group-flush messages in (a delayed message per group at its due time,
+ * docs/routing.md "Grouping"), one notification job per group and channel out, on the same
+ * channel queues dispatch feeds. Wiring and I/O only: the flush itself (read → decide → publish →
+ * commit → schedule the next) is `flushGroup` in shared/core/dispatch/group/flush.ts.
+ *
+ * Errors, per message, through the one policy (shared/core/errors `failureAction`): a body that is
+ * not a flush message is dead-lettered at once with the reason; a transient failure (throttling,
+ * a group that kept changing) fails the message (partial batch response: SQS delivers it again);
+ * anything else is a bug and fails the invocation.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { FLUSH_OUTCOME_TEXT, flushGroup, parseFlushMessage, type FlushOutcome, type FlushPorts } from '../../shared/core/dispatch/group/flush.ts';
+import { GROUP_FLUSH_REASON_TEXT, type GroupFlushConfig, type RouteMute } from '../../shared/core/dispatch/group/group.ts';
+import type { FlushScheduler, GroupStore } from '../../shared/core/dispatch/group/ports.ts';
+import type { DeadLetterSender, JobPublisher, RoutesSource } from '../../shared/core/dispatch/ports.ts';
+import type { RoutingConfig } from '../../shared/core/dispatch/route/routing.ts';
+import { errorMessage, failureAction, FAILURE_ACTION_TEXT } from '../../shared/core/errors/index.ts';
+import type { Clock } from '../../shared/core/model/index.ts';
+import { METRIC } from '../../shared/core/model/metrics.ts';
+import { DynamoGroupStore } from '../../shared/adapters/dynamodb/group-store.ts';
+import { isTransientError } from '../../shared/adapters/dynamodb/batch.ts';
+import { SqsFlushScheduler } from '../../shared/adapters/sqs/flush-scheduler.ts';
+import { SqsDeadLetterSender, SqsJobPublisher } from '../../shared/adapters/sqs/job-publisher.ts';
+import { routesSourceFromSettings } from '../../shared/adapters/routes/routes-source.ts';
+import { createLogger, createMetrics, systemClock } from '../../shared/adapters/observability/index.ts';
+import { readFlushGroupsSettings } from '../../shared/config/flush-groups.ts';
+import { redactSecrets } from '../../shared/core/deliver/redact.ts';
+
+/** What the handler needs; tests and local mode inject their own. */
+export interface FlushGroupsDeps {
+  readonly groups: GroupStore;
+  readonly publisher: JobPublisher;
+  readonly scheduler: FlushScheduler;
+  readonly routes: RoutesSource;
+  readonly deadLetter: DeadLetterSender;
+  readonly config: GroupFlushConfig;
+  /** Whether a route is muted now by its time intervals (default: never). */
+  readonly muteOf?: (routes: RoutingConfig, routePath: string, nowMs: number) => RouteMute;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly isTransient?: (err: unknown) => boolean;
+}
+
+/** The flush-groups Lambda handler (SQS event, partial batch response). */
+export type FlushGroupsHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
+
+/** Builds the handler from its dependencies. */
+export function createFlushGroupsHandler(deps: FlushGroupsDeps): FlushGroupsHandler {
+  const { logger, metrics } = deps;
+  const isTransient = deps.isTransient ?? isTransientError;
+  const ports: FlushPorts = { groups: deps.groups, jobs: deps.publisher, scheduler: deps.scheduler, routes: deps.routes, clock: deps.clock };
+
+  function report(id: string, r: FlushOutcome): void {
+    if (r.outcome !== 'flushed') {
+      metrics.singleMetric().addDimension('outcome', r.outcome).addMetric(METRIC.groupFlushes, MetricUnit.Count, 1);
+      logger.debug('group flush', { group: id, outcome: r.outcome, text: FLUSH_OUTCOME_TEXT[r.outcome] });
+      return;
+    }
+    const jobs = r.decision.channels.filter((c) => c.job);
+    metrics.singleMetric().addDimension('outcome', jobs.length > 0 ? 'notified' : 'quiet').addMetric(METRIC.groupFlushes, MetricUnit.Count, 1);
+    for (const c of r.decision.channels) {
+      if (c.reason === 'throttled') metrics.singleMetric().addDimension('channel', c.channel).addMetric(METRIC.notificationsSuppressed, MetricUnit.Count, 1);
+    }
+    logger.info('group flushed', {
+      group: id,
+      channels: r.decision.channels.map((c) => ({
+        channel: c.channel,
+        reason: c.reason,
+        text: GROUP_FLUSH_REASON_TEXT[c.reason],
+        ...(c.job ? { firing: c.job.group?.firingCount, resolved: c.job.group?.resolvedCount, seq: c.job.group?.seq } : {}),
+      })),
+      next: r.decision.next?.dueAtMs,
+    });
+  }
+
+  return async (event, context) => {
+    const fatal: { err?: unknown } = {};
+    const handleRecord = async (r: SQSRecord): Promise<void> => {
+      if (fatal.err !== undefined) throw fatal.err;
+      const m = parseFlushMessage(r.body);
+      if (typeof m === 'string') {
+        const reason = `invalid flush message: ${m}`;
+        await deps.deadLetter.send(r.body, reason, 'invalid');
+        logger.error('flush message dead-lettered', { messageId: r.messageId, reason });
+        return;
+      }
+      try {
+        report(
+          m.id,
+          await flushGroup(ports, m, {
+            config: deps.config,
+            ...(deps.muteOf ? { muteOf: deps.muteOf } : {}),
+            onConflict: (attempt) => logger.info('group changed since read; deciding again', { group: m.id, attempt }),
+          }),
+        );
+      } catch (err) {
+        const action = failureAction(err, isTransient);
+        const log = { messageId: r.messageId, group: m.id, action: FAILURE_ACTION_TEXT[action], error: err };
+        if (action === 'dead-letter') {
+          const reason = redactSecrets(errorMessage(err));
+          await deps.deadLetter.send(r.body, reason, 'invalid');
+          logger.error('flush dead-lettered', { ...log, reason });
+          return;
+        }
+        if (action === 'retry') logger.warn('flush failed; the message will be received again', log);
+        else {
+          logger.error('flush failed unexpectedly; the invocation fails', log);
+          fatal.err = err;
+        }
+        throw err;
+      }
+    };
+    const response = await processPartialResponse(event, handleRecord, new BatchProcessor(EventType.SQS), {
+      ...(context ? { context } : {}),
+      throwOnFullBatchFailure: false,
+    });
+    if (fatal.err !== undefined) throw fatal.err;
+    return response;
+  };
+}
+
+/** Builds the production dependencies from the environment (module scope: clients live across invocations). */
+export async function flushGroupsDepsFromEnv(env: NodeJS.ProcessEnv): Promise<FlushGroupsDeps> {
+  const s = readFlushGroupsSettings(env);
+  const logger = createLogger('flush-groups');
+  const metrics = createMetrics('flush-groups');
+  const dynamodb = new DynamoDBClient({});
+  const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
+  const routes = await routesSourceFromSettings(s, systemClock, (err) => logger.error('routes config could not be reloaded; keeping the last good one', { error: err as Error }));
+  return {
+    groups: new DynamoGroupStore(dynamodb, s.groupsTable),
+    publisher: new SqsJobPublisher(sqs, s.queueUrls),
+    scheduler: new SqsFlushScheduler({ client: sqs, queueUrl: s.flushQueueUrl }),
+    routes,
+    deadLetter: new SqsDeadLetterSender(sqs, s.deadLetterQueueUrl),
+    config: { throttleWindows: s.decision.throttleWindows },
+    clock: systemClock,
+    logger,
+    metrics,
+  };
+}

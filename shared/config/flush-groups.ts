@@ -1,0 +1,26 @@
+/**
+ * The flush-groups function's configuration, read once at init from the variables of the
+ * `flushGroups` entry of infra/topology.ts (plus ROUTES_FILE for local mode). Routes, queues and
+ * throttle windows are read exactly as dispatch reads them (`routingEnv`).
+ */
+import { nonEmpty, parseEnv } from './env.ts';
+import { routingEnv, routingSettings, type DispatchSettings } from './dispatch.ts';
+
+const flushEnv = routingEnv.extend({
+  GROUPS_TABLE: nonEmpty,
+  GROUP_FLUSH_QUEUE_URL: nonEmpty,
+  DEAD_LETTER_QUEUE_URL: nonEmpty,
+});
+
+/** flush-groups' validated configuration. */
+export interface FlushGroupsSettings extends Pick<DispatchSettings, 'queueUrls' | 'routes' | 'routesCacheTtlMs' | 'defaultReceiver' | 'decision'> {
+  readonly groupsTable: string;
+  readonly flushQueueUrl: string;
+  readonly deadLetterQueueUrl: string;
+}
+
+/** Reads the configuration. @throws ConfigError naming the variable */
+export function readFlushGroupsSettings(env: NodeJS.ProcessEnv): FlushGroupsSettings {
+  const v = parseEnv(flushEnv, env, 'flush-groups');
+  return { ...routingSettings(v), groupsTable: v.GROUPS_TABLE, flushQueueUrl: v.GROUP_FLUSH_QUEUE_URL, deadLetterQueueUrl: v.DEAD_LETTER_QUEUE_URL };
+}
