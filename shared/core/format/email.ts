@@ -157,7 +157,7 @@ export function renderEmail(job: NotificationJob, opts: EmailFormatOptions): Ren
  * `rowsMaxChars`, so a 500-alert group stays below Gmail's ~100 KB clipping; the rest is counted
  * ("and N more").
  */
-export const EMAIL_GROUP_LIMITS = { name: 200, instance: 200, summary: 300, rowsMaxChars: 50_000 } as const;
+export const EMAIL_GROUP_LIMITS = { name: 200, instance: 200, summary: 300, rowsMaxChars: 80_000 } as const;
 
 const GROUP_HTML = `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title><%= it.subject %></title></head>
