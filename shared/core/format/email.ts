@@ -2,7 +2,8 @@
  * Alert email: subject `[SEVERITY] name — instance`, an HTML part (table layout, inline CSS, product
  * name and colours configurable) and a plain-text part. Rendered with eta, whose `<%= %>` escapes
  * `& < > " '` by default (autoEscape), so every alert value is escaped in text and in attribute
- * values; URLs are additionally allow-listed to http(s) before they reach an `href`.
+ * values; URLs are additionally allow-listed to http(s) before they reach an `href`. A group job
+ * renders as a digest (`[FIRING:3, RESOLVED:1] <group labels>`, one table row per listed alert).
  *
  * HTML practice (tables, inline styles, < 100 KB): see https://www.caniemail.com/ and Gmail's 102 KB clipping (https://support.google.com/mail/answer/6594).
  */

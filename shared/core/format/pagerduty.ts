@@ -2,7 +2,7 @@
  * PagerDuty Events API v2 events for a notification: `trigger` on firing (dedup_key = fingerprint),
  * `resolve` on resolution. Field rules: PagerDuty/api-schema reference/events-v2/openapiv3.json and
  * developer-docs docs/events-API-v2/02-Trigger-Events.md (summary ≤ 1024, dedup_key ≤ 255,
- * severity enum, payload ≤ 512 KB).
+ * severity enum, payload ≤ 512 KB). A group job is one incident per group (dedup_key = group id).
  */
 import type { NotificationJob, Severity } from '../model/index.ts';
 import { alertView, groupView, type GroupMemberLine, type GroupView } from '../deliver/alert-view.ts';

@@ -3,7 +3,8 @@
  * started, fire count, suppressed, escalation), labels, context (rule, fingerprint) and actions
  * (Runbook, Dashboard, Acknowledge, Silence 1 h), coloured by severity through a legacy attachment,
  * with a top-level `text` fallback. Every value from an alert is mrkdwn-escaped, and every limit is
- * respected by truncation: rendering never fails.
+ * respected by truncation: rendering never fails. A group job renders as one message listing its
+ * alerts (renderSlackGroupMessage), its thread reply as what changed; a reminder job is marked so.
  *
  * Limits: https://docs.slack.dev/reference/block-kit/blocks (and @slack/types JSDoc).
  */
