@@ -6,11 +6,20 @@
  *    message's `{channel, ts}` on the alert record; on resolution a reply in that thread
  *    (thread_ts) and chat.update of the original to its resolved form. The Web API answers HTTP 200
  *    with `{ok:false, error}` (classifySlackApi).
+ *  - a group job (docs/routing.md, "Grouping") in bot-token mode is ONE message per group, updated
+ *    in place: the thread is kept under the group id; each later notification of the group posts a
+ *    reply in that thread saying what changed (the notification: its failure is the job's) and
+ *    chat.updates the original to the group's current state (a failed update is a warning). A
+ *    group's first notification (seq 1) always starts a new message, and an all-resolved group
+ *    with no message posts one without keeping it. Webhooks cannot update: each group job posts.
+ *    The change is in the reply rather than in the updated message because Slack notifies
+ *    nobody of an edit.
  * https://docs.slack.dev/reference/methods/chat.postMessage, https://docs.slack.dev/messaging/modifying-messages
  *
  * Webhook URLs and the token are secrets: they never appear in logs or failure details.
  */
-import type { NotificationJob } from '../../core/model/index.ts';
+import type { GroupNotice, NotificationJob } from '../../core/model/index.ts';
+import type { SlackThread } from '../../core/dispatch/record/alert-record.ts';
 import { classifySlackApi, classifySlackWebhook, type SendResult } from '../../core/deliver/classify.ts';
 import type { Notifier } from '../../core/deliver/notifier.ts';
 import { renderSlackMessage, renderSlackThreadReply, type SlackFormatOptions, type SlackMessage } from '../../core/format/slack.ts';
@@ -56,11 +65,35 @@ export function createSlackNotifier(opts: SlackNotifierOptions): Notifier<SlackR
     return { result: classifySlackApi(reply.status, reply.json, reply.retryAfterMs), json: reply.json };
   }
 
+  /** A group job in bot-token mode: update the group's message in place and reply in its thread, or start it. */
+  async function sendGroup(job: NotificationJob, group: GroupNotice, rendered: SlackRendered, channel: string, token: string, nowMs: number): Promise<SendResult> {
+    // A store error propagates as in the per-alert path (the pipeline retries it without blaming Slack): posting a second message instead would split the group.
+    const thread: SlackThread | undefined = group.seq > 1 ? await opts.threads.get(group.id) : undefined;
+    if (thread && rendered.reply) {
+      const r = await api('chat.postMessage', token, { channel: thread.channel, thread_ts: thread.ts, ...rendered.reply }, nowMs);
+      if (!r.result.ok) return r.result;
+      const u = await api('chat.update', token, { channel: thread.channel, ts: thread.ts, ...rendered.message }, nowMs);
+      if (!u.result.ok) warn("chat.update of the group's message failed", { group: group.id, detail: u.result.detail });
+      return { ok: true, detail: `group ${group.id} thread ${thread.ts}` };
+    }
+    const r = await api('chat.postMessage', token, { channel, ...rendered.message }, nowMs);
+    if (!r.result.ok) return r.result;
+    const j = r.json as { channel?: unknown; ts?: unknown };
+    if (group.firingCount > 0 && typeof j.channel === 'string' && typeof j.ts === 'string') {
+      try {
+        await opts.threads.set(group.id, { channel: j.channel, ts: j.ts }, nowMs);
+      } catch (err) {
+        warn("could not keep the group's Slack thread", { group: group.id, error: (err as Error).message });
+      }
+    }
+    return { ok: true, ...(typeof j.ts === 'string' ? { detail: `ts ${j.ts}` } : {}) };
+  }
+
   return {
     channel: 'slack',
     render(job: NotificationJob): SlackRendered {
       const message = renderSlackMessage(job, opts.format);
-      return job.transition.kind === 'resolved' ? { message, reply: renderSlackThreadReply(job, opts.format) } : { message };
+      return job.group || job.transition.kind === 'resolved' ? { message, reply: renderSlackThreadReply(job, opts.format) } : { message };
     },
     async send(job, rendered, nowMs): Promise<SendResult> {
       const dest = job.destination;
@@ -73,6 +106,9 @@ export function createSlackNotifier(opts: SlackNotifierOptions): Notifier<SlackR
         return { ok: false, retryable: true, reason: 'other', detail: (err as Error).message };
       }
 
+      if (dest.channel && secret.botToken && job.group) {
+        return sendGroup(job, job.group, rendered, dest.channel, secret.botToken, nowMs);
+      }
       if (dest.channel && secret.botToken) {
         const token = secret.botToken;
         const fp = job.transition.fingerprint;

@@ -2,11 +2,11 @@
  * PagerDuty Events API v2 events for a notification: `trigger` on firing (dedup_key = fingerprint),
  * `resolve` on resolution. Field rules: PagerDuty/api-schema reference/events-v2/openapiv3.json and
  * developer-docs docs/events-API-v2/02-Trigger-Events.md (summary ≤ 1024, dedup_key ≤ 255,
- * severity enum, payload ≤ 512 KB).
+ * severity enum, payload ≤ 512 KB). A group job is one incident per group (dedup_key = group id).
  */
 import type { NotificationJob, Severity } from '../model/index.ts';
-import { alertView } from '../deliver/alert-view.ts';
-import { singleLine, truncate } from './escape.ts';
+import { alertView, groupView, type GroupMemberLine, type GroupView } from '../deliver/alert-view.ts';
+import { safeHttpUrl, singleLine, truncate } from './escape.ts';
 
 /** PagerDuty's payload severities. */
 export type PagerDutySeverity = 'critical' | 'error' | 'warning' | 'info';
@@ -58,6 +58,8 @@ export interface PagerDutyFormatOptions {
 
 /** Renders the Events v2 event for a job, with the routing key resolved from the secret. */
 export function renderPagerDutyEvent(job: NotificationJob, routingKey: string, opts: PagerDutyFormatOptions): PagerDutyEvent {
+  const g = groupView(job);
+  if (g) return renderPagerDutyGroupEvent(g, job, routingKey, opts);
   const dedupKey = truncate(job.transition.fingerprint, PAGERDUTY_LIMITS.dedupKey);
   if (job.transition.kind === 'resolved') return { routing_key: routingKey, event_action: 'resolve', dedup_key: dedupKey };
   const v = alertView(job, opts.dashboardUrl);
@@ -85,6 +87,7 @@ export function renderPagerDutyEvent(job: NotificationJob, routingKey: string, o
         fire_count: v.fireCount,
         ...(v.suppressedText ? { suppressed: v.suppressedText } : {}),
         ...(v.escalationText ? { escalation: cut(v.escalationText) } : {}),
+        ...(v.reminderText ? { reminder: v.reminderText } : {}),
         ...(v.description ? { description: cut(v.description) } : {}),
         rule_id: v.ruleId,
         fingerprint: v.fingerprint,
@@ -94,5 +97,94 @@ export function renderPagerDutyEvent(job: NotificationJob, routingKey: string, o
     ...(links.length ? { links } : {}),
     client: opts.productName,
     ...(v.dashboard ? { client_url: v.dashboard.url } : {}),
+  };
+}
+
+/**
+ * Bounds of a group incident's details: each listed alert's strings are cut, and alerts stop once
+ * their JSON reaches `alertsMaxBytes`, far under the 512 KB event limit (the rest: `and_more`).
+ */
+export const PAGERDUTY_GROUP_LIMITS = { text: 1024, alertsMaxBytes: 256 * 1024 } as const;
+
+/** One alert of a group incident's `custom_details`. */
+export interface PagerDutyGroupAlert {
+  readonly status: 'firing' | 'resolved';
+  readonly name: string;
+  readonly instance: string;
+  readonly severity: string;
+  readonly summary?: string;
+  readonly value: string;
+  readonly labels: Record<string, string>;
+  readonly started: string;
+  readonly ended?: string;
+  readonly new?: true;
+}
+
+function groupAlert(m: GroupMemberLine): PagerDutyGroupAlert {
+  const cut = (x: string): string => truncate(x, PAGERDUTY_GROUP_LIMITS.text);
+  const x = m.member;
+  return {
+    status: x.status,
+    name: cut(x.name),
+    instance: cut(x.instance),
+    severity: x.severity,
+    ...(x.summary ? { summary: cut(x.summary) } : {}),
+    value: cut(x.value),
+    labels: Object.fromEntries(Object.entries(x.labels).map(([k, val]) => [cut(k), cut(val)])),
+    started: m.since,
+    ...(m.endedAt ? { ended: m.endedAt } : {}),
+    ...(m.isNew ? { new: true as const } : {}),
+  };
+}
+
+/**
+ * One incident per group: dedup_key = the group id; `trigger` while any alert fires (summary
+ * `[FIRING:12] cluster=eu1`, the listed alerts in custom_details), `resolve` once none does.
+ */
+function renderPagerDutyGroupEvent(g: GroupView, job: NotificationJob, routingKey: string, opts: PagerDutyFormatOptions): PagerDutyEvent {
+  const dedupKey = truncate(g.id, PAGERDUTY_LIMITS.dedupKey);
+  if (g.resolved) return { routing_key: routingKey, event_action: 'resolve', dedup_key: dedupKey };
+  const alerts: PagerDutyGroupAlert[] = [];
+  let bytes = 0;
+  let dropped = 0;
+  for (const m of [...g.firing, ...g.resolvedMembers]) {
+    const a = groupAlert(m);
+    const size = Buffer.byteLength(JSON.stringify(a)) + 1;
+    if (bytes + size > PAGERDUTY_GROUP_LIMITS.alertsMaxBytes) {
+      dropped++;
+      continue;
+    }
+    bytes += size;
+    alerts.push(a);
+  }
+  const andMore = g.unlistedFiring + g.unlistedResolved + dropped;
+  const dashboard = safeHttpUrl(opts.dashboardUrl);
+  return {
+    routing_key: routingKey,
+    event_action: 'trigger',
+    dedup_key: dedupKey,
+    payload: {
+      summary: truncate(singleLine(g.headline), PAGERDUTY_LIMITS.summary),
+      source: truncate(singleLine(g.labelsText || opts.productName), 255),
+      severity: PAGERDUTY_SEVERITY[job.severity],
+      timestamp: new Date(job.transition.atMs).toISOString(),
+      class: truncate(singleLine(g.title), 255),
+      group: truncate(g.routePath, 255),
+      custom_details: {
+        group_id: g.id,
+        route: g.routePath,
+        reason: g.reasonText,
+        changes: g.changesText,
+        update: g.seq,
+        firing_count: g.firingCount,
+        resolved_count: g.resolvedCount,
+        group_labels: Object.fromEntries(g.labels.map(([k, val]) => [k, truncate(val, PAGERDUTY_GROUP_LIMITS.text)])),
+        started: g.startedAt,
+        alerts,
+        ...(andMore > 0 ? { and_more: andMore } : {}),
+      },
+    },
+    ...(dashboard ? { links: [{ href: dashboard, text: 'Dashboard' }], client_url: dashboard } : {}),
+    client: opts.productName,
   };
 }

@@ -3,13 +3,14 @@
  * started, fire count, suppressed, escalation), labels, context (rule, fingerprint) and actions
  * (Runbook, Dashboard, Acknowledge, Silence 1 h), coloured by severity through a legacy attachment,
  * with a top-level `text` fallback. Every value from an alert is mrkdwn-escaped, and every limit is
- * respected by truncation: rendering never fails.
+ * respected by truncation: rendering never fails. A group job renders as one message listing its
+ * alerts (renderSlackGroupMessage), its thread reply as what changed; a reminder job is marked so.
  *
  * Limits: https://docs.slack.dev/reference/block-kit/blocks (and @slack/types JSDoc).
  */
 import type { NotificationJob, Severity } from '../model/index.ts';
-import { alertView, type AlertView } from '../deliver/alert-view.ts';
-import { escapeMrkdwn, fitEscaped, singleLine, truncate } from './escape.ts';
+import { alertView, andMoreText, groupView, type AlertView, type GroupMemberLine, type GroupView } from '../deliver/alert-view.ts';
+import { escapeMrkdwn, fitEscaped, safeHttpUrl, singleLine, truncate } from './escape.ts';
 
 /** Block Kit limits (https://docs.slack.dev/reference/block-kit/blocks). */
 export const SLACK_LIMITS = {
@@ -31,6 +32,29 @@ export const SLACK_LIMITS = {
 
 /** Action ids the interactivity endpoint (a later issue) handles. Button value = fingerprint. */
 export const SLACK_ACTION_IDS = { acknowledge: 'klaxon_ack', silence1h: 'klaxon_silence_1h', runbook: 'klaxon_runbook', dashboard: 'klaxon_dashboard' } as const;
+
+/**
+ * Action ids of a group message's buttons. Button value = the group id (`group:<hex>`), so the
+ * interactivity endpoint acts on every alert of the group, not on one fingerprint.
+ */
+export const SLACK_GROUP_ACTION_IDS = { acknowledge: 'klaxon_ack_group', silence1h: 'klaxon_silence_group_1h' } as const;
+
+/**
+ * How a group message lists its alerts: each alert line is cut to `lineMax` characters (escaped),
+ * lines are packed into sections of at most {@link SLACK_LIMITS.sectionText}, and the list stops at
+ * `listMaxChars` characters in all (a channel message is read by people: a few screens, the rest
+ * counted as "…and N more"). `replyNamesMax`: names a thread reply lists per kind.
+ */
+export const SLACK_GROUP_LIMITS = { lineMax: 300, listMaxChars: 24_000, replyNamesMax: 20 } as const;
+
+/** Emoji per severity on an alert line of a group message; resolved lines get a check mark. */
+export const SLACK_SEVERITY_EMOJI: Readonly<Record<Severity | 'resolved', string>> = {
+  critical: ':red_circle:',
+  high: ':large_orange_circle:',
+  medium: ':large_yellow_circle:',
+  low: ':large_blue_circle:',
+  resolved: ':white_check_mark:',
+};
 
 /** Attachment colours by severity; resolved is green. */
 export const SLACK_COLOURS: Readonly<Record<Severity | 'resolved', string>> = {
@@ -87,16 +111,19 @@ const field = (title: string, raw: string): SlackText => {
 
 /** One-line fallback text, e.g. `[CRITICAL] High CPU — web-1: CPU above 90%`. Raw, not escaped. */
 export function slackFallback(v: AlertView): string {
-  const state = v.resolved ? `[RESOLVED ${v.severityLabel}]` : `[${v.severityLabel}]`;
+  const state = v.resolved ? `[RESOLVED ${v.severityLabel}]` : v.reminderText ? `[${v.severityLabel}] [REMINDER]` : `[${v.severityLabel}]`;
   return singleLine(`${state} ${v.name} — ${v.instance}${v.summary ? `: ${v.summary}` : ''}`);
 }
 
 /** Renders the Block Kit message for a firing or resolved notification. */
 export function renderSlackMessage(job: NotificationJob, opts: SlackFormatOptions): SlackMessage {
+  const g = groupView(job);
+  if (g) return renderSlackGroupMessage(g, opts);
   const v = alertView(job, opts.dashboardUrl);
   const blocks: SlackBlock[] = [];
-  const icon = v.resolved ? ':white_check_mark:' : v.severity === 'critical' ? ':rotating_light:' : ':warning:';
-  blocks.push({ type: 'header', text: plain(`${icon} ${v.resolved ? 'RESOLVED' : v.severityLabel}: ${v.name} — ${v.instance}`, SLACK_LIMITS.headerText) });
+  const icon = v.resolved ? ':white_check_mark:' : v.reminderText ? ':repeat:' : v.severity === 'critical' ? ':rotating_light:' : ':warning:';
+  const state = v.resolved ? 'RESOLVED' : v.reminderText ? `${v.severityLabel} (reminder)` : v.severityLabel;
+  blocks.push({ type: 'header', text: plain(`${icon} ${state}: ${v.name} — ${v.instance}`, SLACK_LIMITS.headerText) });
 
   const summary = [v.summary, v.description].filter((s): s is string => !!s).join('\n');
   if (summary) blocks.push({ type: 'section', text: md(summary, SLACK_LIMITS.sectionText) });
@@ -111,6 +138,7 @@ export function renderSlackMessage(job: NotificationJob, opts: SlackFormatOption
   fields.push(field('Fire count', String(v.fireCount)));
   if (v.suppressedText) fields.push(field('Suppressed', v.suppressedText));
   if (v.escalationText) fields.push(field('Escalation', v.escalationText));
+  if (v.reminderText) fields.push(field('Reminder', v.reminderText));
   blocks.push({ type: 'section', fields: fields.slice(0, SLACK_LIMITS.fields) });
 
   if (v.labels.length) {
@@ -146,13 +174,154 @@ export function renderSlackMessage(job: NotificationJob, opts: SlackFormatOption
   };
 }
 
-/** The short reply posted in the original message's thread when an alert resolves (bot-token mode). */
+/**
+ * The short reply posted in the original message's thread: when an alert resolves, or for a group
+ * job what changed since the last update (bot-token mode).
+ */
 export function renderSlackThreadReply(job: NotificationJob, opts: SlackFormatOptions): SlackMessage {
+  const g = groupView(job);
+  if (g) return renderSlackGroupReply(g);
   const v = alertView(job, opts.dashboardUrl);
   const raw = `Resolved at ${v.resolvedAt ?? 'unknown'} after ${v.duration}. Last value ${v.value} (${v.condition}).`;
   const text = fitEscaped(`${slackFallback(v)} — ${raw}`, SLACK_LIMITS.fallbackText);
   return {
     text,
     attachments: [{ color: SLACK_COLOURS.resolved, fallback: text, blocks: [{ type: 'section', text: md(`:white_check_mark: ${raw}`, SLACK_LIMITS.sectionText) }] }],
+  };
+}
+
+/** `[FIRING:12] HighCPU — cluster=eu1` (raw): the group's header and fallback text. */
+export function slackGroupTitle(g: GroupView): string {
+  return singleLine(`${g.statusTag} ${g.title}${g.labelsText ? ` — ${g.labelsText}` : ''}`);
+}
+
+/** One alert line of a group message, mrkdwn, escaped and cut to {@link SLACK_GROUP_LIMITS.lineMax}. */
+function memberMrkdwn(m: GroupMemberLine): string {
+  const emoji = m.resolved ? SLACK_SEVERITY_EMOJI.resolved : SLACK_SEVERITY_EMOJI[m.member.severity];
+  const head = `${emoji} *${m.severityLabel}*${m.isNew ? ' `new`' : ''} `;
+  const when = m.resolved ? `since ${m.since}, resolved ${m.endedAt ?? 'unknown'}` : `since ${m.since}`;
+  const raw = singleLine(`${m.title}${m.summary ? `: ${m.summary}` : ''}`);
+  const tail = ` · ${when}`;
+  // The time stays readable however long the summary: the cut is made on name and summary.
+  return head + fitEscaped(raw, SLACK_GROUP_LIMITS.lineMax - head.length - tail.length) + tail;
+}
+
+/**
+ * Packs titled lists of lines into sections within the section limit and a total budget; returns
+ * the sections and how many lines of each list did not fit.
+ */
+function packSections(lists: readonly { readonly heading: string; readonly lines: readonly string[] }[], maxSections: number, budget: number): { sections: string[]; dropped: number[] } {
+  const sections: string[] = [];
+  const dropped = lists.map(() => 0);
+  let current = '';
+  let used = 0;
+  let full = false;
+  const flush = (): void => {
+    if (current) sections.push(current);
+    current = '';
+  };
+  lists.forEach((list, i) => {
+    if (!list.lines.length) return;
+    let headingPending = true;
+    for (const line of list.lines) {
+      const piece = headingPending ? `${list.heading}\n${line}` : line;
+      const joined = current ? `${current}\n${piece}` : piece;
+      if (!full && used + piece.length + 1 > budget) full = true;
+      if (!full && joined.length > SLACK_LIMITS.sectionText) {
+        if (sections.length + 1 >= maxSections) full = true;
+        else {
+          flush();
+          current = piece;
+          used += piece.length + 1;
+          headingPending = false;
+          continue;
+        }
+      }
+      if (full) {
+        dropped[i]! += 1;
+        continue;
+      }
+      current = joined;
+      used += piece.length + 1;
+      headingPending = false;
+    }
+  });
+  flush();
+  return { sections, dropped };
+}
+
+/**
+ * The Block Kit message of a group notification: header `[FIRING:12] HighCPU — cluster=eu1`, what
+ * changed, one line per listed alert (firing first), "…and N more" for what is not listed or does
+ * not fit, the group labels, and Acknowledge / Silence 1 h buttons whose value is the group id.
+ */
+function renderSlackGroupMessage(g: GroupView, opts: SlackFormatOptions): SlackMessage {
+  const icon = g.resolved ? ':white_check_mark:' : g.severity === 'critical' ? ':rotating_light:' : ':warning:';
+  const title = slackGroupTitle(g);
+  const blocks: SlackBlock[] = [{ type: 'header', text: plain(`${icon} ${title}`, SLACK_LIMITS.headerText) }];
+  blocks.push({ type: 'section', text: md(`${g.changesText}${g.seq > 1 ? ` (update #${g.seq})` : ''}`, SLACK_LIMITS.sectionText) });
+
+  // Fixed blocks besides the list: header, changes, "and more", context, actions (and a spare).
+  const maxListSections = SLACK_LIMITS.blocks - 6;
+  const { sections, dropped } = packSections(
+    [
+      { heading: `*Firing (${g.firingCount})*`, lines: g.firing.map(memberMrkdwn) },
+      { heading: `*Resolved (${g.resolvedCount})*`, lines: g.resolvedMembers.map(memberMrkdwn) },
+    ],
+    maxListSections,
+    SLACK_GROUP_LIMITS.listMaxChars,
+  );
+  for (const text of sections) blocks.push({ type: 'section', text: { type: 'mrkdwn', text } });
+  const more = andMoreText(g.unlistedFiring + (dropped[0] ?? 0), g.unlistedResolved + (dropped[1] ?? 0));
+  if (more) blocks.push({ type: 'context', elements: [md(more, SLACK_LIMITS.contextText)] });
+
+  const context: SlackText[] = [];
+  if (g.labels.length) context.push(md(`Group: ${g.labelsText}`, SLACK_LIMITS.contextText));
+  context.push(md(`${opts.productName} · route ${g.routePath} · ${g.id}`, SLACK_LIMITS.contextText));
+  blocks.push({ type: 'context', elements: context });
+
+  const buttons: SlackButton[] = [];
+  if (opts.dashboardUrl) {
+    const url = safeHttpUrl(opts.dashboardUrl);
+    if (url && url.length <= SLACK_LIMITS.buttonUrl) buttons.push({ type: 'button', text: plain('Dashboard', SLACK_LIMITS.buttonText), action_id: SLACK_ACTION_IDS.dashboard, url });
+  }
+  if (!g.resolved) {
+    const value = truncate(g.id, SLACK_LIMITS.buttonValue);
+    buttons.push({ type: 'button', text: plain('Acknowledge', SLACK_LIMITS.buttonText), action_id: SLACK_GROUP_ACTION_IDS.acknowledge, value, style: 'primary' });
+    buttons.push({ type: 'button', text: plain('Silence 1 h', SLACK_LIMITS.buttonText), action_id: SLACK_GROUP_ACTION_IDS.silence1h, value });
+  }
+  if (buttons.length) blocks.push({ type: 'actions', block_id: 'klaxon_group_actions', elements: buttons });
+
+  const text = fitEscaped(title, SLACK_LIMITS.fallbackText);
+  return {
+    text,
+    attachments: [{ color: g.resolved ? SLACK_COLOURS.resolved : SLACK_COLOURS[g.severity], fallback: text, blocks: blocks.slice(0, SLACK_LIMITS.blocks) }],
+  };
+}
+
+/** `A — web-1, B — web-2, …and 3 more` (raw), at most {@link SLACK_GROUP_LIMITS.replyNamesMax} names. */
+function namesLine(lines: readonly GroupMemberLine[], total: number): string {
+  const shown = lines.slice(0, SLACK_GROUP_LIMITS.replyNamesMax).map((m) => singleLine(truncate(m.title, 120)));
+  const rest = total - shown.length;
+  return shown.join(', ') + (rest > 0 ? `${shown.length ? ', ' : ''}…and ${rest} more` : '');
+}
+
+/** The thread reply of a group update: what changed (new firing names, resolved names, capped). */
+function renderSlackGroupReply(g: GroupView): SlackMessage {
+  const parts: string[] = [];
+  if (g.resolved) parts.push(`:white_check_mark: All ${g.resolvedCount} alert${g.resolvedCount === 1 ? '' : 's'} of this group resolved.`);
+  else parts.push(`${g.changesText} (update #${g.seq}).`);
+  const newOnes = g.firing.filter((m) => m.isNew);
+  if (g.newFiring > 0) {
+    // Names only when dispatch marked the new alerts; otherwise the count alone (never guess).
+    parts.push(newOnes.length ? `:rotating_light: New: ${namesLine(newOnes, g.newFiring)}` : `:rotating_light: ${g.newFiring} new firing`);
+  }
+  if (g.resolvedCount > 0) parts.push(`:white_check_mark: Resolved: ${namesLine(g.resolvedMembers, g.resolvedCount)}`);
+  if (g.reason === 'repeat' && !g.newFiring && !g.resolvedCount) parts.push(`:repeat: Still firing: ${namesLine(g.firing, g.firingCount)}`);
+  const raw = parts.join('\n');
+  const text = fitEscaped(singleLine(`${g.statusTag} ${g.title}: ${parts[0] ?? ''}`), SLACK_LIMITS.fallbackText);
+  return {
+    text,
+    attachments: [{ color: g.resolved ? SLACK_COLOURS.resolved : SLACK_COLOURS[g.severity], fallback: text, blocks: [{ type: 'section', text: md(raw, SLACK_LIMITS.sectionText) }] }],
   };
 }

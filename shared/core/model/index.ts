@@ -216,6 +216,11 @@ export interface GroupMemberView {
   /** Its labels (values cut to 200 characters, at most 30 labels). */
   readonly labels: Labels;
   readonly runbookUrl?: string;
+  /**
+   * Firing alerts only: true when it was not in the group's last notification on this channel (one
+   * of `changes.newFiring`). Optional: absent, messages count new alerts without naming them.
+   */
+  readonly isNew?: boolean;
 }
 
 /** Why a group notification was sent (Alertmanager's flush decision). */
