@@ -36,6 +36,8 @@ export interface AlertView {
   /** `+N occurrences since <time>`, when a throttle window suppressed some. */
   readonly suppressedText: string | undefined;
   readonly escalationText: string | undefined;
+  /** `Lowered from HIGH: outside business-hours (routes[0])`, when dispatch lowered the severity. */
+  readonly loweredText: string | undefined;
   readonly labels: readonly (readonly [string, string])[];
   readonly runbook: AlertLink | undefined;
   readonly dashboard: AlertLink | undefined;
@@ -83,6 +85,7 @@ export function alertView(job: NotificationJob, defaultDashboardUrl?: string): A
     fireCount: job.fireCount,
     suppressedText: job.suppressed && job.suppressed.count > 0 ? `+${job.suppressed.count} occurrences since ${isoTime(job.suppressed.sinceMs)}` : undefined,
     escalationText: job.escalation ? `Escalated from ${job.escalation.from.toUpperCase()}: ${job.escalation.reason}` : undefined,
+    loweredText: job.lowered ? `Lowered from ${job.lowered.from.toUpperCase()}: ${job.lowered.reason}` : undefined,
     labels,
     runbook: runbookUrl ? { text: 'Runbook', url: runbookUrl } : undefined,
     dashboard: dashboardUrl ? { text: 'Dashboard', url: dashboardUrl } : undefined,

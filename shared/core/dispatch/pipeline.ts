@@ -24,6 +24,8 @@ import { recordStage } from './record/index.ts';
 import type { RoutingConfig } from './route/routing.ts';
 import { routeStage } from './route/index.ts';
 import { silenceStage } from './silence/index.ts';
+import { timeIntervalsStage } from './time-intervals/index.ts';
+import { lowerStage } from './lower/index.ts';
 import { throttleStage } from './throttle/index.ts';
 import { inhibitStage, inhibitSyncStage } from './inhibit/index.ts';
 import { inhibitReadKeys, type InhibitItem } from './inhibit/inhibition.ts';
@@ -52,8 +54,9 @@ export const DISPATCH_PIPELINE: readonly DispatchStage[] = [
   routeStage, //      receivers by label routes, `severity` among the labels (a resolution: where its firing went)
   inhibitStage, //    a firing source alert mutes its targets (`equal` labels): held on the record
   silenceStage, //    an active silence mutes a firing: recorded, notified when the silence ends
-  // time intervals:  not yet (issue 10): mute / active time intervals of the route
+  timeIntervalsStage, // a route's mute / active time intervals: its receivers muted, decided again at the interval's end
   escalateStage, //   a flapping alert is raised one severity level
+  lowerStage, //      outside business hours a route may lower the severity (never a critical one)
   // group:           not yet (issue 10): group_by, group_wait, group_interval, repeat_interval
   channelsStage, //   the severity matrix: each receiver's channels for this severity
   throttleStage, //   per (receiver, channel): send now, or hold and count
