@@ -265,6 +265,7 @@ async function importCommand(args: readonly string[], io: CliIo): Promise<number
   const report = [
     ...(result.secrets.length ? ['secrets to create (never copied into the routes file):', ...result.secrets.map((s) => `  ${s}`)] : []),
     ...(result.notConverted.length ? ['not converted:', ...result.notConverted.map((s) => `  ${s}`)] : ['everything was converted']),
+    ...(result.notes.length ? ['notes:', ...result.notes.map((s) => `  ${s}`)] : []),
   ];
   io.stderr.write(`${report.join('\n')}\n`);
   return EXIT.ok;
