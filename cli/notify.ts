@@ -1,7 +1,8 @@
 /**
  * `klaxon notify test --routes FILE --alerts FILE.jsonl [--silences FILE] [--at TIME] [--json]`:
- * what dispatch would do with these firing alerts: receivers, the silences and the alerts that
- * would mute them, and their groups, run on the real stages with in-memory stores
+ * what dispatch would do with these firing alerts at `--at`: receivers (less those whose route a
+ * time interval mutes then), the silences, time intervals and alerts that would mute them, and
+ * their groups, run on the real stages with in-memory stores
  * (shared/core/dispatch/simulate.ts). `--alerts` lines are `{"labels":{...}}`; `--silences` is YAML
  * or JSON, a list of `{id, matchers: [...], startsAt?, endsAt?, createdBy?, comment?}` (a silence
  * without times is active at `--at`). With `--json`, one line per input alert, in input order.
@@ -18,11 +19,16 @@ import type { Labels } from '../shared/core/model/index.ts';
 const USAGE = `Usage: klaxon notify test --routes FILE --alerts FILE.jsonl [--silences FILE] [--at TIME] [--json]
 
 Runs the dispatch stages on in-memory stores for these firing alerts and prints, per alert, the
-receivers it reaches, the silences and the alerts (input indexes) that mute it, and its groups.
+receivers it reaches, the silences and the alerts (input indexes) that mute it, the time
+intervals that mute some of its routes, and its groups (with their group_by labels).
   --routes FILE     routes YAML
   --alerts FILE     JSON Lines, one {"labels":{...}} per line (all firing)
   --silences FILE   YAML or JSON list of {id, matchers: [...], startsAt?, endsAt?, createdBy?, comment?}
-  --at TIME         the clock: RFC 3339 or epoch ms (default: now)
+  --at TIME         the clock: RFC 3339 or epoch ms (default: now). It drives silences and time
+                    intervals: a receiver whose route is muted at TIME (mute_time_intervals, or
+                    outside its active_time_intervals) is left out of receivers and groups, and
+                    the intervals are listed in mutedBy. (Alertmanager's routes test ignores time
+                    intervals; this shows what dispatch would do at TIME.)
   --json            one JSON line per input alert, in input order
 `;
 
@@ -126,11 +132,12 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
       return EXIT.ok;
     }
     const rows = [
-      ['#', 'RECEIVERS', 'SILENCED BY', 'INHIBITED BY', 'GROUPS', 'LABELS'],
+      ['#', 'RECEIVERS', 'SILENCED BY', 'MUTED BY', 'INHIBITED BY', 'GROUPS', 'LABELS'],
       ...results.map((r, i) => [
         String(i),
         r.receivers.join(',') || '-',
         r.silencedBy.join(',') || '-',
+        r.mutedBy.join(',') || '-',
         r.inhibitedBy.join(',') || '-',
         r.groups.map((g) => `${g.receiver}@${g.route}${Object.keys(g.groupLabels).length ? JSON.stringify(g.groupLabels) : ''}`).join(' '),
         Object.entries(r.labels)

@@ -171,7 +171,26 @@ async function loadConfig(routesFile: string | undefined, io: CliIo, sub: string
 
 /** A route node as JSON (matchers as written, children nested). */
 function nodeJson(n: RouteNode): unknown {
-  return { path: n.path, matchers: n.matchers.map((m) => m.text), receivers: n.receivers, continue: n.continue, routes: n.routes.map(nodeJson) };
+  return {
+    path: n.path,
+    matchers: n.matchers.map((m) => m.text),
+    receivers: n.receivers,
+    continue: n.continue,
+    ...(n.muteTimeIntervals ? { muteTimeIntervals: n.muteTimeIntervals } : {}),
+    ...(n.activeTimeIntervals ? { activeTimeIntervals: n.activeTimeIntervals } : {}),
+    ...(n.lowerSeverityOutside ? { lowerSeverityOutside: n.lowerSeverityOutside } : {}),
+    routes: n.routes.map(nodeJson),
+  };
+}
+
+/** A route's time intervals and lowering as `routes show` prints them (nothing when it has none). */
+function intervalsText(n: RouteNode): string {
+  const parts: string[] = [];
+  if (n.muteTimeIntervals) parts.push(`muted in ${n.muteTimeIntervals.join(', ')}`);
+  if (n.activeTimeIntervals) parts.push(`active in ${n.activeTimeIntervals.join(', ')}`);
+  // Shown where it is declared (children inherit it).
+  if (n.lowerSeverityOutside && n.lowerSeverityOutside.declaredAt === n.path && n.lowerSeverityOutside.by > 0) parts.push(`severity -${n.lowerSeverityOutside.by} outside ${n.lowerSeverityOutside.timeIntervals.join(', ')}`);
+  return parts.length ? ` [${parts.join('; ')}]` : '';
 }
 
 /** `routes show`: the tree, indented, and the receivers. */
@@ -203,7 +222,7 @@ async function show(args: readonly string[], io: CliIo): Promise<number> {
   const lines: string[] = [`routes: ${config.source}`];
   const walk = (n: RouteNode, depth: number): void => {
     const m = n.matchers.length ? `{${n.matchers.map((x) => x.text).join(', ')}}` : '{}';
-    lines.push(`${'  '.repeat(depth)}${n.path} ${m} -> ${n.receivers.join(', ') || '(inherited)'}${n.continue ? ' continue' : ''}`);
+    lines.push(`${'  '.repeat(depth)}${n.path} ${m} -> ${n.receivers.join(', ') || '(inherited)'}${n.continue ? ' continue' : ''}${intervalsText(n)}`);
     for (const c of n.routes) walk(c, depth + 1);
   };
   walk(config.root, 0);
@@ -265,6 +284,7 @@ async function importCommand(args: readonly string[], io: CliIo): Promise<number
   const report = [
     ...(result.secrets.length ? ['secrets to create (never copied into the routes file):', ...result.secrets.map((s) => `  ${s}`)] : []),
     ...(result.notConverted.length ? ['not converted:', ...result.notConverted.map((s) => `  ${s}`)] : ['everything was converted']),
+    ...(result.notes.length ? ['notes:', ...result.notes.map((s) => `  ${s}`)] : []),
   ];
   io.stderr.write(`${report.join('\n')}\n`);
   return EXIT.ok;

@@ -16,7 +16,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { FLUSH_OUTCOME_TEXT, flushGroup, parseFlushMessage, type FlushOutcome, type FlushPorts } from '../../shared/core/dispatch/group/flush.ts';
-import { GROUP_FLUSH_REASON_TEXT, type GroupFlushConfig, type RouteMute } from '../../shared/core/dispatch/group/group.ts';
+import { GROUP_FLUSH_REASON_TEXT, type GroupFlushConfig, type GroupMute } from '../../shared/core/dispatch/group/group.ts';
 import type { FlushScheduler, GroupStore } from '../../shared/core/dispatch/group/ports.ts';
 import type { DeadLetterSender, JobPublisher, RoutesSource } from '../../shared/core/dispatch/ports.ts';
 import type { RoutingConfig } from '../../shared/core/dispatch/route/routing.ts';
@@ -31,6 +31,7 @@ import { routesSourceFromSettings } from '../../shared/adapters/routes/routes-so
 import { createLogger, createMetrics, systemClock } from '../../shared/adapters/observability/index.ts';
 import { readFlushGroupsSettings } from '../../shared/config/flush-groups.ts';
 import { redactSecrets } from '../../shared/core/deliver/redact.ts';
+import { routeMuteAt } from '../../shared/core/dispatch/time-intervals/route-mute.ts';
 
 /** What the handler needs; tests and local mode inject their own. */
 export interface FlushGroupsDeps {
@@ -41,7 +42,7 @@ export interface FlushGroupsDeps {
   readonly deadLetter: DeadLetterSender;
   readonly config: GroupFlushConfig;
   /** Whether a route is muted now by its time intervals (default: never). */
-  readonly muteOf?: (routes: RoutingConfig, routePath: string, nowMs: number) => RouteMute;
+  readonly muteOf?: (routes: RoutingConfig, routePath: string, nowMs: number) => GroupMute;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -141,6 +142,7 @@ export async function flushGroupsDepsFromEnv(env: NodeJS.ProcessEnv): Promise<Fl
     routes,
     deadLetter: new SqsDeadLetterSender(sqs, s.deadLetterQueueUrl),
     config: { throttleWindows: s.decision.throttleWindows },
+    muteOf: (routes, routePath, nowMs) => routeMuteAt(routePath, routes, nowMs),
     clock: systemClock,
     logger,
     metrics,

@@ -104,7 +104,7 @@ function record(over: Partial<AlertRecord> = {}): AlertRecord {
 
 describe('the dispatch pipeline', () => {
   it('is declared in this order (docs/design.md, "The notification pipeline")', () => {
-    expect(stageNames(DISPATCH_PIPELINE)).toEqual(['dedup', 'route', 'inhibit', 'silence', 'escalate', 'channels', 'group', 'throttle', 'record', 'publish', 'group-sync', 'inhibit-sync', 'commit']);
+    expect(stageNames(DISPATCH_PIPELINE)).toEqual(['dedup', 'route', 'inhibit', 'silence', 'time-intervals', 'escalate', 'lower', 'channels', 'group', 'throttle', 'record', 'publish', 'group-sync', 'inhibit-sync', 'commit']);
   });
 
   it('acts only after deciding: publish, the group members, the inhibit items, then commit', () => {

@@ -76,7 +76,8 @@ describe('klaxon notify test', () => {
       { receivers: ['db-team'], silencedBy: [], inhibitedBy: [], groups: [{ receiver: 'db-team', route: '0.1', groupLabels: {} }] },
     ]);
     expect(lines[0]!.labels).toEqual({ alertname: 'NodeDown', severity: 'critical', cluster: 'eu', team: 'db', env: 'prod' });
-    expect(Object.keys(lines[0]!)).toEqual(['labels', 'receivers', 'silencedBy', 'inhibitedBy', 'groups']);
+    expect(Object.keys(lines[0]!)).toEqual(['labels', 'receivers', 'silencedBy', 'mutedBy', 'inhibitedBy', 'groups']);
+    expect(lines.map((l) => l.mutedBy)).toEqual([[], [], [], [], []]);
   });
 
   it('applies a silence at the time given by --at', async () => {
@@ -88,8 +89,43 @@ describe('klaxon notify test', () => {
   it('prints a readable table without --json', async () => {
     const r = await notify(['--routes', ROUTES, '--alerts', ALERTS, '--at', '1800000000000']);
     expect(r.code).toBe(EXIT.ok);
-    expect(r.out).toMatch(/^#\s+RECEIVERS\s+SILENCED BY\s+INHIBITED BY\s+GROUPS\s+LABELS$/m);
-    expect(r.out).toMatch(/^1\s+db-team\s+-\s+0\s+db-team@0\.1\s+alertname=Errors,cluster=eu,severity=high,team=db$/m);
+    expect(r.out).toMatch(/^#\s+RECEIVERS\s+SILENCED BY\s+MUTED BY\s+INHIBITED BY\s+GROUPS\s+LABELS$/m);
+    expect(r.out).toMatch(/^1\s+db-team\s+-\s+-\s+0\s+db-team@0\.1\s+alertname=Errors,cluster=eu,severity=high,team=db$/m);
+  });
+
+  const TIMED = file(
+    'timed.yaml',
+    `receivers:
+  - { name: db-team, slack: { channel: C0DB } }
+  - { name: audit, slack: { webhook: audit } }
+time_intervals:
+  - name: weekends
+    time_intervals: [{ weekdays: [saturday, sunday] }]
+  - name: business-hours
+    time_intervals: [{ times: [{ start_time: '09:00', end_time: '17:00' }], weekdays: ['monday:friday'] }]
+group_by: [cluster]
+routes:
+  - { matchers: ['env="prod"'], receivers: [audit], continue: true, mute_time_intervals: [weekends], group_by: [] }
+  - { matchers: ['team="db"'], receivers: [db-team], active_time_intervals: [business-hours], group_by: [cluster, team] }
+`,
+  );
+  const TIMED_ALERTS = file('timed.jsonl', JSON.stringify({ labels: { alertname: 'NodeDown', cluster: 'eu', team: 'db', env: 'prod' } }));
+
+  it.each<[string, string, string[], string[], { receiver: string; route: string; groupLabels: Record<string, string> }[]]>([
+    // [why, --at, receivers, mutedBy, groups]; 2026-11-28 is a Saturday, 2026-11-30 a Monday
+    ['Monday in business hours: both, grouped by their group_by', '2026-11-30T10:00:00Z', ['audit', 'db-team'], [], [{ receiver: 'audit', route: '0.0', groupLabels: {} }, { receiver: 'db-team', route: '0.1', groupLabels: { cluster: 'eu', team: 'db' } }]],
+    ['Monday before business hours: db-team is outside its active interval', '2026-11-30T08:00:00Z', ['audit'], ['business-hours'], [{ receiver: 'audit', route: '0.0', groupLabels: {} }]],
+    ['Saturday: both muted', '2026-11-28T12:00:00Z', [], ['business-hours', 'weekends'], []],
+  ])('--at drives time intervals: %s', async (_why, atTime, receivers, mutedBy, groups) => {
+    const r = await notify(['--routes', TIMED, '--alerts', TIMED_ALERTS, '--at', atTime, '--json']);
+    expect(r.code).toBe(EXIT.ok);
+    expect(JSON.parse(r.out.trim())).toMatchObject({ receivers, mutedBy, groups });
+  });
+
+  it('groups by the root group_by when the route has none of its own', async () => {
+    const routes = file('grouped.yaml', "group_by: [cluster]\nreceivers: [{ name: a, slack: { channel: C } }]\nroutes: [{ matchers: ['team=\"db\"'], receivers: [a] }]\n");
+    const r = await notify(['--routes', routes, '--alerts', TIMED_ALERTS, '--at', '2026-11-30T10:00:00Z', '--json']);
+    expect(JSON.parse(r.out.trim()).groups).toEqual([{ receiver: 'a', route: '0.0', groupLabels: { cluster: 'eu' } }]);
   });
 
   it.each<[string, string[], number, RegExp]>([

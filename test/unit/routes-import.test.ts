@@ -66,9 +66,7 @@ describe('routes import (Alertmanager → Klaxon)', () => {
   it('lists what it left behind, and the secrets to create instead of copying them', () => {
     const nc = imported.notConverted.join('\n');
     for (const expected of [
-      'route.group_by: not converted yet',
-      "route.routes[2].group_by: not converted yet",
-      'templates: not converted yet',
+      'templates: not converted',
       // the fixture's inhibit rule mutes `severity="warning"`: said, not silently dead
       'inhibit_rules[0]: severity="warning" never matches in Klaxon',
       "receivers[5].name: 'chat ops' is now 'chat_ops'",
@@ -89,6 +87,55 @@ describe('routes import (Alertmanager → Klaxon)', () => {
     // No key, URL or address of the global section reaches the document.
     const out = JSON.stringify(imported.document);
     for (const secret of ['0123456789abcdef0123456789abcdef', 'fedcba9876543210', 'hooks.slack.com', 'smtp']) expect(out).not.toContain(secret);
+  });
+
+  it('converts grouping: the fixture keeps its group_by and timing, and Klaxon compiles them', () => {
+    expect(imported.document).toMatchObject({ group_by: ['alertname', 'cluster', 'service'], group_wait: '30s', group_interval: '5m', repeat_interval: '3h' });
+    expect(config.root.groupBy).toEqual(['alertname', 'cluster', 'service']);
+    expect(config.root.timing).toEqual({ waitMs: 30_000, intervalMs: 300_000, repeatMs: 3 * 3_600_000 });
+    expect(imported.notConverted.join('\n')).not.toContain('group_by');
+    expect(imported.notes).toEqual([]);
+  });
+
+  it('converts time intervals (both top-level keys) and the routes naming them; the result compiles and mutes as Alertmanager would', () => {
+    const am = {
+      route: {
+        receiver: 'a',
+        mute_time_intervals: ['weekends'],
+        routes: [
+          { matchers: ['team="db"'], receiver: 'a', group_by: ['...'], mute_time_intervals: ['weekends', 'holidays'], active_time_intervals: ['business-hours'], repeat_interval: '30d' },
+          { matchers: ['team="web"'], group_wait: '10s', mute_time_intervals: ['broken'] },
+        ],
+      },
+      receivers: [{ name: 'a', email_configs: [{ to: 'a@example.org' }] }],
+      time_intervals: [
+        { name: 'business-hours', time_intervals: [{ times: [{ start_time: '09:00', end_time: '17:00' }], weekdays: ['monday:friday'], location: 'Europe/Berlin' }] },
+        { name: 'broken', time_intervals: [{ weekdays: ['funday'] }] },
+      ],
+      mute_time_intervals: [{ name: 'weekends', time_intervals: [{ weekdays: ['saturday', 'sunday'] }] }],
+    };
+    const r = importAlertmanager(am);
+    expect(r.document.time_intervals?.map((i) => i.name)).toEqual(['business-hours', 'weekends']);
+    expect(r.document.routes).toEqual([
+      { matchers: ['team="db"'], receivers: ['a'], group_by: ['...'], mute_time_intervals: ['weekends'], active_time_intervals: ['business-hours'] },
+      { matchers: ['team="web"'], group_wait: '10s' },
+    ]);
+    // no group_by on the root: Alertmanager's one group per route, kept, and said
+    expect(r.document.group_by).toEqual([]);
+    expect(r.notes.join('\n')).toContain('route.group_by: absent');
+    const nc = r.notConverted.join('\n');
+    for (const expected of [
+      'route.mute_time_intervals: not converted (the root route cannot have time intervals',
+      'route.routes[0].mute_time_intervals: "holidays" is not a converted time interval; left out',
+      'route.routes[0].repeat_interval: "30d" not converted (30d is out of range (1s to 7d))',
+      "time_intervals[1].time_intervals[0].weekdays[0]: 'funday' is not a weekday; interval 'broken' not converted",
+      'route.routes[1].mute_time_intervals: "broken" is not a converted time interval',
+    ]) expect(nc).toContain(expected);
+    const c = compileRoutes(r.document, 'imported');
+    expect(c.root.groupBy).toEqual([]);
+    expect(c.root.routes[0]!.muteTimeIntervals).toEqual(['weekends']);
+    expect(c.root.routes[0]!.activeTimeIntervals).toEqual(['business-hours']);
+    expect(c.timeIntervals?.get('business-hours')?.entries[0]?.location).toBe('Europe/Berlin');
   });
 
   it.each<[string, string, RegExp]>([

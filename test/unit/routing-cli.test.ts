@@ -108,6 +108,28 @@ describe('klaxon routes show', () => {
     expect(j.receivers.map((x) => x.name)).toContain('db-team');
   });
 
+  it("shows each route's time intervals, and a severity lowering where it is declared", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'routes-show-'));
+    const f = join(dir, 'routes.yaml');
+    writeFileSync(
+      f,
+      `time_intervals:
+  - { name: weekends, time_intervals: [{ weekdays: [saturday, sunday] }] }
+  - { name: bh, time_intervals: [{ times: [{ start_time: '09:00', end_time: '17:00' }] }] }
+receivers: [{ name: a, slack: { channel: C } }]
+lower_severity_outside: { time_intervals: [bh] }
+routes:
+  - { matchers: ['team="db"'], receivers: [a], mute_time_intervals: [weekends], routes: [{ matchers: ['x="y"'], active_time_intervals: [bh] }] }
+`,
+    );
+    const r = await cli(['show', '--routes', f]);
+    expect(r.out).toMatch(/^root \{\} -> default \[severity -1 outside bh\]$/m);
+    expect(r.out).toMatch(/^ {2}routes\[0\] \{team="db"\} -> a \[muted in weekends\]$/m);
+    expect(r.out).toMatch(/^ {4}routes\[0\]\.routes\[0\] \{x="y"\} -> a \[active in bh\]$/m);
+    const j = JSON.parse((await cli(['show', '--routes', f, '--json'])).out) as { root: { routes: { muteTimeIntervals?: string[] }[] } };
+    expect(j.root.routes[0]!.muteTimeIntervals).toEqual(['weekends']);
+  });
+
   it('exits 1 naming the problem for a bad routes file, 2 for a bad argument', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'routes-show-'));
     const bad = join(dir, 'routes.yaml');

@@ -101,6 +101,7 @@ export const NotificationJobSchema = z.looseObject({
   transition: TransitionSchema,
   severity,
   escalation: z.object({ from: severity, reason: z.string() }).optional(),
+  lowered: z.object({ from: severity, reason: z.string() }).optional(),
   fireCount: z.number(),
   suppressed: z.object({ count: z.number(), sinceMs: z.number() }).optional(),
   reminder: z.object({ lastSentAtMs: epochMs }).optional(),

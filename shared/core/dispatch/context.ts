@@ -50,15 +50,30 @@ export interface Suppression {
 }
 
 /**
- * A firing muted by a stage (silence; inhibit and time intervals take the same shape): it is
- * recorded and notified nowhere, and decided again at `untilMs` if it still fires.
+ * A firing muted by a stage (silence, time intervals; inhibit takes the same shape): it is
+ * recorded and notified nowhere, and decided again at `untilMs` if it still fires. A muting
+ * with `receivers` mutes only those (time intervals of some of its routes): the others are
+ * notified now, and the re-check notifies the muted ones, not the others again.
  */
 export interface Muting {
   readonly stage: string;
-  /** What mutes it (silence ids). */
+  /** What mutes it (silence ids, time interval names). */
   readonly by: readonly string[];
   /** When to decide it again (epoch ms, dispatch's clock). */
   readonly untilMs: number;
+  /** Only these receivers are muted; absent: the whole firing. */
+  readonly receivers?: readonly string[];
+}
+
+/** Whether a muting keeps the whole firing from every channel (not only some receivers). */
+export function mutesWholeFiring(muted: readonly Muting[]): boolean {
+  return muted.some((m) => m.receivers === undefined);
+}
+
+/** A severity lowered outside given time intervals (docs/routing.md, "Severity by business hours"), and why (shown in the notification). */
+export interface Lowering {
+  readonly from: Severity;
+  readonly reason: string;
 }
 
 /** Why one stage decided as it did (the decision's trail: logs, simulations). */
@@ -100,6 +115,8 @@ export interface DispatchContext {
   /** escalate: the severity notified (the rule's, or one level up). */
   readonly severity: Severity;
   readonly escalation: Escalation | undefined;
+  /** lower: the severity was lowered outside business hours (`severity` is the lowered one). */
+  readonly lowered: Lowering | undefined;
   /** channels: where notifications may go (after group: only those notified on their own). */
   readonly targets: readonly NotifyTarget[];
   /** group: the member writes of the groups a firing joins (one per group). */
@@ -169,8 +186,12 @@ export interface DispatchDecision {
   /** Severity after escalation. */
   readonly severity: Severity;
   readonly escalation?: Escalation;
+  /** Severity lowered outside business hours, and why. */
+  readonly lowered?: Lowering;
   /** A firing muted by silences: their ids (recorded on the alert, notified nowhere). */
   readonly silencedBy?: readonly string[];
+  /** Time intervals that mute some or all of its receivers (a silence is never listed here). */
+  readonly mutedBy?: readonly string[];
   /** Why each stage decided as it did, in pipeline order. */
   readonly trail: readonly StageNote[];
   /** Firing sources that inhibit it (a muted firing: nothing published, held on the record until released). */
@@ -214,6 +235,7 @@ export function startContext(
     inhibition: undefined,
     severity: t.severity,
     escalation: undefined,
+    lowered: undefined,
     targets: [],
     groupUpserts: [],
     groupResolves: [],
@@ -258,6 +280,7 @@ export function dispatchedDecision(ctx: DispatchContext): DispatchDecision {
   const firing = t.kind === 'firing';
   const inhibited = ctx.inhibition?.muted === true;
   const silencedBy = [...new Set(ctx.muted.filter((m) => m.stage === 'silence').flatMap((m) => m.by))].sort();
+  const mutedBy = [...new Set(ctx.muted.filter((m) => m.stage === 'time-intervals').flatMap((m) => m.by))].sort();
   return {
     outcome: 'dispatched',
     reason: ctx.release ? 'released' : firing ? 'firing' : closesRecordedActivation(ctx.record, t) ? 'resolved' : 'firing-not-seen',
@@ -265,12 +288,14 @@ export function dispatchedDecision(ctx: DispatchContext): DispatchDecision {
     jobs: ctx.jobs,
     suppressed: ctx.suppressed,
     routes: ctx.routed.map((r) => r.path),
-    unrouted: firing && !inhibited && ctx.targets.length === 0 && ctx.groupUpserts.length === 0 && ctx.muted.length === 0,
+    unrouted: firing && !inhibited && ctx.targets.length === 0 && ctx.groupUpserts.length === 0 && !mutesWholeFiring(ctx.muted),
     ...(ctx.groupUpserts.length > 0 || ctx.groupResolves.length > 0 ? { groups: ctx.groupUpserts.length > 0 ? ctx.groupUpserts.map((u) => u.header.id) : ctx.groupResolves } : {}),
     ...(inhibited ? { inhibitedBy: ctx.inhibition!.inhibitedBy } : {}),
     severity: ctx.severity,
     ...(ctx.escalation ? { escalation: ctx.escalation } : {}),
+    ...(ctx.lowered ? { lowered: ctx.lowered } : {}),
     ...(silencedBy.length > 0 ? { silencedBy } : {}),
+    ...(mutedBy.length > 0 ? { mutedBy } : {}),
     trail: ctx.trail,
   };
 }

@@ -18,4 +18,6 @@ export * from './record/index.ts';
 export * from './route/index.ts';
 export * from './silence/index.ts';
 export * from './throttle/index.ts';
+export * from './time-intervals/index.ts';
+export * from './lower/index.ts';
 export * from './transition-schema.ts';

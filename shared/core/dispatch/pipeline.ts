@@ -24,6 +24,8 @@ import { recordStage } from './record/index.ts';
 import type { RoutingConfig } from './route/routing.ts';
 import { routeStage } from './route/index.ts';
 import { silenceStage } from './silence/index.ts';
+import { timeIntervalsStage } from './time-intervals/index.ts';
+import { lowerStage } from './lower/index.ts';
 import { throttleStage } from './throttle/index.ts';
 import { inhibitStage, inhibitSyncStage } from './inhibit/index.ts';
 import { groupStage, groupSyncStage } from './group/index.ts';
@@ -53,8 +55,9 @@ export const DISPATCH_PIPELINE: readonly DispatchStage[] = [
   routeStage, //      receivers by label routes, `severity` among the labels (a resolution: where its firing went)
   inhibitStage, //    a firing source alert mutes its targets (`equal` labels): held on the record
   silenceStage, //    an active silence mutes a firing: recorded, notified when the silence ends
-  // time intervals:  not yet (issue 10): mute / active time intervals of the route
+  timeIntervalsStage, // a route's mute / active time intervals: its receivers muted, decided again at the interval's end
   escalateStage, //   a flapping alert is raised one severity level
+  lowerStage, //      outside business hours a route may lower the severity (never a critical one)
   channelsStage, //   the severity matrix: each receiver's channels for this severity
   groupStage, //      routes with group_by: the alert joins its groups (their flush notifies); the rest go on
   throttleStage, //   per (receiver, channel): send now, or hold and count

@@ -181,6 +181,8 @@ export interface NotificationJob {
   readonly severity: Severity;
   /** Present when dispatch raised the severity; `reason` is human text for the message. */
   readonly escalation?: { readonly from: Severity; readonly reason: string };
+  /** Present when dispatch lowered the severity outside business hours (docs/routing.md, "Severity by business hours"); `reason` is human text for the message. */
+  readonly lowered?: { readonly from: Severity; readonly reason: string };
   /** How many times this alert has fired (lifetime of the alert record). */
   readonly fireCount: number;
   /** Notifications the throttle window suppressed since the last one sent on this channel. */

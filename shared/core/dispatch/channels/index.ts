@@ -8,7 +8,7 @@
  */
 import type { Severity } from '../../model/index.ts';
 import { decision, next } from '../../pipeline/stage.ts';
-import { closesRecordedActivation, noted, type DispatchContext, type DispatchDecision, type NotifyTarget } from '../context.ts';
+import { closesRecordedActivation, mutesWholeFiring, noted, type DispatchContext, type DispatchDecision, type NotifyTarget } from '../context.ts';
 import type { AlertRecord } from '../record/alert-record.ts';
 import { targetsFor, type RoutedReceiver, type RoutingConfig } from '../route/routing.ts';
 
@@ -23,7 +23,7 @@ export const CHANNELS_REASON_TEXT: Readonly<Record<ChannelsReason, string>> = {
   'no-channel-for-severity': 'no receiver has a channel for this severity: recorded only',
   'where-firing-went': 'the destinations its firing was notified on',
   'firing-not-notified': 'its firing was notified nowhere (held, silenced, low severity, or never seen): nothing to resolve',
-  muted: 'muted (silenced): notified nowhere, decided again when the silence ends',
+  muted: 'muted (silenced, or in a mute time interval of every route): notified nowhere, decided again when that ends',
 };
 
 /** What the channels stage decided. */
@@ -56,7 +56,7 @@ export function decideResolvedChannels(record: AlertRecord | undefined, t: { rea
 /** The channels stage. */
 export const channelsStage = decision<DispatchContext, DispatchDecision>('channels', (ctx) => {
   const d: ChannelsDecision =
-    ctx.transition.kind === 'firing' && ctx.muted.length > 0
+    ctx.transition.kind === 'firing' && mutesWholeFiring(ctx.muted)
       ? { reason: 'muted', targets: [] }
       : ctx.transition.kind === 'firing' ? decideFiringChannels(ctx.receivers, ctx.severity, ctx.routes) : decideResolvedChannels(ctx.record, ctx.transition);
   return next(noted(ctx, { stage: 'channels', reason: d.reason, text: CHANNELS_REASON_TEXT[d.reason] }, { targets: d.targets }));

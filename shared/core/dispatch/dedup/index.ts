@@ -28,7 +28,7 @@ export type DedupReason = (typeof DEDUP_REASONS)[number];
 export const DEDUP_REASON_TEXT: Readonly<Record<DedupReason, string>> = {
   'new-alert': 'no record yet: the first transition of this alert',
   'new-transition': 'a transition the record has not seen',
-  'muted-recheck': 'the firing a silence muted, decided again (its silence ended or was expired)',
+  'muted-recheck': 'the firing a silence or a time interval muted, decided again (it ended, or the silence was expired)',
   'duplicate-transition': 'transition already applied (redelivered)',
   'older-than-record': 'transition is older than the last one the record holds',
   'older-activation': 'resolution of an older activation than the record holds',

@@ -14,7 +14,7 @@
 import type { Clock } from '../../model/index.ts';
 import type { JobPublisher, RoutesSource } from '../ports.ts';
 import type { RoutingConfig } from '../route/routing.ts';
-import { decideGroupFlush, type GroupFlushConfig, type GroupFlushDecision, type RouteMute } from './group.ts';
+import { decideGroupFlush, type GroupFlushConfig, type GroupFlushDecision, type GroupMute } from './group.ts';
 import { GroupChangedError, type FlushMessage, type FlushScheduler, type GroupStore } from './ports.ts';
 import { TransientError } from '../../errors/index.ts';
 
@@ -31,7 +31,7 @@ export interface FlushPorts {
 export interface FlushOptions {
   readonly config: GroupFlushConfig;
   /** Whether the group's route is muted now by its time intervals (default: never). */
-  readonly muteOf?: (routes: RoutingConfig, routePath: string, nowMs: number) => RouteMute;
+  readonly muteOf?: (routes: RoutingConfig, routePath: string, nowMs: number) => GroupMute;
   /** Read-decide-publish-commit rounds on a conflict (default 3). */
   readonly maxAttempts?: number;
   /** Told when a commit lost a race and the flush is decided again. */

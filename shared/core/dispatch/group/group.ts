@@ -183,8 +183,8 @@ export function notifyReason(
   return last.atMs < nowMs - repeatMs ? 'repeat' : 'unchanged';
 }
 
-/** The flush's view of the route now: muted by its time intervals, and which (names). */
-export type RouteMute = { readonly muted: false } | { readonly muted: true; readonly by: readonly string[] };
+/** The flush's view of the route now: muted by its time intervals, and which (names); `routeMuteAt` (time-intervals) gives one. */
+export type GroupMute = { readonly muted: false } | { readonly muted: true; readonly by: readonly string[] };
 
 /** What a flush decided for one channel. */
 export interface ChannelFlush {
@@ -256,7 +256,7 @@ export function groupJob(
     routePath: item.routePath,
     labels: item.labels,
     reason,
-    firing: firing.slice(0, GROUP_JOB_MAX_LISTED).map(([, m]) => ({ ...m.view, status: 'firing' as const })),
+    firing: firing.slice(0, GROUP_JOB_MAX_LISTED).map(([fp, m]) => ({ ...m.view, status: 'firing' as const, ...(lastFiring.has(fp) ? {} : { isNew: true }) })),
     resolved: resolved.slice(0, GROUP_JOB_MAX_LISTED).map(([, m]) => ({ ...m.view, status: 'resolved' as const, ...(m.endsAtMs !== undefined ? { endsAtMs: m.endsAtMs } : {}) })),
     firingCount: firing.length,
     resolvedCount: resolved.length,
@@ -286,7 +286,7 @@ export function groupJob(
  * throttle; the jobs to send; the group after it (resolved members out, the next due time one
  * `group_interval` on), or undefined when no member fires any more (deleted).
  */
-export function decideGroupFlush(item: GroupItem, nowMs: number, mute: RouteMute, config: GroupFlushConfig): GroupFlushDecision {
+export function decideGroupFlush(item: GroupItem, nowMs: number, mute: GroupMute, config: GroupFlushConfig): GroupFlushDecision {
   const members = Object.entries(item.members);
   const channelSet = new Set<Channel>();
   for (const [, m] of members) for (const c of m.channels) channelSet.add(c);

@@ -15,14 +15,24 @@
  *   `pagerduty_configs` → `pagerduty.routingKey` (a key name in the PagerDuty secret: the key
  *   itself is a secret and is never copied into the routes file).
  *
+ * - grouping: `group_by`, `group_wait`, `group_interval`, `repeat_interval` (same syntax and
+ *   inheritance). Alertmanager groups by nothing when the root has no `group_by` (one notification
+ *   per route and receiver), Klaxon notifies alert by alert: the root then gets `group_by: []`,
+ *   to keep Alertmanager's behaviour, and the notes say so;
+ * - time intervals: `time_intervals` and the older top-level `mute_time_intervals` (same syntax),
+ *   and each route's `mute_time_intervals` / `active_time_intervals`.
+ *
  * What does not, and is listed: secrets (webhook URLs, routing keys: where to put them), receiver
  * types Klaxon has no channel for (webhook, opsgenie, ...), a second config of one kind in a
- * receiver, per-config options (titles, templates, send_resolved...), and whatever the routes
- * document does not take (today: grouping and timing options, time intervals).
+ * receiver, per-config options (titles, templates, send_resolved...), a value Klaxon refuses (a
+ * duration beyond 7 days, an interval it cannot read, time intervals on the root), and the
+ * sections it does not take (templates, global).
  */
-import type { RoutesDocument } from './routes-config.ts';
+import { compileGrouping, type RoutesDocument } from './routes-config.ts';
 import { SEVERITIES } from '../../model/index.ts';
 import { isSeverity } from '../../model/severity.ts';
+import { DEFAULT_GROUP_TIMING } from '../group/aggregation.ts';
+import { compileTimeIntervals, type NamedTimeIntervalDocument } from '../time-intervals/time-interval.ts';
 
 /** The converted document and everything left behind, one readable line each. */
 export interface ImportResult {
@@ -31,6 +41,8 @@ export interface ImportResult {
   readonly notConverted: string[];
   /** Secrets to create: the key names the document refers to. */
   readonly secrets: string[];
+  /** What was converted with a difference worth knowing (e.g. the root's `group_by: []`). */
+  readonly notes: string[];
 }
 
 type Doc = Record<string, unknown>;
@@ -47,10 +59,14 @@ function quote(v: string): string {
   return `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
 }
 
-/** Route options the routes document does not take yet, reported per route. */
-const ROUTE_OPTIONS_NOT_CONVERTED = ['group_by', 'group_wait', 'group_interval', 'repeat_interval', 'mute_time_intervals', 'active_time_intervals'] as const;
-/** Top-level sections the routes document does not take yet. */
-const SECTIONS_NOT_CONVERTED = ['time_intervals', 'mute_time_intervals', 'templates'] as const;
+/** Grouping options of a route, converted as written when Klaxon accepts the value. */
+const GROUPING_OPTIONS = ['group_by', 'group_wait', 'group_interval', 'repeat_interval'] as const;
+/** A route's time interval names. */
+const INTERVAL_OPTIONS = ['mute_time_intervals', 'active_time_intervals'] as const;
+/** Fields of a time interval entry (Alertmanager 0.25). */
+const INTERVAL_FIELDS = ['times', 'weekdays', 'days_of_month', 'months', 'years', 'location'] as const;
+/** Top-level sections the routes document does not take. */
+const SECTIONS_NOT_CONVERTED = ['templates'] as const;
 /** Receiver config kinds Klaxon has no channel for. */
 const OTHER_RECEIVER_KINDS = ['webhook_configs', 'opsgenie_configs', 'victorops_configs', 'pushover_configs', 'wechat_configs', 'telegram_configs', 'sns_configs', 'webex_configs', 'discord_configs', 'msteams_configs'];
 /** Options of one slack/email/pagerduty config that have no counterpart (besides the ones mapped). */
@@ -129,6 +145,65 @@ export function importAlertmanager(am: unknown): ImportResult {
     receivers.push(r as NonNullable<RoutesDocument['receivers']>[number]);
   });
 
+  // Time intervals first: routes name them. Both top-level keys have the same shape.
+  const intervals: NamedTimeIntervalDocument[] = [];
+  const intervalNames = new Set<string>();
+  for (const key of ['time_intervals', 'mute_time_intervals'] as const) {
+    asArray(am[key]).forEach((raw, i) => {
+      const at = `${key}[${i}]`;
+      if (!isObj(raw) || typeof raw.name !== 'string') {
+        notConverted.push(`${at}: not a time interval with a name; skipped`);
+        return;
+      }
+      if (intervalNames.has(raw.name)) {
+        notConverted.push(`${at}.name: '${raw.name}' is declared twice; the first is kept`);
+        return;
+      }
+      const entries = asArray(raw.time_intervals).map((e, j) => {
+        if (!isObj(e)) return {};
+        const extra = Object.keys(e).filter((k) => !(INTERVAL_FIELDS as readonly string[]).includes(k));
+        if (extra.length) notConverted.push(`${at}.time_intervals[${j}]: ${extra.join(', ')} not converted (not a time interval field)`);
+        return Object.fromEntries(INTERVAL_FIELDS.filter((k) => e[k] !== undefined).map((k) => [k, e[k]]));
+      });
+      const interval = { name: raw.name, time_intervals: entries } as NamedTimeIntervalDocument;
+      const problems: string[] = [];
+      compileTimeIntervals([interval], problems);
+      if (problems.length) {
+        for (const p of problems) notConverted.push(`${p.replace(/^time_intervals\[0\]/, at)}; interval '${raw.name}' not converted (routes naming it lose it)`);
+        return;
+      }
+      intervalNames.add(raw.name);
+      intervals.push(interval);
+    });
+  }
+
+  /** The grouping options and interval names of a route (or the root), each checked as Klaxon will. */
+  const convertOptions = (route: Doc, at: string, out: Doc, isRoot: boolean): void => {
+    for (const k of GROUPING_OPTIONS) {
+      const v = route[k];
+      if (v === undefined) continue;
+      const ok = k === 'group_by' ? Array.isArray(v) && v.every((x) => typeof x === 'string') : typeof v === 'string';
+      const problems: string[] = [];
+      if (ok) compileGrouping({ [k]: v }, at, { timing: DEFAULT_GROUP_TIMING }, problems);
+      if (!ok || problems.length) {
+        notConverted.push(`${at}.${k}: ${JSON.stringify(v)} not converted (${problems.length ? problems.map((p) => p.slice(p.indexOf(': ') + 2)).join('; ') : 'not a valid value'}): the parent's value applies`);
+        continue;
+      }
+      out[k] = v;
+    }
+    for (const k of INTERVAL_OPTIONS) {
+      const names = asArray(route[k]);
+      if (!names.length) continue;
+      if (isRoot) {
+        notConverted.push(`${at}.${k}: not converted (the root route cannot have time intervals; Alertmanager refuses them too)`);
+        continue;
+      }
+      const kept = names.filter((n): n is string => typeof n === 'string' && intervalNames.has(n));
+      for (const n of names) if (!kept.includes(n as string)) notConverted.push(`${at}.${k}: ${JSON.stringify(n)} is not a converted time interval; left out`);
+      if (kept.length) out[k] = kept;
+    }
+  };
+
   type RouteOut = NonNullable<RoutesDocument['routes']>[number];
   const convertRoute = (route: Doc, at: string): RouteOut => {
     const out: Doc = {};
@@ -147,7 +222,7 @@ export function importAlertmanager(am: unknown): ImportResult {
       else notConverted.push(`${at}.receiver: '${route.receiver}' was not converted; this route keeps its parent's receiver`);
     }
     if (route.continue === true) out.continue = true;
-    for (const k of ROUTE_OPTIONS_NOT_CONVERTED) if (route[k] !== undefined) notConverted.push(`${at}.${k}: not converted yet (${JSON.stringify(route[k])})`);
+    convertOptions(route, at, out, false);
     const children = asArray(route.routes);
     if (children.length) out.routes = children.map((c, j) => (isObj(c) ? convertRoute(c, `${at}.routes[${j}]`) : {}));
     return out as RouteOut;
@@ -160,7 +235,17 @@ export function importAlertmanager(am: unknown): ImportResult {
     if (n) document.receiver = n;
     else notConverted.push(`route.receiver: '${root.receiver}' was not converted; the root uses Klaxon's default receiver`);
   }
-  for (const k of ROUTE_OPTIONS_NOT_CONVERTED) if (root[k] !== undefined) notConverted.push(`route.${k}: not converted yet (${JSON.stringify(root[k])})`);
+  const notes: string[] = [];
+  const rootOptions: Doc = {};
+  convertOptions(root, 'route', rootOptions, true);
+  if (rootOptions.group_by === undefined) {
+    rootOptions.group_by = [];
+    notes.push(
+      "route.group_by: absent, so Alertmanager sends one notification per route and receiver for all its alerts; the routes file says group_by: [] to keep that (without it, Klaxon notifies alert by alert)",
+    );
+  }
+  Object.assign(document, rootOptions);
+  if (intervals.length) document.time_intervals = intervals as NonNullable<RoutesDocument['time_intervals']>;
   if (root.matchers !== undefined || root.match !== undefined || root.match_re !== undefined) notConverted.push('route: matchers on the root route are ignored (as Alertmanager ignores them)');
   if (receivers.length) document.receivers = receivers;
   const routes = asArray(root.routes);
@@ -192,7 +277,7 @@ export function importAlertmanager(am: unknown): ImportResult {
     inhibit.push(rule as NonNullable<RoutesDocument['inhibit_rules']>[number]);
   });
   if (inhibit.length) document.inhibit_rules = inhibit;
-  for (const k of SECTIONS_NOT_CONVERTED) if (am[k] !== undefined) notConverted.push(`${k}: not converted yet`);
+  for (const k of SECTIONS_NOT_CONVERTED) if (am[k] !== undefined) notConverted.push(`${k}: not converted (Klaxon renders its own messages)`);
   if (am.global !== undefined) notConverted.push('global: not converted (SMTP, Slack and PagerDuty endpoints are Klaxon deployment settings and secrets)');
-  return { document, notConverted, secrets };
+  return { document, notConverted, secrets, notes };
 }

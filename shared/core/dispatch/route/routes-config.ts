@@ -17,7 +17,13 @@
  *   - matchers: ['team="db"']
  *     receivers: [db-team]
  *     continue: true
+ *     mute_time_intervals: [weekends]         # optional: not notified while one holds (not inherited)
+ *     active_time_intervals: [business-hours] # optional: notified only while one holds (not inherited)
+ *     lower_severity_outside: { time_intervals: [business-hours], by: 1 }  # optional, inherited
  *     routes: [ ... ]                         # optional children, same shape
+ * time_intervals:                             # Alertmanager 0.25's (time-intervals/time-interval.ts)
+ *   - name: business-hours
+ *     time_intervals: [{ times: [{ start_time: '09:00', end_time: '17:00' }], weekdays: ['monday:friday'] }]
  * ```
  */
 import { z } from 'zod';
@@ -30,6 +36,8 @@ import { PermanentError } from '../../errors/index.ts';
 import { compileInhibitRules, inhibitRuleSchema } from '../inhibit/inhibit-rules.ts';
 import { DEFAULT_GROUP_TIMING, type GroupBy, type GroupTiming } from '../group/aggregation.ts';
 import { parseDuration } from '../duration.ts';
+import { compileTimeIntervals, type NamedTimeIntervalDocument, type TimeInterval } from '../time-intervals/time-interval.ts';
+import type { SeverityLowering } from './routing.ts';
 
 /** The longest group_wait / group_interval / repeat_interval accepted (Alertmanager has none; beyond a week is a typo). */
 export const MAX_GROUP_DURATION_MS = 7 * 86_400_000;
@@ -137,8 +145,38 @@ interface RouteDoc {
   group_wait?: string | undefined;
   group_interval?: string | undefined;
   repeat_interval?: string | undefined;
+  mute_time_intervals?: string[] | undefined;
+  active_time_intervals?: string[] | undefined;
+  lower_severity_outside?: LoweringDoc | undefined;
   routes?: RouteDoc[] | undefined;
 }
+
+interface LoweringDoc {
+  time_intervals: string[];
+  by?: number | undefined;
+}
+
+/** The most levels a severity can be lowered (critical is never lowered; high to low is 2). */
+export const MAX_LOWER_BY = 3;
+
+/** `lower_severity_outside`: lower an alert's severity `by` levels outside every listed interval (inherited). */
+const loweringSchema = z.strictObject({
+  time_intervals: z.array(z.string().min(1)).min(1, 'list at least one time interval'),
+  by: z.number().int().min(0).max(MAX_LOWER_BY).optional(),
+});
+
+const rangeItem = z.union([z.string(), z.number()]);
+/** One `time_intervals` entry, Alertmanager 0.25's fields (checked by compileTimeIntervals). */
+const timeIntervalEntrySchema = z.strictObject({
+  times: z.array(z.strictObject({ start_time: z.string(), end_time: z.string() })).optional(),
+  weekdays: z.array(rangeItem).optional(),
+  days_of_month: z.array(rangeItem).optional(),
+  months: z.array(rangeItem).optional(),
+  years: z.array(rangeItem).optional(),
+  location: z.string().optional(),
+});
+/** A named time interval: `{ name, time_intervals: [...] }`. */
+export const namedTimeIntervalSchema = z.strictObject({ name: z.string(), time_intervals: z.array(timeIntervalEntrySchema).optional() });
 
 /** The grouping and timing fields a route (and the document's top level, for the root) may set. */
 const groupingFields = {
@@ -154,6 +192,9 @@ const routeSchema: z.ZodType<RouteDoc> = z.lazy(() =>
     receivers: z.array(z.string().min(1)).min(1).optional(),
     continue: z.boolean().optional(),
     ...groupingFields,
+    mute_time_intervals: z.array(z.string().min(1)).optional(),
+    active_time_intervals: z.array(z.string().min(1)).optional(),
+    lower_severity_outside: loweringSchema.optional(),
     routes: z.array(routeSchema).optional(),
   }),
 );
@@ -164,8 +205,17 @@ export const routesDocumentSchema = z.strictObject({
   matrix: severityChannels.optional(),
   receivers: z.array(receiverSchema).optional(),
   ...groupingFields,
+  lower_severity_outside: loweringSchema.optional(),
   routes: z.array(routeSchema).optional(),
   inhibit_rules: z.array(inhibitRuleSchema).optional(),
+  time_intervals: z.array(namedTimeIntervalSchema).optional(),
+  /**
+   * Alertmanager's older name of `time_intervals` (same shape), accepted as Alertmanager does. A
+   * list of names here would mute the root route, which Alertmanager refuses too: reported.
+   */
+  mute_time_intervals: z.array(z.union([namedTimeIntervalSchema, z.string()])).optional(),
+  /** Refused with a message (the root takes every alert): declared so the error says why. */
+  active_time_intervals: z.unknown().optional(),
 });
 
 /** A routes document as written. */
@@ -223,7 +273,19 @@ export function compileRoutes(doc: unknown, source: string, defaults: DefaultRec
   const rootReceivers = [d.receiver ?? DEFAULT_RECEIVER];
   checkReceivers(rootReceivers, 'receiver');
 
-  const compile = (r: RouteDoc, path: string, inherited: readonly string[], parent: Pick<RouteNode, 'groupBy' | 'timing'>): RouteNode => {
+  const timeIntervals = compileRouteTimeIntervals(d, problems);
+  const checkIntervals = (names: readonly string[], at: string): void => {
+    names.forEach((n, j) => {
+      if (!timeIntervals.has(n)) problems.push(`${at}[${j}]: unknown time interval ${JSON.stringify(n)} (declare it under time_intervals)`);
+    });
+  };
+  const lowering = (doc: LoweringDoc | undefined, path: string, inherited: SeverityLowering | undefined): SeverityLowering | undefined => {
+    if (!doc) return inherited;
+    checkIntervals(doc.time_intervals, `${path ? `${path}.` : ''}lower_severity_outside.time_intervals`);
+    return { timeIntervals: doc.time_intervals, by: doc.by ?? 1, declaredAt: path || 'root' };
+  };
+
+  const compile = (r: RouteDoc, path: string, inherited: readonly string[], parent: Pick<RouteNode, 'groupBy' | 'timing' | 'lowerSeverityOutside'>): RouteNode => {
     const matchers: Matcher[] = [];
     (r.matchers ?? []).forEach((text, j) => {
       try {
@@ -236,28 +298,69 @@ export function compileRoutes(doc: unknown, source: string, defaults: DefaultRec
     if (r.receivers) checkReceivers(r.receivers, `${path}.receivers`);
     const own = r.receivers ?? inherited;
     const grouping = compileGrouping(r, path, parent, problems);
+    // Time intervals are the route's own (Alertmanager 0.25 does not inherit them); the lowering is inherited.
+    if (r.mute_time_intervals) checkIntervals(r.mute_time_intervals, `${path}.mute_time_intervals`);
+    if (r.active_time_intervals) checkIntervals(r.active_time_intervals, `${path}.active_time_intervals`);
+    const lower = lowering(r.lower_severity_outside, path, parent.lowerSeverityOutside);
+    const inherits = { ...grouping, ...(lower ? { lowerSeverityOutside: lower } : {}) };
     return {
       path,
       matchers,
       receivers: own,
       continue: r.continue ?? false,
       ...grouping,
-      routes: (r.routes ?? []).map((c, k) => compile(c, `${path}.routes[${k}]`, own, grouping)),
+      ...(r.mute_time_intervals?.length ? { muteTimeIntervals: r.mute_time_intervals } : {}),
+      ...(r.active_time_intervals?.length ? { activeTimeIntervals: r.active_time_intervals } : {}),
+      ...(lower ? { lowerSeverityOutside: lower } : {}),
+      routes: (r.routes ?? []).map((c, k) => compile(c, `${path}.routes[${k}]`, own, inherits)),
     };
   };
 
   const rootGrouping = compileGrouping(d, '', { timing: DEFAULT_GROUP_TIMING }, problems);
+  const rootLowering = lowering(d.lower_severity_outside, '', undefined);
+  const rootInherits = { ...rootGrouping, ...(rootLowering ? { lowerSeverityOutside: rootLowering } : {}) };
   const root: RouteNode = {
     path: 'root',
     matchers: [],
     receivers: rootReceivers,
     continue: false,
-    ...rootGrouping,
-    routes: (d.routes ?? []).map((r, i) => compile(r, `routes[${i}]`, rootReceivers, rootGrouping)),
+    ...rootInherits,
+    routes: (d.routes ?? []).map((r, i) => compile(r, `routes[${i}]`, rootReceivers, rootInherits)),
   };
   const inhibitRules = compileInhibitRules(d.inhibit_rules ?? [], problems);
   if (problems.length > 0) throw new RoutesConfigError(source, problems);
 
   const matrix: SeverityMatrix = { ...DEFAULT_SEVERITY_MATRIX, ...(d.matrix as Partial<SeverityMatrix> | undefined) };
-  return { matrix, receivers, root, source, ...(inhibitRules.length > 0 ? { inhibitRules } : {}) };
+  return { matrix, receivers, root, source, ...(inhibitRules.length > 0 ? { inhibitRules } : {}), ...(timeIntervals.size > 0 ? { timeIntervals } : {}) };
+}
+
+/**
+ * The document's named time intervals: `time_intervals` and Alertmanager's older top-level
+ * `mute_time_intervals` (same shape), one name space. Names listed at the top level under
+ * `mute_time_intervals`, or an `active_time_intervals` there, would apply to the root route,
+ * which takes every alert: refused, as Alertmanager refuses them.
+ */
+function compileRouteTimeIntervals(d: RoutesDocument, problems: string[]): Map<string, TimeInterval> {
+  const named = compileTimeIntervals((d.time_intervals ?? []) as NamedTimeIntervalDocument[], problems);
+  const old: NamedTimeIntervalDocument[] = [];
+  const oldIndex: number[] = [];
+  (d.mute_time_intervals ?? []).forEach((m, i) => {
+    if (typeof m === 'string') problems.push(`mute_time_intervals[${i}]: the root route cannot be muted (it takes every alert; Alertmanager refuses it too): put mute_time_intervals on a child route (at the top level, this key is the older name of time_intervals)`);
+    else {
+      old.push(m as NamedTimeIntervalDocument);
+      oldIndex.push(i);
+    }
+  });
+  if (d.active_time_intervals !== undefined) problems.push('active_time_intervals: the root route cannot have active time intervals (it takes every alert; Alertmanager refuses it too): put them on a child route');
+  const oldProblems: string[] = [];
+  const olderNamed = compileTimeIntervals(old, oldProblems);
+  // compileTimeIntervals names its paths time_intervals[i]: these came from mute_time_intervals[oldIndex[i]].
+  for (const p of oldProblems) problems.push(p.replace(/^time_intervals\[(\d+)\]/, (_, i: string) => `mute_time_intervals[${oldIndex[Number(i)]}]`));
+  old.forEach((m, i) => {
+    const interval = typeof m.name === 'string' ? olderNamed.get(m.name) : undefined;
+    if (!interval) return;
+    if (named.has(interval.name)) problems.push(`mute_time_intervals[${oldIndex[i]}].name: duplicate time interval name ${JSON.stringify(interval.name)} (also under time_intervals)`);
+    else named.set(interval.name, interval);
+  });
+  return named;
 }

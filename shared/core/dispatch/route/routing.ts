@@ -17,6 +17,7 @@ import { sha256Hex } from '../hash.ts';
 import { withSeverityLabel } from '../../model/severity.ts';
 import type { InhibitRule } from '../inhibit/inhibit-rules.ts';
 import type { GroupBy, GroupTiming } from '../group/aggregation.ts';
+import type { TimeInterval } from '../time-intervals/time-interval.ts';
 
 /** Channels per severity: which channels a notification of that severity goes to. */
 export type SeverityMatrix = Readonly<Record<Severity, readonly Channel[]>>;
@@ -56,6 +57,29 @@ export interface RouteNode {
   readonly groupBy?: GroupBy;
   /** `group_wait`, `group_interval`, `repeat_interval` (inherited; Alertmanager's defaults at the root). The repeat applies to alerts notified one by one too. */
   readonly timing: GroupTiming;
+  /**
+   * `mute_time_intervals` (names; not inherited, as in Alertmanager 0.25): the route's receivers
+   * are not notified while any of them holds (docs/routing.md, "Time intervals").
+   */
+  readonly muteTimeIntervals?: readonly string[];
+  /** `active_time_intervals` (names; not inherited): the route's receivers are notified only while one of them holds. */
+  readonly activeTimeIntervals?: readonly string[];
+  /**
+   * `lower_severity_outside` (inherited): outside every one of these intervals, the alert's
+   * severity is lowered `by` levels, never below `low`, and never for a critical alert
+   * (docs/routing.md, "Severity by business hours"). `declaredAt` is the path of the route that
+   * wrote it (the notification says why).
+   */
+  readonly lowerSeverityOutside?: SeverityLowering;
+}
+
+/** A route's `lower_severity_outside`, compiled. */
+export interface SeverityLowering {
+  readonly timeIntervals: readonly string[];
+  /** Levels to lower (0: not lowered, a child's way to turn its parent's off). */
+  readonly by: number;
+  /** The route that declared it (`root`, `routes[0]`). */
+  readonly declaredAt: string;
 }
 
 /** A validated, compiled routes config. */
@@ -68,6 +92,8 @@ export interface RoutingConfig {
   readonly source: string;
   /** `inhibit_rules` (docs/routing.md, "Inhibition"); absent or empty: nothing is inhibited. */
   readonly inhibitRules?: readonly InhibitRule[];
+  /** `time_intervals` by name (docs/routing.md, "Time intervals"); absent or empty: none declared. */
+  readonly timeIntervals?: ReadonlyMap<string, TimeInterval>;
 }
 
 /** One place a notification goes: a receiver's destination on one channel. */
@@ -119,6 +145,17 @@ export function matchRoutes(node: RouteNode, labels: Labels): RouteNode[] {
   // No child took it: this route handles it itself.
   if (out.length === 0) out.push(node);
   return out;
+}
+
+/** The route at `path` (`root`, `routes[1].routes[0]`), or undefined. */
+export function findRoute(root: RouteNode, path: string): RouteNode | undefined {
+  if (root.path === path) return root;
+  for (const child of root.routes) {
+    if (path !== child.path && !path.startsWith(`${child.path}.`)) continue;
+    const found = findRoute(child, path);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 /** The channels a receiver uses for a severity. */

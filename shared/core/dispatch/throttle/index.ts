@@ -10,14 +10,14 @@
  */
 import { MESSAGE_VERSION, type AlertTransition, type NotificationJob, type Severity } from '../../model/index.ts';
 import { decision, next } from '../../pipeline/stage.ts';
-import { type DispatchContext, type DispatchDecision, type Escalation, type NotifyTarget, type StageNote, type Suppression } from '../context.ts';
+import { type DispatchContext, type DispatchDecision, type Escalation, type Lowering, type NotifyTarget, type StageNote, type Suppression } from '../context.ts';
 import { deliveryKey, type DeliveryState } from '../record/alert-record.ts';
 import { decideThrottle, throttleWindowMs, THROTTLE_REASON_TEXT } from './throttle.ts';
 
 export * from './throttle.ts';
 
 /** The job of one transition for one (receiver, channel); its idempotency key is the transition id + receiver + channel. */
-export function jobFor(t: AlertTransition, to: NotifyTarget, severity: Severity, escalation: Escalation | undefined, fireCount: number): NotificationJob {
+export function jobFor(t: AlertTransition, to: NotifyTarget, severity: Severity, escalation: Escalation | undefined, fireCount: number, lowered?: Lowering): NotificationJob {
   return {
     version: MESSAGE_VERSION,
     idempotencyKey: `${t.transitionId}:${to.receiver}:${to.channel}`,
@@ -28,6 +28,7 @@ export function jobFor(t: AlertTransition, to: NotifyTarget, severity: Severity,
     transition: t,
     severity,
     ...(escalation ? { escalation } : {}),
+    ...(lowered ? { lowered } : {}),
     fireCount,
   };
 }
@@ -42,6 +43,17 @@ export function fireCountAfter(ctx: Pick<DispatchContext, 'transition' | 'record
   return (ctx.record?.fireCount ?? 0) + (t.kind === 'firing' && ctx.release !== true && !recorded ? 1 : 0);
 }
 
+/**
+ * Whether the firing is the record's muted firing decided again (a silence or a time interval
+ * ended): some of its targets may have been notified when it first arrived (time intervals muted
+ * only some routes), and must not be notified twice.
+ */
+export function isMutedRecheck(ctx: Pick<DispatchContext, 'transition' | 'record'>): boolean {
+  const r = ctx.record;
+  const t = ctx.transition;
+  return t.kind === 'firing' && r?.state === 'firing' && r.startsAtMs === t.firedAtMs && r.muted?.transition.firedAtMs === t.firedAtMs;
+}
+
 /** Throttles a firing: per target, a job or a held (counted) notification, and the deliveries memory after it. */
 function throttleFiring(ctx: DispatchContext): DispatchContext {
   const t = ctx.transition;
@@ -52,14 +64,19 @@ function throttleFiring(ctx: DispatchContext): DispatchContext {
   const suppressed: Suppression[] = [];
   const notes: StageNote[] = [];
   const windowMs = throttleWindowMs(ctx.severity, ctx.config.throttleWindows, t.policy);
+  const recheck = isMutedRecheck(ctx);
   for (const target of ctx.targets) {
     const key = deliveryKey(target.receiver, target.channel);
     const prev = deliveries[key];
+    if (recheck && prev?.notifiedFiredAtMs === t.firedAtMs) {
+      notes.push({ stage: 'throttle', reason: 'already-notified', text: THROTTLE_REASON_TEXT['already-notified'], subject: key });
+      continue;
+    }
     const throttle = decideThrottle(prev?.lastSentAtMs, windowMs, nowMs);
     notes.push({ stage: 'throttle', reason: throttle.reason, text: THROTTLE_REASON_TEXT[throttle.reason], subject: key });
     if (throttle.send) {
       const held = prev && prev.suppressedCount > 0 ? { count: prev.suppressedCount, sinceMs: prev.suppressedSinceMs ?? prev.lastSentAtMs ?? nowMs } : undefined;
-      jobs.push({ ...jobFor(t, target, ctx.severity, ctx.escalation, fireCount), ...(held ? { suppressed: held } : {}) });
+      jobs.push({ ...jobFor(t, target, ctx.severity, ctx.escalation, fireCount, ctx.lowered), ...(held ? { suppressed: held } : {}) });
       deliveries[key] = {
         receiver: target.receiver,
         channel: target.channel,

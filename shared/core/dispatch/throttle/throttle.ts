@@ -20,7 +20,7 @@ export const DEFAULT_THROTTLE_WINDOWS: ThrottleWindows = {
 };
 
 /** Why a notification was sent or held. */
-export const THROTTLE_REASONS = ['first', 'no-window', 'window-elapsed', 'within-window', 'resolution'] as const;
+export const THROTTLE_REASONS = ['first', 'no-window', 'window-elapsed', 'within-window', 'resolution', 'already-notified'] as const;
 /** One of {@link THROTTLE_REASONS}. */
 export type ThrottleReason = (typeof THROTTLE_REASONS)[number];
 
@@ -31,6 +31,7 @@ export const THROTTLE_REASON_TEXT: Readonly<Record<ThrottleReason, string>> = {
   'window-elapsed': 'throttle window elapsed since the last notification',
   'within-window': 'held: within the throttle window of the last notification',
   resolution: 'a resolution is never held: it closes a firing that was sent',
+  'already-notified': 'a muted firing decided again: this receiver and channel were notified of it already (its route was not muted)',
 };
 
 /** The throttle decision for one (alert, receiver, channel). */
