@@ -366,7 +366,7 @@ describe('grouping through dispatch and the flush (in-memory ports)', () => {
       upsertMember: w.groups.upsertMember.bind(w.groups),
       resolveMember: w.groups.resolveMember.bind(w.groups),
       overdue: w.groups.overdue.bind(w.groups),
-      commitFlush: async (id: string, next: GroupItem | undefined, v: number, now: number) => {
+      commitFlush: async (id: string, next: GroupItem | undefined, v: number, _now: number) => {
         if (w.groups.peek(id)!.members.fp0002 === undefined) await dispatchTransition(w.ports, alert(2).firing, { config: DEFAULT_DISPATCH_CONFIG });
         return w.groups.commitFlush(id, next, v);
       },
