@@ -9,7 +9,7 @@
  */
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { AlertRecord } from '../../core/dispatch/record/alert-record.ts';
+import { recheckDueAt, type AlertRecord } from '../../core/dispatch/record/alert-record.ts';
 import { RECORD_RETENTION_MS } from '../../core/dispatch/record/index.ts';
 import { AlertRecordConflictError, type AlertStore } from '../../core/dispatch/ports.ts';
 
@@ -41,6 +41,7 @@ const OWNED = [
   'held',
   'muted',
   'groups',
+  'repeat',
   'updatedAtMs',
 ] as const satisfies readonly (keyof AlertRecord)[];
 
@@ -78,12 +79,14 @@ export class DynamoAlertStore implements AlertStore {
         set.push(`#a${i} = :a${i}`);
       }
     });
-    // The sparse by-recheck index holds exactly the records whose firing is muted (silence.ts, recheck.ts).
+    // The sparse by-recheck index holds exactly the records with something due: a muted firing to
+    // decide again (silence.ts, recheck.ts) or a reminder (repeat/index.ts); the earliest of the two.
     names['#rs'] = 'recheckShard';
     names['#ra'] = 'recheckAt';
-    if (record.muted) {
+    const due = recheckDueAt(record);
+    if (due !== undefined) {
       values[':rs'] = RECHECK_SHARD;
-      values[':ra'] = record.muted.recheckAtMs;
+      values[':ra'] = due;
       set.push('#rs = :rs', '#ra = :ra');
     } else remove.push('#rs', '#ra');
     names['#exp'] = 'expiresAt';

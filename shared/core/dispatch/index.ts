@@ -15,6 +15,7 @@ export * from './inhibit/index.ts';
 export * from './pipeline.ts';
 export * from './ports.ts';
 export * from './record/index.ts';
+export * from './repeat/index.ts';
 export * from './route/index.ts';
 export * from './silence/index.ts';
 export * from './throttle/index.ts';

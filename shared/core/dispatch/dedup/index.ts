@@ -8,12 +8,14 @@ import type { AlertTransition } from '../../model/index.ts';
 import { decision, next, stop } from '../../pipeline/stage.ts';
 import { noopDecision, noted, type DispatchContext, type DispatchDecision } from '../context.ts';
 import type { AlertRecord } from '../record/alert-record.ts';
+import { isReminder } from '../repeat/index.ts';
 
 /** Why a transition was applied or dropped. */
 export const DEDUP_REASONS = [
   'new-alert',
   'new-transition',
   'muted-recheck',
+  'reminder',
   'duplicate-transition',
   'older-than-record',
   'older-activation',
@@ -29,6 +31,7 @@ export const DEDUP_REASON_TEXT: Readonly<Record<DedupReason, string>> = {
   'new-alert': 'no record yet: the first transition of this alert',
   'new-transition': 'a transition the record has not seen',
   'muted-recheck': 'the firing a silence or a time interval muted, decided again (it ended, or the silence was expired)',
+  reminder: 'a reminder: it still fires, repeat_interval after it was last notified on its own',
   'duplicate-transition': 'transition already applied (redelivered)',
   'older-than-record': 'transition is older than the last one the record holds',
   'older-activation': 'resolution of an older activation than the record holds',
@@ -39,9 +42,9 @@ export const DEDUP_REASON_TEXT: Readonly<Record<DedupReason, string>> = {
 
 /** The dedup decision. */
 export type DedupDecision =
-  | { readonly verdict: 'apply'; readonly reason: 'new-alert' | 'new-transition' | 'held-released' | 'muted-recheck' }
+  | { readonly verdict: 'apply'; readonly reason: 'new-alert' | 'new-transition' | 'held-released' | 'muted-recheck' | 'reminder' }
   | { readonly verdict: 'duplicate'; readonly reason: 'duplicate-transition' }
-  | { readonly verdict: 'stale'; readonly reason: Exclude<DedupReason, 'new-alert' | 'new-transition' | 'duplicate-transition' | 'held-released' | 'muted-recheck'> };
+  | { readonly verdict: 'stale'; readonly reason: Exclude<DedupReason, 'new-alert' | 'new-transition' | 'duplicate-transition' | 'held-released' | 'muted-recheck' | 'reminder'> };
 
 /**
  * Decides whether `t` is new to `record`, in this order: a transition id the record remembers is a
@@ -57,6 +60,8 @@ export function decideDedup(record: AlertRecord | undefined, t: AlertTransition)
     if (record.state === 'firing' && record.startsAtMs === t.firedAtMs) {
       // The activation is recorded but its firing was muted (never notified): decided again.
       if (record.muted?.transition.firedAtMs === t.firedAtMs) return { verdict: 'apply', reason: 'muted-recheck' };
+      // The reminder the record has due (repeat/index.ts): notified again.
+      if (isReminder(record, t)) return { verdict: 'apply', reason: 'reminder' };
       return { verdict: 'stale', reason: 'already-firing' };
     }
     if (t.firedAtMs < record.startsAtMs) return { verdict: 'stale', reason: 'older-activation' };

@@ -4,7 +4,7 @@
  * per-destination throttle and delivery state), so a decision costs one read and one conditional
  * write whatever the number of channels.
  */
-import type { AlertTransition, Channel, Destination, Labels, Severity, TransitionKind } from '../../model/index.ts';
+import type { AlertTransition, Channel, Destination, Labels, NotificationPolicy, Severity, TransitionKind } from '../../model/index.ts';
 
 /** What dispatch remembers per (receiver, channel). */
 export interface DeliveryState {
@@ -69,6 +69,25 @@ export interface MutedFiring {
   readonly transition: AlertTransition;
 }
 
+/**
+ * The next reminder of a firing notified on its own (docs/routing.md, "Grouping": repeat_interval;
+ * shared/core/dispatch/repeat): when it is due, and what the reminder transition needs that the
+ * record does not otherwise keep.
+ */
+export interface RepeatDue {
+  /** When the reminder is due (dispatch's clock). */
+  readonly atMs: number;
+  /** When the alert was last notified on its own. */
+  readonly lastSentAtMs: number;
+  /** The activation's firing transition id (reminder ids derive from it). */
+  readonly firingId: string;
+  readonly value: number | null;
+  readonly condition: string;
+  readonly runbookUrl?: string;
+  readonly dashboardUrl?: string;
+  readonly policy?: NotificationPolicy;
+}
+
 /** How many transition ids a record keeps to recognise redelivered transitions. */
 export const MAX_RECENT_TRANSITION_IDS = 16;
 
@@ -106,6 +125,8 @@ export interface AlertRecord {
   readonly held?: HeldNotification;
   /** Present while the current activation's firing is silenced (never notified yet): why, and when to decide it again. */
   readonly muted?: MutedFiring;
+  /** Present while the current activation fires and was notified on its own: its next reminder. */
+  readonly repeat?: RepeatDue;
   /** Groups the current activation's firing joined (docs/routing.md, "Grouping"): its resolution is marked there. */
   readonly groups?: readonly string[];
   /** Owned by the Slack channel function; dispatch reads it and never writes it. */
@@ -117,4 +138,10 @@ export interface AlertRecord {
 /** Key of a {@link DeliveryState} in {@link AlertRecord.deliveries}. */
 export function deliveryKey(receiver: string, channel: Channel): string {
   return `${receiver}|${channel}`;
+}
+
+/** When the timers' sweep must look at a record again: its muted firing's re-check or its reminder, the earliest (undefined: nothing due). */
+export function recheckDueAt(record: Pick<AlertRecord, 'muted' | 'repeat'>): number | undefined {
+  const times = [record.muted?.recheckAtMs, record.repeat?.atMs].filter((t): t is number => t !== undefined);
+  return times.length > 0 ? Math.min(...times) : undefined;
 }

@@ -10,7 +10,8 @@ import { decision, next } from '../../pipeline/stage.ts';
 import { noted, type DispatchContext, type DispatchDecision } from '../context.ts';
 import { recordFireTime } from '../escalate/escalation.ts';
 import { fireCountAfter } from '../throttle/index.ts';
-import { MAX_RECENT_TRANSITION_IDS, type AlertRecord, type MutedFiring } from './alert-record.ts';
+import { MAX_RECENT_TRANSITION_IDS, type AlertRecord, type MutedFiring, type RepeatDue } from './alert-record.ts';
+import { repeatAfter } from '../repeat/index.ts';
 
 export * from './alert-record.ts';
 
@@ -38,7 +39,7 @@ function recentIds(record: AlertRecord | undefined, id: string): string[] {
 
 /** What the previous stages decided that the record keeps. */
 export type RecordInput = Pick<DispatchContext, 'transition' | 'record' | 'severity' | 'escalation' | 'deliveries' | 'nowMs'> &
-  Partial<Pick<DispatchContext, 'release' | 'inhibition' | 'muted' | 'groupUpserts'>>;
+  Partial<Pick<DispatchContext, 'release' | 'inhibition' | 'muted' | 'groupUpserts' | 'routed' | 'jobs'>>;
 
 /**
  * The record after `t` (version incremented), from the record as read and the stages' decisions:
@@ -72,10 +73,18 @@ export function nextRecord(input: RecordInput): { readonly reason: RecordReason;
     ...(firing && input.inhibition?.muted ? { held: heldAfter(input) } : {}),
     ...(firing && input.muted && input.muted.length > 0 ? { muted: mutedFiring(t, input.muted) } : {}),
     ...groupsAfter(input, seen),
+    ...repeatOf(input),
     ...(record?.slackThread ? { slackThread: record.slackThread } : {}),
     updatedAtMs: nowMs,
   };
   return { reason: firing ? 'firing' : seen ? 'resolved' : 'firing-not-seen', record: next };
+}
+
+/** The record's next reminder (repeat/index.ts), when the stages that decide it ran. */
+function repeatOf(input: RecordInput): { repeat?: RepeatDue } {
+  if (!input.routed || !input.jobs) return {};
+  const r = repeatAfter({ transition: input.transition, record: input.record, routed: input.routed, jobs: input.jobs, nowMs: input.nowMs });
+  return r ? { repeat: r } : {};
 }
 
 /** The groups of the activation: a firing's new ones added to those it joined before (a re-check, a release); a resolution keeps them. */

@@ -3,7 +3,7 @@
  * semantics: fast tests and `klaxon` simulations.
  */
 import type { InMemoryAlertStore } from '../in-memory.ts';
-import type { AlertRecord } from '../record/alert-record.ts';
+import { recheckDueAt, type AlertRecord } from '../record/alert-record.ts';
 import { SilenceExistsError, SilenceExpiredError, SilenceNotFoundError, type MutedAlertIndex, type SilenceStore } from './ports.ts';
 import { silenceState, type Silence } from './silence.ts';
 
@@ -58,8 +58,8 @@ export class InMemoryMutedAlertIndex implements MutedAlertIndex {
   async due(nowMs: number, limit: number): Promise<AlertRecord[]> {
     return this.alerts
       .all()
-      .filter((r) => r.muted !== undefined && r.muted.recheckAtMs <= nowMs)
-      .sort((a, b) => a.muted!.recheckAtMs - b.muted!.recheckAtMs)
+      .filter((r) => (recheckDueAt(r) ?? Infinity) <= nowMs)
+      .sort((a, b) => recheckDueAt(a)! - recheckDueAt(b)!)
       .slice(0, limit);
   }
 

@@ -12,6 +12,7 @@
 import type { AlertTransition } from '../../model/index.ts';
 import type { AlertRecord } from '../record/alert-record.ts';
 import type { MutedAlertIndex } from './ports.ts';
+import { reminderTransition } from '../repeat/index.ts';
 
 /** The transition that re-decides a muted firing: the firing as received, with an id of its own (stable for one re-check time, so a sweep run twice publishes one message). */
 export function recheckTransition(record: AlertRecord, nowMs: number): AlertTransition | undefined {
@@ -26,10 +27,14 @@ export interface RecheckPorts {
   readonly publisher: { publish(transitions: readonly AlertTransition[]): Promise<void> };
 }
 
-/** Publishes a re-check for every muted firing due at `nowMs` (at most `limit`). Returns how many. */
+/**
+ * Publishes what is due at `nowMs` (at most `limit` records): a re-check for every muted firing,
+ * a reminder for every firing notified on its own whose `repeat_interval` has passed
+ * (repeat/index.ts). Returns how many transitions.
+ */
 export async function recheckMutedAlerts(ports: RecheckPorts, nowMs: number, limit = 500): Promise<number> {
   const due = await ports.muted.due(nowMs, limit);
-  const transitions = due.map((r) => recheckTransition(r, nowMs)).filter((t): t is AlertTransition => t !== undefined);
+  const transitions = due.map((r) => recheckTransition(r, nowMs) ?? reminderTransition(r, nowMs)).filter((t): t is AlertTransition => t !== undefined);
   if (transitions.length > 0) await ports.publisher.publish(transitions);
   return transitions.length;
 }

@@ -12,6 +12,7 @@ import { MESSAGE_VERSION, type AlertTransition, type NotificationJob, type Sever
 import { decision, next } from '../../pipeline/stage.ts';
 import { type DispatchContext, type DispatchDecision, type Escalation, type Lowering, type NotifyTarget, type StageNote, type Suppression } from '../context.ts';
 import { deliveryKey, type DeliveryState } from '../record/alert-record.ts';
+import { isReminder } from '../repeat/index.ts';
 import { decideThrottle, throttleWindowMs, THROTTLE_REASON_TEXT } from './throttle.ts';
 
 export * from './throttle.ts';
@@ -65,6 +66,8 @@ function throttleFiring(ctx: DispatchContext): DispatchContext {
   const notes: StageNote[] = [];
   const windowMs = throttleWindowMs(ctx.severity, ctx.config.throttleWindows, t.policy);
   const recheck = isMutedRecheck(ctx);
+  // A reminder (repeat/index.ts) says when the alert was last notified.
+  const reminder = isReminder(ctx.record, t) ? { lastSentAtMs: ctx.record!.repeat!.lastSentAtMs } : undefined;
   for (const target of ctx.targets) {
     const key = deliveryKey(target.receiver, target.channel);
     const prev = deliveries[key];
@@ -76,7 +79,7 @@ function throttleFiring(ctx: DispatchContext): DispatchContext {
     notes.push({ stage: 'throttle', reason: throttle.reason, text: THROTTLE_REASON_TEXT[throttle.reason], subject: key });
     if (throttle.send) {
       const held = prev && prev.suppressedCount > 0 ? { count: prev.suppressedCount, sinceMs: prev.suppressedSinceMs ?? prev.lastSentAtMs ?? nowMs } : undefined;
-      jobs.push({ ...jobFor(t, target, ctx.severity, ctx.escalation, fireCount, ctx.lowered), ...(held ? { suppressed: held } : {}) });
+      jobs.push({ ...jobFor(t, target, ctx.severity, ctx.escalation, fireCount, ctx.lowered), ...(held ? { suppressed: held } : {}), ...(reminder ? { reminder } : {}) });
       deliveries[key] = {
         receiver: target.receiver,
         channel: target.channel,
