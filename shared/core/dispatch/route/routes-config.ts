@@ -17,6 +17,10 @@
  *   - matchers: ['team="db"']
  *     receivers: [db-team]
  *     continue: true
+ *     group_by: [alertname, cluster]          # optional, inherited: one notification per group (['...']: every label)
+ *     group_wait: 30s                         # optional, inherited (defaults 30s, 5m, 4h as Alertmanager)
+ *     group_interval: 5m
+ *     repeat_interval: 4h                     # also the reminder interval of alerts notified one by one
  *     mute_time_intervals: [weekends]         # optional: not notified while one holds (not inherited)
  *     active_time_intervals: [business-hours] # optional: notified only while one holds (not inherited)
  *     lower_severity_outside: { time_intervals: [business-hours], by: 1 }  # optional, inherited
