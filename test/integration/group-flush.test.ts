@@ -23,6 +23,7 @@ import { sendAllBatched } from '../../shared/adapters/sqs/transition-publisher.t
 import {
   DEFAULT_DISPATCH_CONFIG,
   GroupChangedError,
+  GroupFullError,
   groupIdOf,
   groupKeyOf,
   type FlushMessage,
@@ -231,6 +232,30 @@ describe('DynamoGroupStore', () => {
     expect(await store.upsertMember(upsert(h, 5), T)).toEqual({ created: true });
   });
 
+  it('refuses a member past the 400 KB item limit with a permanent GroupFullError, leaving the group as it was', async () => {
+    const h = header();
+    // Members far larger than memberView makes them (20 KB each), so that the limit comes after about 20.
+    const fat = (i: number): GroupUpsert => {
+      const u = upsert(h, i);
+      return { ...u, member: { ...u.member, view: { ...u.member.view, labels: { big: 'x'.repeat(20_000) } } } };
+    };
+    let written = 0;
+    let refused: unknown;
+    for (let i = 0; i < 40 && refused === undefined; i++) {
+      try {
+        await store.upsertMember(fat(i), T);
+        written++;
+      } catch (err) {
+        refused = err;
+      }
+    }
+    expect(written).toBeGreaterThan(15);
+    expect(refused).toBeInstanceOf(GroupFullError);
+    expect((refused as GroupFullError).transient).toBe(false);
+    expect((refused as Error).message).toContain(h.id);
+    expect(Object.keys((await store.get(h.id))!.members)).toHaveLength(written);
+  });
+
   it('lists overdue groups through the by-due index, oldest first, at most the limit', async () => {
     // Due times far before the other tests' (T): only these three are that old.
     const [a, b, c] = [header(), header(), header()];
@@ -376,6 +401,48 @@ describe('dispatch with grouping (real handler, DynamoDB Local + fauxqs)', () =>
       emittedAtMs: T,
     };
   }
+
+  it('dead-letters the transition of a full group with the reason, and dispatches the rest of its batch', async () => {
+    const clock = new ManualClock(T);
+    const handler = createDispatchHandler({
+      store: new DynamoAlertStore(p.dynamodb, p.tables.alerts),
+      publisher: new SqsJobPublisher(p.sqs, queueUrls()),
+      deadLetter: new SqsDeadLetterSender(p.sqs, p.queues.alertEvents.dlq!.url),
+      routes: staticRoutesSource(ROUTES),
+      groups: store,
+      flushes: new SqsFlushScheduler({ client: p.sqs, queueUrl: p.queues.groupFlush.url }),
+      config: DEFAULT_DISPATCH_CONFIG,
+      clock,
+      logger: silent(),
+      metrics: metrics(),
+    });
+    // Fill the group dispatch will write to up to the last few hundred bytes (members of 20 KB, then 1 KB, then 200 B).
+    const [full, other] = [randomUUID().slice(0, 8), randomUUID().slice(0, 8)];
+    const h = { ...header(full), id: groupIdOf(groupKeyOf('routes[0]', 'ops', { alertname: 'CPU', cluster: full })) };
+    let n = 0;
+    for (const size of [20_000, 1_000, 200]) {
+      for (;;) {
+        const u = upsert(h, n++);
+        try {
+          await store.upsertMember({ ...u, member: { ...u.member, view: { ...u.member.view, labels: { big: 'x'.repeat(size) } } } }, T);
+        } catch (err) {
+          if (err instanceof GroupFullError) break;
+          throw err;
+        }
+      }
+    }
+    const ts = [transition(`fp-full-${full}`, 1, full), transition(`fp-ok-${other}`, 2, other)];
+    for (const t of ts) await p.sqs.send(new SendMessageCommand({ QueueUrl: p.queues.alertEvents.url, MessageBody: JSON.stringify(t), MessageGroupId: t.fingerprint, MessageDeduplicationId: t.transitionId }));
+    const received = await drain(p.queues.alertEvents.url);
+    expect(received).toHaveLength(2);
+    expect(await handler(eventOf(received, p.queues.alertEvents.arn))).toEqual({ batchItemFailures: [] });
+    const dead = await drain(p.queues.alertEvents.dlq!.url);
+    expect(dead.map((m) => JSON.parse(m.Body!) as AlertTransition).map((t) => t.fingerprint)).toEqual([ts[0]!.fingerprint]);
+    expect(dead[0]!.MessageAttributes?.reason?.StringValue).toMatch(new RegExp(`^GroupFullError: group ${h.id} .* is full`));
+    const ok = await store.get(groupIdOf(groupKeyOf('routes[0]', 'ops', { alertname: 'CPU', cluster: other })));
+    expect(Object.keys(ok!.members)).toEqual([ts[1]!.fingerprint]);
+    await flushMessagesFor(ok!.id);
+  });
 
   it('100 alerts of one group firing at once: no job, one group of 100, one flush scheduled, at most 3 DynamoDB requests per alert; the flush sends one job per channel', async () => {
     const ddb = dynamoClient();
