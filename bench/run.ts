@@ -11,6 +11,12 @@
  * - hardening.adversarialRegexRatio <= 1.5 (a batch with one adversarial label value against regex
  *   rules vs the same batch without it)
  *
+ * Grouping (issue 10, bench/grouping.ts): "100 alerts of one group firing at once" through the real
+ * dispatch and flush-groups handlers: grouping.notificationsPerReceiverChannel == 1,
+ * grouping.dynamoRequestsPerAlert <= 3 (dispatch; the flush's own requests beside it), and the
+ * write units per alert as DynamoDB Local reports them (they grow with the group's item); the
+ * ungrouped figure, delivery.dynamoRequestsPerNotification <= 4, is repeated there for comparison.
+ *
  * Cost (issue 9): `cost` reports, with windows derived (the default layout), state-table RRU and
  * WRU per 1,000 samples per rule kind and for the issue's mix, the quiet refreshes per (rule,
  * series) per hour, the sample log's bytes per sample and a rebuild's reads, and the monthly cost
@@ -23,6 +29,7 @@ import { benchEvaluationIo } from './eval-io.ts';
 import { benchDelivery } from './delivery.ts';
 import { benchDecode } from './decode.ts';
 import { benchCost } from './cost.ts';
+import { benchGrouping } from './grouping.ts';
 
 function log(msg: string): void {
   process.stderr.write(`[bench] ${msg}\n`);
@@ -49,6 +56,13 @@ log('delivery against the local receivers ...');
 const delivery = await benchDelivery();
 log(`  ${JSON.stringify(delivery.notificationsPerSec)} notifications/s, ${round(delivery.dynamoRequestsPerNotification)} DynamoDB requests per notification`);
 
+log('grouping: 100 alerts of one group firing at once, dispatch then the flush (DynamoDB Local, fauxqs) ...');
+const grouping = await benchGrouping();
+log(
+  `  ${grouping.jobsPublished} jobs for ${grouping.alerts} alerts (${round(grouping.notificationsPerReceiverChannel)} per receiver channel), ` +
+    `${round(grouping.dynamoRequestsPerAlert)} DynamoDB requests per alert + ${grouping.flushDynamoRequests} for the flush, ${round(grouping.writeUnitsPerAlert)} WCU per alert`,
+);
+
 log('cost: DynamoDB units per 1,000 samples per rule kind (DynamoDB Local, real handler), monthly cost ...');
 const cost = await benchCost();
 
@@ -70,6 +84,29 @@ const result = {
     dynamoRequestsPerNotification: round(delivery.dynamoRequestsPerNotification),
     dynamoRequestsGoal: 4,
     addedLatencyMs: { p50: round(delivery.addedLatencyMs.p50, 1), p99: round(delivery.addedLatencyMs.p99, 1) },
+  },
+  grouping: {
+    scenario: '100 alerts of one group firing at once; one receiver, Slack + PagerDuty (critical)',
+    alerts: grouping.alerts,
+    jobsPublished: grouping.jobsPublished,
+    notificationsPerReceiverChannel: round(grouping.notificationsPerReceiverChannel),
+    notificationsPerReceiverChannelGoal: 1,
+    dynamoRequestsPerAlert: round(grouping.dynamoRequestsPerAlert),
+    dynamoRequestsPerAlertGoal: 3,
+    dispatchRequestsByCommand: grouping.dispatchRequestsByCommand,
+    flushDynamoRequests: grouping.flushDynamoRequests,
+    flushRequestsByCommand: grouping.flushRequestsByCommand,
+    flushMessagesScheduled: grouping.flushMessagesScheduled,
+    writeUnitsPerAlert: round(grouping.writeUnitsPerAlert),
+    writeUnitsPerAlertByTable: Object.fromEntries(Object.entries(grouping.writeUnitsPerAlertByTable).map(([k, v]) => [k, round(v)])),
+    readUnitsPerAlert: round(grouping.readUnitsPerAlert),
+    groupWriteUnitsFirstAlert: grouping.groupWriteUnitsFirstAlert,
+    groupWriteUnitsLastAlert: grouping.groupWriteUnitsLastAlert,
+    groupItemBytes: grouping.groupItemBytes,
+    flushWriteUnits: grouping.flushWriteUnits,
+    flushReadUnits: grouping.flushReadUnits,
+    ungroupedDynamoRequestsPerNotification: round(delivery.dynamoRequestsPerNotification),
+    ungroupedDynamoRequestsGoal: 4,
   },
   hardening: {
     adversarialRegexRatio: round(adversarialRegex.ratio, 3),

@@ -10,13 +10,16 @@
  *
  * Cost: an update is billed on the larger of the item before and after (1 WRU per KB): a member is
  * about 150–400 bytes, so a group of 100 alerts is ~20 KB and its 100th member costs ~20 WRU. A
- * group holds up to about 1,000 members within DynamoDB's 400 KB item limit; past it, the member
- * write fails with a clear error and the alert is notified on its own (dispatch).
+ * group holds up to about 1,000 members within DynamoDB's 400 KB item limit (the bench measures
+ * ~430 bytes a member: about 900); past it, the member write fails with {@link GroupFullError}, a
+ * permanent error: dispatch dead-letters that transition with the reason (the alert is not
+ * notified on its own: not implemented).
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html#limits-items
  */
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, DynamoDBServiceException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Channel, GroupMemberView, Labels, Severity } from '../../core/model/index.ts';
-import { GroupChangedError, type GroupStore, type GroupUpsert } from '../../core/dispatch/group/ports.ts';
+import { GroupChangedError, GroupFullError, type GroupStore, type GroupUpsert } from '../../core/dispatch/group/ports.ts';
 import type { GroupChannelState, GroupDestination, GroupItem, GroupMember } from '../../core/dispatch/group/group.ts';
 import type { GroupTiming } from '../../core/dispatch/group/aggregation.ts';
 
@@ -74,6 +77,16 @@ function itemOf(raw: Record<string, unknown>): GroupItem {
   };
 }
 
+/**
+ * Whether DynamoDB refused a write because the item would pass 400 KB. The SDK has no class for
+ * ValidationException (it is DynamoDBServiceException with that name), and the same exception
+ * covers malformed requests, so its message is what tells them apart ("Item size has exceeded the
+ * maximum allowed size", "Item size to update has exceeded the maximum allowed size").
+ */
+function isItemTooLarge(err: unknown): boolean {
+  return err instanceof DynamoDBServiceException && err.name === 'ValidationException' && /item size .*exceeded the maximum allowed size/i.test(err.message);
+}
+
 /** {@link GroupStore} on DynamoDB. */
 export class DynamoGroupStore implements GroupStore {
   readonly #doc: DynamoDBDocumentClient;
@@ -122,16 +135,21 @@ export class DynamoGroupStore implements GroupStore {
       values[`:d${i}`] = d;
       set.push(`#d${i} = :d${i}`);
     });
-    const r = await this.#doc.send(
-      new UpdateCommand({
-        TableName: this.#table,
-        Key: { id: h.id },
-        UpdateExpression: `SET ${set.join(', ')} ADD ver :one`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-        ReturnValues: 'UPDATED_OLD',
-      }),
-    );
+    const update = new UpdateCommand({
+      TableName: this.#table,
+      Key: { id: h.id },
+      UpdateExpression: `SET ${set.join(', ')} ADD ver :one`,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ReturnValues: 'UPDATED_OLD',
+    });
+    let r;
+    try {
+      r = await this.#doc.send(update);
+    } catch (err) {
+      if (isItemTooLarge(err)) throw new GroupFullError(`group ${h.id} (${h.key}) is full: DynamoDB refused alert ${u.fingerprint} past its 400 KB item limit`, { cause: err });
+      throw err;
+    }
     return { created: r.Attributes?.gk === undefined };
   }
 

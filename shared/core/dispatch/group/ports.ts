@@ -3,7 +3,7 @@
  * flush scheduler (a delayed message on the group-flush queue). Adapters in shared/adapters;
  * in-memory implementations in `in-memory.ts`.
  */
-import { TransientError } from '../../errors/index.ts';
+import { PermanentError, TransientError } from '../../errors/index.ts';
 import type { Channel } from '../../model/index.ts';
 import type { GroupDestination, GroupHeader, GroupItem, GroupMember } from './group.ts';
 
@@ -42,6 +42,13 @@ export interface GroupStore {
 
 /** A group changed between the flush's read and its commit: read and decide again (transient). */
 export class GroupChangedError extends TransientError {}
+
+/**
+ * A group holds as many alerts as its item can (DynamoDB's 400 KB item limit): the member write is
+ * refused, and would be on every retry (permanent: dispatch dead-letters the transition, with the
+ * group named in the reason, instead of failing its whole batch until redrive).
+ */
+export class GroupFullError extends PermanentError {}
 
 /** A request to flush a group at its due time (the group-flush queue's message body). */
 export interface FlushMessage {
