@@ -356,7 +356,7 @@ describe('grouping through dispatch and the flush (in-memory ports)', () => {
     expect(w.jobs.published).toHaveLength(2);
   });
 
-  it('a member written between the flush read and commit: decided again, the new alert included', async () => {
+  it('a member written between the flush read and commit: the flush is applied to the group again, not sent again; the next flush tells the new alert', async () => {
     const w = world();
     await dispatchTransition(w.ports, alert(1).firing, { config: DEFAULT_DISPATCH_CONFIG });
     w.clock.advance(30 * S);
@@ -376,8 +376,15 @@ describe('grouping through dispatch and the flush (in-memory ports)', () => {
     const r = await flushGroup({ groups: racing, jobs: w.jobs, scheduler: w.scheduler, routes: fixedRoutes(ROUTES), clock: w.clock }, m!, { config: CONFIG, onConflict: (a) => conflicts.push(a) });
     expect(conflicts).toEqual([1]);
     expect(r.outcome).toBe('flushed');
+    // One notification per channel (a second would be a second first message on Slack).
+    expect(w.jobs.published.map((j) => `${j.channel}:${j.group?.seq}:${j.group?.firingCount}`).sort()).toEqual(['pagerduty:1:1', 'slack:1:1']);
+    const g = w.groups.all()[0]!;
+    expect(Object.keys(g.members).sort()).toEqual(['fp0001', 'fp0002']);
+    expect(g.channels.slack!.notified!.firing).toEqual(['fp0001']);
+    // The next flush, one group_interval on, tells the alert that arrived during the first.
+    w.clock.set(g.dueAtMs);
+    await w.flushDue();
     const last = w.jobs.published.filter((j) => j.channel === 'slack').at(-1)!;
-    expect(last.group!.firingCount).toBe(2);
-    expect(w.groups.all()[0]!.channels.slack!.notified!.firing).toEqual(['fp0001', 'fp0002']);
+    expect(last.group).toMatchObject({ seq: 2, reason: 'new-firing', firingCount: 2 });
   });
 });

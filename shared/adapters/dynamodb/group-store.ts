@@ -28,6 +28,8 @@ export const GROUP_DUE_SHARD = 'g';
 /** How long a group outlives its last write (a firing group is rewritten every group_interval). */
 export const GROUP_RETENTION_MS = 7 * 86_400_000;
 
+/** Most dropped members {@link DynamoGroupStore.applyFlush} removes in one conditional write. */
+const MAX_APPLY_DROPPED = 40;
 const MEMBER = 'm:';
 const CHANNEL = 'c:';
 const DEST = 'd:';
@@ -198,6 +200,46 @@ export class DynamoGroupStore implements GroupStore {
       await this.#doc.send(new PutCommand({ TableName: this.#table, Item: item, ConditionExpression: 'ver = :v', ExpressionAttributeValues: { ':v': expectedVersion } }));
     } catch (err) {
       if (err instanceof ConditionalCheckFailedException) throw new GroupChangedError(`group ${id} changed since version ${expectedVersion}`, { cause: err });
+      throw err;
+    }
+  }
+
+  async applyFlush(read: GroupItem, next: GroupItem, nowMs: number): Promise<boolean> {
+    const dropped = Object.keys(read.members).filter((fp) => next.members[fp] === undefined);
+    // Each dropped member is a name and two conditions: past this many, the expressions near DynamoDB's 4 KB limit.
+    if (dropped.length > MAX_APPLY_DROPPED) return false;
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = { ':due': read.dueAtMs, ':next': next.dueAtMs, ':fl': next.flushed, ':exp': Math.floor((nowMs + GROUP_RETENTION_MS) / 1000), ':one': 1 };
+    const set = ['dueAt = :next', 'fl = :fl', 'expiresAt = :exp'];
+    const cond = ['dueAt = :due'];
+    Object.entries(next.channels).forEach(([c, st], i) => {
+      names[`#c${i}`] = `${CHANNEL}${c}`;
+      values[`:c${i}`] = st;
+      set.push(`#c${i} = :c${i}`);
+    });
+    dropped.forEach((fp, i) => {
+      names[`#r${i}`] = `${MEMBER}${fp}`;
+      values[`:a${i}`] = read.members[fp]!.startsAtMs;
+      cond.push(`#r${i}.st = :res AND #r${i}.#at = :a${i}`);
+    });
+    if (dropped.length > 0) {
+      names['#at'] = 'at';
+      values[':res'] = 'resolved';
+    }
+    try {
+      await this.#doc.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { id: read.id },
+          UpdateExpression: `SET ${set.join(', ')} ADD ver :one${dropped.length ? ` REMOVE ${dropped.map((_, i) => `#r${i}`).join(', ')}` : ''}`,
+          ConditionExpression: cond.join(' AND '),
+          ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
       throw err;
     }
   }

@@ -6,15 +6,17 @@
  *
  * Publish-then-commit, as dispatch: a crash between the two redelivers the message, which decides
  * again from the same group and publishes the same jobs (same idempotency keys: deduplicated). A
- * member written meanwhile makes the commit fail (version): read and decide again; that decision
- * carries the new member, so its jobs are new notifications (the key holds the content).
+ * member written meanwhile makes the commit fail (version): the published flush is then applied to
+ * the group as it is now ({@link rebaseFlush}), never decided and published again (that would be a
+ * second notification, on Slack a second message, per member written during the flush: in a storm,
+ * every flush); the new member is told by the next flush, as Alertmanager does.
  * A message for another due time than the group's is obsolete (the group was flushed by another
  * message, or created again): dropped. Nothing sleeps; every time comes from the injected clock.
  */
 import type { Clock } from '../../model/index.ts';
 import type { JobPublisher, RoutesSource } from '../ports.ts';
 import type { RoutingConfig } from '../route/routing.ts';
-import { decideGroupFlush, type GroupFlushConfig, type GroupFlushDecision, type GroupMute } from './group.ts';
+import { decideGroupFlush, rebaseFlush, type GroupFlushConfig, type GroupFlushDecision, type GroupItem, type GroupMute } from './group.ts';
 import { GroupChangedError, type FlushMessage, type FlushScheduler, type GroupStore } from './ports.ts';
 import { TransientError } from '../../errors/index.ts';
 
@@ -32,9 +34,9 @@ export interface FlushOptions {
   readonly config: GroupFlushConfig;
   /** Whether the group's route is muted now by its time intervals (default: never). */
   readonly muteOf?: (routes: RoutingConfig, routePath: string, nowMs: number) => GroupMute;
-  /** Read-decide-publish-commit rounds on a conflict (default 3). */
+  /** Commits tried after publishing when others keep writing the group (default 5). */
   readonly maxAttempts?: number;
-  /** Told when a commit lost a race and the flush is decided again. */
+  /** Told when a commit lost a race and the flush is applied to the group read again. */
   readonly onConflict?: (attempt: number) => void;
 }
 
@@ -58,32 +60,43 @@ export class FlushConflictError extends TransientError {}
 
 /** Flushes the group of `m` if it is due. */
 export async function flushGroup(ports: FlushPorts, m: FlushMessage, options: FlushOptions): Promise<FlushOutcome> {
-  const maxAttempts = options.maxAttempts ?? 3;
-  for (let attempt = 1; ; attempt++) {
-    const item = await ports.groups.get(m.id);
-    if (!item) return { outcome: 'gone' };
-    if (item.dueAtMs !== m.dueAtMs) return { outcome: 'obsolete', dueAtMs: item.dueAtMs };
-    const nowMs = ports.clock.now();
-    if (nowMs < item.dueAtMs) {
-      await ports.scheduler.schedule([m], nowMs);
-      return { outcome: 'early', dueAtMs: item.dueAtMs };
-    }
-    const routes = await ports.routes.get();
-    const mute = options.muteOf?.(routes, item.routePath, nowMs) ?? { muted: false };
-    const decision = decideGroupFlush(item, nowMs, mute, options.config);
-    const jobs = decision.channels.flatMap((c) => (c.job ? [c.job] : []));
-    if (jobs.length > 0) await ports.jobs.publish(jobs);
+  const maxAttempts = options.maxAttempts ?? 5;
+  const item = await ports.groups.get(m.id);
+  if (!item) return { outcome: 'gone' };
+  if (item.dueAtMs !== m.dueAtMs) return { outcome: 'obsolete', dueAtMs: item.dueAtMs };
+  const nowMs = ports.clock.now();
+  if (nowMs < item.dueAtMs) {
+    await ports.scheduler.schedule([m], nowMs);
+    return { outcome: 'early', dueAtMs: item.dueAtMs };
+  }
+  const routes = await ports.routes.get();
+  const mute = options.muteOf?.(routes, item.routePath, nowMs) ?? { muted: false };
+  const decision = decideGroupFlush(item, nowMs, mute, options.config);
+  const jobs = decision.channels.flatMap((c) => (c.job ? [c.job] : []));
+  if (jobs.length > 0) await ports.jobs.publish(jobs);
+  // What is published is sent: from here on, only the commit is tried again.
+  let base: GroupItem = item;
+  let next: GroupItem | undefined = decision.next;
+  const applied = next !== undefined && ports.groups.applyFlush !== undefined && (await ports.groups.applyFlush(item, next, nowMs));
+  for (let attempt = 1; !applied; attempt++) {
     try {
-      await ports.groups.commitFlush(item.id, decision.next, item.version, nowMs);
+      await ports.groups.commitFlush(item.id, next, base.version, nowMs);
+      break;
     } catch (err) {
       if (!(err instanceof GroupChangedError)) throw err;
       if (attempt >= maxAttempts) throw new FlushConflictError(`group ${m.id}: still changing after ${attempt} attempts`, { cause: err });
       options.onConflict?.(attempt);
-      continue;
     }
-    if (decision.next) await ports.scheduler.schedule([{ version: 1, kind: 'flush', id: item.id, dueAtMs: decision.next.dueAtMs }], nowMs);
-    return { outcome: 'flushed', decision };
+    const fresh = await ports.groups.get(item.id);
+    // Deleted or flushed by another message meanwhile: that flush owns the group now.
+    if (!fresh) return { outcome: 'flushed', decision };
+    const rebased = rebaseFlush(item, decision, fresh, nowMs);
+    if (rebased === 'obsolete') return { outcome: 'flushed', decision };
+    base = fresh;
+    next = rebased;
   }
+  if (next) await ports.scheduler.schedule([{ version: 1, kind: 'flush', id: item.id, dueAtMs: next.dueAtMs }], nowMs);
+  return { outcome: 'flushed', decision: { ...decision, next } };
 }
 
 /** How long past its due time a group must be before the timers schedule it again (its message is then taken as lost). */

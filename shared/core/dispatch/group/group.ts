@@ -199,6 +199,8 @@ export interface GroupFlushDecision {
   readonly channels: readonly ChannelFlush[];
   /** The group after the flush (version unchanged: the store bumps it); undefined: delete it. */
   readonly next: GroupItem | undefined;
+  /** Each channel's state after the flush (also when the group is deleted: {@link rebaseFlush} needs it). */
+  readonly channelStates: Readonly<Partial<Record<Channel, GroupChannelState>>>;
 }
 
 /** Settings of the flush decision. */
@@ -344,5 +346,34 @@ export function decideGroupFlush(item: GroupItem, nowMs: number, mute: GroupMute
     Object.keys(remaining).length === 0
       ? undefined
       : { ...item, flushed: true, dueAtMs: nowMs + item.timing.intervalMs, members: remaining, channels: nextChannels };
-  return { channels, next };
+  return { channels, next, channelStates: nextChannels };
+}
+
+/**
+ * The group to commit after a flush whose jobs are published but whose commit lost a race: the
+ * group as it is now (`fresh`) with the flush applied, instead of a new decision. Deciding again
+ * would publish again: a second first notification (a second Slack message for the group) for
+ * every member written meanwhile, which in a storm is every flush. As Alertmanager, an alert that
+ * arrives during a flush waits for the next one: members written since the read are kept as they
+ * are (not in what was notified, so the next flush tells them); members the flush dropped
+ * (resolved when read) leave unless they fire again; each channel's state is the flush's.
+ * Undefined (delete) only when nothing remains. Returns `'obsolete'` when another flush committed
+ * in between (another due time).
+ */
+export function rebaseFlush(read: GroupItem, decision: GroupFlushDecision, fresh: GroupItem, nowMs: number): GroupItem | undefined | 'obsolete' {
+  if (fresh.dueAtMs !== read.dueAtMs) return 'obsolete';
+  const members: Record<string, GroupMember> = {};
+  for (const [fp, m] of Object.entries(fresh.members)) {
+    const was = read.members[fp];
+    const dropped = was !== undefined && was.status === 'resolved' && m.status === 'resolved' && m.startsAtMs === was.startsAtMs;
+    if (!dropped) members[fp] = m;
+  }
+  if (Object.keys(members).length === 0) return undefined;
+  return {
+    ...fresh,
+    flushed: true,
+    dueAtMs: decision.next?.dueAtMs ?? nowMs + fresh.timing.intervalMs,
+    members,
+    channels: { ...fresh.channels, ...decision.channelStates },
+  };
 }

@@ -1,6 +1,6 @@
 /**
  * In-memory implementations of the grouping ports, with the DynamoDB adapter's semantics that
- * matter (one request per call, version-guarded flush commit, a resolution never recreates a
+ * matter (one request per call, version-guarded flush commit, a flush applied without rewriting members, a resolution never recreates a
  * deleted group). For fast tests and `klaxon` simulations.
  */
 import type { FlushMessage, FlushScheduler, GroupStore, GroupUpsert } from './ports.ts';
@@ -45,6 +45,18 @@ export class InMemoryGroupStore implements GroupStore {
     if (!cur || cur.version !== expectedVersion) throw new GroupChangedError(`group ${id} changed since version ${expectedVersion}`);
     if (next) this.items.set(id, { ...next, version: expectedVersion + 1 });
     else this.items.delete(id);
+  }
+
+  async applyFlush(read: GroupItem, next: GroupItem): Promise<boolean> {
+    this.writes++;
+    const cur = this.items.get(read.id);
+    if (!cur || cur.dueAtMs !== read.dueAtMs) return false;
+    const dropped = Object.keys(read.members).filter((fp) => next.members[fp] === undefined);
+    if (dropped.some((fp) => cur.members[fp]?.status !== 'resolved' || cur.members[fp]?.startsAtMs !== read.members[fp]!.startsAtMs)) return false;
+    const members = { ...cur.members };
+    for (const fp of dropped) delete members[fp];
+    this.items.set(read.id, { ...cur, version: cur.version + 1, flushed: next.flushed, dueAtMs: next.dueAtMs, members, channels: { ...cur.channels, ...next.channels } });
+    return true;
   }
 
   async overdue(beforeMs: number, limit: number): Promise<readonly { readonly id: string; readonly dueAtMs: number }[]> {

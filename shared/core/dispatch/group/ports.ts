@@ -36,6 +36,16 @@ export interface GroupStore {
    * `expectedVersion`; throws {@link GroupChangedError} otherwise.
    */
   commitFlush(id: string, next: GroupItem | undefined, expectedVersion: number, nowMs: number): Promise<void>;
+  /**
+   * Writes a flush of `read` (its result `next`) onto the group WITHOUT rewriting the members
+   * written since: the due time, each channel's state, and the removal of the members the flush
+   * dropped (resolved when read), if the group is still due at `read.dueAtMs` and each dropped
+   * member is unchanged. Returns false, writing nothing, when that does not hold or the store
+   * cannot say it in one write (then the caller commits with {@link commitFlush}). Optional: a
+   * store without it always commits by version. Members are written all the time during a storm:
+   * a commit by version would lose to them flush after flush.
+   */
+  applyFlush?(read: GroupItem, next: GroupItem, nowMs: number): Promise<boolean>;
   /** Groups due before `beforeMs` (the timers' safety net), at most `limit`, ids and due times. */
   overdue(beforeMs: number, limit: number): Promise<readonly { readonly id: string; readonly dueAtMs: number }[]>;
 }
