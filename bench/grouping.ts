@@ -27,7 +27,7 @@ import { createDispatchHandler } from '../functions/dispatch/app.ts';
 import { createFlushGroupsHandler } from '../functions/flush-groups/app.ts';
 import type { Provisioned } from '../local/provision.ts';
 import { toSqsRecord } from '../local/runtime/sqs-poller.ts';
-import { DynamoAlertStore } from '../shared/adapters/dynamodb/alert-store.ts';
+import { DynamoAlertStore, DynamoMemberRecords } from '../shared/adapters/dynamodb/alert-store.ts';
 import { itemBytes, meterCapacity, type CapacityMeter } from '../shared/adapters/dynamodb/capacity.ts';
 import { DynamoGroupStore } from '../shared/adapters/dynamodb/group-store.ts';
 import { staticRoutesSource } from '../shared/adapters/routes/routes-source.ts';
@@ -213,6 +213,7 @@ export async function runGrouping(dynamodb: DynamoDBClient, sqs: SQSClient, p: P
     publisher,
     scheduler,
     routes,
+    records: new DynamoMemberRecords(dynamodb, p.tables.alerts),
     deadLetter: new SqsDeadLetterSender(sqs, p.queues.groupFlush.dlq!.url),
     config: { throttleWindows: DEFAULT_DISPATCH_CONFIG.throttleWindows },
     clock,

@@ -343,6 +343,7 @@ export const FUNCTIONS = {
     trigger: { kind: 'sqs', queue: 'groupFlush', batchSize: 10, maxBatchingWindowSeconds: 0, maxConcurrency: 5 },
     env: {
       GROUPS_TABLE: { tableName: 'groups' },
+      ALERTS_TABLE: { tableName: 'alerts' },
       GROUP_FLUSH_QUEUE_URL: { queueUrl: 'groupFlush' },
       DEAD_LETTER_QUEUE_URL: { deadLetterQueueUrl: 'groupFlush' },
       SLACK_QUEUE_URL: { queueUrl: 'slack' },
@@ -354,6 +355,8 @@ export const FUNCTIONS = {
     },
     grants: [
       { table: 'groups', access: 'readWrite' },
+      // The records of the alerts a notification lists (a group keeps only their state).
+      { table: 'alerts', access: 'read' },
       { ssmParameters: 'routes' },
       { queue: 'groupFlush', access: 'consume' },
       // The next flush of a group that still fires.

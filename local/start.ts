@@ -198,7 +198,7 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
       dynamodb,
       sqs,
       prefix,
-      visibilityTimeoutSeconds: { alertEvents: vt, slack: vt, email: vt, pagerduty: vt, rejected: 30 },
+      visibilityTimeoutSeconds: { alertEvents: vt, groupFlush: vt, slack: vt, email: vt, pagerduty: vt, rejected: 30 },
     });
 
     // 3. Secrets, rules, routes.

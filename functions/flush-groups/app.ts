@@ -17,7 +17,8 @@ import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { FLUSH_OUTCOME_TEXT, flushGroup, parseFlushMessage, type FlushOutcome, type FlushPorts } from '../../shared/core/dispatch/group/flush.ts';
 import { GROUP_FLUSH_REASON_TEXT, type GroupFlushConfig, type GroupMute } from '../../shared/core/dispatch/group/group.ts';
-import type { FlushScheduler, GroupStore } from '../../shared/core/dispatch/group/ports.ts';
+import type { FlushScheduler, GroupStore, MemberRecords } from '../../shared/core/dispatch/group/ports.ts';
+import { DynamoMemberRecords } from '../../shared/adapters/dynamodb/alert-store.ts';
 import type { DeadLetterSender, JobPublisher, RoutesSource } from '../../shared/core/dispatch/ports.ts';
 import type { RoutingConfig } from '../../shared/core/dispatch/route/routing.ts';
 import { errorMessage, failureAction, FAILURE_ACTION_TEXT } from '../../shared/core/errors/index.ts';
@@ -39,6 +40,8 @@ export interface FlushGroupsDeps {
   readonly publisher: JobPublisher;
   readonly scheduler: FlushScheduler;
   readonly routes: RoutesSource;
+  /** The records of the members a notification lists (alerts table). */
+  readonly records?: MemberRecords;
   readonly deadLetter: DeadLetterSender;
   readonly config: GroupFlushConfig;
   /** Whether a route is muted now by its time intervals (default: never). */
@@ -56,7 +59,7 @@ export type FlushGroupsHandler = (event: SQSEvent, context?: Context) => Promise
 export function createFlushGroupsHandler(deps: FlushGroupsDeps): FlushGroupsHandler {
   const { logger, metrics } = deps;
   const isTransient = deps.isTransient ?? isTransientError;
-  const ports: FlushPorts = { groups: deps.groups, jobs: deps.publisher, scheduler: deps.scheduler, routes: deps.routes, clock: deps.clock };
+  const ports: FlushPorts = { groups: deps.groups, jobs: deps.publisher, scheduler: deps.scheduler, routes: deps.routes, clock: deps.clock, ...(deps.records ? { records: deps.records } : {}) };
 
   function report(id: string, r: FlushOutcome): void {
     if (r.outcome !== 'flushed') {
@@ -140,6 +143,7 @@ export async function flushGroupsDepsFromEnv(env: NodeJS.ProcessEnv): Promise<Fl
     publisher: new SqsJobPublisher(sqs, s.queueUrls),
     scheduler: new SqsFlushScheduler({ client: sqs, queueUrl: s.flushQueueUrl }),
     routes,
+    records: new DynamoMemberRecords(dynamodb, s.alertsTable),
     deadLetter: new SqsDeadLetterSender(sqs, s.deadLetterQueueUrl),
     config: { throttleWindows: s.decision.throttleWindows },
     muteOf: (routes, routePath, nowMs) => routeMuteAt(routePath, routes, nowMs),

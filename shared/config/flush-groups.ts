@@ -8,6 +8,7 @@ import { routingEnv, routingSettings, type DispatchSettings } from './dispatch.t
 
 const flushEnv = routingEnv.extend({
   GROUPS_TABLE: nonEmpty,
+  ALERTS_TABLE: nonEmpty,
   GROUP_FLUSH_QUEUE_URL: nonEmpty,
   DEAD_LETTER_QUEUE_URL: nonEmpty,
 });
@@ -15,6 +16,8 @@ const flushEnv = routingEnv.extend({
 /** flush-groups' validated configuration. */
 export interface FlushGroupsSettings extends Pick<DispatchSettings, 'queueUrls' | 'routes' | 'routesCacheTtlMs' | 'defaultReceiver' | 'decision'> {
   readonly groupsTable: string;
+  /** The alert records, read for the members a notification lists. */
+  readonly alertsTable: string;
   readonly flushQueueUrl: string;
   readonly deadLetterQueueUrl: string;
 }
@@ -22,5 +25,5 @@ export interface FlushGroupsSettings extends Pick<DispatchSettings, 'queueUrls' 
 /** Reads the configuration. @throws ConfigError naming the variable */
 export function readFlushGroupsSettings(env: NodeJS.ProcessEnv): FlushGroupsSettings {
   const v = parseEnv(flushEnv, env, 'flush-groups');
-  return { ...routingSettings(v), groupsTable: v.GROUPS_TABLE, flushQueueUrl: v.GROUP_FLUSH_QUEUE_URL, deadLetterQueueUrl: v.DEAD_LETTER_QUEUE_URL };
+  return { ...routingSettings(v), groupsTable: v.GROUPS_TABLE, alertsTable: v.ALERTS_TABLE, flushQueueUrl: v.GROUP_FLUSH_QUEUE_URL, deadLetterQueueUrl: v.DEAD_LETTER_QUEUE_URL };
 }

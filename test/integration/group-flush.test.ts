@@ -14,7 +14,7 @@ import type { SQSEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createDispatchHandler } from '../../functions/dispatch/app.ts';
 import { createFlushGroupsHandler, type FlushGroupsDeps } from '../../functions/flush-groups/app.ts';
-import { DynamoAlertStore } from '../../shared/adapters/dynamodb/alert-store.ts';
+import { DynamoAlertStore, DynamoMemberRecords } from '../../shared/adapters/dynamodb/alert-store.ts';
 import { DynamoGroupStore } from '../../shared/adapters/dynamodb/group-store.ts';
 import { staticRoutesSource } from '../../shared/adapters/routes/routes-source.ts';
 import { SqsFlushScheduler } from '../../shared/adapters/sqs/flush-scheduler.ts';
@@ -150,8 +150,12 @@ function member(fp: string, i: number): GroupMember {
     severity: 'critical',
     channels: ['pagerduty', 'slack'],
     startsAtMs: T - i * S,
-    view: { fingerprint: fp, status: 'firing', severity: 'critical', name: 'CPU', instance: `web-${i}`, summary: `CPU on web-${i}`, value: '97', startsAtMs: T - i * S, labels: { alertname: 'CPU', instance: `web-${i}` } },
   };
+}
+
+/** A member blown up to about `bytes` (its channel list repeated): only to reach DynamoDB's item limit quickly. */
+function inflated(m: GroupMember, bytes: number): GroupMember {
+  return { ...m, channels: Array.from({ length: Math.ceil(bytes / 6) }, () => 'slack' as const) };
 }
 
 function upsert(h: GroupUpsert['header'], i: number, dueIfNewMs = T): GroupUpsert {
@@ -181,7 +185,7 @@ describe('DynamoGroupStore', () => {
     await store.upsertMember(upsert(h, 2), T);
     await store.resolveMember(h.id, 'fp0001', T + 5 * S, T + 5 * S);
     const g = await store.get(h.id);
-    expect(g!.members.fp0001).toMatchObject({ status: 'resolved', endsAtMs: T + 5 * S, view: { status: 'resolved', endsAtMs: T + 5 * S } });
+    expect(g!.members.fp0001).toMatchObject({ status: 'resolved', endsAtMs: T + 5 * S });
     expect(g!.members.fp0002!.status).toBe('firing');
     expect(g!.version).toBe(3);
 
@@ -234,10 +238,10 @@ describe('DynamoGroupStore', () => {
 
   it('refuses a member past the 400 KB item limit with a permanent GroupFullError, leaving the group as it was', async () => {
     const h = header();
-    // Members far larger than memberView makes them (20 KB each), so that the limit comes after about 20.
+    // Members far larger than real ones (a few dozen bytes): about 20 KB each, so that the limit comes after about 20.
     const fat = (i: number): GroupUpsert => {
       const u = upsert(h, i);
-      return { ...u, member: { ...u.member, view: { ...u.member.view, labels: { big: 'x'.repeat(20_000) } } } };
+      return { ...u, member: inflated(u.member, 20_000) };
     };
     let written = 0;
     let refused: unknown;
@@ -424,7 +428,7 @@ describe('dispatch with grouping (real handler, DynamoDB Local + fauxqs)', () =>
       for (;;) {
         const u = upsert(h, n++);
         try {
-          await store.upsertMember({ ...u, member: { ...u.member, view: { ...u.member.view, labels: { big: 'x'.repeat(size) } } } }, T);
+          await store.upsertMember({ ...u, member: inflated(u.member, size) }, T);
         } catch (err) {
           if (err instanceof GroupFullError) break;
           throw err;
@@ -511,6 +515,7 @@ describe('dispatch with grouping (real handler, DynamoDB Local + fauxqs)', () =>
       publisher: new SqsJobPublisher(sqs, queueUrls()),
       scheduler: new SqsFlushScheduler({ client: sqs, queueUrl: p.queues.groupFlush.url }),
       routes: staticRoutesSource(ROUTES),
+      records: new DynamoMemberRecords(ddb, p.tables.alerts),
       deadLetter: new SqsDeadLetterSender(sqs, p.queues.groupFlush.dlq!.url),
       config: CONFIG,
       clock,
@@ -519,9 +524,11 @@ describe('dispatch with grouping (real handler, DynamoDB Local + fauxqs)', () =>
     });
     requests.reset();
     expect(await flush(eventOf(messages, p.queues.groupFlush.arn))).toEqual({ batchItemFailures: [] });
-    // Read the group, rewrite it.
-    expect(requests.byCommand()).toEqual({ GetItemCommand: 1, PutItemCommand: 1 });
+    // Read the group, the listed alerts' records (one BatchGetItem: 100 keys), write the group's flush.
+    expect(requests.byCommand()).toEqual({ GetItemCommand: 1, BatchGetItemCommand: 1, UpdateItemCommand: 1 });
     const jobs = [...(await jobsOn('slack')), ...(await jobsOn('email')), ...(await jobsOn('pagerduty'))];
     expect(jobs.map((j) => `${j.channel}:${j.group?.firingCount}:${j.group?.firing.length}`).sort()).toEqual(['pagerduty:100:100', 'slack:100:100']);
+    // What each alert shows comes from its record.
+    expect(jobs[0]!.group!.firing.every((m) => m.name === 'CPU high' && m.instance.startsWith('web-'))).toBe(true);
   });
 });

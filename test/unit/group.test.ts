@@ -20,6 +20,7 @@ import {
   groupLabelsOf,
   InMemoryAlertStore,
   InMemoryGroupStore,
+  InMemoryMemberRecords,
   notifyReason,
   parseFlushMessage,
   scheduleOverdueFlushes,
@@ -129,14 +130,12 @@ describe('whether a flush notifies a channel (Alertmanager needsUpdate, send_res
   });
 });
 
-const view = (fp: string, severity: Severity) => ({ fingerprint: fp, status: 'firing' as const, severity, name: 'CPU', instance: fp, value: '1', startsAtMs: T, labels: {} });
 const member = (fp: string, severity: Severity, status: 'firing' | 'resolved' = 'firing', channels: Channel[] = ['slack']): GroupMember => ({
   status,
   severity,
   channels,
   startsAtMs: T - M,
   ...(status === 'resolved' ? { endsAtMs: T - S } : {}),
-  view: view(fp, severity),
 });
 const SLACK = { destination: { kind: 'slack' as const, channel: 'C1' }, destinationId: 'slack:channel:C1' };
 const PD = { destination: { kind: 'pagerduty' as const, routingKeyName: 'ops' }, destinationId: 'pagerduty:ops' };
@@ -263,9 +262,10 @@ function world() {
   const scheduler = new CollectingFlushScheduler();
   const routes = fixedRoutes(ROUTES);
   const ports: DispatchPorts = { alerts, jobs, routes, clock, groups, flushes: scheduler };
+  const records = new InMemoryMemberRecords(alerts);
   const flushDue = async () => {
     const out = [];
-    for (const m of scheduler.takeDue(clock.now())) out.push(await flushGroup({ groups, jobs, scheduler, routes, clock }, m, { config: CONFIG }));
+    for (const m of scheduler.takeDue(clock.now())) out.push(await flushGroup({ groups, jobs, scheduler, routes, clock, records }, m, { config: CONFIG }));
     return out;
   };
   return { clock, alerts, jobs, groups, scheduler, ports, flushDue };
@@ -287,6 +287,8 @@ describe('grouping through dispatch and the flush (in-memory ports)', () => {
     const [flushed] = await w.flushDue();
     expect(flushed!.outcome).toBe('flushed');
     expect(w.jobs.published.map((j) => `${j.channel}:${j.group?.firingCount}`).sort()).toEqual(['pagerduty:100', 'slack:100']);
+    // The listed alerts' facts come from their records (the group keeps a few dozen bytes per alert).
+    expect(w.jobs.published[0]!.group!.firing[0]).toMatchObject({ name: 'CPU high', instance: 'web-0', summary: 'CPU on web-0', value: '97', isNew: true });
     // Nothing changed: the next flushes say nothing until the repeat interval.
     w.clock.advance(5 * M);
     await w.flushDue();

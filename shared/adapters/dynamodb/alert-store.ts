@@ -9,6 +9,9 @@
  */
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { batchGetByKey } from './batch.ts';
+import type { MemberRecords } from '../../core/dispatch/group/ports.ts';
 import { recheckDueAt, type AlertRecord } from '../../core/dispatch/record/alert-record.ts';
 import { RECORD_RETENTION_MS } from '../../core/dispatch/record/index.ts';
 import { AlertRecordConflictError, type AlertStore } from '../../core/dispatch/ports.ts';
@@ -30,6 +33,7 @@ const OWNED = [
   'escalation',
   'labels',
   'annotations',
+  'value',
   'activeAtMs',
   'startsAtMs',
   'endsAtMs',
@@ -116,5 +120,28 @@ export class DynamoAlertStore implements AlertStore {
       }
       throw err;
     }
+  }
+}
+
+/**
+ * The records of the members a group notification lists (shared/core/dispatch/group/flush.ts):
+ * one strongly consistent BatchGetItem per 100, projecting what a listed alert shows.
+ */
+export class DynamoMemberRecords implements MemberRecords {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly table: string,
+  ) {}
+
+  async records(fingerprints: readonly string[]): Promise<ReadonlyMap<string, AlertRecord>> {
+    const items = await batchGetByKey(this.client, this.table, 'fingerprint', fingerprints, {
+      projection: ['fingerprint', 'version', 'ruleId', 'ruleName', 'labels', 'annotations', 'value', 'startsAtMs', 'state'],
+    });
+    const out = new Map<string, AlertRecord>();
+    for (const [fp, item] of items) {
+      const r = unmarshall(item) as AlertRecord;
+      if (typeof r.version === 'number') out.set(fp, r);
+    }
+    return out;
   }
 }

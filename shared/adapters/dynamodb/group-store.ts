@@ -8,17 +8,18 @@
  * While a group exists it is in the sparse `by-due` index (`dueShard`, `dueAt`), where the timers
  * find groups whose flush message was lost.
  *
- * Cost: an update is billed on the larger of the item before and after (1 WRU per KB): a member is
- * about 150–400 bytes, so a group of 100 alerts is ~20 KB and its 100th member costs ~20 WRU. A
- * group holds up to about 1,000 members within DynamoDB's 400 KB item limit (the bench measures
- * ~430 bytes a member: about 900); past it, the member write fails with {@link GroupFullError}, a
- * permanent error: dispatch dead-letters that transition with the reason (the alert is not
- * notified on its own: not implemented).
+ * Cost: an update is billed on the larger of the item before and after (1 WRU per KB). A member
+ * is its state only (status, severity, channels, start and end: about 80 bytes with its
+ * fingerprint); what a notification shows of it is read from its alert record when a flush lists
+ * it. A group of 100 alerts is then ~8 KB (its 100th member costs ~8 WRU), and a group holds about
+ * 4,500 alerts within DynamoDB's 400 KB item limit; past it, the member write fails with
+ * {@link GroupFullError}, a permanent error: dispatch dead-letters that transition with the
+ * reason (alarmed), the group goes on.
  * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html#limits-items
  */
 import { ConditionalCheckFailedException, DynamoDBServiceException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { Channel, GroupMemberView, Labels, Severity } from '../../core/model/index.ts';
+import type { Channel, Labels, Severity } from '../../core/model/index.ts';
 import { GroupChangedError, GroupFullError, type GroupStore, type GroupUpsert } from '../../core/dispatch/group/ports.ts';
 import type { GroupChannelState, GroupDestination, GroupItem, GroupMember } from '../../core/dispatch/group/group.ts';
 import type { GroupTiming } from '../../core/dispatch/group/aggregation.ts';
@@ -34,23 +35,22 @@ const MEMBER = 'm:';
 const CHANNEL = 'c:';
 const DEST = 'd:';
 
+/** A member as stored: a few dozen bytes (the alert's facts are read from its record when a notification lists it). */
 interface StoredMember {
   st: 'firing' | 'resolved';
   sev: Severity;
   ch: Channel[];
   at: number;
   e?: number;
-  v: GroupMemberView;
 }
 
-const toStored = (m: GroupMember): StoredMember => ({ st: m.status, sev: m.severity, ch: [...m.channels], at: m.startsAtMs, ...(m.endsAtMs !== undefined ? { e: m.endsAtMs } : {}), v: m.view });
+const toStored = (m: GroupMember): StoredMember => ({ st: m.status, sev: m.severity, ch: [...m.channels], at: m.startsAtMs, ...(m.endsAtMs !== undefined ? { e: m.endsAtMs } : {}) });
 const fromStored = (s: StoredMember): GroupMember => ({
   status: s.st,
   severity: s.sev,
   channels: s.ch,
   startsAtMs: s.at,
   ...(s.e !== undefined ? { endsAtMs: s.e } : {}),
-  view: { ...s.v, status: s.st, ...(s.e !== undefined ? { endsAtMs: s.e } : {}) },
 });
 
 /** Reads a stored item into a {@link GroupItem}. */

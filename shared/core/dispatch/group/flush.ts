@@ -13,11 +13,11 @@
  * A message for another due time than the group's is obsolete (the group was flushed by another
  * message, or created again): dropped. Nothing sleeps; every time comes from the injected clock.
  */
-import type { Clock } from '../../model/index.ts';
+import type { Clock, GroupMemberView } from '../../model/index.ts';
 import type { JobPublisher, RoutesSource } from '../ports.ts';
 import type { RoutingConfig } from '../route/routing.ts';
-import { decideGroupFlush, rebaseFlush, type GroupFlushConfig, type GroupFlushDecision, type GroupItem, type GroupMute } from './group.ts';
-import { GroupChangedError, type FlushMessage, type FlushScheduler, type GroupStore } from './ports.ts';
+import { decideGroupFlush, rebaseFlush, type GroupFlushConfig, type GroupFlushDecision, type GroupItem, type GroupMute, listedMembers, memberViewOf } from './group.ts';
+import { GroupChangedError, type FlushMessage, type FlushScheduler, type GroupStore, type MemberRecords } from './ports.ts';
 import { TransientError } from '../../errors/index.ts';
 
 /** What the flush needs. */
@@ -27,6 +27,8 @@ export interface FlushPorts {
   readonly scheduler: FlushScheduler;
   readonly routes: RoutesSource;
   readonly clock: Clock;
+  /** The records of the members a notification lists (absent: messages list what the group knows). */
+  readonly records?: MemberRecords;
 }
 
 /** Options of {@link flushGroup}. */
@@ -71,7 +73,21 @@ export async function flushGroup(ports: FlushPorts, m: FlushMessage, options: Fl
   }
   const routes = await ports.routes.get();
   const mute = options.muteOf?.(routes, item.routePath, nowMs) ?? { muted: false };
-  const decision = decideGroupFlush(item, nowMs, mute, options.config);
+  let decision = decideGroupFlush(item, nowMs, mute, options.config);
+  // The listed members' facts come from their records (at most 100 firing and 100 resolved per
+  // channel: one or two BatchGetItem), read only when the flush notifies. The decision is pure,
+  // so deciding again with the views gives the same reasons and jobs, now with the alerts' facts.
+  const listed = listedMembers(decision);
+  if (listed.length > 0 && ports.records) {
+    const records = await ports.records.records(listed);
+    const views = new Map<string, GroupMemberView>();
+    for (const fp of listed) {
+      const r = records.get(fp);
+      const m = item.members[fp];
+      if (r && m && r.startsAtMs === m.startsAtMs) views.set(fp, memberViewOf(r, fp, m));
+    }
+    decision = decideGroupFlush(item, nowMs, mute, options.config, views);
+  }
   const jobs = decision.channels.flatMap((c) => (c.job ? [c.job] : []));
   if (jobs.length > 0) await ports.jobs.publish(jobs);
   // What is published is sent: from here on, only the commit is tried again.

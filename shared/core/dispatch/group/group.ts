@@ -37,6 +37,7 @@ import { formatValue } from '../../deliver/alert-view.ts';
 import { sha256Hex } from '../hash.ts';
 import { decideThrottle, type ThrottleWindows } from '../throttle/throttle.ts';
 import type { GroupTiming } from './aggregation.ts';
+import type { AlertRecord } from '../record/alert-record.ts';
 
 /** What identifies a group and how it is timed (written when its first alert arrives). */
 export interface GroupHeader {
@@ -59,7 +60,6 @@ export interface GroupMember {
   /** When its activation started firing (its identity). */
   readonly startsAtMs: number;
   readonly endsAtMs?: number;
-  readonly view: GroupMemberView;
 }
 
 /** What the last notification of the group on one channel held, and that channel's throttle memory. */
@@ -104,25 +104,44 @@ const MAX_VIEW_SUMMARY = 300;
 
 const cut = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
-/** How a member is listed: the alert's facts, bounded (a group item holds hundreds of them). */
-export function memberView(t: AlertTransition, severity: Severity): GroupMemberView {
-  const names = Object.keys(t.labels).sort().slice(0, MAX_VIEW_LABELS);
+/**
+ * How a member is listed: the alert's facts from its record (read by the flush for the members a
+ * notification lists, not kept in the group: a member is a few dozen bytes), bounded.
+ */
+export function memberViewOf(record: AlertRecord, fingerprint: string, m: GroupMember): GroupMemberView {
+  const names = Object.keys(record.labels).sort().slice(0, MAX_VIEW_LABELS);
   const labels: Record<string, string> = {};
-  for (const k of names) labels[k] = cut(t.labels[k]!, MAX_VIEW_VALUE);
-  const summary = t.annotations.summary;
-  const runbook = t.runbookUrl ?? t.annotations.runbook_url;
+  for (const k of names) labels[k] = cut(record.labels[k]!, MAX_VIEW_VALUE);
+  const l = record.labels;
+  const summary = record.annotations.summary;
+  const runbook = record.annotations.runbook_url;
   return {
-    fingerprint: t.fingerprint,
-    status: t.kind === 'firing' ? 'firing' : 'resolved',
-    severity,
-    name: cut(t.ruleName || t.labels.alertname || t.ruleId, MAX_VIEW_VALUE),
-    instance: cut(t.labels.instance ?? t.labels.host ?? t.labels.job ?? t.labels.service ?? '-', MAX_VIEW_VALUE),
+    fingerprint,
+    status: m.status,
+    severity: m.severity,
+    name: cut(record.ruleName || l.alertname || record.ruleId, MAX_VIEW_VALUE),
+    instance: cut(l.instance ?? l.host ?? l.job ?? l.service ?? '-', MAX_VIEW_VALUE),
     ...(summary ? { summary: cut(summary, MAX_VIEW_SUMMARY) } : {}),
-    value: formatValue(t.value),
-    startsAtMs: t.firedAtMs,
-    ...(t.kind === 'resolved' ? { endsAtMs: t.resolvedAtMs ?? t.atMs } : {}),
+    value: formatValue(record.value ?? null),
+    startsAtMs: m.startsAtMs,
+    ...(m.endsAtMs !== undefined ? { endsAtMs: m.endsAtMs } : {}),
     labels,
     ...(runbook && runbook.length <= 1000 ? { runbookUrl: runbook } : {}),
+  };
+}
+
+/** The view of a member whose record could not be read (not committed yet, expired): what the group knows. */
+export function bareMemberView(item: Pick<GroupItem, 'labels'>, fingerprint: string, m: GroupMember): GroupMemberView {
+  return {
+    fingerprint,
+    status: m.status,
+    severity: m.severity,
+    name: item.labels.alertname ?? 'alert',
+    instance: '-',
+    value: 'n/a',
+    startsAtMs: m.startsAtMs,
+    ...(m.endsAtMs !== undefined ? { endsAtMs: m.endsAtMs } : {}),
+    labels: {},
   };
 }
 
@@ -227,14 +246,20 @@ export function groupJob(
   reason: GroupNoticeReason,
   state: GroupChannelState | undefined,
   nowMs: number,
+  views: ReadonlyMap<string, GroupMemberView> = new Map(),
 ): NotificationJob {
   const seq = (state?.seq ?? 0) + 1;
+  const view = (fp: string, m: GroupMember): GroupMemberView => {
+    const v = views.get(fp);
+    return v ? { ...v, status: m.status, severity: m.severity, startsAtMs: m.startsAtMs, ...(m.endsAtMs !== undefined ? { endsAtMs: m.endsAtMs } : {}) } : bareMemberView(item, fp, m);
+  };
   const lastFiring = new Set(state?.notified?.firing ?? []);
   const lastResolved = new Set(state?.notified?.resolved ?? []);
   const severity = firing.length > 0 ? firing.map(([, m]) => m.severity).sort((a, b) => severityRank(a) - severityRank(b))[0]! : (resolved[0]?.[1].severity ?? 'low');
   const all = [...firing, ...resolved];
   const firedAtMs = Math.min(...all.map(([, m]) => m.startsAtMs));
-  const name = item.labels.alertname ?? firing[0]?.[1].view.name ?? resolved[0]?.[1].view.name ?? 'alerts';
+  const first = firing[0] ?? resolved[0];
+  const name = item.labels.alertname ?? (first ? views.get(first[0])?.name : undefined) ?? 'alerts';
   const transition: AlertTransition = {
     version: 1,
     transitionId: `${item.id}:${channel}:${seq}`,
@@ -258,8 +283,8 @@ export function groupJob(
     routePath: item.routePath,
     labels: item.labels,
     reason,
-    firing: firing.slice(0, GROUP_JOB_MAX_LISTED).map(([fp, m]) => ({ ...m.view, status: 'firing' as const, ...(lastFiring.has(fp) ? {} : { isNew: true }) })),
-    resolved: resolved.slice(0, GROUP_JOB_MAX_LISTED).map(([, m]) => ({ ...m.view, status: 'resolved' as const, ...(m.endsAtMs !== undefined ? { endsAtMs: m.endsAtMs } : {}) })),
+    firing: firing.slice(0, GROUP_JOB_MAX_LISTED).map(([fp, m]) => ({ ...view(fp, m), ...(lastFiring.has(fp) ? {} : { isNew: true }) })),
+    resolved: resolved.slice(0, GROUP_JOB_MAX_LISTED).map(([fp, m]) => view(fp, m)),
     firingCount: firing.length,
     resolvedCount: resolved.length,
     changes: { newFiring: firing.filter(([fp]) => !lastFiring.has(fp)).length, newResolved: resolved.filter(([fp]) => !lastResolved.has(fp)).length },
@@ -288,7 +313,13 @@ export function groupJob(
  * throttle; the jobs to send; the group after it (resolved members out, the next due time one
  * `group_interval` on), or undefined when no member fires any more (deleted).
  */
-export function decideGroupFlush(item: GroupItem, nowMs: number, mute: GroupMute, config: GroupFlushConfig): GroupFlushDecision {
+export function decideGroupFlush(
+  item: GroupItem,
+  nowMs: number,
+  mute: GroupMute,
+  config: GroupFlushConfig,
+  views: ReadonlyMap<string, GroupMemberView> = new Map(),
+): GroupFlushDecision {
   const members = Object.entries(item.members);
   const channelSet = new Set<Channel>();
   for (const [, m] of members) for (const c of m.channels) channelSet.add(c);
@@ -331,7 +362,7 @@ export function decideGroupFlush(item: GroupItem, nowMs: number, mute: GroupMute
       channels.push({ channel, reason: 'nothing-seen' });
       continue;
     }
-    const job = groupJob(item, channel, dest, firing, resolved, base, state, nowMs);
+    const job = groupJob(item, channel, dest, firing, resolved, base, state, nowMs, views);
     channels.push({ channel, reason: base, job });
     nextChannels[channel] = {
       seq: job.group!.seq,
@@ -376,4 +407,11 @@ export function rebaseFlush(read: GroupItem, decision: GroupFlushDecision, fresh
     members,
     channels: { ...fresh.channels, ...decision.channelStates },
   };
+}
+
+/** The members a flush decision lists in its notifications (whose views the flush reads). */
+export function listedMembers(decision: GroupFlushDecision): string[] {
+  const fps = new Set<string>();
+  for (const c of decision.channels) for (const m of [...(c.job?.group?.firing ?? []), ...(c.job?.group?.resolved ?? [])]) fps.add(m.fingerprint);
+  return [...fps].sort();
 }

@@ -3,7 +3,9 @@
  * matter (one request per call, version-guarded flush commit, a flush applied without rewriting members, a resolution never recreates a
  * deleted group). For fast tests and `klaxon` simulations.
  */
-import type { FlushMessage, FlushScheduler, GroupStore, GroupUpsert } from './ports.ts';
+import type { FlushMessage, FlushScheduler, GroupStore, GroupUpsert, MemberRecords } from './ports.ts';
+import type { InMemoryAlertStore } from '../in-memory.ts';
+import type { AlertRecord } from '../record/alert-record.ts';
 import { GroupChangedError } from './ports.ts';
 import type { GroupItem } from './group.ts';
 
@@ -92,5 +94,21 @@ export class CollectingFlushScheduler implements FlushScheduler {
     const due = this.scheduled.filter((m) => m.dueAtMs <= nowMs);
     for (const m of due) this.scheduled.splice(this.scheduled.indexOf(m), 1);
     return due;
+  }
+}
+
+/** {@link MemberRecords} over an {@link InMemoryAlertStore} (one request per call, as one BatchGetItem). */
+export class InMemoryMemberRecords implements MemberRecords {
+  reads = 0;
+  constructor(private readonly alerts: InMemoryAlertStore) {}
+
+  async records(fingerprints: readonly string[]): Promise<ReadonlyMap<string, AlertRecord>> {
+    this.reads++;
+    const out = new Map<string, AlertRecord>();
+    for (const fp of fingerprints) {
+      const r = this.alerts.peek(fp);
+      if (r) out.set(fp, r);
+    }
+    return out;
   }
 }

@@ -15,7 +15,7 @@ import { decision, effect, next } from '../../pipeline/stage.ts';
 import { noted, type DispatchContext, type DispatchDecision, type NotifyTarget } from '../context.ts';
 import type { DispatchPorts } from '../ports.ts';
 import { groupKeyOf, groupLabelsOf } from './aggregation.ts';
-import { firstDueAt, groupIdOf, memberView, type GroupDestination } from './group.ts';
+import { firstDueAt, groupIdOf, type GroupDestination } from './group.ts';
 import type { FlushMessage, GroupUpsert } from './ports.ts';
 
 export * from './aggregation.ts';
@@ -75,10 +75,9 @@ export function decideGroups(ctx: Pick<DispatchContext, 'transition' | 'labels' 
     g.channels.push(target.channel);
     g.destinations[target.channel] = { destination: target.destination, destinationId: target.destinationId };
   }
-  const view = memberView(t, ctx.severity);
   const upserts: GroupUpsert[] = [...groups.values()].map((g) => ({
     ...g.upsert,
-    member: { status: 'firing', severity: ctx.severity, channels: g.channels, startsAtMs: t.firedAtMs, view },
+    member: { status: 'firing', severity: ctx.severity, channels: g.channels, startsAtMs: t.firedAtMs },
     destinations: g.destinations,
   }));
   const reason: GroupReason = upserts.length === 0 ? 'ungrouped' : own.length === 0 ? 'grouped' : 'partly-grouped';

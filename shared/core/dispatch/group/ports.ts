@@ -6,6 +6,7 @@
 import { PermanentError, TransientError } from '../../errors/index.ts';
 import type { Channel } from '../../model/index.ts';
 import type { GroupDestination, GroupHeader, GroupItem, GroupMember } from './group.ts';
+import type { AlertRecord } from '../record/alert-record.ts';
 
 
 /** An alert joining (or changing in) a group: one write. */
@@ -72,4 +73,13 @@ export interface FlushMessage {
 /** Schedules flushes: a message delivered at (or, past 15 minutes, before) the due time. */
 export interface FlushScheduler {
   schedule(messages: readonly FlushMessage[], nowMs: number): Promise<void>;
+}
+
+/**
+ * The alert records of the members a notification lists (their name, instance, summary, labels,
+ * value: a group keeps only a few dozen bytes per member). Strongly consistent; a fingerprint
+ * without a record is absent from the map (the notification then lists what the group knows).
+ */
+export interface MemberRecords {
+  records(fingerprints: readonly string[]): Promise<ReadonlyMap<string, AlertRecord>>;
 }

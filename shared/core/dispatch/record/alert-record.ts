@@ -106,6 +106,8 @@ export interface AlertRecord {
   readonly escalation?: { readonly from: Severity; readonly reason: string };
   readonly labels: Labels;
   readonly annotations: Labels;
+  /** The value of its last transition (what a group notification lists; absent on records written before it was kept). */
+  readonly value?: number | null;
   /** When the alert became active (pending) in its current activation (epoch ms). */
   readonly activeAtMs: number;
   /** When the current activation started firing (epoch ms): the activation's identity. */

@@ -62,6 +62,7 @@ export function nextRecord(input: RecordInput): { readonly reason: RecordReason;
     ...(input.escalation ? { escalation: input.escalation } : {}),
     labels: t.labels,
     annotations: t.annotations,
+    value: t.value === null || Number.isFinite(t.value) ? t.value : null,
     activeAtMs: t.activeAtMs,
     startsAtMs: t.firedAtMs,
     ...(firing ? {} : { endsAtMs: endOf(t) }),
