@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { EXIT, type CliIo } from './index.ts';
-import { FUNCTIONS, QUEUES, SECRETS } from '../infra/topology.ts';
+import { FUNCTIONS, SECRETS } from '../infra/topology.ts';
 import { parseDuration } from '../shared/core/rules/index.ts';
 import {
   CostInputError,
@@ -74,7 +74,7 @@ export function deploymentShape(): DeploymentShape {
     },
     evaluatorBatchSize: evaluatorTrigger.batchSize,
     timersEveryMinutes: FUNCTIONS.timers.trigger.everyMinutes,
-    polledFifoQueues: sqsFunctions.filter((q) => QUEUES[q].fifo).length,
+    polledQueues: sqsFunctions.length,
     secrets: Object.keys(SECRETS).length,
     alarms: PIPELINE_ALARMS + channels,
     dashboards: 1,

@@ -233,7 +233,10 @@ describe('a silence in the dispatch sequence (DynamoDB Local, fauxqs, injected c
     const index = await p.dynamodb.send(
       new QueryCommand({ TableName: p.tables.alerts, IndexName: 'by-recheck', KeyConditionExpression: 'recheckShard = :s', ExpressionAttributeValues: { ':s': { S: 'muted' } } }),
     );
-    expect((index.Items ?? []).map((i) => i.fingerprint?.S)).not.toContain(a.fingerprint);
+    // Notified now: no longer muted; the index holds it for its reminder, repeat_interval (4h) later.
+    const indexed = (index.Items ?? []).find((i) => i.fingerprint?.S === a.fingerprint);
+    expect(indexed?.recheckAt?.N).toBe(String(t0 + 30 * MIN + 4 * HOUR));
+    expect((await new DynamoAlertStore(ddb, p.tables.alerts).get(a.fingerprint))?.muted).toBeUndefined();
     // Its resolution goes where the firing went.
     await alertEventsPublisher.publish([resolvedOf(a)]);
     await handler(await alertEvents());
@@ -246,6 +249,12 @@ describe('a silence in the dispatch sequence (DynamoDB Local, fauxqs, injected c
     await handler(await alertEvents());
     expect(await slackJobs()).toEqual([]);
     clock.set(clock.now() + 2 * HOUR);
+    expect(await sweep()).toBe(0);
+    // b resolves: nothing of this test is left due (no reminder).
+    await alertEventsPublisher.publish([resolvedOf(b)]);
+    await handler(await alertEvents());
+    expect((await slackJobs()).map((j) => j.transition.kind)).toEqual(['resolved']);
+    clock.set(clock.now() + 10 * HOUR);
     expect(await sweep()).toBe(0);
   });
 

@@ -48,7 +48,7 @@ describe('klaxon cost', () => {
       memoryMb: { evaluator: 1024, timers: 512, dispatch: 512, channel: 256 },
       evaluatorBatchSize: 1000,
       timersEveryMinutes: 1,
-      polledFifoQueues: 4,
+      polledQueues: 5,
       secrets: 2,
       alarms: 11,
       dashboards: 1,

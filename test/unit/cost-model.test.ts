@@ -21,7 +21,7 @@ const SHAPE: DeploymentShape = {
   memoryMb: { evaluator: 1024, timers: 512, dispatch: 512, channel: 256 },
   evaluatorBatchSize: 1000,
   timersEveryMinutes: 1,
-  polledFifoQueues: 4,
+  polledQueues: 4,
   secrets: 2,
   alarms: 10,
   dashboards: 1,

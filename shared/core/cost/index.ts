@@ -47,8 +47,8 @@ export interface DeploymentShape {
   readonly evaluatorBatchSize: number;
   /** Minutes between timers runs. */
   readonly timersEveryMinutes: number;
-  /** FIFO queues a Lambda event source polls (alert events + one per channel). */
-  readonly polledFifoQueues: number;
+  /** Queues a Lambda event source polls (alert events, group flushes, one per channel); their empty receives are priced as FIFO requests (the standard queue's are a little cheaper). */
+  readonly polledQueues: number;
   /** Secrets the stack creates. */
   readonly secrets: number;
   /** Alarms and dashboards the stack creates. */
@@ -329,7 +329,7 @@ export function estimateMonthlyCost(scenario: Scenario, figures: CapacityFigures
   const invocations = evaluatorInvocations + timersRuns + transitions + notifications;
 
   const fifoRequests = transitions * 3 + notifications * 3;
-  const idleFifo = shape.polledFifoQueues * a.idleReceivesPerQueuePerMonth;
+  const idleFifo = shape.polledQueues * a.idleReceivesPerQueuePerMonth;
   const epus = Math.ceil((scenario.mskMinimumPollers ?? 1) / LAMBDA_KAFKA_POLLERS_PER_EPU);
   const mskFixed = scenario.msk === 'provisioned' ? epus * HOURS_PER_MONTH * LAMBDA_KAFKA_PER_EPU_HOUR : 0;
   const logGb = (invocations * a.logBytesPerInvocation) / 1e9;
@@ -364,7 +364,7 @@ export function estimateMonthlyCost(scenario: Scenario, figures: CapacityFigures
       'sqs',
       ((fifoRequests + idleFifo) * SQS_FIFO_PER_MILLION) / 1e6,
       (idleFifo * SQS_FIFO_PER_MILLION) / 1e6,
-      `${fmt(fifoRequests)} FIFO requests + ${fmt(idleFifo)} empty long polls on ${shape.polledFifoQueues} queues`,
+      `${fmt(fifoRequests)} FIFO requests + ${fmt(idleFifo)} empty long polls on ${shape.polledQueues} polled queues`,
     ),
     line('cloudwatch.metrics', customMetricsMonthly(a.customMetrics), customMetricsMonthly(a.customMetrics), `${a.customMetrics} custom metrics (EMF)`),
     line('cloudwatch.alarms', shape.alarms * CLOUDWATCH_PER_STANDARD_ALARM_METRIC, shape.alarms * CLOUDWATCH_PER_STANDARD_ALARM_METRIC, `${shape.alarms} alarms`),
