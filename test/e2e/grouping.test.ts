@@ -160,6 +160,7 @@ describe('grouping in local mode', () => {
     expect(posts(calls).length + replies(calls).length).toBeLessThanOrEqual(4);
     expect(shown(current(calls))).toMatch(/and \d+ more firing/);
     expect(calls.filter((c) => c.status === 429)).toEqual([]);
+    console.log(`storm: ${STORM} alerts on Slack in ${allInMs} ms, ${posts(calls).length} post(s) + ${replies(calls).length} update(s)`);
     expect(allInMs).toBeLessThan(45_000);
   }, 60_000);
 });
