@@ -23,6 +23,7 @@ import {
   InMemoryMemberRecords,
   notifyReason,
   parseFlushMessage,
+  routeMuteAt,
   scheduleOverdueFlushes,
   type DispatchPorts,
   type GroupChannelState,
@@ -388,5 +389,33 @@ describe('grouping through dispatch and the flush (in-memory ports)', () => {
     await w.flushDue();
     const last = w.jobs.published.filter((j) => j.channel === 'slack').at(-1)!;
     expect(last.group).toMatchObject({ seq: 2, reason: 'new-firing', firingCount: 2 });
+  });
+});
+
+describe('time intervals of a grouped route (decided at the flush, as Alertmanager does)', () => {
+  const routes = compileRoutes(
+    {
+      receivers: [{ name: 'ops', slack: { channel: 'C0OPS' } }],
+      time_intervals: [{ name: 'always', time_intervals: [{ weekdays: ['sunday:saturday'] }] }],
+      routes: [{ matchers: ['team="ops"'], receivers: ['ops'], group_by: ['alertname'], mute_time_intervals: ['always'] }],
+    },
+    'routes.yaml',
+  );
+
+  it('the alert joins its group at once; the flush inside the interval sends nothing and remembers nothing', async () => {
+    const clock = new ManualClock(T);
+    const alerts = new InMemoryAlertStore();
+    const jobs = new CollectingJobPublisher();
+    const groups = new InMemoryGroupStore();
+    const scheduler = new CollectingFlushScheduler();
+    const d = await dispatchTransition({ alerts, jobs, routes: fixedRoutes(routes), clock, groups, flushes: scheduler }, alert(1).firing, { config: DEFAULT_DISPATCH_CONFIG });
+    expect(d.groups).toHaveLength(1);
+    expect(alerts.peek('fp0001')!.muted).toBeUndefined();
+    clock.advance(30 * S);
+    const [m] = scheduler.takeDue(clock.now());
+    const r = await flushGroup({ groups, jobs, scheduler, routes: fixedRoutes(routes), clock }, m!, { config: CONFIG, muteOf: (rc, path, now) => routeMuteAt(path, rc, now) });
+    expect(r.outcome === 'flushed' && r.decision.channels.map((c) => c.reason)).toEqual(['muted']);
+    expect(jobs.published).toHaveLength(0);
+    expect(groups.all()[0]!.channels.slack).toBeUndefined();
   });
 });

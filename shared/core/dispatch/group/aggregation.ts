@@ -1,18 +1,9 @@
 /**
- * Aggregation groups, as Alertmanager 0.25 keeps them (dispatch/dispatch.go `aggrGroup`, notify's
- * `DedupStage.needsUpdate`), as pure functions over a group's stored state and the clock: the
- * decisions the group stage and the flush of a due group will take (docs/design.md, "The
- * notification pipeline": group). Not wired into dispatch yet: dispatch still notifies per alert.
- *
- * - A group is one (route, receiver, group labels): the alert's values of the route's `group_by`
- *   labels (`...`: every label).
- * - A new group is flushed `group_wait` after its first alert, or at once when that alert started
- *   longer than `group_wait` ago; then every `group_interval`.
- * - A flush notifies when a firing alert was not in the last notification, when every alert of the
- *   last notification's firing set resolved, when a resolved alert was not in it (resolutions are
- *   sent), or when nothing changed but `repeat_interval` has passed since the last notification.
- *   A group whose alerts fired and resolved between two flushes, unseen, notifies nothing.
- * - Resolved alerts leave the group after the flush; an empty group is deleted.
+ * What makes a group (docs/routing.md, "Grouping"), as Alertmanager 0.25 does it
+ * (dispatch/dispatch.go `aggrGroup`): a group is one (route, receiver, group labels), the group
+ * labels being the alert's values of the route's `group_by` labels (`...`: every label); and the
+ * route's timing (`group_wait`, `group_interval`, `repeat_interval`). The stored group and its
+ * flush are `group.ts`.
  */
 import type { Labels } from '../../model/index.ts';
 

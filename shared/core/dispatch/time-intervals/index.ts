@@ -60,9 +60,12 @@ export function decideTimeIntervals(
   nowMs: number,
 ): TimeIntervalsDecision {
   if (kind === 'resolved') return { verdict: 'notify', reason: 'resolution' };
-  if (!routed.some(hasTimeIntervals)) return { verdict: 'notify', reason: 'no-time-intervals' };
-  const byPath = new Map(routed.map((r) => [r.path, r]));
-  const mutes = new Map(routed.map((r) => [r.path, routeMuteAt(r, config, nowMs)]));
+  // A grouped route's time intervals are decided at its group's flush, as Alertmanager does: the
+  // alert joins the group now, and the first flush after the interval notifies it.
+  const ungrouped = routed.filter((r) => r.groupBy === undefined);
+  if (!ungrouped.some(hasTimeIntervals)) return { verdict: 'notify', reason: 'no-time-intervals' };
+  const byPath = new Map(ungrouped.map((r) => [r.path, r]));
+  const mutes = new Map(ungrouped.map((r) => [r.path, routeMuteAt(r, config, nowMs)]));
   const kept: RoutedReceiver[] = [];
   const mutedReceivers: string[] = [];
   const by = new Set<string>();
