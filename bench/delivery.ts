@@ -120,7 +120,7 @@ export async function benchDelivery(): Promise<{
   const dynamodb = new DynamoDBClient({ endpoint: ddb.endpoint, region: REGION, credentials: CREDENTIALS });
   const sqs = new SQSClient({ endpoint: sqsLocal.endpoint, region: REGION, credentials: CREDENTIALS });
   try {
-    const p: Provisioned = await provision({ dynamodb, sqs, prefix: `benchdel${randomUUID().slice(0, 6)}` });
+    const p: Provisioned = await provision({ dynamodb, sqs, prefix: `benchdel${randomUUID().slice(0, 6)}`, ttl: false });
     const counter = countSends(dynamodb);
     const silent = new Logger({ serviceName: 'bench', logLevel: 'SILENT' });
     const secrets = new SecretsManagerSecretSource(new SecretsManagerClient({ endpoint: sm.url, region: REGION, credentials: CREDENTIALS }));

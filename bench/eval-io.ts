@@ -252,7 +252,7 @@ export async function withLocalAws<T>(
   const dynamodb = new DynamoDBClient({ endpoint: ddb.endpoint, region: 'us-east-1', credentials: CREDENTIALS });
   const sqs = new SQSClient({ endpoint: sqsLocal.endpoint, region: 'us-east-1', credentials: CREDENTIALS });
   try {
-    const p = await provision({ dynamodb, sqs, prefix });
+    const p = await provision({ dynamodb, sqs, prefix, ttl: false });
     return await fn({ dynamodb, sqs, p, endpoints: { dynamodb: ddb.endpoint, sqs: sqsLocal.endpoint } });
   } finally {
     dynamodb.destroy();

@@ -30,6 +30,13 @@ export interface ProvisionOptions {
   readonly prefix: string;
   /** Queue visibility timeouts, seconds (default 30). */
   readonly visibilityTimeoutSeconds?: Partial<Record<QueueName, number>>;
+  /**
+   * Turn on the tables' TTL (default true, as the CDK app does). Tests turn it off: their event
+   * times are fixed dates, so the items' `expiresAt` (derived from event time) passes on the wall
+   * clock as the calendar moves on, and DynamoDB Local's TTL sweeper then deletes them at moments
+   * of its own, in the middle of a test.
+   */
+  readonly ttl?: boolean;
 }
 
 /** The physical table definition rendered from a {@link TableSpec} (also used by the drift test). */
@@ -68,7 +75,7 @@ export function queueName(prefix: string, logical: string, spec: Pick<QueueSpec,
   return `${prefix}-${logical}${dlq ? '-dlq' : ''}${spec.fifo ? '.fifo' : ''}`;
 }
 
-async function createTable(ddb: DynamoDBClient, name: string, spec: TableSpec): Promise<void> {
+async function createTable(ddb: DynamoDBClient, name: string, spec: TableSpec, ttl: boolean): Promise<void> {
   try {
     await ddb.send(new CreateTableCommand({ ...tableDefinition(name, spec), BillingMode: 'PAY_PER_REQUEST' }));
   } catch (err) {
@@ -79,7 +86,7 @@ async function createTable(ddb: DynamoDBClient, name: string, spec: TableSpec): 
     if (d.Table?.TableStatus === 'ACTIVE') break;
     await new Promise((r) => setTimeout(r, 100));
   }
-  if (spec.ttlAttribute) {
+  if (spec.ttlAttribute && ttl) {
     await ddb.send(
       new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { AttributeName: spec.ttlAttribute, Enabled: true } }),
     );
@@ -99,7 +106,7 @@ export async function provision(opts: ProvisionOptions): Promise<Provisioned> {
   await Promise.all(
     (Object.entries(TABLES) as [TableName, TableSpec][]).map(async ([logical, spec]) => {
       const name = `${opts.prefix}-${logical}`;
-      await createTable(opts.dynamodb, name, spec);
+      await createTable(opts.dynamodb, name, spec, opts.ttl ?? true);
       tables[logical] = name;
     }),
   );

@@ -35,6 +35,7 @@ export async function provisionFresh(
   const dynamodb = dynamoClient();
   const sqs = sqsClient();
   const prefix = opts.prefix ?? `t${randomUUID().slice(0, 8)}`;
-  const p = await provision({ dynamodb, sqs, prefix, ...(opts.visibilityTimeoutSeconds ? { visibilityTimeoutSeconds: opts.visibilityTimeoutSeconds } : {}) });
+  // No TTL: the tests' event times are fixed dates, whose items DynamoDB Local would expire under them (ProvisionOptions.ttl).
+  const p = await provision({ dynamodb, sqs, prefix, ttl: false, ...(opts.visibilityTimeoutSeconds ? { visibilityTimeoutSeconds: opts.visibilityTimeoutSeconds } : {}) });
   return { ...p, dynamodb, sqs, prefix };
 }
