@@ -26,7 +26,8 @@ beforeAll(async () => {
   k = synthApp({}, { validate: false });
   stateResources = Template.fromStack(k.state).toJSON().Resources as Record<string, Resource>;
   pipelineResources = Template.fromStack(k.pipeline).toJSON().Resources as Record<string, Resource>;
-  local = await provisionFresh();
+  // With TTL, as local mode provisions (tests turn it off for their fixed event times).
+  local = await provisionFresh({ ttl: true });
 });
 
 const sortBy = <T>(items: readonly T[] | undefined, key: (t: T) => string): T[] => [...(items ?? [])].sort((a, b) => key(a).localeCompare(key(b)));

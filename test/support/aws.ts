@@ -30,12 +30,13 @@ export function sqsClient(): SQSClient {
 
 /** A fresh copy of every table and queue of the topology, under a unique prefix. */
 export async function provisionFresh(
-  opts: Partial<Pick<ProvisionOptions, 'visibilityTimeoutSeconds'>> & { prefix?: string } = {},
+  opts: Partial<Pick<ProvisionOptions, 'visibilityTimeoutSeconds' | 'ttl'>> & { prefix?: string } = {},
 ): Promise<Provisioned & { dynamodb: DynamoDBClient; sqs: SQSClient; prefix: string }> {
   const dynamodb = dynamoClient();
   const sqs = sqsClient();
   const prefix = opts.prefix ?? `t${randomUUID().slice(0, 8)}`;
-  // No TTL: the tests' event times are fixed dates, whose items DynamoDB Local would expire under them (ProvisionOptions.ttl).
-  const p = await provision({ dynamodb, sqs, prefix, ttl: false, ...(opts.visibilityTimeoutSeconds ? { visibilityTimeoutSeconds: opts.visibilityTimeoutSeconds } : {}) });
+  // No TTL unless asked: the tests' event times are fixed dates, whose items DynamoDB Local would
+  // expire under them (ProvisionOptions.ttl).
+  const p = await provision({ dynamodb, sqs, prefix, ttl: opts.ttl ?? false, ...(opts.visibilityTimeoutSeconds ? { visibilityTimeoutSeconds: opts.visibilityTimeoutSeconds } : {}) });
   return { ...p, dynamodb, sqs, prefix };
 }
