@@ -28,7 +28,11 @@ export interface ErrorEvent {
   readonly try?: number;
   /** The attempts the runner allows in all (Airflow: retries + 1). */
   readonly maxTries?: number;
-  /** Whether the runner will not retry: given, or derived (Airflow's rule: not (retries and try <= maxTries)). */
+  /**
+   * Whether the runner will not retry: given, or derived with Airflow's rule (is_eligible_to_retry:
+   * retries and try_number <= max_tries, where Airflow's max_tries = maxTries - 1): final when
+   * not (try < maxTries), i.e. try >= maxTries.
+   */
   readonly final: boolean;
   readonly error: { readonly type: string; readonly message: string; readonly stack?: string };
   readonly logUrl?: string;
