@@ -115,7 +115,7 @@ export const conditionsSchema = z.strictObject({
   service: globs.optional(),
   task: globs.optional(),
   attempt: attemptSchema.optional(),
-  tags: z.record(z.string().regex(LABEL_NAME, 'a tag name is [a-zA-Z_][a-zA-Z0-9_]*'), globs).optional(),
+  tags: z.record(z.string(), globs).optional(), // names checked in compileConditions (zod's record key message is generic)
   time: z
     .strictObject({
       active_time_intervals: z.array(z.string().min(1)).min(1).optional(),
@@ -126,10 +126,8 @@ export const conditionsSchema = z.strictObject({
 /** One `when` object as written. */
 export type ConditionsDocument = z.infer<typeof conditionsSchema>;
 
-const labelTemplates = z.record(
-  z.string().regex(LABEL_NAME, 'a label name is [a-zA-Z_][a-zA-Z0-9_]*').refine((n) => n !== 'severity', 'severity is set by then.severity, not as a label'),
-  z.string().max(MAX_LABEL_VALUE_LENGTH),
-);
+// Label names are checked in compileLabels: zod reports a bad record key only as "Invalid key in record".
+const labelTemplates = z.record(z.string(), z.string().max(MAX_LABEL_VALUE_LENGTH));
 
 /** What a rule decides. */
 export const thenSchema = z.strictObject({
@@ -259,7 +257,11 @@ function renderTemplate(t: Template, e: ErrorEvent): string {
 
 function compileLabels(labels: Record<string, string> | undefined, path: string, problems: string[]): Map<string, Template> {
   const out = new Map<string, Template>();
-  for (const [name, text] of Object.entries(labels ?? {})) out.set(name, compileTemplate(text, `${path}.${name}`, problems));
+  for (const [name, text] of Object.entries(labels ?? {})) {
+    if (!LABEL_NAME.test(name)) problems.push(`${path}.${name}: a label name is [a-zA-Z_][a-zA-Z0-9_]*`);
+    else if (name === 'severity') problems.push(`${path}.${name}: severity is set by then.severity, not as a label`);
+    out.set(name, compileTemplate(text, `${path}.${name}`, problems));
+  }
   return out;
 }
 
@@ -337,6 +339,7 @@ function compileConditions(raw: unknown, path: string, intervals: ReadonlyMap<st
     else out.push((e) => ((e.try ?? 1) >= a.min ? `attempt: ${tries(e)} ≥ ${a.min}` : undefined));
   }
   for (const [name, g] of Object.entries(w.tags ?? {})) {
+    if (!LABEL_NAME.test(name)) problems.push(`${path}.tags.${name}: a tag name is [a-zA-Z_][a-zA-Z0-9_]*`);
     const ps = globs(`tags.${name}`, g);
     out.push((e) => {
       const v = e.tags[name];
