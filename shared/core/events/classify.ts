@@ -317,7 +317,14 @@ function compileConditions(raw: unknown, path: string, intervals: ReadonlyMap<st
         return `message matches ${shown.length > MAX_MATCH_EXCERPT_LENGTH ? `${shown.slice(0, MAX_MATCH_EXCERPT_LENGTH)}…` : shown} at ${show(m?.[0] ?? '')}`;
       });
     } catch (cause) {
-      problems.push(`${path}.message: invalid regex ${JSON.stringify(regex)}: ${regexProblem(cause)}`);
+      // The case flag is spliced in as `(?i)` and would show in the message: report the pattern as written.
+      let reported = cause;
+      try {
+        RE2JS.compile(regex);
+      } catch (plain) {
+        reported = plain;
+      }
+      problems.push(`${path}.message: invalid regex ${JSON.stringify(regex)}: ${regexProblem(reported)}`);
     }
   }
   for (const field of ['source', 'service', 'task'] as const) {
