@@ -326,6 +326,8 @@ describe('the classification document', () => {
     ['no reason', { rules: [{ name: 'a', then: { severity: 'high' } }] }, /^rules\[0\]\.then\.reason: /],
     ['an unknown condition', { rules: [{ name: 'a', when: { mesage: 'x' }, then: { severity: 'high', reason: 'r' } }, CATCH_ALL] }, /^rules\[0\]\.when: Unrecognized key: "mesage"/],
     ['an empty when', { rules: [{ name: 'a', when: {}, then: { severity: 'high', reason: 'r' } }, CATCH_ALL] }, /^rules\[0\]\.when: give at least one condition/],
+    ['empty tags (no condition at all)', { rules: [{ name: 'a', when: { tags: {} }, then: { severity: 'high', reason: 'r' } }, CATCH_ALL] }, /^rules\[0\]\.when: give at least one condition/],
+    ['an empty time condition (it would hold always)', { rules: [{ name: 'a', when: { time: {} }, then: { severity: 'high', reason: 'r' } }, CATCH_ALL] }, /^rules\[0\]\.when\.time: give active_time_intervals or mute_time_intervals/],
     ['a bad attempt', { rules: [{ name: 'a', when: { attempt: 'last' }, then: { severity: 'high', reason: 'r' } }, CATCH_ALL] }, /^rules\[0\]\.when\.attempt: expected retry, final or \{ min: N \}/],
     ['a glob that is not a string', { rules: [{ name: 'a', when: { task: [3] }, then: { severity: 'high', reason: 'r' } }, CATCH_ALL] }, /^rules\[0\]\.when\.task: expected a glob or a non-empty list of globs/],
     ['a bad tag name', { rules: [{ name: 'a', when: { tags: { 'a-b': 'x' } }, then: { severity: 'high', reason: 'r' } }, CATCH_ALL] }, /^rules\[0\]\.when\.tags\.a-b: a tag name is/],

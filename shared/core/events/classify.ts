@@ -121,6 +121,7 @@ export const conditionsSchema = z.strictObject({
       active_time_intervals: z.array(z.string().min(1)).min(1).optional(),
       mute_time_intervals: z.array(z.string().min(1)).min(1).optional(),
     })
+    .refine((t) => t.active_time_intervals !== undefined || t.mute_time_intervals !== undefined, 'give active_time_intervals or mute_time_intervals')
     .optional(),
 });
 /** One `when` object as written. */
@@ -283,6 +284,7 @@ function compileConditions(raw: unknown, path: string, intervals: ReadonlyMap<st
     problems.push(`${path}: give at least one condition (leave out when for the catch-all)`);
     return [];
   }
+  const problemsBefore = problems.length;
   const out: Condition[] = [];
   const globs = (field: string, g: string | readonly string[]): Pattern[] => {
     try {
@@ -374,6 +376,8 @@ function compileConditions(raw: unknown, path: string, intervals: ReadonlyMap<st
       out.push((_e, nowMs) => (mute.some((i) => intervalContains(i, nowMs)) ? undefined : `time: outside ${mute.map((i) => i.name).join(', ')}`));
     }
   }
+  // `tags: {}` gives no condition: a branch without one would hold for every event.
+  if (out.length === 0 && problems.length === problemsBefore) problems.push(`${path}: give at least one condition (leave out when for the catch-all)`);
   return out;
 }
 
