@@ -14,42 +14,49 @@ import { createHash } from 'node:crypto';
 import { RE2JS } from 're2js';
 import { z } from 'zod';
 import { cutText } from './event.ts';
+
+const WHITESPACE_RE = /\s+/;
 import type { ErrorEvent } from './types.ts';
 
-/** At most this many UTF-16 code units of the message's first two lines are normalized. */
+/** At most this many UTF-16 code units of each of the message's first two lines are normalized. */
 export const MAX_NORMALIZED_INPUT_CHARS = 8192;
 
-/** Placeholders, in the order their patterns are tried at one position (earlier wins). */
-const PLACEHOLDER_PATTERNS: readonly (readonly [placeholder: string, pattern: string])[] = [
-  // scheme://anything up to a space, quote or bracket (s3://, postgresql://user@host too)
-  ['<url>', `[a-z][a-z0-9+.-]*://[^\\s"'<>()\\[\\]{}]+`],
+/**
+ * Whole-token placeholders, tried in order; each is a FULL match of one token on re2js, so a token
+ * costs one linear pass per pattern. (One alternation searched over the whole line is not enough:
+ * a search restarts after each match, and a pattern that runs far before failing, `a1a1a1…` as a
+ * hex id, makes every restart rescan the rest of the line: quadratic, though each search is linear.)
+ */
+const TOKEN_PATTERNS: readonly (readonly [placeholder: string, pattern: string])[] = [
+  // scheme://anything (s3://, postgresql://user@host too)
+  ['<url>', `[a-z][a-z0-9+.-]*://\\S+`],
   ['<email>', `[a-z0-9._%+-]+@[a-z0-9-]+(?:\\.[a-z0-9-]+)*\\.[a-z]{2,}`],
   ['<uuid>', `[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`],
   // ISO 8601 date or date-time, with fraction and zone: one placeholder for the whole
-  ['<date>', `\\d{4}-\\d{2}-\\d{2}(?:[t ]\\d{2}:\\d{2}(?::\\d{2}(?:[.,]\\d+)?)?(?:z|[+-]\\d{2}:?\\d{2})?)?`],
-  // 2026/11/28, 28/11/2026, 11-28-2026, 28.11.2026
-  ['<date>', `\\d{4}/\\d{1,2}/\\d{1,2}\\b|\\b\\d{1,2}[/.-]\\d{1,2}[/.-]\\d{4}\\b`],
-  // 28 Nov 2026, Nov 28, 2026, 28-Nov-2026
-  ['<date>', `\\b\\d{1,2}[ -](?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*[ -]\\d{4}\\b|\\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* \\d{1,2},? \\d{4}\\b`],
-  // IPv4 with an optional port, before times and numbers (10.0.0.1:5432)
-  ['<ip>', `\\b(?:\\d{1,3}\\.){3}\\d{1,3}(?::\\d{1,5})?\\b`],
-  // IPv6: bracketed with a port, full, or compressed with `::` between hex groups (fe80::1)
-  ['<ip>', `\\[[0-9a-f]*:[0-9a-f:.]*\\](?::\\d{1,5})?|\\b(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}\\b|\\b(?:[0-9a-f]{1,4}:)*[0-9a-f]{1,4}::(?:[0-9a-f]{1,4}:)*[0-9a-f]{1,4}\\b`],
-  ['<time>', `\\b\\d{1,2}:\\d{2}(?::\\d{2}(?:[.,]\\d+)?)?\\b`],
-  // 12.5s, 300ms, 5 minutes, 1h30m
-  ['<duration>', `(?:\\d+(?:\\.\\d+)?[ \\t]?(?:ns|us|µs|ms|milliseconds?|seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d))+\\b`],
-  ['<hex>', `0x[0-9a-f]+\\b|\\b[0-9a-f]{8,}\\b`],
-  // a letter and digits is a name (s3, ec2, utf8, sha256, log4j): kept as written
-  ['', `[a-z]\\d+`],
-  ['<n>', `\\d+(?:\\.\\d+)?`],
+  ['<date>', `\\d{4}-\\d{2}-\\d{2}(?:t\\d{2}:\\d{2}(?::\\d{2}(?:[.,]\\d+)?)?(?:z|[+-]\\d{2}:?\\d{2})?)?`],
+  // 2026/11/28, 28/11/2026, 11-28-2026, 28.11.2026, 28-Nov-2026
+  ['<date>', `\\d{4}/\\d{1,2}/\\d{1,2}|\\d{1,2}[/.-]\\d{1,2}[/.-]\\d{4}|\\d{1,2}-(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*-\\d{4}`],
+  // IPv4 with an optional port (10.0.0.1:5432)
+  ['<ip>', `(?:\\d{1,3}\\.){3}\\d{1,3}(?::\\d{1,5})?`],
+  // IPv6: bracketed with a port, full, or compressed with `::` (fe80::1, ::1), with a zone (%eth0)
+  ['<ip>', `\\[[0-9a-f]*:[0-9a-f:.]*\\](?::\\d{1,5})?|(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}(?:%\\w+)?|(?:[0-9a-f]{1,4}(?::[0-9a-f]{1,4})*)?::(?:[0-9a-f]{1,4}(?::[0-9a-f]{1,4})*)?(?:%\\w+)?`],
+  ['<time>', `\\d{1,2}:\\d{2}(?::\\d{2}(?:[.,]\\d+)?)?`],
+  // 12.5s, 300ms, 1h30m
+  ['<duration>', `(?:\\d+(?:\\.\\d+)?(?:ns|us|µs|ms|s|sec|secs|m|min|mins|h|hr|hrs|d))+`],
+  ['<n>', `[+-]?\\d+(?:[.,]\\d+)*`],
 ];
+const TOKEN_RES = TOKEN_PATTERNS.map(([placeholder, p]) => [placeholder, RE2JS.compile(p, RE2JS.CASE_INSENSITIVE)] as const);
+/** Wrapping punctuation peeled off a word before it is classified (`(10.0.0.1:5432),` → `10.0.0.1:5432`). */
+const LEADING = new Set([...'([{<"\'`']);
+const TRAILING = new Set([...')]}>"\'`,;:.!?']);
+/** Where a word splits into parts when it is not one token whole (`id=42`, `scheduled__<date>`). */
+const INNER_SEPARATORS = new Set([...'_=,;()[]{}<>"\'`|']);
+/** A unit written as its own word after a number (`5 minutes`): the pair is one `<duration>`. */
+const UNIT_WORDS = new Set(['ms', 'millisecond', 'milliseconds', 's', 'sec', 'secs', 'second', 'seconds', 'min', 'mins', 'minute', 'minutes', 'h', 'hr', 'hrs', 'hour', 'hours', 'd', 'day', 'days']);
+const MONTHS = new Set(['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec']);
 
-/** All patterns in one alternation, one group each: one linear pass, leftmost match, earlier pattern first. */
-const PLACEHOLDER_RE = RE2JS.compile(PLACEHOLDER_PATTERNS.map(([, p]) => `(${p})`).join('|'), RE2JS.CASE_INSENSITIVE);
-const WHITESPACE_RE = /\s+/g;
-
-/** The first two non-empty lines (trimmed, joined by a space), without splitting the whole text. */
-function firstTwoLines(message: string): string {
+/** The first two non-empty lines, trimmed, without splitting the whole text. */
+function firstTwoLines(message: string): string[] {
   const lines: string[] = [];
   let start = 0;
   while (lines.length < 2 && start <= message.length) {
@@ -59,42 +66,126 @@ function firstTwoLines(message: string): string {
     if (line) lines.push(line);
     start = end + 1;
   }
-  // A newline between them, so no pattern spans the two lines (`line 1` + `seconds`).
-  return lines.join('\n');
+  return lines;
 }
 
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
+function isHexLetter(c: number): boolean {
+  return (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+}
+function isAlnum(c: number): boolean {
+  return isDigit(c) || (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
+}
 
-/** A hex match: `<hex>` when it mixes digits and letters, `<n>` when all digits, kept when all letters (a word). */
-function hexOrWord(m: string): string {
-  if (m.length > 2 && (m[1] === 'x' || m[1] === 'X') && m[0] === '0') return '<hex>';
-  let digits = 0;
-  for (let i = 0; i < m.length; i++) if (isDigit(m.charCodeAt(i))) digits++;
-  return digits === m.length ? '<n>' : digits === 0 ? m : '<hex>';
+/** The placeholder of a whole token, or undefined. */
+function tokenPlaceholder(t: string): string | undefined {
+  for (const [placeholder, re] of TOKEN_RES) if (re.matches(t)) return placeholder;
+  return undefined;
 }
 
 /**
- * A message with its varying parts replaced: the first two non-empty lines (later lines are
- * usually a traceback or data), placeholders `<url>`, `<email>`, `<uuid>`, `<date>`, `<ip>`,
- * `<time>`, `<duration>`, `<hex>` (0x…, or 8 and more hex digits mixing digits and letters),
- * `<n>` (any other number, unless it follows a letter: `s3`, `utf8`, `sha256` are names), and
- * runs of whitespace made one space. Linear in the message's length (re2js).
+ * Numbers inside a token that is no placeholder whole: each run of letters and digits is `<n>` when
+ * all digits, `<hex>` when 8 or more hex digits mixing digits and letters (or 0x…), and kept when it
+ * mixes in other letters (`s3`, `utf8`, `sha256`, `log4j` are names). One pass.
+ */
+function numbersIn(t: string): string {
+  let out = '';
+  let i = 0;
+  while (i < t.length) {
+    if (!isAlnum(t.charCodeAt(i))) {
+      out += t[i];
+      i++;
+      continue;
+    }
+    let j = i;
+    let digits = 0;
+    let hexLetters = 0;
+    while (j < t.length && isAlnum(t.charCodeAt(j))) {
+      const c = t.charCodeAt(j);
+      if (isDigit(c)) digits++;
+      else if (isHexLetter(c)) hexLetters++;
+      j++;
+    }
+    const run = t.slice(i, j);
+    const len = j - i;
+    if (digits === len) out += '<n>';
+    else if (len > 2 && run[0] === '0' && (run[1] === 'x' || run[1] === 'X') && digits + hexLetters === len - 1) out += '<hex>';
+    else if (len >= 8 && digits > 0 && digits + hexLetters === len) out += '<hex>';
+    else out += run;
+    i = j;
+  }
+  return out;
+}
+
+/** One word (no whitespace): wrapping punctuation kept, the core a placeholder, or its parts. */
+function normalizeWord(w: string): string {
+  // Whole first: `[2001:db8::1]:443` holds its own brackets.
+  const asIs = tokenPlaceholder(w);
+  if (asIs !== undefined) return asIs;
+  let a = 0;
+  let b = w.length;
+  while (a < b && LEADING.has(w[a]!)) a++;
+  while (b > a && TRAILING.has(w[b - 1]!)) b--;
+  const core = w.slice(a, b);
+  if (!core) return w;
+  const whole = tokenPlaceholder(core);
+  if (whole !== undefined) return `${w.slice(0, a)}${whole}${w.slice(b)}`;
+  // Parts between separators, each a placeholder whole or its numbers replaced.
+  let out = w.slice(0, a);
+  let p = a;
+  for (let i = a; i <= b; i++) {
+    if (i < b && !INNER_SEPARATORS.has(w[i]!)) continue;
+    const part = w.slice(p, i);
+    if (part) out += tokenPlaceholder(part) ?? numbersIn(part);
+    if (i < b) out += w[i];
+    p = i + 1;
+  }
+  return `${out}${w.slice(b)}`;
+}
+
+/**
+ * A message with its varying parts replaced, so the same error with other ids, times or
+ * addresses reads the same: the first two non-empty lines (later lines are usually a traceback or
+ * data), each word (a run without whitespace, its wrapping punctuation peeled) replaced whole by
+ * `<url>`, `<email>`, `<uuid>`, `<date>`, `<ip>`, `<time>`, `<duration>` or `<n>` when it is one,
+ * else split at `_ = , ; ( ) [ ] { } < > " ' |` and each part likewise, remaining numbers `<n>` and
+ * hex ids (0x…, or 8 and more hex digits mixing digits and letters) `<hex>`; a number followed by
+ * a unit word is a `<duration>` (`5 minutes`), and `Nov 28, 2026` and `28 Nov 2026` are `<date>`;
+ * whitespace is one space. Linear in the length of the two lines (at most
+ * {@link MAX_NORMALIZED_INPUT_CHARS} code units of each line are read): every pattern is a full match of one
+ * token on re2js.
  */
 export function normalizeMessage(message: string): string {
-  const text = cutText(firstTwoLines(message), MAX_NORMALIZED_INPUT_CHARS);
-  const replaced = PLACEHOLDER_RE.matcher(text).replaceAll((...args: unknown[]) => {
-    const m = args[0] as string;
-    for (let g = 0; g < PLACEHOLDER_PATTERNS.length; g++) {
-      if (args[g + 1] == null) continue;
-      const placeholder = PLACEHOLDER_PATTERNS[g]![0];
-      if (placeholder === '<hex>') return hexOrWord(m);
-      return placeholder || m;
-    }
-    return m;
-  });
-  return replaced.replace(WHITESPACE_RE, ' ').trim();
+  return firstTwoLines(message)
+    .map((line) => joinMultiWord(cutText(line, MAX_NORMALIZED_INPUT_CHARS).split(WHITESPACE_RE).filter(Boolean).map(normalizeWord)))
+    .join(' ');
+}
+
+/** Multi-word forms, on one line's normalized words: `<n> minutes`, `Nov <n>, <n>`, `<n> Nov <n>`. */
+function joinMultiWord(words: readonly string[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    const next = words[i + 1];
+    const third = words[i + 2];
+    if (w === '<n>' && next !== undefined && UNIT_WORDS.has(next.toLowerCase().replace(/[,;.]$/, ''))) {
+      out.push(`<duration>${/[,;.]$/.test(next) ? next.slice(-1) : ''}`);
+      i++;
+    } else if (isMonth(w) && next?.startsWith('<n>') && third?.startsWith('<n>')) {
+      out.push(`<date>${third.slice(3)}`);
+      i += 2;
+    } else if (w === '<n>' && next !== undefined && isMonth(next) && third?.startsWith('<n>')) {
+      out.push(`<date>${third.slice(3)}`);
+      i += 2;
+    } else out.push(w);
+  }
+  return out.join(' ');
+}
+
+function isMonth(w: string): boolean {
+  return MONTHS.has(w.slice(0, 3).toLowerCase()) && /^[a-z]+$/i.test(w);
 }
 
 // ---------------------------------------------------------------------------------------------
