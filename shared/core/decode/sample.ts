@@ -82,7 +82,8 @@ function metricNameReason(n: unknown): string | undefined {
   return undefined;
 }
 
-function labelNameReason(k: string): string | undefined {
+/** Why `k` is not a usable label name (reserved `__` prefix, too long, bad characters), or undefined. */
+export function labelNameReason(k: string): string | undefined {
   if (goodLabelNames.has(k)) return undefined;
   // `__proto__` lands here too: JSON.parse makes it an own key, and it is reported, never dropped.
   if (k.startsWith('__')) return 'label names starting with __ are reserved';

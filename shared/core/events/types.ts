@@ -13,7 +13,10 @@
  */
 import type { Labels } from '../model/index.ts';
 
-/** A job's failure, validated (strings cut to their bounds, never rejected for length). */
+/**
+ * A job's failure, validated by `parseJobEvent` (./event.ts): texts (error type, message, stack, tag
+ * values) cut to their bounds, identifiers (source, service, task, run) refused when too long.
+ */
 export interface ErrorEvent {
   readonly kind: 'error';
   /** The runner (`airflow`, `dagster`, `cron`, ...). */
