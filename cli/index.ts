@@ -34,6 +34,10 @@ export const COMMANDS: Record<string, CommandEntry> = {
   routes: { summary: 'routes test [--routes FILE] [--verify-receivers a,b] label=value ... | show [--routes FILE] | import ALERTMANAGER_YML', load: () => import('./routes.ts') },
   notify: { summary: 'notify test --routes FILE --alerts FILE.jsonl [--silences FILE] [--at TIME] [--json]', load: () => import('./notify.ts') },
   alerts: { summary: 'alerts list', load: () => import('./alerts.ts') },
+  classify: {
+    summary: 'classify [--rules FILE] [--fingerprints FILE] --events FILE.jsonl [--json] | test FILE... | --print-defaults',
+    load: () => import('./classify.ts'),
+  },
   silence: {
     summary: 'silence add --comment TEXT [--duration 2h] [--author A] matcher... | query [--expired] [matcher...] | expire ID... | import FILE | export FILE',
     load: () => import('./silence.ts'),
