@@ -17,6 +17,10 @@
  * write units per alert as DynamoDB Local reports them (they grow with the group's item); the
  * ungrouped figure, delivery.dynamoRequestsPerNotification <= 4, is repeated there for comparison.
  *
+ * Error events (issue 11, bench/events.ts): Airflow error events through JSON.parse, validation,
+ * classification (the built-in rules) and fingerprinting, per second, as a ratio to JSON.parse of
+ * the same lines (goal >= 0.5).
+ *
  * Cost (issue 9): `cost` reports, with windows derived (the default layout), state-table RRU and
  * WRU per 1,000 samples per rule kind and for the issue's mix, the quiet refreshes per (rule,
  * series) per hour, the sample log's bytes per sample and a rebuild's reads, and the monthly cost
@@ -30,6 +34,7 @@ import { benchDelivery } from './delivery.ts';
 import { benchDecode } from './decode.ts';
 import { benchCost } from './cost.ts';
 import { benchGrouping } from './grouping.ts';
+import { benchEvents } from './events.ts';
 
 function log(msg: string): void {
   process.stderr.write(`[bench] ${msg}\n`);
@@ -62,6 +67,10 @@ log(
   `  ${grouping.jobsPublished} jobs for ${grouping.alerts} alerts (${round(grouping.notificationsPerReceiverChannel)} per receiver channel), ` +
     `${round(grouping.dynamoRequestsPerAlert)} DynamoDB requests per alert + ${grouping.flushDynamoRequests} for the flush, ${round(grouping.writeUnitsPerAlert)} WCU per alert`,
 );
+
+log('error events: validated, classified (built-in rules) and fingerprinted per second vs JSON.parse of the same lines ...');
+const events = benchEvents();
+log(`  ${Math.round(events.eventsPerSec)} events/s, JSON.parse ${Math.round(events.jsonParsePerSec)}/s: ratio ${round(events.ratio, 3)}`);
 
 log('cost: DynamoDB units per 1,000 samples per rule kind (DynamoDB Local, real handler), monthly cost ...');
 const cost = await benchCost();
@@ -107,6 +116,13 @@ const result = {
     flushReadUnits: grouping.flushReadUnits,
     ungroupedDynamoRequestsPerNotification: round(delivery.dynamoRequestsPerNotification),
     ungroupedDynamoRequestsGoal: 4,
+  },
+  events: {
+    scenario: 'Airflow error events (a mix of the built-in classification cases, ~1.5 KB stacks): JSON.parse + validate + classify + fingerprint',
+    eventsPerSec: Math.round(events.eventsPerSec),
+    jsonParsePerSec: Math.round(events.jsonParsePerSec),
+    ratioToJsonParse: round(events.ratio, 3),
+    ratioGoal: 0.5,
   },
   hardening: {
     adversarialRegexRatio: round(adversarialRegex.ratio, 3),
