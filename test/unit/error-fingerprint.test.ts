@@ -4,7 +4,8 @@
  * rules take precedence, and that a hostile message costs no more than a plain one.
  */
 import { describe, expect, it } from 'vitest';
-import { fingerprintOf, normalizeMessage, parseFingerprintRules, type FingerprintRule } from '../../shared/core/events/fingerprint.ts';
+import fc from 'fast-check';
+import { fingerprintOf, normalizeMessage, parseFingerprintRules, TOKEN_EXACT, TOKEN_REGEXES, type FingerprintRule } from '../../shared/core/events/fingerprint.ts';
 import type { ErrorEvent } from '../../shared/core/events/types.ts';
 
 function ev(message: string, patch: Partial<Omit<ErrorEvent, 'error'>> & { type?: string } = {}): ErrorEvent {
@@ -172,5 +173,18 @@ describe('hostile messages', () => {
   it('reads only the first two lines of a huge message', () => {
     const huge = `a\nb\n${'x '.repeat(2_000_000)}`;
     expect(normalizeMessage(huge)).toBe('a b');
+  });
+});
+
+describe('hand-written token matches equal their patterns', () => {
+  const alphabet = [...'0123456789abcdefxmshnuµ.,:-/@+[]%_ABCDEFMS', '://', 'secs', 'min', 'hrs'];
+  const token = fc.array(fc.constantFrom(...alphabet), { minLength: 1, maxLength: 14 }).map((parts) => parts.join(''));
+  const samples = ['10.0.3.17', '10.0.3.17:5432', '1.2.3', '12:30', '2:05:07.123', '1h30m', '12.5s', '300ms', '5mins', '7f3a9c2e-1b44-4e1a-9f00-3c2d1e0a9b77', 's3://b/k', 'https://x.y/z?q=1', '-12', '1,234.5', '+3'];
+  it.each(TOKEN_EXACT.flatMap((exact, i) => (exact ? [[i, exact] as const] : [])))('pattern %i', (i, exact) => {
+    for (const t of samples) expect(exact(t), t).toBe(TOKEN_REGEXES[i]!.matches(t));
+    fc.assert(
+      fc.property(token, (t) => exact(t) === TOKEN_REGEXES[i]!.matches(t)),
+      { numRuns: 3000 },
+    );
   });
 });

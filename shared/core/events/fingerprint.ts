@@ -56,15 +56,22 @@ const TOKEN_GUARDS: readonly ((t: string, digit: boolean) => boolean)[] = [
   (t) => t.includes('://'),
   (t) => t.includes('@'),
   (t) => t.length === 36,
-  (t, digit) => digit && t.length >= 10,
-  (t, digit) => digit && t.length >= 8,
+  (t) => t.length >= 10 && t.charCodeAt(4) === 45 && isDigit(t.charCodeAt(0)) && isDigit(t.charCodeAt(3)),
+  (t) => t.length >= 8 && isDigit(t.charCodeAt(0)) && (t.includes('/') || t.includes('.') || t.includes('-')),
   (t, digit) => digit && t.length >= 7,
-  (t) => t.includes(':'),
+  // Full (7 colons), compressed (`::`) or bracketed.
+  (t) => t.includes('::') || t.charCodeAt(0) === 91 || colons(t) >= 7,
   (t, digit) => digit && t.includes(':'),
   (_t, digit) => digit,
   (_t, digit) => digit,
 ];
 if (TOKEN_GUARDS.length !== TOKEN_RES.length) throw new Error('fingerprint: one guard per token pattern');
+
+function colons(t: string): number {
+  let n = 0;
+  for (let i = 0; i < t.length; i++) if (t.charCodeAt(i) === 58) n++;
+  return n;
+}
 
 function hasDigit(t: string): boolean {
   for (let i = 0; i < t.length; i++) {
@@ -111,11 +118,142 @@ function tokenPlaceholder(t: string): string | undefined {
   const digit = hasDigit(t);
   for (let i = 0; i < TOKEN_RES.length; i++) {
     if (!TOKEN_GUARDS[i]!(t, digit)) continue;
-    const [placeholder, re] = TOKEN_RES[i]!;
-    if (re.matches(t)) return placeholder;
+    const exact = TOKEN_EXACT[i];
+    if (exact ? exact(t) : TOKEN_RES[i]![1].matches(t)) return TOKEN_RES[i]![0];
   }
   return undefined;
 }
+
+// Hand-written full matches of the simplest patterns above (same language, no regex call: most
+// tokens with digits are these). The others run on re2js. test/unit/error-fingerprint.test.ts
+// checks each against its pattern on generated tokens.
+
+/** Digits from `i` on; returns the index after them. */
+function digitsFrom(t: string, i: number): number {
+  while (i < t.length && isDigit(t.charCodeAt(i))) i++;
+  return i;
+}
+
+/** `[a-z][a-z0-9+.-]*://\S+` (the token holds no whitespace). */
+function isUrlToken(t: string): boolean {
+  const k = t.indexOf('://');
+  if (k < 1 || k + 3 >= t.length) return false;
+  const c0 = t.charCodeAt(0) | 32;
+  if (c0 < 97 || c0 > 122) return false;
+  for (let i = 1; i < k; i++) {
+    const c = t.charCodeAt(i);
+    if (!(isAlnum(c) || c === 43 || c === 46 || c === 45)) return false;
+  }
+  // \S+: no ASCII whitespace (RE2's \s is [\t\n\f\r ]).
+  for (let i = k + 3; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c === 32 || c === 9 || c === 10 || c === 12 || c === 13) return false;
+  }
+  return true;
+}
+
+/** `[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`, any case. */
+function isUuidToken(t: string): boolean {
+  if (t.length !== 36) return false;
+  for (let i = 0; i < 36; i++) {
+    const c = t.charCodeAt(i);
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (c !== 45) return false;
+    } else if (!(isDigit(c) || isHexLetter(c))) return false;
+  }
+  return true;
+}
+
+/** `(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?` */
+function isIpv4Token(t: string): boolean {
+  let i = 0;
+  for (let part = 0; part < 4; part++) {
+    const j = digitsFrom(t, i);
+    if (j === i || j - i > 3) return false;
+    i = j;
+    if (part < 3) {
+      if (t.charCodeAt(i) !== 46) return false;
+      i++;
+    }
+  }
+  if (i === t.length) return true;
+  if (t.charCodeAt(i) !== 58) return false;
+  const j = digitsFrom(t, i + 1);
+  return j === t.length && j - i - 1 >= 1 && j - i - 1 <= 5;
+}
+
+/** `\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?` */
+function isTimeToken(t: string): boolean {
+  let j = digitsFrom(t, 0);
+  if (j < 1 || j > 2 || t.charCodeAt(j) !== 58) return false;
+  let i = j + 1;
+  j = digitsFrom(t, i);
+  if (j - i !== 2) return false;
+  if (j === t.length) return true;
+  if (t.charCodeAt(j) !== 58) return false;
+  i = j + 1;
+  j = digitsFrom(t, i);
+  if (j - i !== 2) return false;
+  if (j === t.length) return true;
+  const c = t.charCodeAt(j);
+  if (c !== 46 && c !== 44) return false;
+  const k = digitsFrom(t, j + 1);
+  return k > j + 1 && k === t.length;
+}
+
+/** Units of `<duration>`, longest first (a longer unit that leaves a letter next can never be followed: the shorter would leave one too). */
+const DURATION_UNITS = ['secs', 'mins', 'hrs', 'sec', 'min', 'hr', 'ms', 'ns', 'us', 'µs', 's', 'm', 'h', 'd'] as const;
+
+/** `(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|sec|secs|m|min|mins|h|hr|hrs|d))+`, any case. */
+function isDurationToken(t: string): boolean {
+  const lower = t.toLowerCase();
+  let i = 0;
+  while (i < lower.length) {
+    let j = digitsFrom(lower, i);
+    if (j === i) return false;
+    if (lower.charCodeAt(j) === 46) {
+      const k = digitsFrom(lower, j + 1);
+      if (k === j + 1) return false;
+      j = k;
+    }
+    const unit = DURATION_UNITS.find((u) => lower.startsWith(u, j) && (j + u.length === lower.length || isDigit(lower.charCodeAt(j + u.length))));
+    if (!unit) return false;
+    i = j + unit.length;
+  }
+  return i > 0;
+}
+
+/** `[+-]?\d+(?:[.,]\d+)*` */
+function isNumberToken(t: string): boolean {
+  let i = t.charCodeAt(0) === 43 || t.charCodeAt(0) === 45 ? 1 : 0;
+  let j = digitsFrom(t, i);
+  if (j === i) return false;
+  while (j < t.length) {
+    const c = t.charCodeAt(j);
+    if (c !== 46 && c !== 44) return false;
+    i = j + 1;
+    j = digitsFrom(t, i);
+    if (j === i) return false;
+  }
+  return true;
+}
+
+/** Per pattern (same order as TOKEN_PATTERNS), a hand-written full match, or undefined: the regex. */
+export const TOKEN_EXACT: readonly (((t: string) => boolean) | undefined)[] = [
+  isUrlToken,
+  undefined,
+  isUuidToken,
+  undefined,
+  undefined,
+  isIpv4Token,
+  undefined,
+  isTimeToken,
+  isDurationToken,
+  isNumberToken,
+];
+
+/** The re2js patterns of the token placeholders, in order (tests check the hand-written matches against them). */
+export const TOKEN_REGEXES: readonly RE2JS[] = TOKEN_RES.map(([, re]) => re);
 
 /**
  * Numbers inside a token that is no placeholder whole: each run of letters and digits is `<n>` when
@@ -152,7 +290,21 @@ function numbersIn(t: string): string {
 }
 
 /** One word (no whitespace): wrapping punctuation kept, the core a placeholder, or its parts. */
+/**
+ * A word no placeholder can touch: no digit (every pattern but three needs one, and so do `<n>`
+ * and `<hex>`), no `@` (e-mail), no `:` (URL, IPv6) and no `-` (a UUID of hex letters only).
+ * Most words of a message are such, and are kept as they are without any further look.
+ */
+function isPlainWord(w: string): boolean {
+  for (let i = 0; i < w.length; i++) {
+    const c = w.charCodeAt(i);
+    if ((c >= 48 && c <= 58) || c === 64 || c === 45) return false;
+  }
+  return true;
+}
+
 function normalizeWord(w: string): string {
+  if (isPlainWord(w)) return w;
   // Whole first: `[2001:db8::1]:443` holds its own brackets.
   const asIs = tokenPlaceholder(w);
   if (asIs !== undefined) return asIs;
@@ -205,10 +357,10 @@ function joinMultiWord(words: readonly string[]): string {
     if (w === '<n>' && next !== undefined && UNIT_WORDS.has(next.toLowerCase().replace(/[,;.]$/, ''))) {
       out.push(`<duration>${/[,;.]$/.test(next) ? next.slice(-1) : ''}`);
       i++;
-    } else if (isMonth(w) && next?.startsWith('<n>') && third?.startsWith('<n>')) {
+    } else if (next?.startsWith('<n>') && third?.startsWith('<n>') && isMonth(w)) {
       out.push(`<date>${third.slice(3)}`);
       i += 2;
-    } else if (w === '<n>' && next !== undefined && isMonth(next) && third?.startsWith('<n>')) {
+    } else if (w === '<n>' && next !== undefined && third?.startsWith('<n>') && isMonth(next)) {
       out.push(`<date>${third.slice(3)}`);
       i += 2;
     } else out.push(w);
@@ -356,10 +508,18 @@ export function parseFingerprintRules(doc: unknown): FingerprintRulesResult {
 // The fingerprint
 
 /** Writes one field: a kind byte, its length (4 bytes, UTF-16 units, big-endian), its UTF-16LE units. */
-function frame(h: ReturnType<typeof createHash>, kind: number, s: string): void {
+/**
+ * One field, framed: its kind and its length (three 11-bit code units: never a surrogate), then
+ * its UTF-16 code units. Fields are appended to one string and hashed once (utf16le).
+ */
+function frame(h: string[], kind: number, s: string): void {
   const n = s.length;
-  h.update(new Uint8Array([kind, (n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]));
-  h.update(s, 'utf16le');
+  h.push(String.fromCharCode(kind, (n >>> 22) & 0x7ff, (n >>> 11) & 0x7ff, n & 0x7ff), s);
+}
+
+/** The fingerprint of the framed fields: 16 hex digits of their sha256. */
+function digest16(h: readonly string[]): string {
+  return createHash('sha256').update(h.join(''), 'utf16le').digest('hex').slice(0, 16);
 }
 
 const KIND_DEFAULT = 0;
@@ -386,12 +546,12 @@ export interface ErrorFingerprint {
  */
 export function fingerprintOf(e: ErrorEvent, rules: readonly FingerprintRule[] = []): ErrorFingerprint {
   const normalized = normalizeMessage(e.error.message);
-  const h = createHash('sha256');
+  const h: string[] = [];
   const rule = rules.find((r) => r.matches(e));
   if (!rule) {
     frame(h, KIND_DEFAULT, '');
     for (const v of [e.error.type, normalized, e.source, e.service, e.task]) frame(h, KIND_VALUE, v);
-    return { fingerprint: h.digest('hex').slice(0, 16), normalized };
+    return { fingerprint: digest16(h), normalized };
   }
   frame(h, KIND_RULE, rule.name);
   for (const p of rule.parts) {
@@ -405,5 +565,5 @@ export function fingerprintOf(e: ErrorEvent, rules: readonly FingerprintRule[] =
       frame(h, KIND_VALUE, v);
     }
   }
-  return { fingerprint: h.digest('hex').slice(0, 16), normalized, rule: rule.name };
+  return { fingerprint: digest16(h), normalized, rule: rule.name };
 }
