@@ -281,3 +281,19 @@ describe('hostile records', () => {
     expect(out.rejectedSamples).toBe(1);
   });
 });
+
+describe('job events on the metrics topic (not evaluated yet: quarantined with a clear reason)', () => {
+  const event = { kind: 'error', source: 'airflow', service: 'etl_daily', task: 'load_orders', error: { type: 'TimeoutError', message: 'timed out' }, timestamp: 1795300000000 };
+  it.each<[string, unknown, string]>([
+    ['a valid error event', event, 'job event (kind error, airflow/etl_daily/load_orders): valid, but this version does not evaluate job events yet'],
+    ['a valid success event', { kind: 'success', source: 'airflow', service: 'etl_daily', task: 'load_orders', timestamp: 1795300000000 }, 'job event (kind success, airflow/etl_daily/load_orders): valid'],
+    ['an invalid error event: its own reason', { ...event, task: '' }, 'job event: task:'],
+    ['in an array, with its index', [event], '[0]: job event (kind error'],
+  ])('%s', (_what, value, reason) => {
+    const out = decodeRecord(rec(value), B);
+    expect(out.samples).toEqual([]);
+    expect(out.rejected[0]!.reason).toContain(reason);
+    // Kept whole, to be replayed once the evaluator takes events.
+    expect(out.rejected[0]!.raw).toContain('etl_daily');
+  });
+});

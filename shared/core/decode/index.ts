@@ -19,6 +19,7 @@
  *   make every later sample of its series "out of order".
  * Pure: the clock's reading comes in as `bounds.nowMs`.
  */
+import { isJobEventKind, parseJobEvent } from '../events/event.ts';
 import { isUtf8 } from 'node:buffer';
 import { REJECTED_ITEMS_PER_RECORD, REJECTED_RAW_MAX_CHARS, REJECTED_REASON_MAX_CHARS, type MetricSample, type RejectedRecord, type RecordCoordinates } from '../model/index.ts';
 import { checkSample, pathOf } from './sample.ts';
@@ -149,6 +150,19 @@ function timestampPath(at: string | number): string {
   return p ? `${p}.timestamp` : 'timestamp';
 }
 
+/**
+ * Why a job event (`kind` error or success) is not a sample: its validation problem, or, valid,
+ * that this version does not evaluate job events yet (docs/events.md): it is quarantined with its
+ * raw text, to be replayed once the evaluator takes events, not silently dropped.
+ */
+function jobEventReason(o: unknown, at: string | number): string {
+  const p = pathOf(at);
+  const r = parseJobEvent(o);
+  if (!r.ok) return `${p ? `${p}: ` : ''}job event: ${r.reason}`;
+  const e = r.event;
+  return `${p ? `${p}: ` : ''}job event (kind ${e.kind}, ${e.source}/${e.service}/${e.task}): valid, but this version does not evaluate job events yet (docs/events.md); quarantined to be replayed`;
+}
+
 /** Decodes a parsed record value; shared by {@link decodeRecord} and {@link decodeJsonText}. */
 function decodeParsed(parsed: unknown, text: string, recordMs: number, bounds: EventTimeBounds): { samples: MetricSample[]; rejections: Rejection[]; rejectedSamples: number } {
   const samples: MetricSample[] = [];
@@ -157,7 +171,7 @@ function decodeParsed(parsed: unknown, text: string, recordMs: number, bounds: E
   // Validates one item: the sample, or the reason (validation first, then event-time bounds).
   const check = (o: unknown, at: string | number): MetricSample | string => {
     const c = checkSample(o, recordMs, at);
-    if ('reason' in c) return c.reason;
+    if ('reason' in c) return isJobEventKind(o) ? jobEventReason(o, at) : c.reason;
     const ms = c.sample.timestampMs;
     if (ms !== ms) return `${timestampPath(at)}: missing, and the record has no usable timestamp`;
     const out = eventTimeReason(ms, recordMs, c.ownTimestamp, bounds);
