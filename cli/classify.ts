@@ -96,28 +96,24 @@ async function readText(file: string): Promise<string> {
   }
 }
 
-async function loadRules(file: string | undefined): Promise<CompiledClassification> {
-  if (file === undefined) return DEFAULT_CLASSIFICATION;
-  let doc: unknown;
+/** A YAML file's document; a file that cannot be read or parsed is an input error naming it. */
+async function readYaml(file: string): Promise<unknown> {
+  const text = await readText(file);
   try {
-    doc = parseYaml(await readText(file), { maxAliasCount: 100 });
+    return parseYaml(text, { maxAliasCount: 100 });
   } catch (err) {
-    if (err instanceof InputError) throw err;
     throw new InputError(`${file}: not YAML: ${(err as Error).message}`);
   }
-  return compileClassification(doc, file);
+}
+
+async function loadRules(file: string | undefined): Promise<CompiledClassification> {
+  if (file === undefined) return DEFAULT_CLASSIFICATION;
+  return compileClassification(await readYaml(file), file);
 }
 
 async function loadFingerprints(file: string | undefined): Promise<readonly FingerprintRule[]> {
   if (file === undefined) return [];
-  let doc: unknown;
-  try {
-    doc = parseYaml(await readText(file), { maxAliasCount: 100 });
-  } catch (err) {
-    if (err instanceof InputError) throw err;
-    throw new InputError(`${file}: not YAML: ${(err as Error).message}`);
-  }
-  const r = parseFingerprintRules(doc);
+  const r = parseFingerprintRules(await readYaml(file));
   if (!r.ok) throw new InputError(`${file}: invalid fingerprint rules:\n  ${r.errors.join('\n  ')}`);
   return r.rules;
 }
@@ -211,13 +207,7 @@ interface TestCase {
 
 /** Runs one test file; returns the failures (each naming the file and the test). */
 export async function runClassificationTests(file: string): Promise<{ passed: number; failures: string[] }> {
-  let doc: { rules?: unknown; fingerprints?: unknown; tests?: unknown };
-  try {
-    doc = (parseYaml(await readText(file), { maxAliasCount: 100 }) ?? {}) as typeof doc;
-  } catch (err) {
-    if (err instanceof InputError) throw err;
-    throw new InputError(`${file}: not YAML: ${(err as Error).message}`);
-  }
+  const doc = ((await readYaml(file)) ?? {}) as { rules?: unknown; fingerprints?: unknown; tests?: unknown };
   const rel = (v: unknown, field: string): string | undefined => {
     if (v === undefined) return undefined;
     if (typeof v !== 'string' || v === '') throw new InputError(`${file}: ${field}: expected a file path`);

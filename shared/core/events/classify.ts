@@ -39,6 +39,8 @@
  */
 import { RE2JS } from 're2js';
 import { z } from 'zod';
+import { formatPath } from '../model/field-path.ts';
+import { namedTimeIntervalSchema } from '../dispatch/time-intervals/schema.ts';
 import { PermanentError } from '../errors/index.ts';
 import { SEVERITIES, type Labels, type Severity } from '../model/index.ts';
 import { compileTimeIntervals, intervalContains, type NamedTimeIntervalDocument, type TimeInterval } from '../dispatch/time-intervals/time-interval.ts';
@@ -71,32 +73,7 @@ export class ClassificationConfigError extends PermanentError {
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
-/** `['rules', 2, 'when']` → `rules[2].when`. */
-function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const p of path) out += typeof p === 'number' ? `[${p}]` : `${out ? '.' : ''}${String(p)}`;
-  return out || '(top level)';
-}
 
-// The shape of Alertmanager 0.25's named time intervals (compileTimeIntervals checks the values).
-// Declared here as in the routes config rather than imported from it: the evaluator that
-// classifies should not bundle dispatch's routing and email formatting.
-const rangeItem = z.union([z.string(), z.number()]);
-const namedTimeIntervalSchema = z.strictObject({
-  name: z.string(),
-  time_intervals: z
-    .array(
-      z.strictObject({
-        times: z.array(z.strictObject({ start_time: z.string(), end_time: z.string() })).optional(),
-        weekdays: z.array(rangeItem).optional(),
-        days_of_month: z.array(rangeItem).optional(),
-        months: z.array(rangeItem).optional(),
-        years: z.array(rangeItem).optional(),
-        location: z.string().optional(),
-      }),
-    )
-    .optional(),
-});
 const RULE_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 const globs = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], { error: 'expected a glob or a non-empty list of globs' });

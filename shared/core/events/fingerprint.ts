@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import { RE2JS } from 're2js';
 import { z } from 'zod';
+import { formatPath } from '../model/field-path.ts';
 import { cutText } from './event.ts';
 
 const WHITESPACE_RE = /\s+/;
@@ -453,11 +454,6 @@ function parsePart(p: string): FingerprintPart | string {
   return `unknown variable {{ ${name} }} (variables: ${FINGERPRINT_VARIABLES.join(', ')}, tags.<name>)`;
 }
 
-function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const p of path) out += typeof p === 'number' ? `[${p}]` : `${out ? '.' : ''}${String(p)}`;
-  return out || '(top level)';
-}
 
 /** The result of {@link parseFingerprintRules}: the compiled rules, or every problem, each naming its field. */
 export type FingerprintRulesResult = { readonly ok: true; readonly rules: readonly FingerprintRule[] } | { readonly ok: false; readonly errors: readonly string[] };

@@ -5,6 +5,7 @@
  * Every problem is reported as `{ source, ruleId, path, message }` so `klaxon rules validate` can
  * print `FILE: rule <id>: <path>: <message>` and a rule stored in DynamoDB names its item.
  */
+import { formatPath } from '../model/field-path.ts';
 import { parseDocument } from 'yaml';
 import { SEVERITIES, type Labels, type MetricSample, type NotificationPolicy, type Severity } from '../model/index.ts';
 import { isSeverity, SEVERITY_LABEL } from '../model/severity.ts';
@@ -102,14 +103,6 @@ export function formatIssue(i: RuleIssue): string {
   return [i.source, i.ruleId !== undefined ? `rule ${i.ruleId}` : undefined, i.path || undefined, i.message].filter((x) => x !== undefined).join(': ');
 }
 
-function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const p of path) {
-    if (typeof p === 'number') out += `[${p}]`;
-    else out += out ? `.${String(p)}` : String(p);
-  }
-  return out;
-}
 
 const CONDITION_RE = new RegExp(CONDITION_PATTERN);
 
@@ -324,7 +317,7 @@ function validateOne(value: unknown, source: string, pathPrefix: string, issues:
   if (!parsed.success) {
     const id = value && typeof value === 'object' && typeof (value as { id?: unknown }).id === 'string' ? (value as { id: string }).id : undefined;
     for (const iss of parsed.error.issues) {
-      const p = formatPath(iss.path);
+      const p = formatPath(iss.path, '');
       issues.push({ source, ...(id !== undefined ? { ruleId: id } : {}), path: pathPrefix ? (p ? `${pathPrefix}${p.startsWith('[') ? '' : '.'}${p}` : pathPrefix) : p, message: iss.message });
     }
     return undefined;

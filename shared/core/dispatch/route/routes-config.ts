@@ -31,6 +31,11 @@
  * ```
  */
 import { z } from 'zod';
+import { formatPath } from '../../model/field-path.ts';
+import { namedTimeIntervalSchema } from '../time-intervals/schema.ts';
+
+/** Field paths as config errors name them (shared/core/model/field-path.ts). */
+export { formatPath, namedTimeIntervalSchema };
 import { EMAIL_MAX_RECIPIENTS } from '../../format/email.ts';
 import { CHANNELS, SEVERITIES, type Channel, type Severity } from '../../model/index.ts';
 import { MatcherSyntaxError, type Matcher } from '../../matchers/index.ts';
@@ -169,18 +174,6 @@ const loweringSchema = z.strictObject({
   by: z.number().int().min(0).max(MAX_LOWER_BY).optional(),
 });
 
-const rangeItem = z.union([z.string(), z.number()]);
-/** One `time_intervals` entry, Alertmanager 0.25's fields (checked by compileTimeIntervals). */
-const timeIntervalEntrySchema = z.strictObject({
-  times: z.array(z.strictObject({ start_time: z.string(), end_time: z.string() })).optional(),
-  weekdays: z.array(rangeItem).optional(),
-  days_of_month: z.array(rangeItem).optional(),
-  months: z.array(rangeItem).optional(),
-  years: z.array(rangeItem).optional(),
-  location: z.string().optional(),
-});
-/** A named time interval: `{ name, time_intervals: [...] }`. */
-export const namedTimeIntervalSchema = z.strictObject({ name: z.string(), time_intervals: z.array(timeIntervalEntrySchema).optional() });
 
 /** The grouping and timing fields a route (and the document's top level, for the root) may set. */
 const groupingFields = {
@@ -225,12 +218,6 @@ export const routesDocumentSchema = z.strictObject({
 /** A routes document as written. */
 export type RoutesDocument = z.infer<typeof routesDocumentSchema>;
 
-/** `['routes', 0, 'matchers', 1]` → `routes[0].matchers[1]`. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const p of path) out += typeof p === 'number' ? `[${p}]` : `${out ? '.' : ''}${String(p)}`;
-  return out || '(top level)';
-}
 
 function defaultReceiver(s: DefaultReceiverSettings): Receiver {
   return {
