@@ -125,6 +125,10 @@ describe('applyErrorEvent', () => {
     ['worse but suppressed: nothing', [{ fail: 0, severity: 'low' }, { fail: 5, severity: 'critical', suppress: true }], 'new-activation', 'firing -'],
     // Suppressed retries, then an unsuppressed final failure: fires then.
     ['suppressed then not: fires', [{ fail: 0, suppress: true }, { fail: 5, suppress: true }, { fail: 9 }], 'suppressed', '- - firing'],
+    // A failure older than the success that resolved it (late, replayed): it stays resolved.
+    ['older than the resolution: nothing', [{ fail: 0 }, { succeed: 10 }, { fail: 5 }], 'new-activation', 'firing resolved -'],
+    // Older than a resolution by hand: nothing either.
+    ['older than a person\'s resolution: nothing', [{ fail: 0 }, { person: 'alice', at: 10 }, { fail: 5 }], 'new-activation', 'firing resolved -'],
     // Resolved, then failing again: a new activation.
     ['resolved then failing: fires again', [{ fail: 0 }, { succeed: 10 }, { fail: 20 }], 'new-activation', 'firing resolved firing'],
   ])('%s', (_name, steps, firstReason, expectedKinds) => {
@@ -149,6 +153,8 @@ describe('applyErrorEvent', () => {
     ['better severity', [{ fail: 0, severity: 'high' }, { fail: 5, severity: 'low' }], 'occurrence', { count: 2, severity: 'low' }],
     // Suppressed so far, then not: fires.
     ['unsuppressed', [{ fail: 0, suppress: true }, { fail: 5 }], 'unsuppressed', { count: 2, activeAtMs: T0 }],
+    // Older than the resolution: counted as late, still resolved.
+    ['older than the resolution', [{ fail: 0 }, { succeed: 10 }, { fail: 5 }], 'older-than-resolution', { status: 'resolved', count: 2, late: 1, lastSeenMs: T0 }],
     // Resolved, then failing: a fresh activation.
     ['after resolution', [{ fail: 0 }, { fail: 1 }, { succeed: 10 }, { fail: 20 }], 'new-activation', { count: 1, activeAtMs: T0 + 20 * MIN, resolvedAtMs: undefined }],
   ])('%s', (_name, steps, reason, expected) => {

@@ -67,7 +67,11 @@ export interface ErrorAlertState {
   /** The error fingerprint (16 hex digits, ./fingerprint.ts); the transitions' is `err:` + it. */
   readonly fingerprint: string;
   readonly status: 'firing' | 'resolved';
-  /** Event time of the activation's first failure: its start, and what `count` counts since. */
+  /**
+   * Event time of the activation's first failure seen: its start, and what `count` counts since.
+   * Fixed for the activation (a late failure older than it does not move it): it is part of every
+   * transition id of the activation, which must not depend on the order events arrived in.
+   */
   readonly activeAtMs: number;
   /** Event time of the newest failure seen (never moves backwards). */
   readonly lastSeenMs: number;
@@ -109,6 +113,7 @@ export const ERROR_ALERT_REASONS = [
   'suppressed',
   'occurrence',
   'late-occurrence',
+  'older-than-resolution',
   'worse-severity',
   'unsuppressed',
   'resolved-by-success',
@@ -131,6 +136,7 @@ export const ERROR_ALERT_REASON_TEXT: Readonly<Record<ErrorAlertReason, string>>
   suppressed: 'first failure of this error, but its classification suppresses it: recorded, not notified',
   occurrence: 'the error fires already: one more occurrence, counted, not notified',
   'late-occurrence': 'a failure older than the last one seen (out of order or replayed): counted, times kept',
+  'older-than-resolution': 'a failure older than the error\'s resolution (out of order or replayed): counted, it does not fire again',
   'worse-severity': 'the error fires already, but this failure is classified more severe than what was notified: it fires again',
   unsuppressed: 'the error was recorded suppressed so far; this failure is not suppressed: it fires',
   'resolved-by-success': 'the task succeeded after its last failure: the error resolves',
@@ -291,7 +297,8 @@ function fire(s: ErrorAlertState, firedAtMs: number, d: ClassifyDecision, config
  * Applies one failure to the error's state (undefined: never seen).
  *
  * - No state, or resolved: a new activation, firing at the event's time (`new-activation`); when
- *   the classification suppresses it, recorded without a transition (`suppressed`).
+ *   the classification suppresses it, recorded without a transition (`suppressed`). A failure
+ *   older than the resolution is counted and changes nothing else (`older-than-resolution`).
  * - Firing: an occurrence, counted, no transition (`occurrence`); an event older than the last
  *   seen is counted too but moves no time nor the newest failure's fields (`late-occurrence`).
  * - Firing but never notified (every failure so far suppressed) and this one is not suppressed:
@@ -315,6 +322,11 @@ function fire(s: ErrorAlertState, firedAtMs: number, d: ClassifyDecision, config
  */
 export function applyErrorEvent(state: ErrorAlertState | undefined, e: ErrorEvent, id: ErrorFingerprint, d: ClassifyDecision, config: ErrorAlertingConfig = DEFAULT_ERROR_ALERTING_CONFIG): ErrorAlertResult {
   const t = e.timestampMs;
+  if (state !== undefined && state.status === 'resolved' && state.resolvedAtMs !== undefined && t < state.resolvedAtMs) {
+    // It happened before the resolution (a success that came after it, a person who saw it): it
+    // does not reopen the alert, and dispatch would drop its firing as older than the record.
+    return { state: { ...state, count: state.count + 1, late: (state.late ?? 0) + 1 }, reason: 'older-than-resolution' };
+  }
   if (state === undefined || state.status === 'resolved') {
     const fresh: ErrorAlertState = { v: 1, fingerprint: id.fingerprint, status: 'firing', activeAtMs: t, lastSeenMs: t, count: 1, ...fromEvent(e, id, d, config) };
     if (d.suppress) return { state: fresh, reason: 'suppressed' };
