@@ -103,6 +103,7 @@ export async function dispatchTransition(deps: DispatchDeps, t: AlertTransition)
     config: deps.config,
     ...(deps.maxAttempts !== undefined ? { maxAttempts: deps.maxAttempts } : {}),
     onConflict: (attempt) => deps.logger.info('alert record changed since read; deciding again', { fingerprint: t.fingerprint, transitionId: t.transitionId, attempt }),
+    onGroupFull: (group) => deps.logger.warn('notification group full (DynamoDB item limit): this alert is notified on its own', { fingerprint: t.fingerprint, group }),
   });
 }
 

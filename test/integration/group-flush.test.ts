@@ -406,7 +406,7 @@ describe('dispatch with grouping (real handler, DynamoDB Local + fauxqs)', () =>
     };
   }
 
-  it('dead-letters the transition of a full group with the reason, and dispatches the rest of its batch', async () => {
+  it('notifies the alert of a full group on its own (nothing lost), and dispatches the rest of its batch', async () => {
     const clock = new ManualClock(T);
     const handler = createDispatchHandler({
       store: new DynamoAlertStore(p.dynamodb, p.tables.alerts),
@@ -440,9 +440,10 @@ describe('dispatch with grouping (real handler, DynamoDB Local + fauxqs)', () =>
     const received = await drain(p.queues.alertEvents.url);
     expect(received).toHaveLength(2);
     expect(await handler(eventOf(received, p.queues.alertEvents.arn))).toEqual({ batchItemFailures: [] });
-    const dead = await drain(p.queues.alertEvents.dlq!.url);
-    expect(dead.map((m) => JSON.parse(m.Body!) as AlertTransition).map((t) => t.fingerprint)).toEqual([ts[0]!.fingerprint]);
-    expect(dead[0]!.MessageAttributes?.reason?.StringValue).toMatch(new RegExp(`^GroupFullError: group ${h.id} .* is full`));
+    // Nothing dead-lettered: the alert that does not fit is notified on its own (a job without a group).
+    expect(await drain(p.queues.alertEvents.dlq!.url)).toEqual([]);
+    const own = [...(await jobsOn('slack')), ...(await jobsOn('pagerduty'))].filter((j) => j.transition.fingerprint === ts[0]!.fingerprint);
+    expect(own.map((j) => [j.channel, j.group === undefined])).toEqual(expect.arrayContaining([['slack', true], ['pagerduty', true]]));
     const ok = await store.get(groupIdOf(groupKeyOf('routes[0]', 'ops', { alertname: 'CPU', cluster: other })));
     expect(Object.keys(ok!.members)).toEqual([ts[1]!.fingerprint]);
     await flushMessagesFor(ok!.id);

@@ -419,3 +419,23 @@ describe('time intervals of a grouped route (decided at the flush, as Alertmanag
     expect(groups.all()[0]!.channels.slack).toBeUndefined();
   });
 });
+
+describe('a full group (DynamoDB item limit)', () => {
+  it('notifies the alert that does not fit on its own, at once, and its resolution where it went; the group goes on', async () => {
+    const clock = new ManualClock(T);
+    const alerts = new InMemoryAlertStore();
+    const jobs = new CollectingJobPublisher();
+    const groups = new InMemoryGroupStore(2);
+    const full: string[] = [];
+    const ports = { alerts, jobs, routes: fixedRoutes(ROUTES), clock, groups, flushes: new CollectingFlushScheduler() };
+    const options = { config: DEFAULT_DISPATCH_CONFIG, onGroupFull: (id: string) => void full.push(id) };
+    for (let i = 1; i <= 2; i++) expect((await dispatchTransition(ports, alert(i).firing, options)).jobs).toHaveLength(0);
+    const third = await dispatchTransition(ports, alert(3).firing, options);
+    expect(full).toEqual([groups.all()[0]!.id]);
+    expect(third.trail.find((n) => n.stage === 'group')?.reason).toBe('group-full');
+    expect(third.jobs.map((j) => `${j.channel}:${j.group ? 'group' : j.transition.fingerprint}`).sort()).toEqual(['pagerduty:fp0003', 'slack:fp0003']);
+    expect(Object.keys(groups.all()[0]!.members)).toHaveLength(2);
+    const resolved = await dispatchTransition(ports, alert(3).resolved, options);
+    expect(resolved.jobs.map((j) => `${j.channel}:${j.transition.kind}`).sort()).toEqual(['pagerduty:resolved', 'slack:resolved']);
+  });
+});

@@ -13,8 +13,8 @@
  * fingerprint); what a notification shows of it is read from its alert record when a flush lists
  * it. A group of 100 alerts is then ~8 KB (its 100th member costs ~8 WRU), and a group holds about
  * 4,500 alerts within DynamoDB's 400 KB item limit; past it, the member write fails with
- * {@link GroupFullError}, a permanent error: dispatch dead-letters that transition with the
- * reason (alarmed), the group goes on.
+ * {@link GroupFullError}, and dispatch decides that transition again with the group taken as
+ * full: the alert is notified on its own on that route (nothing lost); the group goes on.
  * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html#limits-items
  */
 import { ConditionalCheckFailedException, DynamoDBServiceException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -149,7 +149,7 @@ export class DynamoGroupStore implements GroupStore {
     try {
       r = await this.#doc.send(update);
     } catch (err) {
-      if (isItemTooLarge(err)) throw new GroupFullError(`group ${h.id} (${h.key}) is full: DynamoDB refused alert ${u.fingerprint} past its 400 KB item limit`, { cause: err });
+      if (isItemTooLarge(err)) throw new GroupFullError(h.id, `group ${h.id} (${h.key}) is full: DynamoDB refused alert ${u.fingerprint} past its 400 KB item limit`, { cause: err });
       throw err;
     }
     return { created: r.Attributes?.gk === undefined };

@@ -119,6 +119,8 @@ export interface DispatchContext {
   readonly lowered: Lowering | undefined;
   /** channels: where notifications may go (after group: only those notified on their own). */
   readonly targets: readonly NotifyTarget[];
+  /** Input: groups found full; their targets are notified on their own. */
+  readonly fullGroups: ReadonlySet<string>;
   /** group: the member writes of the groups a firing joins (one per group). */
   readonly groupUpserts: readonly GroupUpsert[];
   /** group: the groups a resolution marks the alert resolved in. */
@@ -208,6 +210,8 @@ export interface DispatchInputs {
   readonly release?: boolean;
   /** The silences that exist (active or not: the silence stage decides on the clock). */
   readonly silences?: readonly CompiledSilence[];
+  /** Groups found full (`GroupFullError`): the alert is notified on its own on their routes. */
+  readonly fullGroups?: ReadonlySet<string>;
 }
 
 /** The context a transition enters the pipeline with, once its record and the routes are read. */
@@ -237,6 +241,7 @@ export function startContext(
     escalation: undefined,
     lowered: undefined,
     targets: [],
+    fullGroups: inputs.fullGroups ?? new Set(),
     groupUpserts: [],
     groupResolves: [],
     jobs: [],

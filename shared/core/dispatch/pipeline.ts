@@ -28,7 +28,7 @@ import { timeIntervalsStage } from './time-intervals/index.ts';
 import { lowerStage } from './lower/index.ts';
 import { throttleStage } from './throttle/index.ts';
 import { inhibitStage, inhibitSyncStage } from './inhibit/index.ts';
-import { groupStage, groupSyncStage } from './group/index.ts';
+import { GroupFullError, groupStage, groupSyncStage } from './group/index.ts';
 import { inhibitReadKeys, type InhibitItem } from './inhibit/inhibition.ts';
 import type { ReleaseMessage } from './inhibit/release.ts';
 import { withSeverityLabel } from '../model/severity.ts';
@@ -104,6 +104,8 @@ export interface DispatchOptions {
   readonly maxAttempts?: number;
   /** Told when a commit lost a race and the transition is decided again. */
   readonly onConflict?: (attempt: number) => void;
+  /** Told when a group is full and the transition is decided again with its alert notified on its own there. */
+  readonly onGroupFull?: (groupId: string) => void;
 }
 
 /** The record kept changing under us for every attempt: transient, the message is received again. */
@@ -117,15 +119,23 @@ export class DispatchConflictError extends TransientError {}
  */
 export async function dispatchTransition(ports: DispatchPorts, t: AlertTransition, options: DispatchOptions): Promise<DispatchDecision> {
   const maxAttempts = options.maxAttempts ?? 3;
+  const fullGroups = new Set<string>();
   for (let attempt = 1; ; attempt++) {
     const record = await ports.alerts.get(t.fingerprint);
     const routes = await ports.routes.get();
     const inhibitItems = await readInhibitItems(ports, t, routes);
     const silences = (await ports.silences?.current()) ?? [];
-    const ctx = startContext(t, record, routes, options.config, ports.clock.now(), { inhibitItems, silences });
+    const ctx = startContext(t, record, routes, options.config, ports.clock.now(), { inhibitItems, silences, fullGroups });
     try {
       return await runStages(DISPATCH_PIPELINE, ctx, ports, dispatchedDecision);
     } catch (err) {
+      // A full group: decided again with it taken as full (the alert notified on its own there).
+      if (err instanceof GroupFullError && !fullGroups.has(err.groupId)) {
+        fullGroups.add(err.groupId);
+        options.onGroupFull?.(err.groupId);
+        attempt--;
+        continue;
+      }
       if (!(err instanceof AlertRecordConflictError)) throw err;
       if (attempt >= maxAttempts) throw new DispatchConflictError(`alert ${t.fingerprint}: record still changing after ${attempt} attempts`, { cause: err });
       options.onConflict?.(attempt);
@@ -142,6 +152,7 @@ export async function dispatchTransition(ports: DispatchPorts, t: AlertTransitio
  */
 export async function dispatchRelease(ports: DispatchPorts, r: ReleaseMessage, options: DispatchOptions): Promise<DispatchDecision | undefined> {
   const maxAttempts = options.maxAttempts ?? 3;
+  const fullGroups = new Set<string>();
   for (let attempt = 1; ; attempt++) {
     const record = await ports.alerts.get(r.fingerprint);
     const held = record?.held;
@@ -150,10 +161,16 @@ export async function dispatchRelease(ports: DispatchPorts, r: ReleaseMessage, o
     const inhibitItems = await readInhibitItems(ports, held.transition, routes);
     // A released firing may be silenced meanwhile: the silence stage decides it too.
     const silences = (await ports.silences?.current()) ?? [];
-    const ctx = startContext(held.transition, record, routes, options.config, ports.clock.now(), { inhibitItems, silences, release: true });
+    const ctx = startContext(held.transition, record, routes, options.config, ports.clock.now(), { inhibitItems, silences, release: true, fullGroups });
     try {
       return await runStages(DISPATCH_PIPELINE, ctx, ports, dispatchedDecision);
     } catch (err) {
+      if (err instanceof GroupFullError && !fullGroups.has(err.groupId)) {
+        fullGroups.add(err.groupId);
+        options.onGroupFull?.(err.groupId);
+        attempt--;
+        continue;
+      }
       if (!(err instanceof AlertRecordConflictError)) throw err;
       if (attempt >= maxAttempts) throw new DispatchConflictError(`alert ${r.fingerprint}: record still changing after ${attempt} attempts`, { cause: err });
       options.onConflict?.(attempt);

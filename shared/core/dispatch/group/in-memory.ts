@@ -6,7 +6,7 @@
 import type { FlushMessage, FlushScheduler, GroupStore, GroupUpsert, MemberRecords } from './ports.ts';
 import type { InMemoryAlertStore } from '../in-memory.ts';
 import type { AlertRecord } from '../record/alert-record.ts';
-import { GroupChangedError } from './ports.ts';
+import { GroupChangedError, GroupFullError } from './ports.ts';
 import type { GroupItem } from './group.ts';
 
 /** {@link GroupStore} in a Map, counting requests. */
@@ -14,6 +14,9 @@ export class InMemoryGroupStore implements GroupStore {
   private readonly items = new Map<string, GroupItem>();
   reads = 0;
   writes = 0;
+
+  /** `capacity`: members a group holds before a new member write fails with GroupFullError (DynamoDB's item limit). */
+  constructor(private readonly capacity = Number.POSITIVE_INFINITY) {}
 
   async get(id: string): Promise<GroupItem | undefined> {
     this.reads++;
@@ -23,6 +26,9 @@ export class InMemoryGroupStore implements GroupStore {
   async upsertMember(u: GroupUpsert): Promise<{ readonly created: boolean }> {
     this.writes++;
     const cur = this.items.get(u.header.id);
+    if (cur && !cur.members[u.fingerprint] && Object.keys(cur.members).length >= this.capacity) {
+      throw new GroupFullError(u.header.id, `group ${u.header.id} is full (${this.capacity} members)`);
+    }
     const base: GroupItem = cur ?? { ...u.header, version: 0, flushed: false, dueAtMs: u.dueIfNewMs, members: {}, channels: {}, destinations: {} };
     this.items.set(u.header.id, {
       ...base,

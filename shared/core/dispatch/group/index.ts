@@ -24,7 +24,7 @@ export * from './in-memory.ts';
 export * from './ports.ts';
 
 /** Why the group stage decided as it did. */
-export const GROUP_REASONS = ['ungrouped', 'grouped', 'partly-grouped', 'resolved-in-groups', 'no-group'] as const;
+export const GROUP_REASONS = ['ungrouped', 'grouped', 'partly-grouped', 'group-full', 'resolved-in-groups', 'no-group'] as const;
 /** One of {@link GROUP_REASONS}. */
 export type GroupReason = (typeof GROUP_REASONS)[number];
 
@@ -33,6 +33,7 @@ export const GROUP_REASON_TEXT: Readonly<Record<GroupReason, string>> = {
   ungrouped: 'no route of it sets group_by: notified on its own',
   grouped: "joins its routes' groups: notified with them when they flush",
   'partly-grouped': 'joins the groups of its routes with group_by; notified on its own through the others',
+  'group-full': 'its group is full (DynamoDB item limit): notified on its own there, nothing lost',
   'resolved-in-groups': 'marked resolved in the groups its firing joined: their next flush says so',
   'no-group': 'its firing joined no group',
 };
@@ -49,7 +50,7 @@ export interface GroupStageDecision {
 }
 
 /** The group decision of a transition (pure). */
-export function decideGroups(ctx: Pick<DispatchContext, 'transition' | 'labels' | 'routed' | 'targets' | 'severity' | 'record' | 'nowMs'>): GroupStageDecision {
+export function decideGroups(ctx: Pick<DispatchContext, 'transition' | 'labels' | 'routed' | 'targets' | 'severity' | 'record' | 'nowMs'> & Partial<Pick<DispatchContext, 'fullGroups'>>): GroupStageDecision {
   const t = ctx.transition;
   if (t.kind === 'resolved') {
     const ids = ctx.record && ctx.record.startsAtMs === t.firedAtMs ? (ctx.record.groups ?? []) : [];
@@ -57,6 +58,7 @@ export function decideGroups(ctx: Pick<DispatchContext, 'transition' | 'labels' 
   }
   const routes = new Map(ctx.routed.map((r) => [r.path, r]));
   const own: NotifyTarget[] = [];
+  let full = false;
   const groups = new Map<string, { upsert: Omit<GroupUpsert, 'member' | 'destinations'>; channels: Channel[]; destinations: Partial<Record<Channel, GroupDestination>> }>();
   for (const target of ctx.targets) {
     const route = target.routePath !== undefined ? routes.get(target.routePath) : undefined;
@@ -66,6 +68,11 @@ export function decideGroups(ctx: Pick<DispatchContext, 'transition' | 'labels' 
     }
     const labels = groupLabelsOf(route.groupBy, ctx.labels);
     const key = groupKeyOf(route.path, target.receiver, labels);
+    if (ctx.fullGroups?.has(groupIdOf(key))) {
+      full = true;
+      own.push(target);
+      continue;
+    }
     let g = groups.get(key);
     if (!g) {
       const header = { id: groupIdOf(key), key, routePath: route.path, receiver: target.receiver, labels, timing: route.timing };
@@ -80,7 +87,7 @@ export function decideGroups(ctx: Pick<DispatchContext, 'transition' | 'labels' 
     member: { status: 'firing', severity: ctx.severity, channels: g.channels, startsAtMs: t.firedAtMs },
     destinations: g.destinations,
   }));
-  const reason: GroupReason = upserts.length === 0 ? 'ungrouped' : own.length === 0 ? 'grouped' : 'partly-grouped';
+  const reason: GroupReason = full ? 'group-full' : upserts.length === 0 ? 'ungrouped' : own.length === 0 ? 'grouped' : 'partly-grouped';
   return { reason, targets: own, upserts, resolves: [] };
 }
 

@@ -55,11 +55,19 @@ export interface GroupStore {
 export class GroupChangedError extends TransientError {}
 
 /**
- * A group holds as many alerts as its item can (DynamoDB's 400 KB item limit): the member write is
- * refused, and would be on every retry (permanent: dispatch dead-letters the transition, with the
- * group named in the reason, instead of failing its whole batch until redrive).
+ * A group holds as many alerts as its item can (DynamoDB's 400 KB item limit, about 4,500 alerts):
+ * the member write is refused, and would be on every retry. Dispatch then decides the transition
+ * again with that group taken as full: the alert is notified on its own on that route (nothing
+ * lost); permanent only if it ever escaped that (dead-lettered with the group named).
  */
-export class GroupFullError extends PermanentError {}
+export class GroupFullError extends PermanentError {
+  /** The full group. */
+  readonly groupId: string;
+  constructor(groupId: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.groupId = groupId;
+  }
+}
 
 /** A request to flush a group at its due time (the group-flush queue's message body). */
 export interface FlushMessage {
