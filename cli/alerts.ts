@@ -9,6 +9,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { EXIT, type CliIo } from './index.ts';
+import { isAlertRecordItem } from '../shared/adapters/dynamodb/alert-store.ts';
 import { CliUsageError, clientConfig, parseAwsOptions } from './aws-options.ts';
 
 const USAGE = `Usage: klaxon alerts list [--state firing|resolved|all] [--format table|json]
@@ -101,8 +102,9 @@ export async function run(args: readonly string[], io: CliIo, env: NodeJS.Proces
     let start: Record<string, unknown> | undefined;
     do {
       const res = await doc.send(new ScanCommand({ TableName: table, ...(start ? { ExclusiveStartKey: start } : {}) }));
-      // Inhibit items (`kind: inhibit`) share the table with the alert records: not alerts.
-      for (const item of res.Items ?? []) if (item.kind !== 'inhibit') rows.push(toAlertRow(item));
+      // Inhibit items (`kind: inhibit`) and bare Slack-thread items (a group's message, or a thread
+      // written before dispatch's first commit: no `version`) share the table: not alert records.
+      for (const item of res.Items ?? []) if (isAlertRecordItem(item)) rows.push(toAlertRow(item));
       start = res.LastEvaluatedKey;
     } while (start);
   } catch (err) {

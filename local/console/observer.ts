@@ -12,6 +12,7 @@ import type { AlertTransition, NotificationJob } from '../../shared/core/model/i
 import type { RejectedMessage } from '../../shared/adapters/sqs/rejected-sink.ts';
 import type { Provisioned } from '../provision.ts';
 import { renderBlockKit } from './block-kit.ts';
+import { isAlertRecordItem } from '../../shared/adapters/dynamodb/alert-store.ts';
 
 /** A transition as seen entering dispatch. */
 export interface TransitionView {
@@ -217,9 +218,9 @@ export class LocalObserver {
   /** Reads the current state of everything and returns the snapshot. Sources that fail are shown empty. */
   async snapshot(): Promise<ConsoleSnapshot> {
     const [alerts, breakers, queues, received, silences] = await Promise.all([
-      // Inhibit items (`kind: inhibit`) share the alerts table: not alerts.
+      // Inhibit items and bare Slack-thread items share the alerts table: not alerts.
       this.scan(this.sources.provisioned.tables.alerts)
-        .then((items) => items.filter((i) => i.kind !== 'inhibit'))
+        .then((items) => items.filter((i) => isAlertRecordItem(i)))
         .catch(() => []),
       this.scan(this.sources.provisioned.tables.delivery)
         .then((items) => items.filter((i) => /breaker/i.test(String(i.pk ?? i.type ?? i.kind ?? ''))))

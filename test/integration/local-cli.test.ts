@@ -38,6 +38,7 @@ beforeAll(async () => {
         TableName: p.tables.alerts,
         Item: {
           fingerprint: { S: fingerprint },
+          version: { N: '2' },
           state: { S: state },
           ruleId: { S: 'cpu_high' },
           severity: { S: 'high' },
@@ -51,6 +52,10 @@ beforeAll(async () => {
     );
   await put('a', 'resolved', 1_800_000_000_000, { endsAtMs: { N: '1800000060000' } });
   await put('b', 'firing', 1_800_000_100_000, { deliveries: { M: { 'default|slack': { M: { suppressedCount: { N: '4' } } } } } });
+  // A group's Slack thread shares the table (keyed by the group id, no version): not an alert.
+  await p.dynamodb.send(
+    new PutItemCommand({ TableName: p.tables.alerts, Item: { fingerprint: { S: 'group:0123456789abcdef0123456789abcdef' }, slackThread: { M: { channel: { S: 'C1' }, ts: { S: '1.2' } } } } }),
+  );
 });
 afterAll(() => {
   p.dynamodb.destroy();
@@ -67,6 +72,7 @@ describe('klaxon alerts list', () => {
     expect(lines[0]).toMatch(/^STATE\s+SEVERITY\s+RULE\s+SINCE\s+FIRED\s+SUPPRESSED\s+INHIBITED BY\s+SILENCED BY\s+LABELS$/);
     expect(lines[1]).toMatch(/^firing\s+high\s+cpu_high\s+2027-01-15T\S+\s+3\s+4\s+-\s+-\s+instance=web-2$/);
     expect(lines[2]).toMatch(/^resolved\s+high\s+cpu_high/);
+    expect(lines).toHaveLength(3);
   });
 
   it('filters by state and prints JSON lines', async () => {

@@ -33,6 +33,7 @@ import {
 import { compileRoutes, RoutesConfigError } from '../../shared/core/dispatch/route/routes-config.ts';
 import type { AlertTransition, Channel, Severity } from '../../shared/core/model/index.ts';
 import { ManualClock } from '../../shared/core/pipeline/clock.ts';
+import { isAlertRecordItem } from '../../shared/adapters/dynamodb/alert-store.ts';
 
 const T = 1_795_300_000_000;
 const S = 1000;
@@ -437,5 +438,16 @@ describe('a full group (DynamoDB item limit)', () => {
     expect(Object.keys(groups.all()[0]!.members)).toHaveLength(2);
     const resolved = await dispatchTransition(ports, alert(3).resolved, options);
     expect(resolved.jobs.map((j) => `${j.channel}:${j.transition.kind}`).sort()).toEqual(['pagerduty:resolved', 'slack:resolved']);
+  });
+});
+
+describe('alerts-table items that are not alert records (alerts list, the console)', () => {
+  it.each<[string, Record<string, unknown>, boolean]>([
+    ['an alert record', { fingerprint: 'fp1', version: 3, state: 'firing' }, true],
+    ["a group's Slack thread (keyed by the group id)", { fingerprint: groupIdOf('k'), slackThread: { channel: 'C1', ts: '1.2' }, expiresAt: 1 }, false],
+    ["a thread written before dispatch's first commit", { fingerprint: 'fp2', slackThread: { channel: 'C1', ts: '1.3' } }, false],
+    ['an inhibit item', { fingerprint: 'inhibit#r#h', kind: 'inhibit', version: 1 }, false],
+  ])('%s', (_what, item, expected) => {
+    expect(isAlertRecordItem(item)).toBe(expected);
   });
 });

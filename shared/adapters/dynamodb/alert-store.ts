@@ -49,6 +49,15 @@ const OWNED = [
   'updatedAtMs',
 ] as const satisfies readonly (keyof AlertRecord)[];
 
+/**
+ * Whether an alerts-table item is an alert record: not an inhibit item (`kind: inhibit`), not a
+ * bare Slack-thread item (a group's message, keyed by the group id, or a thread written before
+ * dispatch's first commit: no `version`).
+ */
+export function isAlertRecordItem(item: Record<string, unknown>): boolean {
+  return item.kind !== 'inhibit' && typeof item.version === 'number';
+}
+
 /** {@link AlertStore} on DynamoDB. */
 export class DynamoAlertStore implements AlertStore {
   readonly #doc: DynamoDBDocumentClient;
