@@ -112,35 +112,46 @@ export interface DispatchOptions {
 export class DispatchConflictError extends TransientError {}
 
 /**
- * Dispatches one transition: reads its record and the routes, runs the pipeline (which publishes
- * and commits). On a version conflict at commit (another writer of the same alert), reads and runs
- * again, at most `maxAttempts` times, then throws {@link DispatchConflictError} (transient).
- * Returns the decision that was committed (or the no-op one).
+ * The read-decide-publish-commit rounds of one alert: `round` reads and runs the pipeline. On a
+ * version conflict at commit (another writer of the same alert) it runs again, at most
+ * `maxAttempts` times, then throws {@link DispatchConflictError} (transient). A full group
+ * (`GroupFullError`) runs it again with that group taken as full, the alert notified on its own
+ * there; that costs no attempt (each group once).
  */
-export async function dispatchTransition(ports: DispatchPorts, t: AlertTransition, options: DispatchOptions): Promise<DispatchDecision> {
+async function inRounds<T>(fingerprint: string, options: DispatchOptions, round: (fullGroups: ReadonlySet<string>) => Promise<T>): Promise<T> {
   const maxAttempts = options.maxAttempts ?? 3;
   const fullGroups = new Set<string>();
-  for (let attempt = 1; ; attempt++) {
+  for (let attempt = 1; ; ) {
+    try {
+      return await round(fullGroups);
+    } catch (err) {
+      if (err instanceof GroupFullError && !fullGroups.has(err.groupId)) {
+        fullGroups.add(err.groupId);
+        options.onGroupFull?.(err.groupId);
+        continue;
+      }
+      if (!(err instanceof AlertRecordConflictError)) throw err;
+      if (attempt >= maxAttempts) throw new DispatchConflictError(`alert ${fingerprint}: record still changing after ${attempt} attempts`, { cause: err });
+      options.onConflict?.(attempt);
+      attempt++;
+    }
+  }
+}
+
+/**
+ * Dispatches one transition: reads its record and the routes, runs the pipeline (which publishes
+ * and commits), in rounds ({@link inRounds}: version conflicts, full groups). Returns the decision
+ * that was committed (or the no-op one).
+ */
+export async function dispatchTransition(ports: DispatchPorts, t: AlertTransition, options: DispatchOptions): Promise<DispatchDecision> {
+  return inRounds(t.fingerprint, options, async (fullGroups) => {
     const record = await ports.alerts.get(t.fingerprint);
     const routes = await ports.routes.get();
     const inhibitItems = await readInhibitItems(ports, t, routes);
     const silences = (await ports.silences?.current()) ?? [];
     const ctx = startContext(t, record, routes, options.config, ports.clock.now(), { inhibitItems, silences, fullGroups });
-    try {
-      return await runStages(DISPATCH_PIPELINE, ctx, ports, dispatchedDecision);
-    } catch (err) {
-      // A full group: decided again with it taken as full (the alert notified on its own there).
-      if (err instanceof GroupFullError && !fullGroups.has(err.groupId)) {
-        fullGroups.add(err.groupId);
-        options.onGroupFull?.(err.groupId);
-        attempt--;
-        continue;
-      }
-      if (!(err instanceof AlertRecordConflictError)) throw err;
-      if (attempt >= maxAttempts) throw new DispatchConflictError(`alert ${t.fingerprint}: record still changing after ${attempt} attempts`, { cause: err });
-      options.onConflict?.(attempt);
-    }
-  }
+    return runStages(DISPATCH_PIPELINE, ctx, ports, dispatchedDecision);
+  });
 }
 
 /**
@@ -148,12 +159,10 @@ export async function dispatchTransition(ports: DispatchPorts, t: AlertTransitio
  * record; when it still holds that activation's firing as held, the held transition runs through
  * the pipeline again (inhibition decided afresh: notified, or held again by the sources still
  * firing). Returns undefined when there is nothing held to release (resolved since, released
- * already, another activation): nothing is written. Version conflicts as {@link dispatchTransition}.
+ * already, another activation): nothing is written. Rounds as {@link dispatchTransition}.
  */
 export async function dispatchRelease(ports: DispatchPorts, r: ReleaseMessage, options: DispatchOptions): Promise<DispatchDecision | undefined> {
-  const maxAttempts = options.maxAttempts ?? 3;
-  const fullGroups = new Set<string>();
-  for (let attempt = 1; ; attempt++) {
+  return inRounds(r.fingerprint, options, async (fullGroups) => {
     const record = await ports.alerts.get(r.fingerprint);
     const held = record?.held;
     if (!record || record.state !== 'firing' || !held || held.transition.firedAtMs !== r.firedAtMs || record.startsAtMs !== r.firedAtMs) return undefined;
@@ -162,18 +171,6 @@ export async function dispatchRelease(ports: DispatchPorts, r: ReleaseMessage, o
     // A released firing may be silenced meanwhile: the silence stage decides it too.
     const silences = (await ports.silences?.current()) ?? [];
     const ctx = startContext(held.transition, record, routes, options.config, ports.clock.now(), { inhibitItems, silences, release: true, fullGroups });
-    try {
-      return await runStages(DISPATCH_PIPELINE, ctx, ports, dispatchedDecision);
-    } catch (err) {
-      if (err instanceof GroupFullError && !fullGroups.has(err.groupId)) {
-        fullGroups.add(err.groupId);
-        options.onGroupFull?.(err.groupId);
-        attempt--;
-        continue;
-      }
-      if (!(err instanceof AlertRecordConflictError)) throw err;
-      if (attempt >= maxAttempts) throw new DispatchConflictError(`alert ${r.fingerprint}: record still changing after ${attempt} attempts`, { cause: err });
-      options.onConflict?.(attempt);
-    }
-  }
+    return runStages(DISPATCH_PIPELINE, ctx, ports, dispatchedDecision);
+  });
 }
