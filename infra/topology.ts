@@ -266,6 +266,23 @@ const evaluationGrants = [
   { queue: 'alertEvents', access: 'send' },
 ] as const satisfies readonly Grant[];
 
+/** What dispatch and flush-groups both read (shared/config/dispatch.ts `routingEnv`): the channel queues, the routes, the throttle. */
+const routingEnv = {
+  SLACK_QUEUE_URL: { queueUrl: 'slack' },
+  EMAIL_QUEUE_URL: { queueUrl: 'email' },
+  PAGERDUTY_QUEUE_URL: { queueUrl: 'pagerduty' },
+  ROUTES_SSM_PARAMETER: { config: 'routesSsmParameter' },
+  DEFAULT_EMAIL_RECIPIENTS: { config: 'defaultEmailRecipients' },
+  THROTTLE_WINDOWS: { config: 'throttleWindows' },
+} as const satisfies Record<string, EnvSource>;
+
+/** Their grants for it: jobs to the channel queues (the routes parameter is granted beside). */
+const routingGrants = [
+  { queue: 'slack', access: 'send' },
+  { queue: 'email', access: 'send' },
+  { queue: 'pagerduty', access: 'send' },
+] as const satisfies readonly Grant[];
+
 /** The functions. */
 export const FUNCTIONS = {
   evaluator: {
@@ -308,12 +325,7 @@ export const FUNCTIONS = {
       DELIVERY_TABLE: { tableName: 'delivery' },
       DEAD_LETTER_QUEUE_URL: { deadLetterQueueUrl: 'alertEvents' },
       ALERT_EVENTS_QUEUE_URL: { queueUrl: 'alertEvents' },
-      SLACK_QUEUE_URL: { queueUrl: 'slack' },
-      EMAIL_QUEUE_URL: { queueUrl: 'email' },
-      PAGERDUTY_QUEUE_URL: { queueUrl: 'pagerduty' },
-      ROUTES_SSM_PARAMETER: { config: 'routesSsmParameter' },
-      DEFAULT_EMAIL_RECIPIENTS: { config: 'defaultEmailRecipients' },
-      THROTTLE_WINDOWS: { config: 'throttleWindows' },
+      ...routingEnv,
       SILENCES_TABLE: { tableName: 'silences' },
       GROUPS_TABLE: { tableName: 'groups' },
       GROUP_FLUSH_QUEUE_URL: { queueUrl: 'groupFlush' },
@@ -330,9 +342,7 @@ export const FUNCTIONS = {
       // Releases of held (inhibited) notifications go back on the alert-events queue.
       { queue: 'alertEvents', access: 'send' },
       { deadLetterQueue: 'alertEvents' },
-      { queue: 'slack', access: 'send' },
-      { queue: 'email', access: 'send' },
-      { queue: 'pagerduty', access: 'send' },
+      ...routingGrants,
     ],
   },
   flushGroups: {
@@ -346,12 +356,7 @@ export const FUNCTIONS = {
       ALERTS_TABLE: { tableName: 'alerts' },
       GROUP_FLUSH_QUEUE_URL: { queueUrl: 'groupFlush' },
       DEAD_LETTER_QUEUE_URL: { deadLetterQueueUrl: 'groupFlush' },
-      SLACK_QUEUE_URL: { queueUrl: 'slack' },
-      EMAIL_QUEUE_URL: { queueUrl: 'email' },
-      PAGERDUTY_QUEUE_URL: { queueUrl: 'pagerduty' },
-      ROUTES_SSM_PARAMETER: { config: 'routesSsmParameter' },
-      DEFAULT_EMAIL_RECIPIENTS: { config: 'defaultEmailRecipients' },
-      THROTTLE_WINDOWS: { config: 'throttleWindows' },
+      ...routingEnv,
     },
     grants: [
       { table: 'groups', access: 'readWrite' },
@@ -362,9 +367,7 @@ export const FUNCTIONS = {
       // The next flush of a group that still fires.
       { queue: 'groupFlush', access: 'send' },
       { deadLetterQueue: 'groupFlush' },
-      { queue: 'slack', access: 'send' },
-      { queue: 'email', access: 'send' },
-      { queue: 'pagerduty', access: 'send' },
+      ...routingGrants,
     ],
   },
   deliverSlack: {
