@@ -34,6 +34,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   routes: { summary: 'routes test [--routes FILE] [--verify-receivers a,b] label=value ... | show [--routes FILE] | import ALERTMANAGER_YML', load: () => import('./routes.ts') },
   notify: { summary: 'notify test --routes FILE --alerts FILE.jsonl [--silences FILE] [--at TIME] [--json]', load: () => import('./notify.ts') },
   alerts: { summary: 'alerts list', load: () => import('./alerts.ts') },
+  errors: { summary: 'errors list | resolve FINGERPRINT --by NAME', load: () => import('./errors.ts') },
   classify: {
     summary: 'classify [--rules FILE] [--fingerprints FILE] --events FILE.jsonl [--json] | test FILE... | --print-defaults',
     load: () => import('./classify.ts'),

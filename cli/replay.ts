@@ -5,7 +5,9 @@
  * event-time order.
  *
  * Samples: JSON Lines, each line one sample or an array of samples in the wire or seed format,
- * each with a timestamp. Each line is taken as one batch, in file order, as production takes
+ * each with a timestamp; job events (`kind` error or success, docs/events.md) may stand beside
+ * them and run through production's error-events sequence (classification and fingerprints from
+ * `--events FILE`, else the built-in ones); their alerts' firings and resolutions are changes too. Each line is taken as one batch, in file order, as production takes
  * records in partition order: a line older than what a series has already seen is skipped (and
  * counted) exactly as the evaluator skips it, rather than sorted into place. `--until` (RFC 3339, epoch ms, or `+5m` after the last sample) advances
  * the virtual clock past the last sample so absence rules and staleness can act.
@@ -17,16 +19,19 @@ import { createReadStream } from 'node:fs';
 import { EXIT, type CliIo } from './index.ts';
 import { formatIssue, mergeRuleSets, parseDuration, parseRules, RulesValidationError, DurationSyntaxError, type Rule } from '../shared/core/rules/index.ts';
 import { decodeJsonText, defaultEventTimeBounds, parseRfc3339 } from '../shared/core/decode/index.ts';
-import { InMemoryEvaluator } from '../shared/core/replay/index.ts';
+import { ErrorEventsReplay, InMemoryEvaluator } from '../shared/core/replay/index.ts';
+import { loadEventsFile } from '../shared/adapters/events/events-source.ts';
+import { EventsConfigError, DEFAULT_EVENTS_CONFIG, type EventsConfig } from '../shared/core/events/config.ts';
 import type { StateChange } from '../shared/core/model/index.ts';
 
 /** Decode bounds of replay: no clock (`nowMs` undefined), the default skew and age. */
 const REPLAY_BOUNDS = defaultEventTimeBounds(undefined);
 
-const USAGE = `Usage: klaxon replay --rules FILE [--rules FILE...] --samples FILE|- [--until TIME] [--format json|table] [--stale-after DURATION]
+const USAGE = `Usage: klaxon replay [--rules FILE...] [--events FILE] --samples FILE|- [--until TIME] [--format json|table] [--stale-after DURATION]
 
-  --rules FILE          Klaxon rule file (repeatable)
-  --samples FILE|-      JSON Lines of samples (wire or seed format, with timestamps); - reads stdin
+  --rules FILE          Klaxon rule file (repeatable; required unless the input holds only job events)
+  --events FILE         error-events configuration (classification, fingerprints, quiet period; default built-in)
+  --samples FILE|-      JSON Lines of samples and job events (wire format, with timestamps); - reads stdin
   --until TIME          advance the virtual clock to TIME: RFC 3339, epoch ms, or +DURATION after the last sample
   --format json|table   output format (default json: one line per state change)
   --stale-after D       a series with no sample for D is stale (default 5m)
@@ -38,6 +43,7 @@ class UsageError extends Error {
 
 interface ReplayArgs {
   readonly rules: string[];
+  readonly events?: string;
   readonly samples: string;
   readonly until?: string;
   readonly format: 'json' | 'table';
@@ -46,6 +52,7 @@ interface ReplayArgs {
 
 function parseArgs(args: readonly string[]): ReplayArgs {
   const rules: string[] = [];
+  let events: string | undefined;
   let samples: string | undefined;
   let until: string | undefined;
   let format: 'json' | 'table' = 'json';
@@ -64,6 +71,9 @@ function parseArgs(args: readonly string[]): ReplayArgs {
         break;
       case '--samples':
         samples = value();
+        break;
+      case '--events':
+        events = value();
         break;
       case '--until':
         until = value();
@@ -86,9 +96,8 @@ function parseArgs(args: readonly string[]): ReplayArgs {
         throw new UsageError(`unknown argument ${a}`);
     }
   }
-  if (rules.length === 0) throw new UsageError('--rules is required');
   if (samples === undefined) throw new UsageError('--samples is required');
-  return { rules, samples, format, ...(until !== undefined ? { until } : {}), ...(staleAfterMs !== undefined ? { staleAfterMs } : {}) };
+  return { rules, samples, format, ...(events !== undefined ? { events } : {}), ...(until !== undefined ? { until } : {}), ...(staleAfterMs !== undefined ? { staleAfterMs } : {}) };
 }
 
 /** Resolves --until against the last sample time. Undefined if invalid. */
@@ -144,7 +153,18 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
     io.stderr.write(`klaxon replay: ${(e as Error).message}\n`);
     return EXIT.failed;
   }
+  let eventsConfig: EventsConfig = DEFAULT_EVENTS_CONFIG;
+  if (opts.events !== undefined) {
+    try {
+      eventsConfig = await loadEventsFile(opts.events);
+    } catch (e) {
+      io.stderr.write(`klaxon replay: ${e instanceof EventsConfigError ? e.message : (e as Error).message}\n`);
+      return EXIT.failed;
+    }
+  }
   const ev = new InMemoryEvaluator(rules, opts.staleAfterMs !== undefined ? { staleAfterMs: opts.staleAfterMs } : undefined);
+  const errors = new ErrorEventsReplay(eventsConfig);
+  let jobEvents = 0;
   const changes: StateChange[] = [];
   let replayed = 0;
   let last: number | undefined;
@@ -157,8 +177,10 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
       if (line.trim() === '' || line.trimStart().startsWith('#')) continue;
       const r = decodeJsonText(line, { bounds: REPLAY_BOUNDS });
       replayed += r.samples.length;
-      for (const s of r.samples) if (last === undefined || s.timestampMs > last) last = s.timestampMs;
+      jobEvents += r.events.length;
+      for (const s of [...r.samples, ...r.events]) if (last === undefined || s.timestampMs > last) last = s.timestampMs;
       changes.push(...(await ev.ingestBatch(r.samples)));
+      changes.push(...(await errors.ingest(r.events)));
       for (const reason of r.reasons) {
         bad++;
         io.stderr.write(`${opts.samples}:${lineNo}: ${reason}\n`);
@@ -175,12 +197,13 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
       return EXIT.usage;
     }
     changes.push(...(await ev.advanceTo(until)));
+    changes.push(...(await errors.advanceTo(until)));
   }
   // Stable: changes of one instant keep the order they were decided in.
   changes.sort((a, b) => a.atMs - b.atMs);
   if (opts.format === 'json') io.stdout.write(changes.map((c) => `${changeToJson(c)}\n`).join(''));
   else io.stdout.write(tableRows(changes));
-  if (bad || ev.skipped) io.stderr.write(`${replayed} sample(s) replayed, ${bad} rejected, ${ev.skipped} skipped (out of order or duplicate)\n`);
+  if (bad || ev.skipped) io.stderr.write(`${replayed} sample(s) and ${jobEvents} job event(s) replayed, ${bad} rejected, ${ev.skipped} skipped (out of order or duplicate)\n`);
   for (const l of ev.limited) io.stderr.write(`rule ${l.ruleId}: series limit ${l.limit} reached, ${l.refusedSeries} new series refused${l.explodingLabel ? ` (label ${l.explodingLabel} has ${l.distinctValues} distinct values)` : ''}\n`);
   return EXIT.ok;
 }

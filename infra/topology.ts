@@ -63,7 +63,7 @@ export type Grant =
   | { readonly deadLetterQueue: QueueName }
   | { readonly secret: SecretName }
   | { readonly ses: true }
-  | { readonly ssmParameters: 'rules' | 'routes' };
+  | { readonly ssmParameters: 'rules' | 'routes' | 'events' };
 
 /** One Lambda function. */
 export interface FunctionSpec {
@@ -84,6 +84,7 @@ export const CONFIG_KEYS = [
   'rulesSsmPath',
   'rulesCacheTtlSeconds',
   'routesSsmParameter',
+  'eventsSsmParameter',
   'slackSecretName',
   'pagerDutySecretName',
   'sesSender',
@@ -174,6 +175,17 @@ export const TABLES = {
       },
     ],
   },
+  errors: {
+    description:
+      'Error alerts of job events, one item per error fingerprint: state (count, classification, last failure), version, offsets applied. ' +
+      'Firing items appear in the sparse by-task index (a success resolves its task\'s alerts) and, with a quiet period, in the sparse by-quiet index (the timers resolve them). Resolved items expire after 8 days.',
+    partitionKey: { name: 'fingerprint', type: 'S' },
+    ttlAttribute: 'expiresAt',
+    globalIndexes: [
+      { name: 'by-task', partitionKey: { name: 'taskKey', type: 'S' }, projection: 'keys-only' },
+      { name: 'by-quiet', partitionKey: { name: 'quietShard', type: 'S' }, sortKey: { name: 'quietDueAt', type: 'N' }, projection: 'keys-only' },
+    ],
+  },
   samples: {
     description:
       'Sample log: per Kafka partition (pk), the decoded samples of each evaluated batch, keyed by the ' +
@@ -257,6 +269,8 @@ const evaluationEnv = {
   RULES_CACHE_TTL_SECONDS: { config: 'rulesCacheTtlSeconds' },
   ALERT_EVENTS_QUEUE_URL: { queueUrl: 'alertEvents' },
   STALE_AFTER_SECONDS: { config: 'staleAfterSeconds' },
+  ERRORS_TABLE: { tableName: 'errors' },
+  EVENTS_SSM_PARAMETER: { config: 'eventsSsmParameter' },
 } as const satisfies Record<string, EnvSource>;
 
 const evaluationGrants = [
@@ -264,6 +278,9 @@ const evaluationGrants = [
   { table: 'rules', access: 'read' },
   { ssmParameters: 'rules' },
   { queue: 'alertEvents', access: 'send' },
+  // Error alerts of job events: the evaluator applies events, the timers resolve quiet ones.
+  { table: 'errors', access: 'readWrite' },
+  { ssmParameters: 'events' },
 ] as const satisfies readonly Grant[];
 
 /** What dispatch and flush-groups both read (shared/config/dispatch.ts `routingEnv`): the channel queues, the routes, the throttle. */

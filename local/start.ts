@@ -39,7 +39,7 @@ import { Scheduler } from './runtime/scheduler.ts';
 import { createLocalLog, type LocalLog } from './runtime/log.ts';
 import { startReceivers, type LocalReceivers } from './runtime/receivers.ts';
 import { LOCAL_SLACK_BOT_TOKEN } from './receivers/slack.ts';
-import { DEFAULT_ROUTES_FILE, DEFAULT_RULES_FILE, LOCAL_SECRET_NAMES, LOCAL_TOPIC, localConfigValues, localSecrets } from './config/index.ts';
+import { DEFAULT_EVENTS_FILE, DEFAULT_ROUTES_FILE, DEFAULT_RULES_FILE, LOCAL_SECRET_NAMES, LOCAL_TOPIC, localConfigValues, localSecrets } from './config/index.ts';
 import { loadRulesIntoTable } from './config/rules-loader.ts';
 import { LocalObserver } from './console/observer.ts';
 import { consoleSilences } from './console/silences.ts';
@@ -58,6 +58,8 @@ export type LocalSource =
 export interface StartOptions {
   readonly rulesFile?: string;
   readonly routesFile?: string;
+  /** Error-events configuration YAML (classification, fingerprints, quiet period; default local/config/demo-events.yaml). */
+  readonly eventsFile?: string;
   /** Where the functions read rules: the rules table (loaded from rulesFile; default) or the file itself. */
   readonly rulesSource?: 'dynamodb' | 'file';
   readonly source?: LocalSource;
@@ -207,6 +209,7 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
     await receivers.secretsManager.put(LOCAL_SECRET_NAMES.pagerduty, secrets.pagerduty);
     const rulesFile = opts.rulesFile ?? DEFAULT_RULES_FILE;
     const routesFile = opts.routesFile ?? DEFAULT_ROUTES_FILE;
+    const eventsFile = opts.eventsFile ?? DEFAULT_EVENTS_FILE;
     const rulesSource = opts.rulesSource ?? 'dynamodb';
     if (rulesSource === 'dynamodb') {
       const ids = await loadRulesIntoTable(dynamodb, provisioned.tables.rules, rulesFile);
@@ -243,8 +246,9 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
     // Routes come from ROUTES_FILE (it wins over the SSM parameter, which local mode has none of).
     const config = localConfigValues({ rulesSource, consoleUrl: consoleServer?.url ?? 'http://127.0.0.1', routesParameter: '' });
     const extraEnv: Partial<Record<FunctionName, Record<string, string>>> = {
-      evaluator: rulesSource === 'file' ? { RULES_FILE: rulesFile } : {},
-      timers: rulesSource === 'file' ? { RULES_FILE: rulesFile } : {},
+      // The error-events configuration comes from EVENTS_FILE (it wins over the SSM parameter).
+      evaluator: { ...(rulesSource === 'file' ? { RULES_FILE: rulesFile } : {}), EVENTS_FILE: eventsFile },
+      timers: { ...(rulesSource === 'file' ? { RULES_FILE: rulesFile } : {}), EVENTS_FILE: eventsFile },
       dispatch: { ROUTES_FILE: routesFile },
       flushGroups: { ROUTES_FILE: routesFile },
       deliverSlack: { SLACK_API_URL: receivers.slack.apiUrl },
@@ -407,8 +411,9 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
           if (line.trim() === '') continue;
           // Paced by the virtual clock (use --speed to go faster): a line is sent when its newest
           // sample's time has come, as a producer would, so it is not "in the future" on arrival.
-          const { samples } = decodeJsonText(line, { bounds: defaultEventTimeBounds(undefined) });
-          const due = samples.length ? Math.max(...samples.map((s) => s.timestampMs)) : clock.now();
+          const { samples, events } = decodeJsonText(line, { bounds: defaultEventTimeBounds(undefined) });
+          const times = [...samples, ...events].map((s) => s.timestampMs);
+          const due = times.length ? Math.max(...times) : clock.now();
           const wait = clock.wallDelay(due - clock.now());
           if (wait > 0) await new Promise((r) => setTimeout(r, wait).unref());
           send(line);
@@ -468,6 +473,7 @@ const USAGE = `Usage: npm start -- [options]
 
   --rules FILE          rules YAML (default: local/config/demo-rules.yaml)
   --routes FILE         routes YAML (default: local/config/demo-routes.yaml)
+  --events FILE         error-events YAML: classification, fingerprints, quiet period (default: local/config/demo-events.yaml)
   --rules-source S      where the functions read rules: dynamodb (default; loaded from --rules) or file
   --samples FILE|-      replay JSON lines (one record value per line) instead of the demo
   --kafka BROKERS       consume a real Kafka topic (comma-separated brokers) instead of the demo
@@ -486,6 +492,7 @@ export function parseStartArgs(argv: readonly string[]): StartOptions & { help?:
     options: {
       rules: { type: 'string' },
       routes: { type: 'string' },
+      events: { type: 'string' },
       'rules-source': { type: 'string' },
       samples: { type: 'string' },
       kafka: { type: 'string' },
@@ -519,6 +526,7 @@ export function parseStartArgs(argv: readonly string[]): StartOptions & { help?:
   return {
     ...(values.rules ? { rulesFile: values.rules } : {}),
     ...(values.routes ? { routesFile: values.routes } : {}),
+    ...(values.events ? { eventsFile: values.events } : {}),
     ...(rs ? { rulesSource: rs } : {}),
     source,
     speed,

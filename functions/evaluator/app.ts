@@ -42,6 +42,11 @@ import { DEFAULT_REJECTED_SEND_BUDGET_MS, RejectedSendError, SqsRejectedSink, ty
 import { cachedRulesFromConfig } from '../../shared/adapters/rules/index.ts';
 import { createLogger, createMetrics, systemClock } from '../../shared/adapters/observability/index.ts';
 import { evaluatorConfig } from '../../shared/config/evaluator.ts';
+import { applyJobEvents, type ErrorAlertStore, type JobEventsResult, type SourcedEvent } from '../../shared/core/events/sequence.ts';
+import { classificationLog, metricDimensions } from '../../shared/core/events/classify.ts';
+import { ERROR_ALERT_REASON_TEXT } from '../../shared/core/events/alerting.ts';
+import { DynamoErrorAlertStore } from '../../shared/adapters/dynamodb/error-alert-store.ts';
+import { eventsConfigSource, eventsLocationFromEnv, type EventsConfigSource } from '../../shared/adapters/events/events-source.ts';
 
 /** What the handler needs; tests and local mode inject their own. */
 export interface EvaluatorDeps {
@@ -77,6 +82,12 @@ export interface EvaluatorDeps {
    * stored in each series item (any partitioning of the topic).
    */
   readonly derived?: { readonly log: SampleLog };
+  /**
+   * Job events (docs/events.md): the error alerts' store and the classification, fingerprint and
+   * quiet-period configuration. Absent: job events are quarantined on the rejected queue with a
+   * reason that says so (nothing is dropped).
+   */
+  readonly events?: { readonly store: ErrorAlertStore; readonly config: EventsConfigSource };
 }
 
 export { StateConflictError };
@@ -159,6 +170,7 @@ export function createEvaluatorHandler(deps: EvaluatorDeps): EvaluatorHandler {
     const rejected: RejectedRecord[] = [];
     const partitionsWithSamples = new Set<string>();
     const partitionsWithRejects = new Set<string>();
+    const jobEvents: SourcedEvent[] = [];
     const parts = new Map<string, PartitionPart>();
     let samplesRejected = 0;
     const bounds = { nowMs: startedAt, maxFutureSkewMs: deps.eventTime?.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS, maxAgeMs: deps.eventTime?.maxAgeMs ?? DEFAULT_MAX_SAMPLE_AGE_MS };
@@ -174,6 +186,14 @@ export function createEvaluatorHandler(deps: EvaluatorDeps): EvaluatorHandler {
       for (const s of decoded.samples) samples.push(s);
       for (const x of decoded.rejected) rejected.push(x);
       samplesRejected += decoded.rejectedSamples;
+      for (const [index, e] of decoded.events.entries()) {
+        if (deps.events) jobEvents.push({ event: e, partition: pid, offset: r.offset, index });
+        else {
+          // Not configured here: quarantined whole, to be replayed (never dropped).
+          rejected.push({ source: { topic: r.topic, partition: r.partition, offset: r.offset, timestampMs: r.timestamp }, reason: `job event (kind ${e.kind}, ${e.source}/${e.service}/${e.task}): this evaluator has no error-events store configured; quarantined to be replayed`, raw: JSON.stringify(e).slice(0, 2000), rawTruncated: false });
+          partitionsWithRejects.add(pid);
+        }
+      }
     }
     const failed = new Set<string>();
     const fail = (partitions: Iterable<string>, step: string, err: unknown): void => {
@@ -195,6 +215,18 @@ export function createEvaluatorHandler(deps: EvaluatorDeps): EvaluatorHandler {
       } catch (err) {
         // Only the partitions of records that did not make it are delivered again.
         fail(err instanceof RejectedSendError ? err.unsent.map((x) => partitionId(x.source)) : partitionsWithRejects, 'rejected', err);
+      }
+    }
+    // Job events (shared/core/events/sequence.ts), before the samples: a partition whose events
+    // must come again is then not evaluated past them (derived windows stay consistent).
+    let eventsOutcome: JobEventsResult | undefined;
+    if (deps.events && jobEvents.length > 0) {
+      const todo = jobEvents.filter((e) => !failed.has(e.partition!));
+      try {
+        const config = await deps.events.config.current();
+        eventsOutcome = await applyJobEvents({ store: deps.events.store, publisher: deps.publisher }, config, todo, { nowMs: clock.now() });
+      } catch (err) {
+        fail(new Set(todo.map((e) => e.partition!)), 'events', err);
       }
     }
     // Steps 3-8.
@@ -226,6 +258,7 @@ export function createEvaluatorHandler(deps: EvaluatorDeps): EvaluatorHandler {
     }
 
     // Step 9.
+    if (eventsOutcome) reportEvents(eventsOutcome, jobEvents, deps);
     metrics.addMetric(METRIC.recordsIn, MetricUnit.Count, records.length);
     metrics.addMetric(METRIC.recordsRejected, MetricUnit.Count, rejected.length);
     metrics.addMetric(METRIC.samplesRejected, MetricUnit.Count, samplesRejected);
@@ -258,6 +291,7 @@ export function createEvaluatorHandler(deps: EvaluatorDeps): EvaluatorHandler {
       ...(outcome.skipped > 0 ? { skippedSeries: outcome.skippedSeries } : {}),
       future: outcome.future,
       transitions: outcome.transitions.length,
+      ...(jobEvents.length > 0 ? { jobEvents: jobEvents.length, errorAlertTransitions: eventsOutcome?.transitions.length ?? 0 } : {}),
       failedPartitions: [...failed],
     });
     if (failed.size > 0 && deps.partialBatchResponse === false) {
@@ -266,6 +300,41 @@ export function createEvaluatorHandler(deps: EvaluatorDeps): EvaluatorHandler {
     // Every record of a failed partition: kafkaBatchResponse reports the lowest offset of each.
     return kafkaBatchResponse(failed.size === 0 ? [] : records.filter((r) => failed.has(partitionId(r))));
   };
+}
+
+/**
+ * Logs and counts what the job events did: every classification decision with its rule and the
+ * conditions that held (to analyse and tune the rules), every error-alert change with its reason,
+ * and the counts by kind, and by severity and rule.
+ */
+function reportEvents(res: JobEventsResult, events: readonly SourcedEvent[], deps: Pick<EvaluatorDeps, 'logger' | 'metrics'>): void {
+  const { logger, metrics } = deps;
+  for (const c of res.classified) {
+    // `service` and `timestamp` are the logger's own keys (the function, the log time): renamed.
+    const { message, service, timestamp, ...fields } = classificationLog(c.decision, c.event);
+    logger.info(message, { ...fields, jobService: service, eventTime: timestamp, fingerprint: c.id.fingerprint, normalized: c.id.normalized, ...(c.id.rule !== undefined ? { fingerprintRule: c.id.rule } : {}) });
+  }
+  for (const ch of res.changes) {
+    if (ch.reason === 'occurrence' || ch.reason === 'late-occurrence') continue; // counted in the state; the decision above is logged
+    logger.info('error alert changed', { fingerprint: ch.fingerprint, reason: ch.reason, why: ch.reason === 'duplicate' ? 'the event was applied already (a batch delivered again)' : ERROR_ALERT_REASON_TEXT[ch.reason], ...(ch.transition ? { transition: ch.transition.kind, transitionId: ch.transition.transitionId, severity: ch.transition.severity } : {}) });
+  }
+  for (const kind of ['error', 'success'] as const) {
+    const n = events.filter((e) => e.event.kind === kind).length;
+    if (n > 0) metrics.singleMetric().addDimension('kind', kind).addMetric(METRIC.jobEventsIn, MetricUnit.Count, n);
+  }
+  const counts = new Map<string, { severity: string; rule: string; n: number }>();
+  for (const c of res.classified) {
+    const d = metricDimensions(c.decision);
+    const k = `${d.severity}\u0000${d.rule}`;
+    const cur = counts.get(k);
+    if (cur) cur.n++;
+    else counts.set(k, { ...d, n: 1 });
+  }
+  for (const { severity, rule, n } of counts.values()) metrics.singleMetric().addDimensions({ severity, rule }).addMetric(METRIC.errorEventsClassified, MetricUnit.Count, n);
+  for (const kind of ['firing', 'resolved'] as const) {
+    const n = res.transitions.filter((t) => t.kind === kind).length;
+    if (n > 0) metrics.singleMetric().addDimension('kind', kind).addMetric(METRIC.transitions, MetricUnit.Count, n);
+  }
 }
 
 /** Builds the production dependencies from the environment (module scope: clients live across invocations). */
@@ -289,5 +358,13 @@ export async function evaluatorDepsFromEnv(env: NodeJS.ProcessEnv): Promise<Eval
     eventTime: { maxFutureSkewMs: cfg.maxFutureSkewMs, maxAgeMs: cfg.maxSampleAgeMs },
     partialBatchResponse: cfg.partialBatchResponse,
     ...(cfg.windows === 'derived' ? { derived: { log: new DynamoSampleLog({ client: dynamodb, table: cfg.sampleLogTable }) } } : {}),
+    ...(cfg.errorsTable
+      ? {
+          events: {
+            store: new DynamoErrorAlertStore(dynamodb, cfg.errorsTable),
+            config: await eventsConfigSource(eventsLocationFromEnv(env), systemClock, (err) => logger.error('could not reload the error-events configuration; the last good one is used', { error: err as Error })),
+          },
+        }
+      : {}),
   };
 }

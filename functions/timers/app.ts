@@ -33,6 +33,9 @@ import { scheduleOverdueFlushes } from '../../shared/core/dispatch/group/flush.t
 import type { FlushScheduler, GroupStore } from '../../shared/core/dispatch/group/ports.ts';
 import { DynamoGroupStore } from '../../shared/adapters/dynamodb/group-store.ts';
 import { SqsFlushScheduler } from '../../shared/adapters/sqs/flush-scheduler.ts';
+import { resolveQuietErrors, type ErrorAlertStore } from '../../shared/core/events/sequence.ts';
+import { DynamoErrorAlertStore } from '../../shared/adapters/dynamodb/error-alert-store.ts';
+import { eventsConfigSource, eventsLocationFromEnv, type EventsConfigSource } from '../../shared/adapters/events/events-source.ts';
 
 /** What the handler needs; tests and local mode inject their own. */
 export interface TimersDeps {
@@ -51,6 +54,8 @@ export interface TimersDeps {
   readonly muted?: MutedAlertIndex;
   /** Groups and the flush scheduler: groups whose flush message was lost are scheduled again (absent: not checked). */
   readonly groups?: { readonly store: GroupStore; readonly scheduler: FlushScheduler };
+  /** Error alerts of job events: those quiet for their quiet period are resolved (absent: not checked). */
+  readonly errors?: { readonly store: ErrorAlertStore; readonly config: EventsConfigSource };
   /** Time a run may spend starting new chunks (default {@link DEFAULT_TIMERS_BUDGET_MS}). */
   readonly budgetMs?: number;
   /** Due items per chunk. */
@@ -68,6 +73,8 @@ export interface TimersResult extends Omit<AdvanceTimersResult, 'changes' | 'unr
   readonly rechecked?: number | undefined;
   /** Overdue groups whose flush was scheduled again; undefined when not checked or the check failed. */
   readonly overdueGroups?: number | undefined;
+  /** Error alerts resolved after their quiet period; undefined when not checked or the sweep failed. */
+  readonly quietResolved?: number | undefined;
 }
 
 /** The timers' Lambda handler type (the scheduled event carries nothing used). */
@@ -136,8 +143,26 @@ export function createTimersHandler(deps: TimersDeps): TimersHandler {
         logger.error('could not check overdue groups; they stay due for the next run', { error: err as Error });
       }
     }
+    // Error alerts without a failure for their quiet period (shared/core/events/sequence.ts). A
+    // failure leaves them due for the next run (the resolution's id does not depend on the run).
+    let quietResolved: number | undefined;
+    if (deps.errors) {
+      try {
+        const config = await deps.errors.config.current();
+        const q = await resolveQuietErrors({ store: deps.errors.store, publisher: deps.publisher }, config, { nowMs: now });
+        quietResolved = q.resolved;
+        if (q.resolved > 0) {
+          metrics.addMetric(METRIC.errorAlertsQuietResolved, MetricUnit.Count, q.resolved);
+          logger.info('error alerts resolved after their quiet period', { resolved: q.resolved, fingerprints: q.transitions.slice(0, 20).map((t) => t.fingerprint) });
+        }
+        const n = q.transitions.length;
+        if (n > 0) metrics.singleMetric().addDimension('kind', 'resolved').addMetric(METRIC.transitions, MetricUnit.Count, n);
+      } catch (err) {
+        logger.error('could not resolve quiet error alerts; they stay due for the next run', { error: err as Error });
+      }
+    }
     const { changes: _c, unresolvable: _u, tooLarge: _t, ...rest } = res;
-    const result: TimersResult = { ...rest, firing, ...(deps.muted ? { rechecked } : {}), ...(deps.groups ? { overdueGroups } : {}) };
+    const result: TimersResult = { ...rest, firing, ...(deps.muted ? { rechecked } : {}), ...(deps.groups ? { overdueGroups } : {}), ...(deps.errors ? { quietResolved } : {}) };
     logger.info('timers run', { ...result, transitions: res.transitions.length });
     return result;
   };
@@ -162,6 +187,14 @@ export async function timersDepsFromEnv(env: NodeJS.ProcessEnv): Promise<TimersD
     ...(cfg.alertsTable ? { muted: new DynamoMutedAlertIndex(dynamodb, cfg.alertsTable) } : {}),
     ...(cfg.groups
       ? { groups: { store: new DynamoGroupStore(dynamodb, cfg.groups.table), scheduler: new SqsFlushScheduler({ client: new SQSClient({ useQueueUrlAsEndpoint: false }), queueUrl: cfg.groups.flushQueueUrl }) } }
+      : {}),
+    ...(cfg.errorsTable
+      ? {
+          errors: {
+            store: new DynamoErrorAlertStore(dynamodb, cfg.errorsTable),
+            config: await eventsConfigSource(eventsLocationFromEnv(env), systemClock, (err) => logger.error('could not reload the error-events configuration; the last good one is used', { error: err as Error })),
+          },
+        }
       : {}),
   };
 }

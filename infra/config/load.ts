@@ -30,6 +30,8 @@ export interface LoadedConfig {
   readonly configFile: string;
   /** Text of the routes file, the value of the routes SSM parameter. */
   readonly routesDocument: string;
+  /** The error-events configuration YAML (absent: the built-in classification). */
+  readonly eventsDocument?: string;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -73,5 +75,11 @@ export function loadConfig(sources: ConfigSources): LoadedConfig {
   if (!existsSync(routesFile)) {
     throw new ConfigError(configFile, [`routes.file: ${routesFile} not found`]);
   }
-  return { config, configFile, routesDocument: readFileSync(routesFile, 'utf8') };
+  let eventsDocument: string | undefined;
+  if (config.events.file !== undefined) {
+    const eventsFile = isAbsolute(config.events.file) ? config.events.file : resolve(sources.cwd, config.events.file);
+    if (!existsSync(eventsFile)) throw new ConfigError(configFile, [`events.file: ${eventsFile} not found`]);
+    eventsDocument = readFileSync(eventsFile, 'utf8');
+  }
+  return { config, configFile, routesDocument: readFileSync(routesFile, 'utf8'), ...(eventsDocument !== undefined ? { eventsDocument } : {}) };
 }

@@ -24,6 +24,7 @@ export function renderConfigValues(config: KlaxonConfig, names: DeployedNames): 
     rulesSsmPath: config.rules.ssmPath,
     rulesCacheTtlSeconds: String(config.rules.cacheTtlSeconds),
     routesSsmParameter: config.routes.parameterName,
+    eventsSsmParameter: config.events.parameterName,
     slackSecretName: config.secrets.slack.name,
     pagerDutySecretName: config.secrets.pagerduty.name,
     sesSender: config.email.sender,

@@ -158,6 +158,14 @@ export const klaxonConfigSchema = z
       })
       .strict()
       .default({ file: 'examples/routes.yaml', parameterName: '/klaxon/routes' }),
+    events: z
+      .object({
+        /** Error-events configuration YAML (docs/events.md, "Configuration"), relative to the working directory; absent: the built-in classification. */
+        file: z.string().min(1).optional(),
+        parameterName: z.string().regex(SSM_PATH, 'must be an SSM parameter name such as /klaxon/events').default('/klaxon/events'),
+      })
+      .strict()
+      .default({ parameterName: '/klaxon/events' }),
     email: z
       .object({
         /** The From address; it must belong to `identity`. */

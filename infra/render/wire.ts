@@ -19,7 +19,7 @@ export interface WiringResources {
   /** ARNs the `ses` grant allows sending from: the identity and the configuration set. */
   readonly sesArns: readonly string[];
   /** ARNs of the SSM parameters: the rules path (the path and everything under it), the routes parameter. */
-  readonly ssmArns: { readonly rules: readonly string[]; readonly routes: readonly string[] };
+  readonly ssmArns: { readonly rules: readonly string[]; readonly routes: readonly string[]; readonly events: readonly string[] };
   readonly configValues: Readonly<Record<ConfigKey, string>>;
 }
 

@@ -26,6 +26,8 @@ export const FEATURE_FLAGS: Readonly<Record<string, unknown>> = {
 export interface KlaxonAppOptions {
   readonly config: KlaxonConfig;
   readonly routesDocument: string;
+  /** The error-events configuration YAML (absent: the built-in classification). */
+  readonly eventsDocument?: string;
   /** Repository root (function entries, package-lock.json). */
   readonly projectRoot: string;
   /** An app to add the stacks to (`infra/app.ts` reads context from it first). */
@@ -61,6 +63,7 @@ export function createKlaxonApp(options: KlaxonAppOptions): KlaxonApp {
     description: 'Klaxon alerting pipeline: functions, queues, MSK event source, schedule, secrets, SES, dashboard and alarms',
     config: options.config,
     routesDocument: options.routesDocument,
+    ...(options.eventsDocument !== undefined ? { eventsDocument: options.eventsDocument } : {}),
     tables: state.tables,
     projectRoot: options.projectRoot,
   });

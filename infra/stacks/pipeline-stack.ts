@@ -45,6 +45,8 @@ export interface KlaxonPipelineStackProps extends StackProps {
   readonly config: KlaxonConfig;
   /** The routes YAML (the value of the routes parameter). */
   readonly routesDocument: string;
+  /** The error-events configuration YAML (the value of the events parameter; absent: the built-in classification). */
+  readonly eventsDocument?: string;
   readonly tables: Readonly<Record<TableName, dynamodb.ITableV2>>;
   /** Repository root: function entries and package-lock.json are resolved against it. */
   readonly projectRoot: string;
@@ -194,6 +196,18 @@ export class KlaxonPipelineStack extends Stack {
       tier: props.routesDocument.length > SSM_STANDARD_MAX_CHARS ? ssm.ParameterTier.ADVANCED : ssm.ParameterTier.STANDARD,
     });
 
+    // Never empty (SSM refuses an empty value): a comment is an empty YAML document, the built-in configuration.
+    const eventsDocument = props.eventsDocument ?? '# Klaxon error events: the built-in classification and a 24h quiet period (docs/events.md)\n';
+    if (eventsDocument.length > SSM_ADVANCED_MAX_CHARS) {
+      throw new Error(`events file is ${eventsDocument.length} characters; an SSM parameter holds at most ${SSM_ADVANCED_MAX_CHARS}`);
+    }
+    const eventsParameter = new ssm.StringParameter(this, 'EventsParameter', {
+      parameterName: config.events.parameterName,
+      description: 'Klaxon error-events configuration (YAML: classification, fingerprints, quiet period), read by the evaluator and timers',
+      stringValue: eventsDocument,
+      tier: eventsDocument.length > SSM_STANDARD_MAX_CHARS ? ssm.ParameterTier.ADVANCED : ssm.ParameterTier.STANDARD,
+    });
+
     // ── Functions and queues ────────────────────────────────────────────────────────────────
     const fnCommon: Omit<KlaxonFunctionProps, 'name' | 'spec'> = {
       projectRoot: props.projectRoot,
@@ -317,7 +331,7 @@ export class KlaxonPipelineStack extends Stack {
         identity.emailIdentityArn,
         `arn:${Aws.PARTITION}:ses:${Aws.REGION}:${Aws.ACCOUNT_ID}:configuration-set/${configurationSet.configurationSetName}`,
       ],
-      ssmArns: { rules: [ssmArn(config.rules.ssmPath), ssmArn(`${config.rules.ssmPath}/*`)], routes: [routesParameter.parameterArn] },
+      ssmArns: { rules: [ssmArn(config.rules.ssmPath), ssmArn(`${config.rules.ssmPath}/*`)], routes: [routesParameter.parameterArn], events: [eventsParameter.parameterArn] },
       configValues,
     };
     for (const [name, spec] of Object.entries(FUNCTIONS) as [FunctionName, FunctionSpec][]) {

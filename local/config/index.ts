@@ -13,6 +13,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const DEFAULT_RULES_FILE = join(here, 'demo-rules.yaml');
 /** The demo's routes. */
 export const DEFAULT_ROUTES_FILE = join(here, 'demo-routes.yaml');
+/** The demo's error-events configuration (the built-in classification; a quiet period short enough to watch). */
+export const DEFAULT_EVENTS_FILE = join(here, 'demo-events.yaml');
 
 /** The Kafka topic name local mode uses in MSK events (and `--kafka` consumes unless `--topic` says otherwise). */
 export const LOCAL_TOPIC = 'klaxon-metrics';
@@ -36,6 +38,8 @@ export function localConfigValues(input: LocalConfigInput): Record<ConfigKey, st
     // Short, so a `klaxon rules push` against local mode is picked up within seconds.
     rulesCacheTtlSeconds: '5',
     routesSsmParameter: input.routesParameter,
+    // Local mode reads EVENTS_FILE (local/start.ts), as it reads ROUTES_FILE.
+    eventsSsmParameter: '',
     slackSecretName: LOCAL_SECRET_NAMES.slack,
     pagerDutySecretName: LOCAL_SECRET_NAMES.pagerduty,
     sesSender: 'klaxon@example.com',

@@ -81,8 +81,8 @@ export function partitionFor(seriesKey: string, partitions: number): number {
 
 /**
  * The series key of a record value: metric name plus sorted labels of its (first) sample, in
- * either wire format; the raw text when it is not a sample (a malformed record still gets a
- * stable partition).
+ * either wire format; `job:source/service/task` for a job event; the raw text otherwise (a
+ * malformed record still gets a stable partition).
  */
 export function seriesKeyOf(value: string | Buffer | null): string {
   const text = value === null ? '' : typeof value === 'string' ? value : value.toString('utf8');
@@ -91,6 +91,9 @@ export function seriesKeyOf(value: string | Buffer | null): string {
     const first: unknown = Array.isArray(parsed) ? parsed[0] : parsed;
     if (first && typeof first === 'object') {
       const o = first as Record<string, unknown>;
+      // A job event: keyed by its task, as producers key them (docs/events.md), so one task's
+      // events stay on one partition, in order.
+      if ((o.kind === 'error' || o.kind === 'success') && typeof o.service === 'string' && typeof o.task === 'string') return `job:${String(o.source)}/${o.service}/${o.task}`;
       const name = typeof o.name === 'string' ? o.name : typeof o.metric_name === 'string' ? o.metric_name : undefined;
       if (name !== undefined) {
         const labels: Record<string, unknown> = { ...((o.labels ?? o.tags ?? {}) as Record<string, unknown>) };

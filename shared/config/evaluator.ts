@@ -36,6 +36,11 @@ export const ruleSourceEnv = z.object({
   RULES_FILE: z.string().trim().optional(),
   RULES_CACHE_TTL_SECONDS: seconds(60),
   STALE_AFTER_SECONDS: seconds(300),
+  /** The errors table (job events' error alerts); unset: job events are quarantined. */
+  ERRORS_TABLE: z.string().trim().optional(),
+  /** The error-events configuration: an SSM parameter name (AWS) or EVENTS_FILE (local mode); read by shared/adapters/events. */
+  EVENTS_SSM_PARAMETER: z.string().trim().optional(),
+  EVENTS_FILE: z.string().trim().optional(),
 });
 
 const evaluatorEnv = ruleSourceEnv.extend({
@@ -62,6 +67,8 @@ export interface RuleSourceSettings {
   readonly rules: RuleSourceConfig;
   readonly rulesCacheTtlMs: number;
   readonly staleAfterMs: number;
+  /** The errors table; undefined: job events are not evaluated (quarantined). */
+  readonly errorsTable?: string;
 }
 
 /** The evaluator's validated configuration. */
@@ -96,7 +103,7 @@ export function ruleSourceSettings(e: z.infer<typeof ruleSourceEnv>, fn: string)
       : e.RULES_SOURCE === 'ssm'
         ? { kind: 'ssm', path: need('RULES_SSM_PATH') }
         : { kind: 'dynamodb', table: need('RULES_TABLE') };
-  return { rules, rulesCacheTtlMs: e.RULES_CACHE_TTL_SECONDS * 1000, staleAfterMs: e.STALE_AFTER_SECONDS * 1000 };
+  return { rules, rulesCacheTtlMs: e.RULES_CACHE_TTL_SECONDS * 1000, staleAfterMs: e.STALE_AFTER_SECONDS * 1000, ...(e.ERRORS_TABLE ? { errorsTable: e.ERRORS_TABLE } : {}) };
 }
 
 /** Reads the evaluator's configuration. @throws ConfigError naming the variable */

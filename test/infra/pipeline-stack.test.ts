@@ -229,6 +229,7 @@ describe('least privilege', () => {
       else if ('secret' in g) required.add(idOf(p.secrets[g.secret] as unknown as { node: { defaultChild?: unknown } }));
       else if ('ses' in g) required.add(idOf(p.node.findChild('EmailIdentity'))).add(idOf(p.node.findChild('EmailConfigurationSet')));
       else if ('ssmParameters' in g && g.ssmParameters === 'routes') required.add(idOf(p.node.findChild('RoutesParameter')));
+      else if ('ssmParameters' in g && g.ssmParameters === 'events') required.add(idOf(p.node.findChild('EventsParameter')));
     }
     const allowed = new Set([...required, idOf(f.logGroup), 'AWS::Partition', 'AWS::Region', 'AWS::AccountId']);
     if (name === 'evaluator') allowed.add(idOf(p.failedRecordsBucket));
@@ -275,7 +276,12 @@ describe('least privilege', () => {
       const json = JSON.stringify(statementsOf(name));
       expect(json.includes('parameter/klaxon/rules'), name).toBe(name === 'evaluator' || name === 'timers');
       expect(json.includes(idOf(k.pipeline.node.findChild('RoutesParameter'))), name).toBe(name === 'dispatch' || name === 'flushGroups');
+      expect(json.includes(idOf(k.pipeline.node.findChild('EventsParameter'))), name).toBe(name === 'evaluator' || name === 'timers');
     }
+  });
+
+  it('lets only the evaluator and timers read and write the error alerts', () => {
+    for (const name of names) expect(JSON.stringify(statementsOf(name)).includes(tableId('errors')), name).toBe(name === 'evaluator' || name === 'timers');
   });
 });
 
@@ -290,6 +296,10 @@ describe('timers schedule', () => {
 });
 
 describe('secrets, SES, routes', () => {
+  it('creates the error-events parameter: the built-in configuration unless a file is given', () => {
+    t.hasResourceProperties('AWS::SSM::Parameter', { Name: '/klaxon/events', Value: Match.stringLikeRegexp('built-in classification') });
+  });
+
   it('creates both secrets empty ({}) under the configured names, kept on teardown', () => {
     for (const name of ['klaxon/slack', 'klaxon/pagerduty']) {
       t.hasResource('AWS::SecretsManager::Secret', { Properties: Match.objectLike({ Name: name, SecretString: '{}' }), DeletionPolicy: 'Retain' });
@@ -444,8 +454,8 @@ describe('dashboard', () => {
         { label: `${name} ${gsi.name}`, stat: 'Sum' },
       ]),
     ]);
-    // 7 tables (silences, groups among them) + by-due + by-firing (state) + by-recheck (alerts) + by-due (groups).
-    expect(expected).toHaveLength(11);
+    // 8 tables (silences, groups, errors among them) + by-due + by-firing (state) + by-recheck (alerts) + by-due (groups) + by-task + by-quiet (errors).
+    expect(expected).toHaveLength(14);
     expect(widget(title).metrics).toEqual(expected);
   });
 

@@ -282,18 +282,28 @@ describe('hostile records', () => {
   });
 });
 
-describe('job events on the metrics topic (not evaluated yet: quarantined with a clear reason)', () => {
-  const event = { kind: 'error', source: 'airflow', service: 'etl_daily', task: 'load_orders', error: { type: 'TimeoutError', message: 'timed out' }, timestamp: 1795300000000 };
+describe('job events on the metrics topic: decoded beside samples', () => {
+  const event = { kind: 'error', source: 'airflow', service: 'etl_daily', task: 'load_orders', error: { type: 'TimeoutError', message: 'timed out' }, timestamp: REC_TS };
+  const sample = { name: 'up', labels: { job: 'api' }, value: 1, timestamp: REC_TS };
+  it('a valid error event and a valid success event are events, not samples nor rejections', () => {
+    const success = { kind: 'success', source: 'airflow', service: 'etl_daily', task: 'load_orders', timestamp: REC_TS };
+    const out = decodeRecord(rec([event, sample, success]), B);
+    expect(out.samples).toHaveLength(1);
+    expect(out.events.map((e) => `${e.kind} ${e.task}`)).toEqual(['error load_orders', 'success load_orders']);
+    expect(out.rejected).toEqual([]);
+    expect(out.rejectedSamples).toBe(0);
+  });
   it.each<[string, unknown, string]>([
-    ['a valid error event', event, 'job event (kind error, airflow/etl_daily/load_orders): valid, but this version does not evaluate job events yet'],
-    ['a valid success event', { kind: 'success', source: 'airflow', service: 'etl_daily', task: 'load_orders', timestamp: 1795300000000 }, 'job event (kind success, airflow/etl_daily/load_orders): valid'],
     ['an invalid error event: its own reason', { ...event, task: '' }, 'job event: task:'],
-    ['in an array, with its index', [event], '[0]: job event (kind error'],
+    ['in an array, with its index', [{ ...event, error: { type: '' } }], '[0]: job event: error.type'],
+    ['an event beyond the future skew: the time bound of samples', { ...event, timestamp: REC_TS + 3_600_000 }, 'timestamp: job event:'],
+    ['an event older than the age bound', { ...event, timestamp: REC_TS - 8 * 86_400_000 }, 'timestamp: job event:'],
   ])('%s', (_what, value, reason) => {
     const out = decodeRecord(rec(value), B);
     expect(out.samples).toEqual([]);
+    expect(out.events).toEqual([]);
     expect(out.rejected[0]!.reason).toContain(reason);
-    // Kept whole, to be replayed once the evaluator takes events.
+    // The raw text is kept, to be fixed and replayed.
     expect(out.rejected[0]!.raw).toContain('etl_daily');
   });
 });

@@ -307,6 +307,7 @@ describe('the transition', () => {
       category: 'permissions',
       error_fingerprint: fp,
       error_type: 'botocore.exceptions.ClientError',
+      run: 'scheduled__run_0',
       service: 'etl_daily',
       source: 'airflow',
       task: 'load_orders',

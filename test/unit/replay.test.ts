@@ -129,6 +129,7 @@ describe('klaxon replay', () => {
   it.each([
     // missing --samples
     [['--rules', 'x.yaml'], /--samples is required/],
+    [[], /--samples is required/],
     // bad format
     [['--rules', 'x', '--samples', 'y', '--format', 'xml'], /--format must be json or table/],
     [['--bogus'], /unknown argument --bogus/],
@@ -136,6 +137,36 @@ describe('klaxon replay', () => {
     const c = captureIo();
     expect(await run(args, c.io)).toBe(2);
     expect(c.err()).toMatch(message);
+  });
+
+  it('replays job events beside samples: an error alert fires, a success resolves it, the quiet period resolves another at --until', async () => {
+    const f = await files();
+    const dir = await mkdtemp(join(tmpdir(), 'klaxon-replay-'));
+    await writeFile(join(dir, 'events.yaml'), 'quiet_period: 30m\n');
+    const err = (task: string, min: number) => ({ kind: 'error', source: 'airflow', service: 'etl', task, error: { type: 'TimeoutError', message: `timed out after ${min}s` }, timestamp: T0 + min * M });
+    const lines = [
+      JSON.stringify(err('load', 0)),
+      JSON.stringify([err('load', 1), { name: 'disk_used_percent', value: 96, timestamp: T0 + M, labels: { instance: 'db-1' } }, err('export', 1)]),
+      JSON.stringify({ kind: 'success', source: 'airflow', service: 'etl', task: 'load', timestamp: T0 + 5 * M }),
+      JSON.stringify({ kind: 'error', source: 'airflow', service: 'etl', task: '', error: { type: 'X', message: '' }, timestamp: T0 }),
+    ];
+    const c = captureIo(`${lines.join('\n')}\n`);
+    const code = await run(['--rules', f.rules, '--events', join(dir, 'events.yaml'), '--samples', '-', '--until', '+1h'], c.io);
+    expect(code).toBe(0);
+    const out = c.out().trim().split('\n').map((l) => JSON.parse(l) as { rule: string; from: string; to: string; at: string; labels: Record<string, string> });
+    const errors = out.filter((x) => x.rule.startsWith('error:')).map((x) => `${x.labels.task} ${x.from}>${x.to}@${(Date.parse(x.at) - T0) / M}`);
+    // load: fired at 0, resolved by its success at 5; export: fired at 1, quiet for 30m: resolved at 31.
+    expect(errors).toEqual(['load inactive>firing@0', 'export inactive>firing@1', 'load firing>inactive@5', 'export firing>inactive@31']);
+    expect(out.some((x) => x.rule === 'disk_full')).toBe(true);
+    expect(c.err()).toMatch(/-:4: job event: task:/);
+  });
+
+  it('exits 1 on an invalid events configuration, naming it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'klaxon-replay-'));
+    await writeFile(join(dir, 'events.yaml'), 'quiet_period: soon\n');
+    const c = captureIo();
+    expect(await run(['--events', join(dir, 'events.yaml'), '--samples', '-'], c.io)).toBe(1);
+    expect(c.err()).toMatch(/events\.yaml: invalid error-events configuration:\n\s+- quiet_period: invalid duration/);
   });
 
   it('exits 1 on invalid rules, naming the problem', async () => {

@@ -3,14 +3,15 @@
  * as hostile.
  *
  * A record value is one JSON sample or a JSON array of samples (formats and field checks:
- * ./sample.ts; event time: ./time.ts). `timestamp` is epoch milliseconds or an RFC 3339 string;
+ * ./sample.ts; event time: ./time.ts). An item whose `kind` is `error` or `success` is a job event
+ * (../events/event.ts, docs/events.md), validated as such and returned in `events`. `timestamp` is epoch milliseconds or an RFC 3339 string;
  * when absent the Kafka record's timestamp is used. Unknown fields are rejected (a typo such as
  * `lables` must not silently drop labels).
  *
  * Guarantees, whatever the bytes (a property test holds them):
  * - nothing here throws (deep nesting, huge arrays, 50,000 keys, lone surrogates...);
- * - every record is accounted for: each array item is a sample or counted as rejected, and a record
- *   that yields no sample yields at least one rejected item (an empty array included);
+ * - every record is accounted for: each array item is a sample, an event or counted as rejected,
+ *   and a record that yields neither yields at least one rejected item (an empty array included);
  * - output is bounded: at most {@link MAX_SAMPLES_PER_RECORD} samples, at most
  *   {@link REJECTED_ITEMS_PER_RECORD} rejected items plus ONE summary item per record, every reason
  *   at most {@link REJECTED_REASON_MAX_CHARS} and every raw excerpt at most
@@ -20,6 +21,7 @@
  * Pure: the clock's reading comes in as `bounds.nowMs`.
  */
 import { isJobEventKind, parseJobEvent } from '../events/event.ts';
+import type { JobEvent } from '../events/types.ts';
 import { isUtf8 } from 'node:buffer';
 import { REJECTED_ITEMS_PER_RECORD, REJECTED_RAW_MAX_CHARS, REJECTED_REASON_MAX_CHARS, type MetricSample, type RejectedRecord, type RecordCoordinates } from '../model/index.ts';
 import { checkSample, pathOf } from './sample.ts';
@@ -129,11 +131,13 @@ export function jsonExcerpt(value: unknown, max = REJECTED_RAW_MAX_CHARS): { raw
 export interface DecodedRecord {
   /** Valid samples within the event-time bounds, at most {@link MAX_SAMPLES_PER_RECORD}. */
   readonly samples: MetricSample[];
+  /** Valid job events (error, success) within the same bounds, in record order (docs/events.md). */
+  readonly events: JobEvent[];
   /** At most {@link REJECTED_ITEMS_PER_RECORD} + 1 items (the last may summarize the rest). */
   readonly rejected: RejectedRecord[];
   /**
    * Samples rejected in all, summarized ones included; an undecodable record (or an empty array)
-   * counts 1. `samples.length + rejectedSamples` is the array's length, or 1 for a single value.
+   * counts 1. `samples.length + events.length + rejectedSamples` is the array's length, or 1 for a single value.
    */
   readonly rejectedSamples: number;
 }
@@ -151,40 +155,44 @@ function timestampPath(at: string | number): string {
 }
 
 /**
- * Why a job event (`kind` error or success) is not a sample: its validation problem, or, valid,
- * that this version does not evaluate job events yet (docs/events.md): it is quarantined with its
- * raw text, to be replayed once the evaluator takes events, not silently dropped.
+ * A job event (`kind` error or success, docs/events.md) validated as the evaluator takes it: the
+ * event within the event-time bounds of samples, or the reason (its validation problem, naming the
+ * field, prefixed with the item's place in an array).
  */
-function jobEventReason(o: unknown, at: string | number): string {
+function checkJobEvent(o: unknown, at: string | number, recordMs: number, bounds: EventTimeBounds, events: JobEvent[]): string | undefined {
   const p = pathOf(at);
   const r = parseJobEvent(o);
   if (!r.ok) return `${p ? `${p}: ` : ''}job event: ${r.reason}`;
-  const e = r.event;
-  return `${p ? `${p}: ` : ''}job event (kind ${e.kind}, ${e.source}/${e.service}/${e.task}): valid, but this version does not evaluate job events yet (docs/events.md); quarantined to be replayed`;
+  const out = eventTimeReason(r.event.timestampMs, recordMs, true, bounds);
+  if (out !== undefined) return `${timestampPath(at)}: job event: ${out}`;
+  events.push(r.event);
+  return undefined;
 }
 
 /** Decodes a parsed record value; shared by {@link decodeRecord} and {@link decodeJsonText}. */
-function decodeParsed(parsed: unknown, text: string, recordMs: number, bounds: EventTimeBounds): { samples: MetricSample[]; rejections: Rejection[]; rejectedSamples: number } {
+function decodeParsed(parsed: unknown, text: string, recordMs: number, bounds: EventTimeBounds): { samples: MetricSample[]; events: JobEvent[]; rejections: Rejection[]; rejectedSamples: number } {
   const samples: MetricSample[] = [];
+  const events: JobEvent[] = [];
   const rejections: Rejection[] = [];
   const whole = (): { raw: string; rawTruncated: boolean } => truncateRaw(text);
-  // Validates one item: the sample, or the reason (validation first, then event-time bounds).
-  const check = (o: unknown, at: string | number): MetricSample | string => {
+  // Validates one item: the sample, EVENT when it was a valid job event (kept in `events`), or the
+  // reason (validation first, then event-time bounds).
+  const check = (o: unknown, at: string | number): MetricSample | typeof EVENT | string => {
     const c = checkSample(o, recordMs, at);
-    if ('reason' in c) return isJobEventKind(o) ? jobEventReason(o, at) : c.reason;
+    if ('reason' in c) return isJobEventKind(o) ? (checkJobEvent(o, at, recordMs, bounds, events) ?? EVENT) : c.reason;
     const ms = c.sample.timestampMs;
     if (ms !== ms) return `${timestampPath(at)}: missing, and the record has no usable timestamp`;
     const out = eventTimeReason(ms, recordMs, c.ownTimestamp, bounds);
     return out === undefined ? c.sample : `${timestampPath(at)}: ${out}`;
   };
   if (!Array.isArray(parsed)) {
-    if (typeof parsed !== 'object' || parsed === null) return { samples, rejections: [{ reason: 'value: expected a JSON sample object or an array of samples', raw: whole }], rejectedSamples: 1 };
+    if (typeof parsed !== 'object' || parsed === null) return { samples, events, rejections: [{ reason: 'value: expected a JSON sample object or an array of samples', raw: whole }], rejectedSamples: 1 };
     const r = check(parsed, '');
-    if (typeof r === 'string') return { samples, rejections: [{ reason: r, raw: whole }], rejectedSamples: 1 };
-    samples.push(r);
-    return { samples, rejections, rejectedSamples: 0 };
+    if (typeof r === 'string') return { samples, events, rejections: [{ reason: r, raw: whole }], rejectedSamples: 1 };
+    if (r !== EVENT) samples.push(r);
+    return { samples, events, rejections, rejectedSamples: 0 };
   }
-  if (parsed.length === 0) return { samples, rejections: [{ reason: 'value: an empty array: no samples', raw: whole }], rejectedSamples: 1 };
+  if (parsed.length === 0) return { samples, events, rejections: [{ reason: 'value: an empty array: no samples', raw: whole }], rejectedSamples: 1 };
   const n = Math.min(parsed.length, MAX_SAMPLES_PER_RECORD);
   let summarized = 0;
   let firstSummarized = -1;
@@ -193,7 +201,7 @@ function decodeParsed(parsed: unknown, text: string, recordMs: number, bounds: E
     const o: unknown = parsed[i];
     const r = check(o, i);
     if (typeof r !== 'string') {
-      samples.push(r);
+      if (r !== EVENT) samples.push(r);
       continue;
     }
     if (rejections.length < REJECTED_ITEMS_PER_RECORD) {
@@ -212,8 +220,11 @@ function decodeParsed(parsed: unknown, text: string, recordMs: number, bounds: E
     const item: unknown = parsed[at];
     rejections.push({ reason: `and ${formatCount(summarized + over)} more rejected samples in this record, summarized here: ${parts.join('; ')}`, raw: () => jsonExcerpt(item) });
   }
-  return { samples, rejections, rejectedSamples: parsed.length - samples.length };
+  return { samples, events, rejections, rejectedSamples: parsed.length - samples.length - events.length };
 }
+
+/** What `check` returns for a valid job event (kept aside in `events`). */
+const EVENT = Symbol('job event');
 
 /**
  * Decodes one Kafka record into samples and rejected items. Never throws; see the module comment for
@@ -222,7 +233,7 @@ function decodeParsed(parsed: unknown, text: string, recordMs: number, bounds: E
  */
 export function decodeRecord(rec: KafkaRecordInput, bounds: EventTimeBounds): DecodedRecord {
   const source: RecordCoordinates = { topic: rec.topic, partition: rec.partition, offset: rec.offset, timestampMs: rec.timestamp };
-  const one = (reason: string, raw: string): DecodedRecord => ({ samples: [], rejected: [{ source, reason: boundReason(reason), ...truncateRaw(raw) }], rejectedSamples: 1 });
+  const one = (reason: string, raw: string): DecodedRecord => ({ samples: [], events: [], rejected: [{ source, reason: boundReason(reason), ...truncateRaw(raw) }], rejectedSamples: 1 });
   const value = rec.value;
   if (value === null || value === undefined || value === '') return one('value: empty record value (a tombstone or a producer bug)', '');
   // Buffer skips characters outside the base64 alphabet (no regex pass over every value in the
@@ -238,7 +249,7 @@ export function decodeRecord(rec: KafkaRecordInput, bounds: EventTimeBounds): De
     return one(`value: not JSON (${(e as Error).message})`, text);
   }
   const out = decodeParsed(parsed, text, usableRecordTime(rec.timestamp), bounds);
-  return { samples: out.samples, rejected: out.rejections.map((r) => ({ source, reason: boundReason(r.reason), ...r.raw() })), rejectedSamples: out.rejectedSamples };
+  return { samples: out.samples, events: out.events, rejected: out.rejections.map((r) => ({ source, reason: boundReason(r.reason), ...r.raw() })), rejectedSamples: out.rejectedSamples };
 }
 
 /**
@@ -257,15 +268,15 @@ function usableRecordTime(ms: number): number {
  * the static checks and the record-time bounds (when a fallback time is given) apply.
  * Never throws; reasons are bounded as {@link decodeRecord}'s.
  */
-export function decodeJsonText(text: string, opts: { fallbackTimestampMs?: number; bounds: EventTimeBounds }): { samples: MetricSample[]; reasons: string[] } {
+export function decodeJsonText(text: string, opts: { fallbackTimestampMs?: number; bounds: EventTimeBounds }): { samples: MetricSample[]; events: JobEvent[]; reasons: string[] } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (e) {
-    return { samples: [], reasons: [boundReason(`value: not JSON (${(e as Error).message})`)] };
+    return { samples: [], events: [], reasons: [boundReason(`value: not JSON (${(e as Error).message})`)] };
   }
   const out = decodeParsed(parsed, text, usableRecordTime(opts.fallbackTimestampMs ?? NaN), opts.bounds);
-  return { samples: out.samples, reasons: out.rejections.map((r) => boundReason(r.reason)) };
+  return { samples: out.samples, events: out.events, reasons: out.rejections.map((r) => boundReason(r.reason)) };
 }
 
 /** Validates one sample object (no event-time bounds): the sample, or the reason. Never throws. */

@@ -200,6 +200,25 @@ function changesText(g: GroupNotice): string {
 }
 
 /**
+ * The summary title of a group of error alerts (job events, docs/events.md): `ClientError in 7
+ * tasks of 3 DAGs` (DAGs when every alert comes from Airflow, jobs otherwise; `4 kinds of failure`
+ * when their alert names differ), counted over the firing alerts listed (all listed when none
+ * fires). Undefined when a listed alert is not an error alert (it has no `error_fingerprint`).
+ */
+export function errorGroupTitle(members: readonly GroupMemberView[]): string | undefined {
+  if (members.length === 0 || members.some((m) => m.labels.error_fingerprint === undefined)) return undefined;
+  const firing = members.filter((m) => m.status === 'firing');
+  const counted = firing.length > 0 ? firing : members;
+  const names = new Set(counted.map((m) => m.labels.alertname ?? m.name));
+  const services = new Set(counted.map((m) => m.labels.service ?? ''));
+  const tasks = new Set(counted.map((m) => JSON.stringify([m.labels.service ?? '', m.labels.task ?? ''])));
+  const unit = counted.every((m) => m.labels.source === 'airflow') ? 'DAG' : 'job';
+  const name = names.size === 1 ? [...names][0]! : `${names.size} kinds of failure`;
+  const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
+  return `${name} in ${plural(tasks.size, 'task')} of ${plural(services.size, unit)}`;
+}
+
+/**
  * Builds the {@link GroupView} of a group job, or undefined for a per-alert job. Counts come from
  * the notice's counts, never from the (cut) lists.
  */
@@ -214,7 +233,7 @@ export function groupView(job: NotificationJob): GroupView | undefined {
   const statusTag = resolved ? '[RESOLVED]' : `[FIRING:${firingCount}]`;
   const countsTag = resolved ? `[RESOLVED:${resolvedCount}]` : resolvedCount ? `[FIRING:${firingCount}, RESOLVED:${resolvedCount}]` : `[FIRING:${firingCount}]`;
   const labelsText = labelsLine(labels);
-  const title = t.ruleName || t.labels.alertname || 'Alert group';
+  const title = errorGroupTitle([...g.firing, ...g.resolved]) ?? (t.ruleName || t.labels.alertname || 'Alert group');
   return {
     id: g.id,
     routePath: g.routePath,

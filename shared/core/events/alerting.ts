@@ -215,13 +215,16 @@ function fromEvent(e: ErrorEvent, id: ErrorFingerprint, d: ClassifyDecision, con
 
 /**
  * The transition labels: the classification's labels (team, owner, category...), under the
- * alert's own (`alertname`, `source`, `service`, `task`, `error_type`, `error_fingerprint`), which
- * a rule cannot override; sorted by name. Nothing that changes between occurrences (run, count,
- * time): labels are the alert's identity and grouping key downstream.
+ * alert's own (`alertname`, `source`, `service`, `task`, `error_type`, `error_fingerprint`, and
+ * `run`: the run whose failure fired it), which a rule cannot override; sorted by name. Nothing
+ * that changes between occurrences (count, time, a later run): labels are the alert's identity and
+ * grouping key downstream, so `run` is the FIRING's run, kept when a worse severity fires the
+ * activation again (`firingRun`): `group_by: [service, run]` gathers one DAG run's failures.
  */
-export function errorAlertLabels(s: ErrorAlertState): Labels {
+export function errorAlertLabels(s: ErrorAlertState, firingRun: string | undefined = s.run): Labels {
   const merged: Record<string, string> = {
     ...s.labels,
+    ...(firingRun !== undefined ? { run: firingRun } : {}),
     alertname: alertNameOf(s.errorType),
     source: s.source,
     service: s.service,
@@ -240,12 +243,14 @@ function annotations(s: ErrorAlertState, matched: readonly string[] | undefined,
   const since = s.count > 1 ? ` (+${s.count - 1} since ${hhmm(s.activeAtMs)})` : '';
   const attempt = s.try !== undefined ? `try ${s.try}${s.maxTries !== undefined ? ` of ${s.maxTries}` : ''}, ` : '';
   const run = s.run !== undefined ? `run ${s.run} (${attempt}${s.final ? 'final' : 'will retry'})` : s.final ? 'final failure' : 'will retry';
+  // The normalized message can be as long as a message's first two lines (8 KB): cut as the excerpt is.
+  const group = cutText(s.normalized, DEFAULT_EXCERPT_CHARS);
   return {
     summary: `${name}${since}`,
-    description: `${s.errorType}: ${s.excerpt}\nLast failure: ${run}, ${utc(s.lastSeenMs)}.\nError group: ${s.normalized}`,
+    description: `${s.errorType}: ${s.excerpt}\nLast failure: ${run}, ${utc(s.lastSeenMs)}.\nError group: ${group}`,
     occurrences: `${s.count} since ${utc(s.activeAtMs)}, last ${utc(s.lastSeenMs)}${s.late ? ` (${s.late} arrived out of order)` : ''}`,
     classification: `rule ${s.rule}: ${s.reason}${matched && matched.length > 0 ? ` (${matched.join('; ')})` : ''}`,
-    normalized: s.normalized,
+    normalized: group,
     ...(s.run !== undefined ? { run: s.run } : {}),
     ...(s.logUrl !== undefined ? { log_url: s.logUrl } : {}),
     ...(s.fingerprintRule !== undefined ? { fingerprint_rule: s.fingerprintRule } : {}),
@@ -285,7 +290,7 @@ function fire(s: ErrorAlertState, firedAtMs: number, d: ClassifyDecision, config
   const notified: NotifiedFiring = {
     firedAtMs,
     severity: d.severity,
-    labels: errorAlertLabels(s),
+    labels: errorAlertLabels(s, s.notified !== undefined ? s.notified.labels.run : s.run),
     ruleId: `error:${d.rule}`,
     ruleName: `${alertNameOf(s.errorType)} in ${s.service}.${s.task}`,
   };

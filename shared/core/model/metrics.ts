@@ -32,6 +32,12 @@ export const METRIC = {
    * a partition moved, new rules); dimension `how` = rebuilt | caught-up (Count).
    */
   windowsRebuilt: 'WindowsRebuilt',
+  /** Job events received (valid ones); dimension `kind` = error | success (Count). */
+  jobEventsIn: 'JobEventsIn',
+  /** Error events classified; dimensions `severity` and `rule` (the classification rule that decided) (Count). */
+  errorEventsClassified: 'ErrorEventsClassified',
+  /** Error alerts resolved by the timers' quiet-period sweep (Count). */
+  errorAlertsQuietResolved: 'ErrorAlertsQuietResolved',
   /** Evaluator batch duration (Milliseconds). */
   batchDuration: 'BatchDuration',
   /** Notifications sent; dimension `channel` (Count). */

@@ -13,7 +13,10 @@
  * - {@link InMemoryEvaluator.ingest}: samples sorted by time and fed one instant at a time, the
  *   shape of a promtool-style rule test.
  */
-import type { Labels, MetricSample } from '../model/index.ts';
+import type { AlertTransition, Labels, MetricSample, StateChange } from '../model/index.ts';
+import type { JobEvent } from '../events/types.ts';
+import { DEFAULT_EVENTS_CONFIG, type EventsConfig } from '../events/config.ts';
+import { applyJobEvents, InMemoryErrorAlertStore, resolveQuietErrors } from '../events/sequence.ts';
 import { RuleIndex, type Rule } from '../rules/index.ts';
 import { DEFAULT_STALE_AFTER_MS, type AlertStateChange, type SeriesState } from '../evaluate/index.ts';
 import {
@@ -130,4 +133,55 @@ export class InMemoryEvaluator {
     }
     return out;
   }
+}
+
+/**
+ * Job events replayed (`klaxon replay` with error and success events beside samples): production's
+ * error-events sequence (shared/core/events/sequence.ts: classification, fingerprints, the error
+ * alerts' states, the quiet-period sweep) on the in-memory store, with the virtual clock. Each
+ * input line is one batch, as each Kafka record is; the quiet period is swept when the clock moves.
+ */
+export class ErrorEventsReplay {
+  readonly store = new InMemoryErrorAlertStore();
+  readonly transitions: AlertTransition[] = [];
+  private nowMs = -Infinity;
+
+  constructor(private readonly config: EventsConfig = DEFAULT_EVENTS_CONFIG) {}
+
+  private readonly publisher = {
+    publish: (ts: readonly AlertTransition[]): Promise<void> => {
+      this.transitions.push(...ts);
+      return Promise.resolve();
+    },
+  };
+
+  /** Moves the virtual clock to `nowMs` (never backwards) and resolves the error alerts whose quiet period ended: their changes. */
+  async advanceTo(nowMs: number): Promise<StateChange[]> {
+    if (nowMs > this.nowMs) this.nowMs = nowMs;
+    if (!Number.isFinite(this.nowMs)) return [];
+    const r = await resolveQuietErrors({ store: this.store, publisher: this.publisher }, this.config, { nowMs: this.nowMs, limit: 100_000 });
+    return r.transitions.map(changeOf);
+  }
+
+  /** One batch of events (one input line): the clock moves to its newest event first. Returns the changes. */
+  async ingest(events: readonly JobEvent[]): Promise<StateChange[]> {
+    if (events.length === 0) return [];
+    const newest = Math.max(...events.map((e) => e.timestampMs));
+    const changes = await this.advanceTo(newest);
+    const r = await applyJobEvents({ store: this.store, publisher: this.publisher }, this.config, events.map((event) => ({ event })), { nowMs: this.nowMs });
+    return [...changes, ...r.transitions.map(changeOf)];
+  }
+}
+
+/** An error-alert transition as a state change (`klaxon replay`'s output). */
+function changeOf(t: AlertTransition): StateChange {
+  return {
+    ruleId: t.ruleId,
+    fingerprint: t.fingerprint,
+    labels: t.labels,
+    from: t.kind === 'firing' ? (t.firedAtMs === t.activeAtMs ? 'inactive' : 'firing') : 'firing',
+    to: t.kind === 'firing' ? 'firing' : 'inactive',
+    atMs: t.kind === 'resolved' ? (t.resolvedAtMs ?? t.atMs) : (t.firedAtMs ?? t.atMs),
+    value: typeof t.value === 'number' ? t.value : NaN,
+  };
 }

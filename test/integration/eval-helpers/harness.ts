@@ -17,6 +17,9 @@ import { createMetrics } from '../../../shared/adapters/observability/index.ts';
 import { withPlumbing, type Plumbing } from '../../../shared/adapters/observability/middy.ts';
 import type { Context } from 'aws-lambda';
 import { provisionFresh, sqsClient } from '../../support/aws.ts';
+import { DynamoErrorAlertStore } from '../../../shared/adapters/dynamodb/error-alert-store.ts';
+import { fixedEventsConfig } from '../../../shared/adapters/events/events-source.ts';
+import { DEFAULT_EVENTS_CONFIG, type EventsConfig } from '../../../shared/core/events/config.ts';
 import { countRequests, injectFaults } from './clients.ts';
 import { drainQueue } from './queue.ts';
 
@@ -87,7 +90,7 @@ export function staticRules(text: string): RuleSource {
 }
 
 /** Everything a test needs around the two handlers. */
-export async function evalHarness(rulesYaml: string, opts: { start?: number; staleAfterMs?: number; windows?: 'derived' | 'stored' } = {}) {
+export async function evalHarness(rulesYaml: string, opts: { start?: number; staleAfterMs?: number; windows?: 'derived' | 'stored'; events?: EventsConfig | false } = {}) {
   const p = await provisionFresh();
   const clock = manualClock(opts.start ?? 1_795_300_000_000);
   const ddbCount = countRequests(p.dynamodb);
@@ -101,6 +104,9 @@ export async function evalHarness(rulesYaml: string, opts: { start?: number; sta
   const publisher = new SqsTransitionPublisher({ client: p.sqs, queueUrl: p.queues.alertEvents.url, retry: { maxAttempts: 3, baseDelayMs: 1 } });
   const staleAfterMs = opts.staleAfterMs ?? 300_000;
   const budget = new DynamoSeriesBudget({ client: p.dynamodb, table: p.tables.state });
+  // Job events, with the built-in configuration unless a test gives its own (false: not configured).
+  const errors = new DynamoErrorAlertStore(p.dynamodb, p.tables.errors);
+  const events = opts.events === false ? undefined : { store: errors, config: fixedEventsConfig(opts.events ?? DEFAULT_EVENTS_CONFIG) };
   const deps: EvaluatorDeps = {
     rules,
     states,
@@ -113,6 +119,7 @@ export async function evalHarness(rulesYaml: string, opts: { start?: number; sta
     staleAfterMs,
     // Production's default; `windows: 'stored'` for a test of the stored layout.
     ...((opts.windows ?? 'derived') === 'derived' ? { derived: { log: new DynamoSampleLog({ client: p.dynamodb, table: p.tables.samples }) } } : {}),
+    ...(events ? { events } : {}),
   };
   const evaluator = plumbed(createEvaluatorHandler(deps), deps);
   const timersDeps: TimersDeps = {
@@ -124,6 +131,7 @@ export async function evalHarness(rulesYaml: string, opts: { start?: number; sta
     logger: new Logger({ serviceName: 'timers', logLevel: 'SILENT' }),
     metrics: timerMetrics.metrics,
     staleAfterMs,
+    ...(events ? { errors: events } : {}),
   };
   const timers = plumbed(createTimersHandler(timersDeps), timersDeps);
   const seen: AlertTransition[] = [];
@@ -137,6 +145,7 @@ export async function evalHarness(rulesYaml: string, opts: { start?: number; sta
     evaluator,
     timers,
     states,
+    errors,
     budget,
     ddbCount,
     sqsCount,
