@@ -13,6 +13,8 @@ import type { RejectedMessage } from '../../shared/adapters/sqs/rejected-sink.ts
 import type { Provisioned } from '../provision.ts';
 import { renderBlockKit } from './block-kit.ts';
 import { isAlertRecordItem } from '../../shared/adapters/dynamodb/alert-store.ts';
+import type { ErrorAlertState } from '../../shared/core/events/alerting.ts';
+import { alertNameOf } from '../../shared/core/events/alerting.ts';
 
 /** A transition as seen entering dispatch. */
 export interface TransitionView {
@@ -40,6 +42,8 @@ export interface DeliveryAttemptView {
   readonly fingerprint: string;
   readonly destinationId: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** The job's idempotency key: one notification (a group's every update is its own). */
+  readonly idempotencyKey: string;
 }
 
 /** A rejected record as taken off the rejected queue. */
@@ -58,6 +62,51 @@ export interface Counters {
   sent: Record<string, number>;
   retried: Record<string, number>;
   timerRuns: number;
+}
+
+/** An error alert as the console shows it: its classification and why, its occurrences, how it resolved. */
+export interface ErrorAlertView {
+  readonly fingerprint: string;
+  readonly status: 'firing' | 'resolved';
+  readonly severity: string;
+  readonly error: string;
+  readonly task: string;
+  readonly rule: string;
+  readonly reason: string;
+  readonly count: number;
+  readonly sinceMs: number;
+  readonly lastSeenMs: number;
+  readonly excerpt: string;
+  readonly final: boolean;
+  readonly resolvedBy?: string;
+  readonly resolvedAtMs?: number;
+}
+
+/** An errors-table item as a view (undefined when it is not one). */
+export function errorAlertView(item: Record<string, unknown>): ErrorAlertView | undefined {
+  if (typeof item.state !== 'string') return undefined;
+  let s: ErrorAlertState;
+  try {
+    s = JSON.parse(item.state) as ErrorAlertState;
+  } catch {
+    return undefined;
+  }
+  return {
+    fingerprint: s.fingerprint,
+    status: s.status,
+    severity: s.notified?.severity ?? s.severity,
+    error: alertNameOf(s.errorType),
+    task: `${s.service}.${s.task}`,
+    rule: s.rule,
+    reason: s.reason,
+    count: s.count,
+    sinceMs: s.activeAtMs,
+    lastSeenMs: s.lastSeenMs,
+    excerpt: s.excerpt,
+    final: s.final,
+    ...(s.resolvedBy !== undefined ? { resolvedBy: s.resolvedBy } : {}),
+    ...(s.resolvedAtMs !== undefined ? { resolvedAtMs: s.resolvedAtMs } : {}),
+  };
 }
 
 /** What the receivers and the SES emulator got, for previews. */
@@ -81,6 +130,8 @@ export interface ConsoleSnapshot {
   readonly rejected: readonly RejectedView[];
   /** Silences with their state on the pipeline's clock (docs/routing.md, "Silences"). */
   readonly silences: readonly SilenceView[];
+  /** Error alerts of job events (the errors table; docs/events.md), firing first, newest failure first. */
+  readonly errorAlerts: readonly ErrorAlertView[];
   readonly counters: Counters;
   readonly links: Readonly<Record<string, string>>;
 }
@@ -204,6 +255,7 @@ export class LocalObserver {
       fingerprint: job.transition?.fingerprint ?? '?',
       destinationId: job.destinationId,
       labels: job.transition?.labels ?? {},
+      idempotencyKey: job.idempotencyKey,
     };
     pushBounded(this.attempts, view);
     return view;
@@ -217,7 +269,7 @@ export class LocalObserver {
 
   /** Reads the current state of everything and returns the snapshot. Sources that fail are shown empty. */
   async snapshot(): Promise<ConsoleSnapshot> {
-    const [alerts, breakers, queues, received, silences] = await Promise.all([
+    const [alerts, breakers, queues, received, silences, errorItems] = await Promise.all([
       // Inhibit items and bare Slack-thread items share the alerts table: not alerts.
       this.scan(this.sources.provisioned.tables.alerts)
         .then((items) => items.filter((i) => isAlertRecordItem(i)))
@@ -228,7 +280,13 @@ export class LocalObserver {
       this.queueDepths().catch(() => []),
       this.received(),
       this.sources.silences?.list().catch(() => []) ?? Promise.resolve([]),
+      this.sources.provisioned.tables.errors ? this.scan(this.sources.provisioned.tables.errors).catch(() => []) : Promise.resolve([]),
     ]);
+    const errorAlerts = errorItems
+      .map(errorAlertView)
+      .filter((v): v is ErrorAlertView => v !== undefined)
+      .sort((a, b) => (a.status === b.status ? b.lastSeenMs - a.lastSeenMs : a.status === 'firing' ? -1 : 1))
+      .slice(0, 100);
     // The alert record keeps no value; show the one of its latest transition. Suppressed counts
     // are kept per destination: sum them.
     const latestValue = new Map<string, number | null>();
@@ -251,6 +309,7 @@ export class LocalObserver {
       queues,
       rejected: this.rejected.slice(0, 50),
       silences,
+      errorAlerts,
       counters: this.counters,
       links: this.sources.links ?? {},
     };

@@ -13,6 +13,13 @@
  * - `heartbeat{job="nightly-etl"}` stops at 90 s and comes back at 200 s (an absence alert, fired by timers).
  * - `http_error_rate_percent{service="checkout"}` flaps between 0.5 and 7 every 30 s.
  * - a malformed record at 40 s and 160 s; Slack answers 503 from 100 s to 190 s (the breaker opens, then closes).
+ * - Airflow job events (docs/events.md), routed by the demo routes to the `data` receiver, grouped
+ *   by category and error: `etl_daily.load_orders` fails with S3 AccessDenied at 20 s and 50 s
+ *   (tries 1 and 2 of 3: low, the runner will retry) and for good at 80 s (high: credentials, the
+ *   same alert fires again at the worse severity); three more tasks of three DAGs fail the same
+ *   way from 90 s to 110 s, so one Slack message says `ClientError in 4 tasks of 3 DAGs`; they all
+ *   succeed at 230 s (auto-resolution). `reporting.refresh_dashboard` times out at 120 s every
+ *   cycle and never succeeds: one alert whose occurrence count grows ("+N since").
  */
 
 /** Length of one demo cycle (event time). */
@@ -30,8 +37,70 @@ export interface WireSample {
   readonly labels: Readonly<Record<string, string>>;
 }
 
-/** One record for the topic: a sample, or a malformed value with what is wrong with it. */
-export type DemoRecord = { readonly kind: 'sample'; readonly sample: WireSample } | { readonly kind: 'malformed'; readonly value: string; readonly why: string };
+/** A job event in the wire format (docs/events.md). */
+export type WireJobEvent = Readonly<Record<string, unknown>> & { readonly kind: 'error' | 'success'; readonly service: string; readonly task: string };
+
+/** One record for the topic: a sample, a job event, or a malformed value with what is wrong with it. */
+export type DemoRecord =
+  | { readonly kind: 'sample'; readonly sample: WireSample }
+  | { readonly kind: 'event'; readonly event: WireJobEvent }
+  | { readonly kind: 'malformed'; readonly value: string; readonly why: string };
+
+/** The demo's Airflow tasks that fail with S3 AccessDenied (DAG, task). */
+export const DEMO_ACCESS_DENIED_TASKS = [
+  ['etl_daily', 'load_orders'],
+  ['etl_daily', 'load_customers'],
+  ['finance', 'export_ledger'],
+  ['ml_features', 'build_features'],
+] as const;
+
+/** The Airflow events of the demo at cycle time `t` (ms), stamped `atMs`. */
+function airflowEvents(t: number, atMs: number, cycle: number): WireJobEvent[] {
+  const run = `scheduled__${new Date(atMs - t).toISOString().slice(0, 19)}+00:00`;
+  const logUrl = (dag: string, task: string) => `http://localhost:8080/dags/${dag}/grid?task_id=${task}&dag_run_id=${encodeURIComponent(run)}`;
+  const accessDenied = (dag: string, task: string, tryNumber: number, maxTries: number): WireJobEvent => ({
+    kind: 'error',
+    source: 'airflow',
+    service: dag,
+    task,
+    run,
+    try: tryNumber,
+    maxTries,
+    error: {
+      type: 'botocore.exceptions.ClientError',
+      message: `An error occurred (AccessDenied) when calling the GetObject operation: Access Denied\ns3://lake-raw/${dag}/${task}/part-${cycle}-${tryNumber}.parquet`,
+      stack: `Traceback (most recent call last):\n  File "/opt/airflow/dags/${dag}.py", line 42, in ${task}\n    s3.get_object(Bucket="lake-raw", Key=key)\nbotocore.exceptions.ClientError: An error occurred (AccessDenied)`,
+    },
+    logUrl: logUrl(dag, task),
+    tags: { team: 'data', tier: '2', owner: 'data-eng' },
+    timestamp: atMs,
+  });
+  const out: WireJobEvent[] = [];
+  const [first, ...others] = DEMO_ACCESS_DENIED_TASKS;
+  if (t === 20_000) out.push(accessDenied(first[0], first[1], 1, 3));
+  if (t === 50_000) out.push(accessDenied(first[0], first[1], 2, 3));
+  if (t === 80_000) out.push(accessDenied(first[0], first[1], 3, 3));
+  others.forEach(([dag, task], i) => {
+    if (t === 90_000 + i * SCRAPE_MS) out.push(accessDenied(dag, task, 1, 1));
+  });
+  if (t === 120_000) {
+    out.push({
+      kind: 'error',
+      source: 'airflow',
+      service: 'reporting',
+      task: 'refresh_dashboard',
+      run,
+      try: 2,
+      maxTries: 2,
+      error: { type: 'airflow.exceptions.AirflowTaskTimeout', message: `Timeout, PID: ${4000 + cycle}` },
+      logUrl: logUrl('reporting', 'refresh_dashboard'),
+      tags: { team: 'data', tier: '3' },
+      timestamp: atMs,
+    });
+  }
+  if (t === 230_000) for (const [dag, task] of DEMO_ACCESS_DENIED_TASKS) out.push({ kind: 'success', source: 'airflow', service: dag, task, run, timestamp: atMs });
+  return out;
+}
 
 const env = { environment: 'production' } as const;
 
@@ -65,6 +134,8 @@ export function demoRecordsAt(atMs: number, startMs: number): DemoRecord[] {
 
   const errorHigh = Math.floor(t / 30_000) % 2 === 1;
   sample('http_error_rate_percent', errorHigh ? 7 + jitter(step) : 0.5 + 0.2 * jitter(step), { service: 'checkout' });
+
+  for (const event of airflowEvents(t, atMs, Math.floor((atMs - startMs) / CYCLE_MS))) out.push({ kind: 'event', event });
 
   if (t === 40_000) out.push({ kind: 'malformed', value: 'cpu_usage_percent{instance="web-1"} 93.5', why: 'Prometheus text instead of JSON' });
   if (t === 160_000) {

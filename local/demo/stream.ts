@@ -52,7 +52,7 @@ export class DemoStream {
 
   private emit(atMs: number): void {
     for (const r of demoRecordsAt(atMs, this.startMs)) {
-      this.opts.send(r.kind === 'sample' ? JSON.stringify(r.sample) : r.value, atMs);
+      this.opts.send(r.kind === 'sample' ? JSON.stringify(r.sample) : r.kind === 'event' ? JSON.stringify(r.event) : r.value, atMs);
       this.sent++;
       this.opts.onRecord?.(r);
     }

@@ -13,7 +13,7 @@ export interface LocalLog {
   warn(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;
   transition(t: { atMs: number; ruleId: string; labels: Readonly<Record<string, string>>; kind: string; severity: string; value: number | null }): void;
-  delivery(d: { channel: string; ruleId: string; kind: string; labels: Readonly<Record<string, string>>; outcome: string; destinationId: string; receiveCount: number }): void;
+  delivery(d: { channel: string; ruleId: string; kind: string; labels: Readonly<Record<string, string>>; outcome: string; destinationId: string; receiveCount: number; idempotencyKey?: string }): void;
   rejected(r: { reason?: string; topic?: string; partition?: number; offset?: number }): void;
 }
 

@@ -1,7 +1,8 @@
 /**
  * The local console in a real browser: Debian's Chromium driven by playwright-core (no browser is
  * downloaded). The demo runs at speed 8 so its CPU alert fires within seconds; the test checks the
- * page loads, the alert appears without a reload, and its Slack preview renders, then takes a
+ * page loads, the alert appears without a reload, its Slack preview renders, and the demo's
+ * Airflow failures are listed with their classification and its reason, then takes a
  * full-page screenshot into a temporary directory and checks it is a whole PNG of the viewport's
  * width. `UPDATE_SCREENSHOT=1` also copies it to docs/console.png (the README's picture); no other
  * run touches that file.
@@ -93,6 +94,10 @@ describe('local console', () => {
     const preview = page.locator('#deliveries .slack-preview .sk-header', { hasText: /HIGH: High CPU usage — web-\d/ });
     await preview.first().waitFor({ timeout: 45_000 });
     await expect(preview.first().textContent()).resolves.toMatch(/^\S+ HIGH: High CPU usage — web-\d$/);
+    // The demo's Airflow failures, classified, with the rule and its reason (docs/events.md).
+    const failure = page.locator('#errors tr.error-row', { hasText: 'etl_daily.load_orders' }).filter({ has: page.locator('td.classification', { hasText: 'credentials' }) });
+    await failure.first().waitFor({ timeout: 45_000 });
+    await expect(failure.first().locator('td.classification').textContent()).resolves.toContain('credential or permission error');
     const shot = join(shots, 'console.png');
     await page.screenshot({ path: shot, fullPage: true });
     // A full-page shot is the viewport's width and at least its height (the page scrolls below it).

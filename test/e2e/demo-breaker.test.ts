@@ -14,8 +14,8 @@ import { waitFor } from '../support/wait.ts';
 
 const SPEED = 6;
 type Delivery = Parameters<LocalLog['delivery']>[0];
-/** One notification: the rule, transition kind and alert labels (a job's identity). */
-const id = (d: Delivery): string => `${d.ruleId}|${d.kind}|${JSON.stringify(d.labels)}`;
+/** One notification: its idempotency key (a group's updates share rule, kind and labels, each its own key). */
+const id = (d: Delivery): string => d.idempotencyKey ?? `${d.ruleId}|${d.kind}|${JSON.stringify(d.labels)}`;
 
 let pipeline: LocalPipeline;
 const deliveries: Delivery[] = [];

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { parseJobEvent } from '../../shared/core/events/event.ts';
 import { CYCLE_MS, demoRecordsAt, SCRAPE_MS, slackOutageAt, type DemoRecord } from '../../local/demo/scenario.ts';
 import { DemoStream } from '../../local/demo/stream.ts';
 import { createVirtualClock } from '../../local/runtime/clock.ts';
@@ -49,10 +50,37 @@ describe('demo scenario', () => {
     for (let s = 0; s < CYCLE_MS / 1000; s += SCRAPE_MS / 1000) {
       for (const r of at(s)) {
         if (r.kind === 'malformed') malformed++;
-        else expect(r.sample.timestamp).toBe(START + s * 1000);
+        else if (r.kind === 'sample') expect(r.sample.timestamp).toBe(START + s * 1000);
+        else expect(r.event.timestamp).toBe(START + s * 1000);
       }
     }
     expect(malformed).toBe(2);
+  });
+
+  it('tells the Airflow story: retries, a final failure, the same failure in 4 tasks of 3 DAGs, a timeout, then the successes; every event valid', () => {
+    const events: { s: number; e: Record<string, unknown> }[] = [];
+    for (let s = 0; s < CYCLE_MS / 1000; s += SCRAPE_MS / 1000) for (const r of at(s)) if (r.kind === 'event') events.push({ s, e: r.event });
+    const story = events.map(({ s, e }) => `${s}:${String(e.kind)}:${String(e.service)}.${String(e.task)}${e.try !== undefined ? `#${String(e.try)}/${String(e.maxTries)}` : ''}`);
+    expect(story).toEqual([
+      '20:error:etl_daily.load_orders#1/3',
+      '50:error:etl_daily.load_orders#2/3',
+      '80:error:etl_daily.load_orders#3/3',
+      '90:error:etl_daily.load_customers#1/1',
+      '100:error:finance.export_ledger#1/1',
+      '110:error:ml_features.build_features#1/1',
+      '120:error:reporting.refresh_dashboard#2/2',
+      '230:success:etl_daily.load_orders',
+      '230:success:etl_daily.load_customers',
+      '230:success:finance.export_ledger',
+      '230:success:ml_features.build_features',
+    ]);
+    // Every event is valid as the evaluator validates it.
+    for (const { e } of events) expect(parseJobEvent(e), JSON.stringify(e)).toMatchObject({ ok: true });
+    // Four tasks of three DAGs fail for good with AccessDenied, and all four succeed later.
+    const finals = events.filter(({ e }) => e.kind === 'error' && e.try === e.maxTries && String((e.error as { message: string }).message).includes('AccessDenied'));
+    expect(new Set(finals.map(({ e }) => `${String(e.service)}.${String(e.task)}`)).size).toBe(4);
+    expect(new Set(finals.map(({ e }) => e.service)).size).toBe(3);
+    expect(events.filter(({ e }) => e.kind === 'success').map(({ s }) => s)).toEqual([230, 230, 230, 230]);
   });
 
   it('has a Slack outage from 100 s to 190 s, every cycle', () => {
