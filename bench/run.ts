@@ -19,7 +19,8 @@
  *
  * Error events (issue 11, bench/events.ts): Airflow error events through JSON.parse, validation,
  * classification (the built-in rules) and fingerprinting, per second, as a ratio to JSON.parse of
- * the same lines (goal >= 0.5).
+ * the same lines (goal >= 0.5); and (bench/events-io.ts) what a batch of 1,000 failures of 50 tasks
+ * and then their 50 successes cost the real evaluator in DynamoDB requests and units.
  *
  * Cost (issue 9): `cost` reports, with windows derived (the default layout), state-table RRU and
  * WRU per 1,000 samples per rule kind and for the issue's mix, the quiet refreshes per (rule,
@@ -35,6 +36,7 @@ import { benchDecode } from './decode.ts';
 import { benchCost } from './cost.ts';
 import { benchGrouping } from './grouping.ts';
 import { benchEvents } from './events.ts';
+import { benchEventsIo } from './events-io.ts';
 
 function log(msg: string): void {
   process.stderr.write(`[bench] ${msg}\n`);
@@ -71,6 +73,10 @@ log(
 log('error events: validated, classified (built-in rules) and fingerprinted per second vs JSON.parse of the same lines ...');
 const events = benchEvents();
 log(`  ${Math.round(events.eventsPerSec)} events/s, JSON.parse ${Math.round(events.jsonParsePerSec)}/s: ratio ${round(events.ratio, 3)}`);
+
+log('error events through the real evaluator (DynamoDB Local, fauxqs): 1,000 failures of 50 tasks, then their successes ...');
+const eventsIo = await benchEventsIo();
+log(`  ${round(eventsIo.dynamoRequestsPer1000ErrorEvents)} DynamoDB requests and ${round(eventsIo.writeUnitsPer1000ErrorEvents)} WRU per 1,000 failures (${eventsIo.alerts} alerts); ${round(eventsIo.dynamoRequestsPerSuccess)} requests per success`);
 
 log('cost: DynamoDB units per 1,000 samples per rule kind (DynamoDB Local, real handler), monthly cost ...');
 const cost = await benchCost();
@@ -123,6 +129,17 @@ const result = {
     jsonParsePerSec: Math.round(events.jsonParsePerSec),
     ratioToJsonParse: round(events.ratio, 3),
     ratioGoal: 0.5,
+    pipeline: {
+      scenario: 'one MSK batch of 1,000 failures (50 tasks of 10 DAGs, 20 each), then one batch of their 50 successes, through the real evaluator handler',
+      alerts: eventsIo.alerts,
+      dynamoRequestsPer1000ErrorEvents: round(eventsIo.dynamoRequestsPer1000ErrorEvents),
+      requestsByCommand: eventsIo.requestsByCommand,
+      writeUnitsPer1000ErrorEvents: round(eventsIo.writeUnitsPer1000ErrorEvents),
+      readUnitsPer1000ErrorEvents: round(eventsIo.readUnitsPer1000ErrorEvents),
+      dynamoRequestsPerSuccess: round(eventsIo.dynamoRequestsPerSuccess),
+      writeUnitsPerSuccess: round(eventsIo.writeUnitsPerSuccess),
+      transitions: eventsIo.transitions,
+    },
   },
   hardening: {
     adversarialRegexRatio: round(adversarialRegex.ratio, 3),

@@ -30,6 +30,7 @@ import { ClassificationConfigError, classifyEvent, compileClassification, type C
 import { DEFAULT_CLASSIFICATION, DEFAULT_CLASSIFICATION_YAML } from '../shared/core/events/default-classification.ts';
 import { parseJobEvent } from '../shared/core/events/event.ts';
 import { fingerprintOf, parseFingerprintRules, type FingerprintRule } from '../shared/core/events/fingerprint.ts';
+import { compileEventsConfig, EventsConfigError } from '../shared/core/events/config.ts';
 import type { ErrorEvent, JobEvent } from '../shared/core/events/types.ts';
 
 const USAGE = `Usage:
@@ -40,7 +41,7 @@ const USAGE = `Usage:
 Classifies error events as the pipeline does: the first classification rule that matches decides
 the severity (without --rules, the built-in set: docs/events.md), and the fingerprint says which
 events are one alert.
-  --rules FILE          classification rules (YAML)
+  --rules FILE          classification rules (YAML), or the pipeline's events configuration (with its fingerprints)
   --fingerprints FILE   fingerprint rules (YAML: {fingerprints: [...]})
   --events FILE         JSON Lines of error and success events (the wire format, docs/events.md)
   --json                one JSON line per event: {"fingerprint","normalized","severity","rule","reasons","final"}
@@ -106,13 +107,23 @@ async function readYaml(file: string): Promise<unknown> {
   }
 }
 
-async function loadRules(file: string | undefined): Promise<CompiledClassification> {
-  if (file === undefined) return DEFAULT_CLASSIFICATION;
-  return compileClassification(await readYaml(file), file);
+/**
+ * The classification of `--rules`: a classification document, or the pipeline's whole events
+ * configuration (docs/events.md, "Configuration": with `fingerprints` and `quiet_period`), whose
+ * fingerprint rules then apply unless `--fingerprints` gives others.
+ */
+async function loadRules(file: string | undefined): Promise<{ rules: CompiledClassification; fingerprints?: readonly FingerprintRule[] }> {
+  if (file === undefined) return { rules: DEFAULT_CLASSIFICATION };
+  const doc = await readYaml(file);
+  if (doc !== null && typeof doc === 'object' && ('fingerprints' in doc || 'quiet_period' in doc)) {
+    const c = compileEventsConfig(doc, file);
+    return { rules: c.classification, fingerprints: c.fingerprints };
+  }
+  return { rules: compileClassification(doc, file) };
 }
 
-async function loadFingerprints(file: string | undefined): Promise<readonly FingerprintRule[]> {
-  if (file === undefined) return [];
+async function loadFingerprints(file: string | undefined, fromRules: readonly FingerprintRule[] = []): Promise<readonly FingerprintRule[]> {
+  if (file === undefined) return fromRules;
   const r = parseFingerprintRules(await readYaml(file));
   if (!r.ok) throw new InputError(`${file}: invalid fingerprint rules:\n  ${r.errors.join('\n  ')}`);
   return r.rules;
@@ -156,8 +167,9 @@ async function classifyFile(args: readonly string[], io: CliIo): Promise<number>
     io.stderr.write(`klaxon classify: --events is required\n\n${USAGE}`);
     return EXIT.usage;
   }
-  const rules = await loadRules(f.opts.rules);
-  const fingerprints = await loadFingerprints(f.opts.fingerprints);
+  const loaded = await loadRules(f.opts.rules);
+  const rules = loaded.rules;
+  const fingerprints = await loadFingerprints(f.opts.fingerprints, loaded.fingerprints);
   const file = f.opts.events;
   const lines: { line: number; out: ClassifiedLine }[] = [];
   (await readText(file)).split('\n').forEach((text, i) => {
@@ -213,8 +225,9 @@ export async function runClassificationTests(file: string): Promise<{ passed: nu
     if (typeof v !== 'string' || v === '') throw new InputError(`${file}: ${field}: expected a file path`);
     return resolve(dirname(file), v);
   };
-  const rules = await loadRules(rel(doc.rules, 'rules'));
-  const fingerprints = await loadFingerprints(rel(doc.fingerprints, 'fingerprints'));
+  const loaded = await loadRules(rel(doc.rules, 'rules'));
+  const rules = loaded.rules;
+  const fingerprints = await loadFingerprints(rel(doc.fingerprints, 'fingerprints'), loaded.fingerprints);
   if (!Array.isArray(doc.tests) || doc.tests.length === 0) throw new InputError(`${file}: tests: expected a non-empty list`);
   const failures: string[] = [];
   let passed = 0;
@@ -287,7 +300,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
     }
     return await classifyFile(args, io);
   } catch (err) {
-    if (err instanceof InputError || err instanceof ClassificationConfigError) {
+    if (err instanceof InputError || err instanceof ClassificationConfigError || err instanceof EventsConfigError) {
       io.stderr.write(`klaxon classify: ${err.message}\n`);
       return EXIT.failed;
     }

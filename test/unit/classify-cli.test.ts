@@ -72,6 +72,20 @@ describe('klaxon classify', () => {
     expect(a!.fingerprint).toBe(b!.fingerprint);
   });
 
+  it('takes the pipeline\'s events configuration as --rules, with its fingerprint rules (the demo\'s)', async () => {
+    const demo = new URL('../../local/config/demo-events.yaml', import.meta.url).pathname;
+    const events = file('s3.jsonl', [JSON.stringify(event({ error: { type: 'ClientError', message: 'An error occurred (AccessDenied)\ns3://a/1.parquet' } })), JSON.stringify(event({ error: { type: 'ClientError', message: 'An error occurred (AccessDenied)\ns3://b/2.parquet' } }))].join('\n'));
+    const r = await classify(['--rules', demo, '--events', events, '--json']);
+    expect(r.code).toBe(EXIT.ok);
+    const [a, b] = r.out.trim().split('\n').map((l) => JSON.parse(l) as { rule: string; fingerprint: string });
+    expect(a!.rule).toBe('credentials');
+    expect(a!.fingerprint).toBe(b!.fingerprint);
+    const bad = file('bad-events.yaml', 'quiet_period: soon\n');
+    const r2 = await classify(['--rules', bad, '--events', events]);
+    expect(r2.code).toBe(EXIT.failed);
+    expect(r2.err).toMatch(/quiet_period: invalid duration/);
+  });
+
   it('refuses bad rules naming the field', async () => {
     const rules = file('bad.yaml', "rules:\n  - { name: x, when: { message: 'a(b' }, then: { severity: high, reason: r } }\n  - { name: rest, then: { severity: medium, reason: other } }\n");
     const r = await classify(['--rules', rules, '--events', AIRFLOW]);
