@@ -186,6 +186,14 @@ export const TABLES = {
       { name: 'by-quiet', partitionKey: { name: 'quietShard', type: 'S' }, sortKey: { name: 'quietDueAt', type: 'N' }, projection: 'keys-only' },
     ],
   },
+  history: {
+    description:
+      'Alert history: every transition, notification, suppression, acknowledgement, escalation step and resolution, with its time and reason. ' +
+      'Partitioned by UTC day and shard (pk `h#<yyyy-mm-dd>#<0..3>`), sorted by time and id (sk); expires after the configured retention.',
+    partitionKey: { name: 'pk', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    ttlAttribute: 'expiresAt',
+  },
   samples: {
     description:
       'Sample log: per Kafka partition (pk), the decoded samples of each evaluated batch, keyed by the ' +
