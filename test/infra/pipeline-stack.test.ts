@@ -454,8 +454,8 @@ describe('dashboard', () => {
         { label: `${name} ${gsi.name}`, stat: 'Sum' },
       ]),
     ]);
-    // 8 tables (silences, groups, errors among them) + by-due + by-firing (state) + by-recheck (alerts) + by-due (groups) + by-task + by-quiet (errors).
-    expect(expected).toHaveLength(14);
+    // 9 tables (silences, groups, errors, history among them) + by-due + by-firing (state) + by-recheck (alerts) + by-due (groups) + by-task + by-quiet (errors).
+    expect(expected).toHaveLength(15);
     expect(widget(title).metrics).toEqual(expected);
   });
 
