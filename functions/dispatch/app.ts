@@ -31,7 +31,10 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { DISPATCH_REASON_TEXT, type DispatchConfig, type DispatchDecision } from '../../shared/core/dispatch/context.ts';
 import { dispatchTransition as runDispatchPipeline, DispatchConflictError } from '../../shared/core/dispatch/pipeline.ts';
 import type { AlertStore, DeadLetterSender, InhibitionStore, JobPublisher, ReleasePublisher, RoutesSource, SilenceSource } from '../../shared/core/dispatch/ports.ts';
-import { dispatchRelease } from '../../shared/core/dispatch/pipeline.ts';
+import { dispatchAction, dispatchRelease } from '../../shared/core/dispatch/pipeline.ts';
+import { ACTION_REFUSAL_TEXT, InvalidActionError, isActionDocument, parseActionMessage, type ActionMessage } from '../../shared/core/lifecycle/action.ts';
+import type { ActionOutcome } from '../../shared/core/dispatch/ack/index.ts';
+import type { HistoryStore } from '../../shared/core/history/types.ts';
 import { InvalidReleaseError, isReleaseDocument, RELEASE_CAUSE_TEXT, toReleaseMessage, type ReleaseMessage } from '../../shared/core/dispatch/inhibit/release.ts';
 import { DynamoInhibitionStore } from '../../shared/adapters/dynamodb/inhibition-store.ts';
 import { SqsReleasePublisher } from '../../shared/adapters/sqs/release-publisher.ts';
@@ -67,6 +70,8 @@ export interface DispatchDeps {
   /** Notification groups and their flush scheduling; needed when a route sets `group_by`. */
   readonly groups?: GroupStore;
   readonly flushes?: FlushScheduler;
+  /** The alert history (docs/incidents.md); absent: nothing recorded. */
+  readonly history?: HistoryStore;
   readonly config: DispatchConfig;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -131,8 +136,20 @@ export async function dispatchReleaseMessage(deps: DispatchDeps, r: ReleaseMessa
   });
 }
 
-/** An alert-events message: a transition (the evaluator's) or a release (dispatch's own). */
-export type AlertEventMessage = { readonly kind: 'transition'; readonly transition: AlertTransition } | { readonly kind: 'release'; readonly release: ReleaseMessage };
+/** Applies an action message (a person acknowledged or took it back: docs/incidents.md) to its alert. */
+export async function dispatchActionMessage(deps: DispatchDeps, a: ActionMessage): Promise<ActionOutcome> {
+  return dispatchAction({ ...portsOf(deps), ...(deps.history ? { history: deps.history } : {}) }, a, {
+    config: deps.config,
+    ...(deps.maxAttempts !== undefined ? { maxAttempts: deps.maxAttempts } : {}),
+    onConflict: (attempt) => deps.logger.info('alert record changed since read; deciding the action again', { fingerprint: a.fingerprint, action: a.action, attempt }),
+  });
+}
+
+/** An alert-events message: a transition (the evaluator's), a release (dispatch's own), or an action (a person's). */
+export type AlertEventMessage =
+  | { readonly kind: 'transition'; readonly transition: AlertTransition }
+  | { readonly kind: 'release'; readonly release: ReleaseMessage }
+  | { readonly kind: 'action'; readonly action: ActionMessage };
 
 /** Parses an alert-events message. Throws InvalidTransitionError or InvalidReleaseError (permanent). */
 export function parseAlertEvent(body: string): AlertEventMessage {
@@ -143,6 +160,7 @@ export function parseAlertEvent(body: string): AlertEventMessage {
     return { kind: 'transition', transition: parseTransition(body) }; // throws "not JSON"
   }
   if (isReleaseDocument(doc)) return { kind: 'release', release: toReleaseMessage(doc) };
+  if (isActionDocument(doc)) return { kind: 'action', action: parseActionMessage(doc) };
   return { kind: 'transition', transition: parseTransition(body) };
 }
 
@@ -183,7 +201,9 @@ export function createDispatchHandler(deps: DispatchDeps): DispatchHandler {
     if (action === 'dead-letter') {
       // It would fail the same way on every receive: straight to the dead-letter queue, with why.
       const reason = redactSecrets(
-        err instanceof InvalidTransitionError ? `invalid transition: ${err.message}` : err instanceof InvalidReleaseError ? `invalid release: ${err.message}` : errorMessage(err),
+        err instanceof InvalidTransitionError || err instanceof InvalidReleaseError || err instanceof InvalidActionError
+          ? `${err instanceof InvalidTransitionError ? 'invalid transition: ' : err instanceof InvalidReleaseError ? 'invalid release: ' : ''}${err.message}`
+          : errorMessage(err),
       );
       await deps.deadLetter.send(r.body, reason, groupIdOf(r.body));
       metrics.addMetric(METRIC.recordsRejected, MetricUnit.Count, 1);
@@ -206,7 +226,12 @@ export function createDispatchHandler(deps: DispatchDeps): DispatchHandler {
       try {
         const m = parseAlertEvent(r.body);
         if (m.kind === 'transition') record(await dispatchTransition(deps, m.transition), m.transition);
-        else {
+        else if (m.kind === 'action') {
+          const out = await dispatchActionMessage(deps, m.action);
+          const a = m.action;
+          if (out.applied) logger.info('action applied', { fingerprint: a.fingerprint, action: a.action, by: a.by, source: a.source, jobs: out.jobs.map((j) => ({ channel: j.channel, receiver: j.receiver })) });
+          else logger.info('action refused', { fingerprint: a.fingerprint, action: a.action, by: a.by, source: a.source, refusal: out.refusal, why: ACTION_REFUSAL_TEXT[out.refusal] });
+        } else {
           const d = await dispatchReleaseMessage(deps, m.release);
           if (d) record(d, { fingerprint: d.record.fingerprint, transitionId: d.record.lastTransition.id, kind: 'firing' });
           else logger.info('release: nothing held', { fingerprint: m.release.fingerprint, cause: RELEASE_CAUSE_TEXT[m.release.cause], by: m.release.by });

@@ -69,8 +69,8 @@ describe('klaxon alerts list', () => {
     const r = await cli(alerts, ['list', ...common()]);
     expect(r.code).toBe(EXIT.ok);
     const lines = r.out.trim().split('\n');
-    expect(lines[0]).toMatch(/^STATE\s+SEVERITY\s+RULE\s+SINCE\s+FIRED\s+SUPPRESSED\s+INHIBITED BY\s+SILENCED BY\s+LABELS$/);
-    expect(lines[1]).toMatch(/^firing\s+high\s+cpu_high\s+2027-01-15T\S+\s+3\s+4\s+-\s+-\s+instance=web-2$/);
+    expect(lines[0]).toMatch(/^STATE\s+SEVERITY\s+RULE\s+SINCE\s+FIRED\s+SUPPRESSED\s+INHIBITED BY\s+SILENCED BY\s+ACKNOWLEDGED BY\s+LABELS$/);
+    expect(lines[1]).toMatch(/^firing\s+high\s+cpu_high\s+2027-01-15T\S+\s+3\s+4\s+-\s+-\s+-\s+instance=web-2$/);
     expect(lines[2]).toMatch(/^resolved\s+high\s+cpu_high/);
     expect(lines).toHaveLength(3);
   });
@@ -99,6 +99,25 @@ describe('klaxon alerts list', () => {
     const r = await cli(alerts, ['list', '--endpoint', endpoints().dynamodb, '--table', 'no-such-table']);
     expect(r.code).toBe(EXIT.external);
     expect(r.err).toContain('no-such-table');
+  });
+
+  it('shows a firing alert somebody acknowledged as acknowledged, with who', () => {
+    const row = toAlertRow({ fingerprint: 'x', state: 'firing', startsAtMs: 1000, ack: { by: 'alice', atMs: 2000, source: 'slack' } });
+    expect([row.state, row.acknowledgedBy]).toEqual(['acknowledged', 'alice']);
+    // A resolved one is resolved, whoever acknowledged it.
+    expect(toAlertRow({ fingerprint: 'x', state: 'resolved', startsAtMs: 1000, ack: { by: 'alice', atMs: 2000, source: 'slack' } }).state).toBe('resolved');
+  });
+
+  it('ack puts an action message on the alert-events queue, grouped by the alert, from the CLI', async () => {
+    const r = await cli(alerts, ['ack', 'b', '--by', 'alice', '--endpoint', endpoints().sqs, '--prefix', p.prefix]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(EXIT.ok);
+    const got = await p.sqs.send(new ReceiveMessageCommand({ QueueUrl: p.queues.alertEvents.url, MessageSystemAttributeNames: ['MessageGroupId'], WaitTimeSeconds: 1 }));
+    const [m] = got.Messages ?? [];
+    expect(m?.Attributes?.MessageGroupId).toBe('b');
+    expect(JSON.parse(m!.Body!)).toMatchObject({ version: 1, kind: 'action', action: 'acknowledge', fingerprint: 'b', by: 'alice', source: 'cli' });
+    expect((await cli(alerts, ['ack', '--by', 'x', '--prefix', p.prefix])).code).toBe(EXIT.usage);
+    expect((await cli(alerts, ['unack', 'b', '--prefix', p.prefix])).code).toBe(EXIT.usage);
   });
 
   it('reads a resolved alert as since its end', () => {

@@ -46,6 +46,7 @@ const OWNED = [
   'muted',
   'groups',
   'repeat',
+  'ack',
   'updatedAtMs',
 ] as const satisfies readonly (keyof AlertRecord)[];
 

@@ -4,7 +4,8 @@
  *    Block Kit message; 200 `ok` is success, errors are plain-text codes (classifySlackWebhook);
  *  - bot token (`destination.channel` and `botToken` in the secret): chat.postMessage, keeping the
  *    message's `{channel, ts}` on the alert record; on resolution a reply in that thread
- *    (thread_ts) and chat.update of the original to its resolved form. The Web API answers HTTP 200
+ *    (thread_ts) and chat.update of the original to its resolved form; an acknowledgement likewise
+ *    (a reply saying who, the original updated to show it). The Web API answers HTTP 200
  *    with `{ok:false, error}` (classifySlackApi).
  *  - a group job (docs/routing.md, "Grouping") in bot-token mode is ONE message per group, updated
  *    in place: the thread is kept under the group id; each later notification of the group posts a
@@ -93,7 +94,7 @@ export function createSlackNotifier(opts: SlackNotifierOptions): Notifier<SlackR
     channel: 'slack',
     render(job: NotificationJob): SlackRendered {
       const message = renderSlackMessage(job, opts.format);
-      return job.group || job.transition.kind === 'resolved' ? { message, reply: renderSlackThreadReply(job, opts.format) } : { message };
+      return job.group || job.transition.kind === 'resolved' || job.ack ? { message, reply: renderSlackThreadReply(job, opts.format) } : { message };
     },
     async send(job, rendered, nowMs): Promise<SendResult> {
       const dest = job.destination;
@@ -112,6 +113,19 @@ export function createSlackNotifier(opts: SlackNotifierOptions): Notifier<SlackR
       if (dest.channel && secret.botToken) {
         const token = secret.botToken;
         const fp = job.transition.fingerprint;
+        // An acknowledgement: said in the alert's thread, and the message updated in place to show it.
+        if (job.ack && rendered.reply) {
+          const thread = await opts.threads.get(fp);
+          if (!thread) {
+            const r = await api('chat.postMessage', token, { channel: dest.channel, ...rendered.reply }, nowMs);
+            return r.result;
+          }
+          const r = await api('chat.postMessage', token, { channel: thread.channel, thread_ts: thread.ts, ...rendered.reply }, nowMs);
+          if (!r.result.ok) return r.result;
+          const u = await api('chat.update', token, { channel: thread.channel, ts: thread.ts, ...rendered.message }, nowMs);
+          if (!u.result.ok) warn('chat.update of the original message failed', { fingerprint: fp, detail: u.result.detail });
+          return { ok: true, detail: `thread ${thread.ts}` };
+        }
         if (job.transition.kind === 'resolved' && rendered.reply) {
           const thread = await opts.threads.get(fp);
           if (thread) {
@@ -139,7 +153,8 @@ export function createSlackNotifier(opts: SlackNotifierOptions): Notifier<SlackR
       if (dest.webhookKey) {
         const url = secret.webhooks?.[dest.webhookKey];
         if (!url) return configError(`no webhook named ${dest.webhookKey} in secret ${opts.secretName}`);
-        const reply = await postJson(fetchFn, url, rendered.message, { timeoutMs, nowMs });
+        // A webhook cannot update a message: an acknowledgement is its short line, posted.
+        const reply = await postJson(fetchFn, url, job.ack && rendered.reply ? rendered.reply : rendered.message, { timeoutMs, nowMs });
         if (isFailure(reply)) return reply;
         return classifySlackWebhook(reply.status, reply.text, reply.retryAfterMs);
       }

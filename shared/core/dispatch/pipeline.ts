@@ -33,6 +33,9 @@ import { inhibitReadKeys, type InhibitItem } from './inhibit/inhibition.ts';
 import type { ReleaseMessage } from './inhibit/release.ts';
 import { withSeverityLabel } from '../model/severity.ts';
 import type { DispatchInputs } from './context.ts';
+import { decideAck, type ActionOutcome } from './ack/index.ts';
+import type { ActionMessage } from '../lifecycle/action.ts';
+import type { HistoryEvent, HistoryStore } from '../history/types.ts';
 
 /** A stage of the dispatch pipeline. */
 export type DispatchStage = Stage<DispatchContext, DispatchPorts, DispatchDecision>;
@@ -173,4 +176,26 @@ export async function dispatchRelease(ports: DispatchPorts, r: ReleaseMessage, o
     const ctx = startContext(held.transition, record, routes, options.config, ports.clock.now(), { inhibitItems, silences, release: true, fullGroups });
     return runStages(DISPATCH_PIPELINE, ctx, ports, dispatchedDecision);
   });
+}
+
+/**
+ * Applies an action message (shared/core/lifecycle/action.ts; ./ack/index.ts): reads the record,
+ * decides, publishes the channels' jobs, commits the record (version-guarded), then records the
+ * history. A refused action writes nothing. Rounds as {@link dispatchTransition}.
+ */
+export async function dispatchAction(ports: DispatchPorts & { readonly history?: HistoryStore }, a: ActionMessage, options: DispatchOptions): Promise<ActionOutcome> {
+  return inRounds(a.fingerprint, options, async () => {
+    const record = await ports.alerts.get(a.fingerprint);
+    const out = decideAck(record, a, ports.clock.now());
+    if (!out.applied) return out;
+    if (out.jobs.length > 0) await ports.jobs.publish(out.jobs);
+    await ports.alerts.commit(out.record, record!.version);
+    await recordHistory(ports.history, out.history);
+    return out;
+  });
+}
+
+/** Writes history events when a store is configured (a failure is the caller's: the message comes again and writes the same ids). */
+export async function recordHistory(store: HistoryStore | undefined, events: readonly HistoryEvent[]): Promise<void> {
+  if (store && events.length > 0) await store.record(events);
 }

@@ -1,6 +1,6 @@
 /**
  * PagerDuty Events API v2 events for a notification: `trigger` on firing (dedup_key = fingerprint),
- * `resolve` on resolution. Field rules: PagerDuty/api-schema reference/events-v2/openapiv3.json and
+ * `resolve` on resolution, `acknowledge` when a person acknowledged the alert elsewhere. Field rules: PagerDuty/api-schema reference/events-v2/openapiv3.json and
  * developer-docs docs/events-API-v2/02-Trigger-Events.md (summary ≤ 1024, dedup_key ≤ 255,
  * severity enum, payload ≤ 512 KB). A group job is one incident per group (dedup_key = group id).
  */
@@ -47,8 +47,14 @@ export interface PagerDutyResolve {
   readonly event_action: 'resolve';
   readonly dedup_key: string;
 }
+/** An acknowledge event (no payload): the incident of `dedup_key` is acknowledged (Slack's Acknowledge, the console, the CLI). */
+export interface PagerDutyAcknowledge {
+  readonly routing_key: string;
+  readonly event_action: 'acknowledge';
+  readonly dedup_key: string;
+}
 /** An Events v2 event body. */
-export type PagerDutyEvent = PagerDutyTrigger | PagerDutyResolve;
+export type PagerDutyEvent = PagerDutyTrigger | PagerDutyResolve | PagerDutyAcknowledge;
 
 /** Options the deployment sets. */
 export interface PagerDutyFormatOptions {
@@ -62,6 +68,8 @@ export function renderPagerDutyEvent(job: NotificationJob, routingKey: string, o
   if (g) return renderPagerDutyGroupEvent(g, job, routingKey, opts);
   const dedupKey = truncate(job.transition.fingerprint, PAGERDUTY_LIMITS.dedupKey);
   if (job.transition.kind === 'resolved') return { routing_key: routingKey, event_action: 'resolve', dedup_key: dedupKey };
+  // Dispatch sends PagerDuty only acknowledgements (Events v2 has no "unacknowledge": a person takes an ack back in PagerDuty itself).
+  if (job.ack) return { routing_key: routingKey, event_action: 'acknowledge', dedup_key: dedupKey };
   const v = alertView(job, opts.dashboardUrl);
   const l = job.transition.labels;
   const cut = (s: string): string => truncate(s, PAGERDUTY_LIMITS.customDetailValue);

@@ -109,6 +109,18 @@ const field = (title: string, raw: string): SlackText => {
   return { type: 'mrkdwn', text: head + fitEscaped(raw, SLACK_LIMITS.fieldText - head.length) };
 };
 
+/**
+ * `:raised_hand: Acknowledged by <@U123> (alice) at 2026-11-30 09:12 UTC, from slack`: mrkdwn, the
+ * actor escaped except a leading Slack user mention (`<@U…>`, which Slack renders as the person).
+ */
+export function ackLine(ack: NonNullable<NotificationJob['ack']>, verb: string): string {
+  const m = /^<@([A-Z0-9]{2,30})>(.*)$/s.exec(ack.by);
+  const rest = m ? singleLine(m[2]!).trim() : '';
+  const who = m ? `<@${m[1]}>${rest ? ` ${fitEscaped(rest, 150)}` : ''}` : fitEscaped(singleLine(ack.by), 200);
+  const when = `${new Date(ack.atMs).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  return `${ack.state === 'acknowledged' ? ':raised_hand:' : ':leftwards_arrow_with_hook:'} ${escapeMrkdwn(verb)} by ${who} at ${when}, from ${escapeMrkdwn(ack.source)}`;
+}
+
 /** One-line fallback text, e.g. `[CRITICAL] High CPU — web-1: CPU above 90%`. Raw, not escaped. */
 export function slackFallback(v: AlertView): string {
   const state = v.resolved ? `[RESOLVED ${v.severityLabel}]` : v.reminderText ? `[${v.severityLabel}] [REMINDER]` : `[${v.severityLabel}]`;
@@ -124,6 +136,9 @@ export function renderSlackMessage(job: NotificationJob, opts: SlackFormatOption
   const icon = v.resolved ? ':white_check_mark:' : v.reminderText ? ':repeat:' : v.severity === 'critical' ? ':rotating_light:' : ':warning:';
   const state = v.resolved ? 'RESOLVED' : v.reminderText ? `${v.severityLabel} (reminder)` : v.severityLabel;
   blocks.push({ type: 'header', text: plain(`${icon} ${state}: ${v.name} — ${v.instance}`, SLACK_LIMITS.headerText) });
+
+  // Who acknowledged it (docs/incidents.md): said right under the header, where the on-call looks.
+  if (job.ack?.state === 'acknowledged') blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: ackLine(job.ack, 'Acknowledged') }] });
 
   const summary = [v.summary, v.description].filter((s): s is string => !!s).join('\n');
   if (summary) blocks.push({ type: 'section', text: md(summary, SLACK_LIMITS.sectionText) });
@@ -182,6 +197,11 @@ export function renderSlackThreadReply(job: NotificationJob, opts: SlackFormatOp
   const g = groupView(job);
   if (g) return renderSlackGroupReply(g);
   const v = alertView(job, opts.dashboardUrl);
+  if (job.ack) {
+    const line = ackLine(job.ack, job.ack.state === 'acknowledged' ? 'Acknowledged' : 'Acknowledgement taken back');
+    const text = fitEscaped(`${slackFallback(v)} — ${job.ack.state === 'acknowledged' ? 'acknowledged' : 'unacknowledged'} by ${job.ack.by}`, SLACK_LIMITS.fallbackText);
+    return { text, attachments: [{ color: SLACK_COLOURS[v.severity], fallback: text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: line } }] }] };
+  }
   const raw = `Resolved at ${v.resolvedAt ?? 'unknown'} after ${v.duration}. Last value ${v.value} (${v.condition}).`;
   const text = fitEscaped(`${slackFallback(v)} — ${raw}`, SLACK_LIMITS.fallbackText);
   return {

@@ -190,6 +190,11 @@ export interface NotificationJob {
   /** A reminder: the alert still fires and was notified here `repeat_interval` ago (docs/routing.md, "Grouping"). */
   readonly reminder?: { readonly lastSentAtMs: number };
   /**
+   * An acknowledgement changed (docs/incidents.md): not a new notification, the alert's message is
+   * updated to say who acknowledged it and when (Slack), its incident acknowledged (PagerDuty).
+   */
+  readonly ack?: { readonly state: 'acknowledged' | 'unacknowledged'; readonly by: string; readonly atMs: number; readonly source: string };
+  /**
    * A group notification (docs/routing.md, "Grouping"): the alerts of one (route, receiver, group
    * labels). `transition` is then the group's own (fingerprint = the group id, kind `resolved`
    * when none of its alerts fires any more, labels = the group labels, severity = the highest of its

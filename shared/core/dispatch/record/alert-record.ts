@@ -5,6 +5,7 @@
  * write whatever the number of channels.
  */
 import type { AlertTransition, Channel, Destination, Labels, NotificationPolicy, Severity, TransitionKind } from '../../model/index.ts';
+import type { Acknowledgement } from '../../lifecycle/action.ts';
 
 /** What dispatch remembers per (receiver, channel). */
 export interface DeliveryState {
@@ -131,6 +132,8 @@ export interface AlertRecord {
   readonly repeat?: RepeatDue;
   /** Groups the current activation's firing joined (docs/routing.md, "Grouping"): its resolution is marked there. */
   readonly groups?: readonly string[];
+  /** Who acknowledged the current activation, when and from where (docs/incidents.md); a new activation starts without. */
+  readonly ack?: Acknowledgement;
   /** Owned by the Slack channel function; dispatch reads it and never writes it. */
   readonly slackThread?: SlackThread;
   /** Dispatch time of the last commit (epoch ms). */

@@ -75,6 +75,8 @@ export function nextRecord(input: RecordInput): { readonly reason: RecordReason;
     ...(firing && input.muted && input.muted.length > 0 ? { muted: mutedFiring(t, input.muted) } : {}),
     ...groupsAfter(input, seen),
     ...repeatOf(input),
+    // An acknowledgement belongs to its activation: kept through its re-checks and resolution, dropped by a new one.
+    ...(seen && record?.ack ? { ack: record.ack } : {}),
     ...(record?.slackThread ? { slackThread: record.slackThread } : {}),
     updatedAtMs: nowMs,
   };

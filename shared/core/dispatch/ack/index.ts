@@ -1,0 +1,105 @@
+/**
+ * Acknowledgements (issue 12; docs/incidents.md): dispatch applies an action message
+ * (shared/core/lifecycle/action.ts) to the alert record, the one writer of alert records as for
+ * transitions, so an acknowledgement stays in order with the alert's firing and resolution (same
+ * FIFO group) and is never lost to a concurrent write (version guard, rounds).
+ *
+ * An accepted acknowledgement is kept on the record (who, when, from where; a new activation starts
+ * unacknowledged), recorded in the alert's history, and told where the alert was notified on its
+ * own for this activation: the Slack message is updated in place (a thread reply says who), and the
+ * PagerDuty incident is acknowledged, unless the acknowledgement came from PagerDuty (nothing
+ * loops: PagerDuty's webhook of our own acknowledge finds the alert acknowledged already and is
+ * refused). A refused action changes nothing and says why. Publish, then commit, as for
+ * transitions: a crash in between makes the message come again and the same jobs (same idempotency
+ * keys) be published again.
+ */
+import { MESSAGE_VERSION, type AlertTransition, type NotificationJob } from '../../model/index.ts';
+import { decideAction, type ActionMessage, type ActionRefusal } from '../../lifecycle/action.ts';
+import { sha256Hex } from '../hash.ts';
+import type { AlertRecord } from '../record/alert-record.ts';
+import type { HistoryEvent } from '../../history/types.ts';
+import { teamOf } from '../../history/types.ts';
+
+/** What an action did. */
+export type ActionOutcome =
+  | { readonly applied: true; readonly record: AlertRecord; readonly jobs: readonly NotificationJob[]; readonly history: readonly HistoryEvent[] }
+  | { readonly applied: false; readonly refusal: ActionRefusal };
+
+/** The action's id in job keys and history ids (stable for the same request). */
+export function actionIdOf(a: Pick<ActionMessage, 'fingerprint' | 'action' | 'source' | 'requestId'>): string {
+  return sha256Hex(`${a.fingerprint}:${a.action}:${a.source}:${a.requestId}`).slice(0, 32);
+}
+
+/** The record's current activation as a transition (what the channels render an acknowledgement on). */
+export function activationTransition(record: AlertRecord, transitionId: string, nowMs: number): AlertTransition {
+  return {
+    version: 1,
+    transitionId,
+    kind: 'firing',
+    fingerprint: record.fingerprint,
+    ruleId: record.ruleId,
+    ruleName: record.ruleName,
+    severity: record.severity,
+    labels: record.labels,
+    annotations: record.annotations,
+    value: record.value ?? null,
+    // The record keeps the condition only with a reminder or a held firing; the message shows what it has.
+    condition: record.repeat?.condition ?? record.held?.transition.condition ?? record.muted?.transition.condition ?? '',
+    atMs: record.lastTransition.atMs,
+    activeAtMs: record.activeAtMs,
+    firedAtMs: record.startsAtMs,
+    emittedAtMs: nowMs,
+  };
+}
+
+/**
+ * Decides an action on a record (pure): the record after it (version incremented), the jobs that
+ * tell the channels, the history event; or the refusal.
+ */
+export function decideAck(record: AlertRecord | undefined, a: ActionMessage, nowMs: number): ActionOutcome {
+  const d = decideAction(record, a);
+  if (!d.ok) return { applied: false, refusal: d.refusal };
+  const r = record!;
+  const id = actionIdOf(a);
+  const { ack: _previous, ...rest } = r;
+  const next: AlertRecord = { ...rest, ...(d.ack ? { ack: d.ack } : {}), version: r.version + 1, updatedAtMs: nowMs };
+  const t = activationTransition(r, `${r.lastTransition.id}:${a.action}:${id}`, nowMs);
+  const state = a.action === 'acknowledge' ? 'acknowledged' : 'unacknowledged';
+  const jobs: NotificationJob[] = [];
+  for (const del of Object.values(r.deliveries)) {
+    // Only where this activation was notified on its own (a group's message shows it at its next update).
+    if (del.notifiedFiredAtMs !== r.startsAtMs) continue;
+    if (del.channel === 'email') continue;
+    // PagerDuty: an acknowledge of its incident, unless PagerDuty told us (Events API v2 has no "unacknowledge").
+    if (del.channel === 'pagerduty' && (a.action !== 'acknowledge' || a.source === 'pagerduty')) continue;
+    jobs.push({
+      version: MESSAGE_VERSION,
+      idempotencyKey: `${id}:${del.receiver}:${del.channel}`,
+      channel: del.channel,
+      receiver: del.receiver,
+      destination: del.destination,
+      destinationId: del.destinationId,
+      transition: t,
+      severity: r.effectiveSeverity,
+      ...(r.escalation ? { escalation: r.escalation } : {}),
+      fireCount: r.fireCount,
+      ack: { state, by: a.by, atMs: a.atMs, source: a.source },
+    });
+  }
+  const team = teamOf(r.labels);
+  const history: HistoryEvent[] = [
+    {
+      id: `${state}:${id}`,
+      kind: state,
+      atMs: a.atMs,
+      fingerprint: r.fingerprint,
+      firedAtMs: r.startsAtMs,
+      ruleId: r.ruleId,
+      severity: r.effectiveSeverity,
+      ...(team ? { team } : {}),
+      reason: `from ${a.source}`,
+      by: a.by,
+    },
+  ];
+  return { applied: true, record: next, jobs, history };
+}
