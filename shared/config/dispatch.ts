@@ -5,7 +5,7 @@
  * A missing or malformed variable fails the init with a message naming it.
  */
 import { z } from 'zod';
-import { DEFAULT_ESCALATION } from '../core/dispatch/escalate/escalation.ts';
+import { DEFAULT_FLAPPING } from '../core/dispatch/flapping/flapping.ts';
 import { parseDuration } from '../core/dispatch/duration.ts';
 import type { DispatchConfig } from '../core/dispatch/context.ts';
 import { DEFAULT_RECEIVER_SETTINGS, type DefaultReceiverSettings } from '../core/dispatch/route/routes-config.ts';
@@ -97,7 +97,7 @@ export function routingSettings(v: z.infer<typeof routingEnv>): Pick<DispatchSet
     routes: v.ROUTES_FILE ? { kind: 'file', path: v.ROUTES_FILE } : v.ROUTES_SSM_PARAMETER ? { kind: 'ssm', name: v.ROUTES_SSM_PARAMETER } : { kind: 'defaults' },
     routesCacheTtlMs: ROUTES_CACHE_TTL_MS,
     defaultReceiver: { ...DEFAULT_RECEIVER_SETTINGS, emailRecipients: v.DEFAULT_EMAIL_RECIPIENTS },
-    decision: { throttleWindows, escalation: DEFAULT_ESCALATION },
+    decision: { throttleWindows, escalation: DEFAULT_FLAPPING },
   };
 }
 

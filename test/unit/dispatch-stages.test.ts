@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   decideDedup,
-  decideEscalation,
+  decideFlapping,
   decideFiringChannels,
   decideResolvedChannels,
   decideResolvedSeverity,
@@ -104,7 +104,7 @@ function record(over: Partial<AlertRecord> = {}): AlertRecord {
 
 describe('the dispatch pipeline', () => {
   it('is declared in this order (docs/design.md, "The notification pipeline")', () => {
-    expect(stageNames(DISPATCH_PIPELINE)).toEqual(['dedup', 'route', 'inhibit', 'silence', 'time-intervals', 'escalate', 'lower', 'channels', 'group', 'throttle', 'record', 'publish', 'group-sync', 'inhibit-sync', 'commit']);
+    expect(stageNames(DISPATCH_PIPELINE)).toEqual(['dedup', 'route', 'inhibit', 'silence', 'time-intervals', 'flapping', 'lower', 'channels', 'group', 'throttle', 'record', 'publish', 'group-sync', 'inhibit-sync', 'commit']);
   });
 
   it('acts only after deciding: publish, the group members, the inhibit items, then commit', () => {
@@ -184,7 +184,7 @@ describe('route', () => {
   });
 });
 
-describe('escalate', () => {
+describe('flapping', () => {
   it.each<[string, Severity, number[], number, { count: number; windowMs: number }, string, Severity]>([
     // the third firing within the hour: raised
     ['fired often', 'medium', [0, 10 * MIN], 20 * MIN, { count: 3, windowMs: 60 * MIN }, 'fired-often', 'high'],
@@ -195,7 +195,7 @@ describe('escalate', () => {
     // a policy of count 0 switches escalation off
     ['disabled', 'low', [0, 1, 2, 3], 4, { count: 0, windowMs: 60 * MIN }, 'disabled', 'low'],
   ])('%s', (_name, severity, times, at, policy, reason, expected) => {
-    const d = decideEscalation(severity, times, at, policy);
+    const d = decideFlapping(severity, times, at, policy);
     expect(d.reason).toBe(reason);
     expect(d.severity).toBe(expected);
   });

@@ -7,7 +7,7 @@ import type { AlertTransition, Channel, Destination, Labels, NotificationJob, Se
 import { withSeverityLabel } from '../model/severity.ts';
 import type { RoutedReceiver, RouteNode, RoutingConfig } from './route/routing.ts';
 import type { AlertRecord, DeliveryState } from './record/alert-record.ts';
-import { DEFAULT_ESCALATION, type EscalationPolicy } from './escalate/escalation.ts';
+import { DEFAULT_FLAPPING, type FlappingPolicy } from './flapping/flapping.ts';
 import { DEFAULT_THROTTLE_WINDOWS, type ThrottleWindows } from './throttle/throttle.ts';
 import type { InhibitDecision, InhibitItem } from './inhibit/inhibition.ts';
 import type { CompiledSilence } from './silence/silence.ts';
@@ -18,11 +18,11 @@ export interface DispatchConfig {
   /** Throttle windows per severity (THROTTLE_WINDOWS over the defaults); a rule's policy overrides. */
   readonly throttleWindows: ThrottleWindows;
   /** Escalation when a rule's policy gives none. */
-  readonly escalation: EscalationPolicy;
+  readonly escalation: FlappingPolicy;
 }
 
 /** The defaults: the throttle windows of docs/design.md ("Severity is a label"), escalation 3 firings in 1 h. */
-export const DEFAULT_DISPATCH_CONFIG: DispatchConfig = { throttleWindows: DEFAULT_THROTTLE_WINDOWS, escalation: DEFAULT_ESCALATION };
+export const DEFAULT_DISPATCH_CONFIG: DispatchConfig = { throttleWindows: DEFAULT_THROTTLE_WINDOWS, escalation: DEFAULT_FLAPPING };
 
 /** A severity raised by escalation, and why (shown in the notification). */
 export interface Escalation {

@@ -7,7 +7,7 @@ export * from './channels/index.ts';
 export * from './context.ts';
 export * from './dedup/index.ts';
 export * from './duration.ts';
-export * from './escalate/index.ts';
+export * from './flapping/index.ts';
 export * from './group/index.ts';
 export * from './hash.ts';
 export * from './in-memory.ts';

@@ -17,7 +17,7 @@ import { effect, next, runDecisions, runStages, type Stage } from '../pipeline/s
 import { channelsStage } from './channels/index.ts';
 import { dispatchedDecision, startContext, type DispatchConfig, type DispatchContext, type DispatchDecision } from './context.ts';
 import { dedupStage } from './dedup/index.ts';
-import { escalateStage } from './escalate/index.ts';
+import { flappingStage } from './flapping/index.ts';
 import { AlertRecordConflictError, type DispatchPorts } from './ports.ts';
 import type { AlertRecord } from './record/alert-record.ts';
 import { recordStage } from './record/index.ts';
@@ -59,7 +59,7 @@ export const DISPATCH_PIPELINE: readonly DispatchStage[] = [
   inhibitStage, //    a firing source alert mutes its targets (`equal` labels): held on the record
   silenceStage, //    an active silence mutes a firing: recorded, notified when the silence ends
   timeIntervalsStage, // a route's mute / active time intervals: its receivers muted, decided again at the interval's end
-  escalateStage, //   a flapping alert is raised one severity level
+  flappingStage, //   a flapping alert (N firings in a window) is raised one severity level
   lowerStage, //      outside business hours a route may lower the severity (never a critical one)
   channelsStage, //   the severity matrix: each receiver's channels for this severity
   groupStage, //      routes with group_by: the alert joins its groups (their flush notifies); the rest go on

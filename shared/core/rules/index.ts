@@ -276,13 +276,16 @@ function normalise(r: RuleInput, source: string, push: Push): Rule | undefined {
     const d = r.throttle?.[s];
     if (d !== undefined) throttleMs[s] = duration(`throttle.${s}`, d);
   }
-  const escalationWindowMs = r.escalation ? duration('escalation.window', r.escalation.window) : 0;
+  // `flapping` is the name; `escalation` its old one, still read (escalation policies are a routes matter now).
+  if (r.flapping && r.escalation) fail('escalation', 'give `flapping` only (`escalation` is its old name)');
+  const flapping = r.flapping ?? r.escalation;
+  const flappingWindowMs = flapping ? duration(r.flapping ? 'flapping.window' : 'escalation.window', flapping.window) : 0;
   if (!ok || severity === undefined) return undefined;
   let policy: NotificationPolicy | undefined;
-  if (r.throttle || r.escalation) {
+  if (r.throttle || flapping) {
     policy = {
       ...(r.throttle ? { throttleMs } : {}),
-      ...(r.escalation ? { escalation: { count: r.escalation.count, windowMs: escalationWindowMs } } : {}),
+      ...(flapping ? { escalation: { count: flapping.count, windowMs: flappingWindowMs } } : {}),
     };
   }
   return {

@@ -95,10 +95,14 @@ export const ruleInputSchema = z
       .strictObject({ critical: duration.optional(), high: duration.optional(), medium: duration.optional(), low: duration.optional() })
       .optional()
       .describe('Per-severity notification throttle windows overriding the deployment defaults.'),
+    flapping: z
+      .strictObject({ count: z.int().min(1).max(1000), window: duration })
+      .optional()
+      .describe('Flapping: raise the severity one level when the alert fires `count` times within `window`.'),
     escalation: z
       .strictObject({ count: z.int().min(1).max(1000), window: duration })
       .optional()
-      .describe('Escalate one severity level when the alert fires `count` times within `window`.'),
+      .describe('Deprecated name of `flapping` (kept so existing rule files load).'),
   })
   .describe('One Klaxon alert rule.');
 

@@ -8,7 +8,7 @@
 import type { AlertTransition } from '../../model/index.ts';
 import { decision, next } from '../../pipeline/stage.ts';
 import { noted, type DispatchContext, type DispatchDecision } from '../context.ts';
-import { recordFireTime } from '../escalate/escalation.ts';
+import { recordFireTime } from '../flapping/flapping.ts';
 import { fireCountAfter } from '../throttle/index.ts';
 import { MAX_RECENT_TRANSITION_IDS, type AlertRecord, type MutedFiring, type RepeatDue } from './alert-record.ts';
 import { repeatAfter } from '../repeat/index.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideEscalation, MAX_FIRE_TIMES, raiseSeverity, recordFireTime } from '../../shared/core/dispatch/escalate/escalation.ts';
+import { decideFlapping, MAX_FIRE_TIMES, raiseSeverity, recordFireTime } from '../../shared/core/dispatch/flapping/flapping.ts';
 import { formatDuration, parseDuration } from '../../shared/core/dispatch/duration.ts';
 import type { Severity } from '../../shared/core/model/index.ts';
 
@@ -35,7 +35,7 @@ describe('escalation', () => {
     // later firings than this one (reordered) are not counted
     ['future firings ignored', 'medium', [50 * MIN, 55 * MIN], 40 * MIN, undefined, 'medium', undefined],
   ])('%s', (_name, severity, times, at, policy, expected, reason) => {
-    const d = decideEscalation(severity, times, at, policy);
+    const d = decideFlapping(severity, times, at, policy);
     expect(d.severity).toBe(expected);
     expect(d.escalation?.reason).toBe(reason);
     if (reason) expect(d.escalation?.from).toBe(severity);

@@ -1,20 +1,22 @@
 /**
- * The escalate stage (docs/design.md, "The notification pipeline": escalate): the severity a
+ * The flapping stage (docs/design.md, "The notification pipeline": flapping): the severity a
  * notification is sent with. A firing alert that fired `count` times within the window (event
- * time) is raised one level (`escalation.ts`); a resolution speaks of the firing it closes, with
- * that firing's severity and reason.
+ * time) is flapping and raised one level (`flapping.ts`; the rule's `flapping`, formerly called
+ * `escalation`); a resolution speaks of the firing it closes, with that firing's severity and reason.
+ * Not to be confused with escalation policies (shared/core/dispatch/paging), which notify further
+ * receivers when nobody acknowledges an alert.
  *
  * Routing by labels (the stage before) sees the rule's severity; the channels and throttle stages
- * (after) use the escalated one: escalation changes how loudly a receiver is notified, not which
- * receivers are.
+ * (after) use the raised one: flapping changes how loudly a receiver is notified, not which
+ * receivers are. (The record's and the job's `escalation` field keeps its wire name.)
  */
 import type { AlertTransition, Severity } from '../../model/index.ts';
 import { decision, next } from '../../pipeline/stage.ts';
 import { closesRecordedActivation, noted, type DispatchContext, type DispatchDecision, type Escalation } from '../context.ts';
 import type { AlertRecord } from '../record/alert-record.ts';
-import { decideEscalation, ESCALATION_REASON_TEXT } from './escalation.ts';
+import { decideFlapping, FLAPPING_REASON_TEXT } from './flapping.ts';
 
-export * from './escalation.ts';
+export * from './flapping.ts';
 
 /** Why a resolution has the severity it has. */
 export const RESOLVED_SEVERITY_REASONS = ['as-firing', 'firing-not-seen'] as const;
@@ -37,12 +39,12 @@ export function decideResolvedSeverity(
 }
 
 /** The escalate stage. */
-export const escalateStage = decision<DispatchContext, DispatchDecision>('escalate', (ctx) => {
+export const flappingStage = decision<DispatchContext, DispatchDecision>('flapping', (ctx) => {
   const t = ctx.transition;
   if (t.kind === 'resolved') {
     const r = decideResolvedSeverity(ctx.record, t);
-    return next(noted(ctx, { stage: 'escalate', reason: r.reason, text: RESOLVED_SEVERITY_REASON_TEXT[r.reason] }, { severity: r.severity, escalation: r.escalation }));
+    return next(noted(ctx, { stage: 'flapping', reason: r.reason, text: RESOLVED_SEVERITY_REASON_TEXT[r.reason] }, { severity: r.severity, escalation: r.escalation }));
   }
-  const e = decideEscalation(t.severity, ctx.record?.fireTimesMs ?? [], t.firedAtMs, t.policy?.escalation ?? ctx.config.escalation);
-  return next(noted(ctx, { stage: 'escalate', reason: e.reason, text: ESCALATION_REASON_TEXT[e.reason] }, { severity: e.severity, escalation: e.escalation }));
+  const e = decideFlapping(t.severity, ctx.record?.fireTimesMs ?? [], t.firedAtMs, t.policy?.escalation ?? ctx.config.escalation);
+  return next(noted(ctx, { stage: 'flapping', reason: e.reason, text: FLAPPING_REASON_TEXT[e.reason] }, { severity: e.severity, escalation: e.escalation }));
 });

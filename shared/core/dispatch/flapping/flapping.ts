@@ -1,30 +1,31 @@
 /**
- * Escalation for repeated issues: an alert that fires `count` times within `windowMs` (event time)
- * is raised one severity level, and the notification says why ("fired 3 times in the last 1h").
+ * Flapping (formerly "escalation" for repeated issues): an alert that fires `count` times within
+ * `windowMs` (event time) is raised one severity level, and the notification says why ("fired 3
+ * times in the last 1h").
  * Uses the alerts' own firing times, so a replay escalates the same way.
  */
 import { SEVERITIES, type Severity } from '../../model/index.ts';
 import { formatDuration } from '../duration.ts';
 
 /** Default policy: 3 firings within 1 hour. */
-export const DEFAULT_ESCALATION = { count: 3, windowMs: 3_600_000 } as const;
+export const DEFAULT_FLAPPING = { count: 3, windowMs: 3_600_000 } as const;
 
 /** How many firing times an alert record keeps for escalation (the policy's count must fit). */
 export const MAX_FIRE_TIMES = 20;
 
 /** Escalation policy: `count` firings within `windowMs`. */
-export interface EscalationPolicy {
+export interface FlappingPolicy {
   readonly count: number;
   readonly windowMs: number;
 }
 
 /** Why escalation decided as it did. */
-export const ESCALATION_REASONS = ['fired-often', 'not-often-enough', 'already-critical', 'disabled'] as const;
-/** One of {@link ESCALATION_REASONS}. */
-export type EscalationReason = (typeof ESCALATION_REASONS)[number];
+export const FLAPPING_REASONS = ['fired-often', 'not-often-enough', 'already-critical', 'disabled'] as const;
+/** One of {@link FLAPPING_REASONS}. */
+export type FlappingReason = (typeof FLAPPING_REASONS)[number];
 
-/** Readable text for each {@link EscalationReason}. */
-export const ESCALATION_REASON_TEXT: Readonly<Record<EscalationReason, string>> = {
+/** Readable text for each {@link FlappingReason}. */
+export const FLAPPING_REASON_TEXT: Readonly<Record<FlappingReason, string>> = {
   'fired-often': 'fired often enough within the window: raised one level',
   'not-often-enough': 'not fired often enough within the window to escalate',
   'already-critical': 'critical already: nowhere higher to go',
@@ -32,8 +33,8 @@ export const ESCALATION_REASON_TEXT: Readonly<Record<EscalationReason, string>> 
 };
 
 /** What escalation decided. */
-export interface EscalationDecision {
-  readonly reason: EscalationReason;
+export interface FlappingDecision {
+  readonly reason: FlappingReason;
   readonly severity: Severity;
   /** Present when raised. */
   readonly escalation?: { readonly from: Severity; readonly reason: string };
@@ -51,12 +52,12 @@ export function raiseSeverity(s: Severity): Severity {
  * Decides escalation for a firing at `firedAtMs`, given earlier firing times (`fireTimesMs`, which
  * may or may not already include this one). The window is `(firedAtMs - windowMs, firedAtMs]`.
  */
-export function decideEscalation(
+export function decideFlapping(
   severity: Severity,
   fireTimesMs: readonly number[],
   firedAtMs: number,
-  policy: EscalationPolicy = DEFAULT_ESCALATION,
-): EscalationDecision {
+  policy: FlappingPolicy = DEFAULT_FLAPPING,
+): FlappingDecision {
   const times = new Set(fireTimesMs.filter((t) => t <= firedAtMs && t > firedAtMs - policy.windowMs));
   times.add(firedAtMs);
   const n = times.size;
