@@ -270,3 +270,28 @@ routes:
     expect(c.err()).toMatch(/--until tomorrow: expected RFC 3339, epoch ms or \+DURATION/);
   });
 });
+
+describe('examples/backtest (the figures docs/rules.md shows)', () => {
+  it('the raw rule against the tuned one', async () => {
+    const c = captureIo();
+    const dir = 'examples/backtest';
+    expect(await run(['--rules', `${dir}/rules.yaml`, '--routes', `${dir}/routes.yaml`, '--samples', `${dir}/samples.jsonl`, '--silences', `${dir}/silences.json`, '--until', '+10m', '--format', 'json'], c.io)).toBe(0);
+    const r = JSON.parse(c.out()) as BacktestReport;
+    const row = (id: string) => {
+      const x = of(r, id);
+      return [x.firings, x.resolutions, x.flaps, x.meanFiringMs, x.notifications.slack, x.notifications.email, x.suppressed.throttle, x.suppressed.silence];
+    };
+    // raw, api-1: above 500 at 0,3,6,9,12 (fires, resolves a minute later), 20..34, 42..47; 3 canaries 25..30.
+    //   firings 5 + 1 + 1 + 3 = 10; flaps: fires at 3,6,9,12 (2m after), 20 (7m after 13), 42 (7m after 35) = 6;
+    //   firing time 5×1 + 15 + 6 + 3×6 = 44m / 10 = 4.4m = 264s.
+    //   messages (high: Slack + email): fire 0 sent (2), resolve 1 (2); fire 3 held (throttle 2: high 5m);
+    //   fire 6 is the third in 1h: critical, no window: fires 6, 9, 12, 20 and their resolutions 8×2 = 16;
+    //   fire 42 silenced (silence 2: Slack + email), its resolution goes nowhere; the canary group:
+    //   first at 25:30, all resolved at 35:30 (2×2 = 4). 4 + 16 + 4 = 24: 12 per channel.
+    expect(row('api_latency_raw')).toEqual([10, 10, 6, 264 * S, 12, 12, 2, 2]);
+    // tuned (for 2m, clears below 400): api-1 fires 22..35 and 44..48 (silenced); canaries 27..31.
+    //   firings 1 + 1 + 3 = 5; one flap (44, 9m after 35); firing time 13 + 4 + 3×4 = 29m / 5 = 5.8m = 348s.
+    //   messages: fire 22 and resolve 35 (2×2), the canary group at 27:30 and 32:30 (2×2): 4 per channel.
+    expect(row('api_latency_tuned')).toEqual([5, 5, 1, 348 * S, 4, 4, 0, 2]);
+  });
+});
