@@ -18,7 +18,7 @@
  *
  * Nothing is sent and nothing is read but the arguments: pure (time is the samples' time).
  */
-import { CHANNELS, type AlertTransition, type Channel, type MetricSample, type NotificationJob } from '../model/index.ts';
+import { CHANNELS, type AlertTransition, type Channel, type MetricSample } from '../model/index.ts';
 import type { Rule } from '../rules/index.ts';
 import { InMemoryEvaluator, type ReplayOptions } from '../replay/index.ts';
 import { DEFAULT_DISPATCH_CONFIG, type DispatchConfig, type DispatchDecision } from '../dispatch/context.ts';
@@ -175,7 +175,7 @@ export async function simulateDispatch(
   let seenJobs = 0;
 
   const harvest = (groupRules: ReadonlyMap<string, readonly string[]> = new Map()): void => {
-    for (const j of jobs.published.slice(seenJobs) as NotificationJob[]) {
+    for (const j of jobs.published.slice(seenJobs)) {
       const rules = j.group ? (groupRules.get(j.group.id) ?? [...j.group.firing, ...j.group.resolved].map((m) => ruleOf.get(m.fingerprint) ?? m.name)) : [j.transition.ruleId];
       log.notifications.push({ atMs: clock.now(), channel: j.channel, receiver: j.receiver, rules: [...new Set(rules)].sort(), group: j.group !== undefined, kind: j.transition.kind });
     }
