@@ -24,7 +24,7 @@ interface CommandEntry {
 /** Every command group. */
 export const COMMANDS: Record<string, CommandEntry> = {
   rules: {
-    summary: 'rules validate FILE | test FILE | push --to dynamodb|ssm FILE | list | diff FILE',
+    summary: 'rules validate FILE | test FILE | push --to dynamodb|ssm FILE | list | diff FILE | backtest --rules FILE --routes FILE --samples FILE',
     load: () => import('./rules.ts'),
   },
   replay: {

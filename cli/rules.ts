@@ -4,6 +4,7 @@
  * `klaxon rules test FILE...` — run promtool-style rule unit tests (see shared/core/promtool);
  *   exit 1 with a readable diff when an expectation fails.
  * `klaxon rules push|list|diff ...` — the remote rule stores (cli/rules-remote.ts).
+ * `klaxon rules backtest ...` — recorded samples through evaluation and dispatch (cli/backtest.ts).
  */
 import { readFile, glob } from 'node:fs/promises';
 import { dirname, resolve, isAbsolute } from 'node:path';
@@ -15,6 +16,8 @@ const USAGE = `Usage:
   klaxon rules validate FILE...        validate Klaxon rule files (YAML or JSON)
   klaxon rules test FILE...            run rule unit tests (promtool 'test rules' format)
   klaxon rules push --to dynamodb|ssm FILE | list | diff FILE
+  klaxon rules backtest --rules FILE --routes FILE --samples FILE [--silences FILE] [--until TIME]
+                                       what the rules would have notified, per rule and channel
 `;
 
 async function readText(file: string): Promise<string | { error: string }> {
@@ -130,6 +133,10 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
     case 'diff': {
       const m = await import('./rules-remote.ts');
       return m.runRemote(sub, rest, io);
+    }
+    case 'backtest': {
+      const m = await import('./backtest.ts');
+      return m.run(rest, io);
     }
     case '--help':
     case '-h':
