@@ -113,7 +113,7 @@ export async function dispatchTransition(deps: DispatchDeps, t: AlertTransition)
 }
 
 /** The pipeline's ports from the handler's dependencies. */
-function portsOf(deps: DispatchDeps): Parameters<typeof runDispatchPipeline>[0] {
+function portsOf(deps: DispatchDeps): Parameters<typeof runDispatchPipeline>[0] & { history?: HistoryStore } {
   return {
     alerts: deps.store,
     jobs: deps.publisher,
@@ -124,6 +124,7 @@ function portsOf(deps: DispatchDeps): Parameters<typeof runDispatchPipeline>[0] 
     ...(deps.silences ? { silences: deps.silences } : {}),
     ...(deps.groups ? { groups: deps.groups } : {}),
     ...(deps.flushes ? { flushes: deps.flushes } : {}),
+    ...(deps.history ? { history: deps.history } : {}),
   };
 }
 
@@ -138,7 +139,7 @@ export async function dispatchReleaseMessage(deps: DispatchDeps, r: ReleaseMessa
 
 /** Applies an action message (a person acknowledged or took it back: docs/incidents.md) to its alert. */
 export async function dispatchActionMessage(deps: DispatchDeps, a: ActionMessage): Promise<ActionOutcome> {
-  return dispatchAction({ ...portsOf(deps), ...(deps.history ? { history: deps.history } : {}) }, a, {
+  return dispatchAction(portsOf(deps), a, {
     config: deps.config,
     ...(deps.maxAttempts !== undefined ? { maxAttempts: deps.maxAttempts } : {}),
     onConflict: (attempt) => deps.logger.info('alert record changed since read; deciding the action again', { fingerprint: a.fingerprint, action: a.action, attempt }),

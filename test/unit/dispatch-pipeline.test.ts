@@ -116,7 +116,7 @@ describe('the dispatch pipeline on in-memory ports', () => {
       'inhibit:not-a-target',
       'silence:not-silenced',
       'time-intervals:no-time-intervals',
-      'escalate:not-often-enough',
+      'flapping:not-often-enough',
       'lower:no-lowering',
       'channels:severity-matrix',
       'group:ungrouped',

@@ -47,6 +47,7 @@ const OWNED = [
   'groups',
   'repeat',
   'ack',
+  'escalating',
   'updatedAtMs',
 ] as const satisfies readonly (keyof AlertRecord)[];
 

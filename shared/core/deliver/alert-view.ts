@@ -38,6 +38,8 @@ export interface AlertView {
   readonly escalationText: string | undefined;
   /** For a reminder job: `Still firing since <time>, reminder (last notified <time>)`. */
   readonly reminderText: string | undefined;
+  /** An escalation policy's step (nobody acknowledged it): why, e.g. `unacknowledged for 15m (db-oncall: level 2 of 3)`. */
+  readonly escalatedText: string | undefined;
   /** `Lowered from HIGH: outside business-hours (routes[0])`, when dispatch lowered the severity. */
   readonly loweredText: string | undefined;
   readonly labels: readonly (readonly [string, string])[];
@@ -87,6 +89,7 @@ export function alertView(job: NotificationJob, defaultDashboardUrl?: string): A
     fireCount: job.fireCount,
     suppressedText: job.suppressed && job.suppressed.count > 0 ? `+${job.suppressed.count} occurrences since ${isoTime(job.suppressed.sinceMs)}` : undefined,
     escalationText: job.escalation ? `Escalated from ${job.escalation.from.toUpperCase()}: ${job.escalation.reason}` : undefined,
+    escalatedText: job.escalated && !resolved ? job.escalated.reason : undefined,
     reminderText: job.reminder && !resolved ? `Still firing since ${isoTime(t.firedAtMs)} (${humanDuration(t.atMs - t.firedAtMs)}), reminder; last notified ${isoTime(job.reminder.lastSentAtMs)}` : undefined,
     loweredText: job.lowered ? `Lowered from ${job.lowered.from.toUpperCase()}: ${job.lowered.reason}` : undefined,
     labels,

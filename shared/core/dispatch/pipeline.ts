@@ -34,6 +34,9 @@ import type { ReleaseMessage } from './inhibit/release.ts';
 import { withSeverityLabel } from '../model/severity.ts';
 import type { DispatchInputs } from './context.ts';
 import { decideAck, type ActionOutcome } from './ack/index.ts';
+import { decideEscalationStep, ESCALATION_STEP_REASON_TEXT, isEscalationStep } from './escalation-policy/step.ts';
+import { noopDecision } from './context.ts';
+import { historyOfDecision } from './history.ts';
 import type { ActionMessage } from '../lifecycle/action.ts';
 import type { HistoryEvent, HistoryStore } from '../history/types.ts';
 
@@ -146,14 +149,19 @@ async function inRounds<T>(fingerprint: string, options: DispatchOptions, round:
  * and commits), in rounds ({@link inRounds}: version conflicts, full groups). Returns the decision
  * that was committed (or the no-op one).
  */
-export async function dispatchTransition(ports: DispatchPorts, t: AlertTransition, options: DispatchOptions): Promise<DispatchDecision> {
+export async function dispatchTransition(ports: DispatchPorts & { readonly history?: HistoryStore }, t: AlertTransition, options: DispatchOptions): Promise<DispatchDecision> {
   return inRounds(t.fingerprint, options, async (fullGroups) => {
     const record = await ports.alerts.get(t.fingerprint);
     const routes = await ports.routes.get();
+    if (isEscalationStep(t)) return await escalationRound(ports, t, record, routes);
     const inhibitItems = await readInhibitItems(ports, t, routes);
     const silences = (await ports.silences?.current()) ?? [];
-    const ctx = startContext(t, record, routes, options.config, ports.clock.now(), { inhibitItems, silences, fullGroups });
-    return runStages(DISPATCH_PIPELINE, ctx, ports, dispatchedDecision);
+    const nowMs = ports.clock.now();
+    const ctx = startContext(t, record, routes, options.config, nowMs, { inhibitItems, silences, fullGroups });
+    const d = await runStages(DISPATCH_PIPELINE, ctx, ports, dispatchedDecision);
+    // After the commit: a crash before it makes the transition come again, and the same events are written.
+    await recordHistory(ports.history, historyOfDecision(t, record, d, nowMs));
+    return d;
   });
 }
 
@@ -186,7 +194,8 @@ export async function dispatchRelease(ports: DispatchPorts, r: ReleaseMessage, o
 export async function dispatchAction(ports: DispatchPorts & { readonly history?: HistoryStore }, a: ActionMessage, options: DispatchOptions): Promise<ActionOutcome> {
   return inRounds(a.fingerprint, options, async () => {
     const record = await ports.alerts.get(a.fingerprint);
-    const out = decideAck(record, a, ports.clock.now());
+    const routes = await ports.routes.get();
+    const out = decideAck(record, a, ports.clock.now(), routes.escalationPolicies);
     if (!out.applied) return out;
     if (out.jobs.length > 0) await ports.jobs.publish(out.jobs);
     await ports.alerts.commit(out.record, record!.version);
@@ -198,4 +207,23 @@ export async function dispatchAction(ports: DispatchPorts & { readonly history?:
 /** Writes history events when a store is configured (a failure is the caller's: the message comes again and writes the same ids). */
 export async function recordHistory(store: HistoryStore | undefined, events: readonly HistoryEvent[]): Promise<void> {
   if (store && events.length > 0) await store.record(events);
+}
+
+/**
+ * An escalation step (./escalation-policy/step.ts): decided on the record, its jobs published,
+ * the record committed, the history recorded; as a {@link DispatchDecision} for the caller's log
+ * (`stale` when the step no longer applies).
+ */
+async function escalationRound(ports: DispatchPorts & { readonly history?: HistoryStore }, t: AlertTransition, record: AlertRecord | undefined, routes: RoutingConfig): Promise<DispatchDecision> {
+  const silences = (await ports.silences?.current()) ?? [];
+  const d = decideEscalationStep(record, t, routes, silences, ports.clock.now());
+  const note = { stage: 'escalation-policy', reason: d.reason, text: ESCALATION_STEP_REASON_TEXT[d.reason] };
+  if (!d.record || !record) {
+    const base = record ?? ({ fingerprint: t.fingerprint, effectiveSeverity: t.severity } as AlertRecord);
+    return noopDecision('stale', 'older-than-record', base, [note]);
+  }
+  if (d.jobs.length > 0) await ports.jobs.publish(d.jobs);
+  await ports.alerts.commit(d.record, record.version);
+  await recordHistory(ports.history, d.history);
+  return { ...noopDecision('stale', 'firing', d.record, [note]), outcome: 'dispatched', jobs: d.jobs };
 }

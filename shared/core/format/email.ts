@@ -103,7 +103,7 @@ const textTemplate = textEngine.compile(TEXT);
 
 /** The subject line: `[SEVERITY] name — instance` (or `[RESOLVED] ...`), one line. */
 export function emailSubject(v: AlertView): string {
-  const tag = v.resolved ? `[RESOLVED] [${v.severityLabel}]` : v.reminderText ? `[REMINDER] [${v.severityLabel}]` : `[${v.severityLabel}]`;
+  const tag = v.resolved ? `[RESOLVED] [${v.severityLabel}]` : v.escalatedText ? `[ESCALATED] [${v.severityLabel}]` : v.reminderText ? `[REMINDER] [${v.severityLabel}]` : `[${v.severityLabel}]`;
   return truncate(singleLine(`${tag} ${v.name} — ${v.instance}`), EMAIL_SUBJECT_MAX);
 }
 
@@ -132,6 +132,7 @@ export function renderEmail(job: NotificationJob, opts: EmailFormatOptions): Ren
   if (v.suppressedText) facts.push(['Suppressed', v.suppressedText]);
   if (v.escalationText) facts.push(['Escalation', cut(v.escalationText)]);
   if (v.reminderText) facts.push(['Reminder', v.reminderText]);
+  if (v.escalatedText) facts.push(['Escalated', v.escalatedText]);
   const links = [v.runbook, v.dashboard, ...v.sourceLinks].filter((l): l is NonNullable<typeof l> => !!l);
   const subject = emailSubject(v);
   const data = {
@@ -139,7 +140,7 @@ export function renderEmail(job: NotificationJob, opts: EmailFormatOptions): Ren
     v,
     c,
     accent: v.resolved ? c.severity.resolved : c.severity[v.severity],
-    banner: v.resolved ? `RESOLVED · ${v.severityLabel}` : v.reminderText ? `${v.severityLabel} ALERT · REMINDER` : `${v.severityLabel} ALERT`,
+    banner: v.resolved ? `RESOLVED · ${v.severityLabel}` : v.escalatedText ? `${v.severityLabel} ALERT · ESCALATED` : v.reminderText ? `${v.severityLabel} ALERT · REMINDER` : `${v.severityLabel} ALERT`,
     summary: cut([v.summary, v.description].filter(Boolean).join('\n\n')),
     facts,
     links,

@@ -96,6 +96,7 @@ export function renderPagerDutyEvent(job: NotificationJob, routingKey: string, o
         ...(v.suppressedText ? { suppressed: v.suppressedText } : {}),
         ...(v.escalationText ? { escalation: cut(v.escalationText) } : {}),
         ...(v.reminderText ? { reminder: v.reminderText } : {}),
+        ...(v.escalatedText ? { escalated: cut(v.escalatedText) } : {}),
         ...(v.description ? { description: cut(v.description) } : {}),
         rule_id: v.ruleId,
         fingerprint: v.fingerprint,

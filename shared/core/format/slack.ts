@@ -123,7 +123,7 @@ export function ackLine(ack: NonNullable<NotificationJob['ack']>, verb: string):
 
 /** One-line fallback text, e.g. `[CRITICAL] High CPU — web-1: CPU above 90%`. Raw, not escaped. */
 export function slackFallback(v: AlertView): string {
-  const state = v.resolved ? `[RESOLVED ${v.severityLabel}]` : v.reminderText ? `[${v.severityLabel}] [REMINDER]` : `[${v.severityLabel}]`;
+  const state = v.resolved ? `[RESOLVED ${v.severityLabel}]` : v.escalatedText ? `[${v.severityLabel}] [ESCALATED]` : v.reminderText ? `[${v.severityLabel}] [REMINDER]` : `[${v.severityLabel}]`;
   return singleLine(`${state} ${v.name} — ${v.instance}${v.summary ? `: ${v.summary}` : ''}`);
 }
 
@@ -133,8 +133,8 @@ export function renderSlackMessage(job: NotificationJob, opts: SlackFormatOption
   if (g) return renderSlackGroupMessage(g, opts);
   const v = alertView(job, opts.dashboardUrl);
   const blocks: SlackBlock[] = [];
-  const icon = v.resolved ? ':white_check_mark:' : v.reminderText ? ':repeat:' : v.severity === 'critical' ? ':rotating_light:' : ':warning:';
-  const state = v.resolved ? 'RESOLVED' : v.reminderText ? `${v.severityLabel} (reminder)` : v.severityLabel;
+  const icon = v.resolved ? ':white_check_mark:' : v.escalatedText ? ':arrow_double_up:' : v.reminderText ? ':repeat:' : v.severity === 'critical' ? ':rotating_light:' : ':warning:';
+  const state = v.resolved ? 'RESOLVED' : v.escalatedText ? `${v.severityLabel} (escalated)` : v.reminderText ? `${v.severityLabel} (reminder)` : v.severityLabel;
   blocks.push({ type: 'header', text: plain(`${icon} ${state}: ${v.name} — ${v.instance}`, SLACK_LIMITS.headerText) });
 
   // Who acknowledged it (docs/incidents.md): said right under the header, where the on-call looks.
@@ -154,6 +154,7 @@ export function renderSlackMessage(job: NotificationJob, opts: SlackFormatOption
   if (v.suppressedText) fields.push(field('Suppressed', v.suppressedText));
   if (v.escalationText) fields.push(field('Escalation', v.escalationText));
   if (v.reminderText) fields.push(field('Reminder', v.reminderText));
+  if (v.escalatedText) fields.push(field('Escalated', v.escalatedText));
   blocks.push({ type: 'section', fields: fields.slice(0, SLACK_LIMITS.fields) });
 
   if (v.labels.length) {

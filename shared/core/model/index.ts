@@ -195,6 +195,12 @@ export interface NotificationJob {
    */
   readonly ack?: { readonly state: 'acknowledged' | 'unacknowledged'; readonly by: string; readonly atMs: number; readonly source: string };
   /**
+   * A step of an escalation policy (docs/incidents.md, "Escalation policies"): nobody acknowledged
+   * the alert, so a further level is notified; `reason` says why (`unacknowledged for 15m
+   * (db-oncall: level 2 of 3)`).
+   */
+  readonly escalated?: { readonly policy: string; readonly level: number; readonly levels: number; readonly step: number; readonly steps: number; readonly reason: string };
+  /**
    * A group notification (docs/routing.md, "Grouping"): the alerts of one (route, receiver, group
    * labels). `transition` is then the group's own (fingerprint = the group id, kind `resolved`
    * when none of its alerts fires any more, labels = the group labels, severity = the highest of its

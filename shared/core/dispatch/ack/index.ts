@@ -19,6 +19,7 @@ import { sha256Hex } from '../hash.ts';
 import type { AlertRecord } from '../record/alert-record.ts';
 import type { HistoryEvent } from '../../history/types.ts';
 import { teamOf } from '../../history/types.ts';
+import { startEscalation, type EscalationPolicy } from '../escalation-policy/index.ts';
 
 /** What an action did. */
 export type ActionOutcome =
@@ -56,13 +57,23 @@ export function activationTransition(record: AlertRecord, transitionId: string, 
  * Decides an action on a record (pure): the record after it (version incremented), the jobs that
  * tell the channels, the history event; or the refusal.
  */
-export function decideAck(record: AlertRecord | undefined, a: ActionMessage, nowMs: number): ActionOutcome {
+export function decideAck(record: AlertRecord | undefined, a: ActionMessage, nowMs: number, policies?: ReadonlyMap<string, EscalationPolicy>): ActionOutcome {
   const d = decideAction(record, a);
   if (!d.ok) return { applied: false, refusal: d.refusal };
   const r = record!;
   const id = actionIdOf(a);
-  const { ack: _previous, ...rest } = r;
-  const next: AlertRecord = { ...rest, ...(d.ack ? { ack: d.ack } : {}), version: r.version + 1, updatedAtMs: nowMs };
+  const { ack: _previous, escalating, ...rest } = r;
+  // An acknowledgement pauses the escalation (docs/incidents.md); taking it back starts it again
+  // from its first level, now (the policy as the routes say today; gone from them: it stays off).
+  const policy = escalating ? policies?.get(escalating.policy) : undefined;
+  const esc: AlertRecord['escalating'] | undefined = !escalating
+    ? undefined
+    : d.ack
+      ? { ...escalating, paused: true }
+      : policy
+        ? { ...startEscalation(policy, nowMs), firingId: escalating.firingId }
+        : undefined;
+  const next: AlertRecord = { ...rest, ...(d.ack ? { ack: d.ack } : {}), ...(esc ? { escalating: esc } : {}), version: r.version + 1, updatedAtMs: nowMs };
   const t = activationTransition(r, `${r.lastTransition.id}:${a.action}:${id}`, nowMs);
   const state = a.action === 'acknowledge' ? 'acknowledged' : 'unacknowledged';
   const jobs: NotificationJob[] = [];

@@ -6,6 +6,7 @@
  */
 import type { AlertTransition, Channel, Destination, Labels, NotificationPolicy, Severity, TransitionKind } from '../../model/index.ts';
 import type { Acknowledgement } from '../../lifecycle/action.ts';
+import type { EscalationState } from '../escalation-policy/index.ts';
 
 /** What dispatch remembers per (receiver, channel). */
 export interface DeliveryState {
@@ -134,6 +135,12 @@ export interface AlertRecord {
   readonly groups?: readonly string[];
   /** Who acknowledged the current activation, when and from where (docs/incidents.md); a new activation starts without. */
   readonly ack?: Acknowledgement;
+  /**
+   * The current activation's escalation (docs/incidents.md, "Escalation policies"): its next step
+   * and when it is due; `paused` while it is acknowledged (taking the acknowledgement back starts
+   * it again). `firingId` names the step messages.
+   */
+  readonly escalating?: EscalationState & { readonly firingId: string; readonly paused?: true };
   /** Owned by the Slack channel function; dispatch reads it and never writes it. */
   readonly slackThread?: SlackThread;
   /** Dispatch time of the last commit (epoch ms). */
@@ -146,7 +153,8 @@ export function deliveryKey(receiver: string, channel: Channel): string {
 }
 
 /** When the timers' sweep must look at a record again: its muted firing's re-check or its reminder, the earliest (undefined: nothing due). */
-export function recheckDueAt(record: Pick<AlertRecord, 'muted' | 'repeat'>): number | undefined {
-  const times = [record.muted?.recheckAtMs, record.repeat?.atMs].filter((t): t is number => t !== undefined);
+export function recheckDueAt(record: Pick<AlertRecord, 'muted' | 'repeat' | 'escalating'>): number | undefined {
+  const esc = record.escalating && !record.escalating.paused ? record.escalating.dueAtMs : undefined;
+  const times = [record.muted?.recheckAtMs, record.repeat?.atMs, esc].filter((t): t is number => t !== undefined);
   return times.length > 0 ? Math.min(...times) : undefined;
 }

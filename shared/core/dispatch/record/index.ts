@@ -12,6 +12,7 @@ import { recordFireTime } from '../flapping/flapping.ts';
 import { fireCountAfter } from '../throttle/index.ts';
 import { MAX_RECENT_TRANSITION_IDS, type AlertRecord, type MutedFiring, type RepeatDue } from './alert-record.ts';
 import { repeatAfter } from '../repeat/index.ts';
+import { policyFor, startEscalation } from '../escalation-policy/index.ts';
 
 export * from './alert-record.ts';
 
@@ -39,7 +40,7 @@ function recentIds(record: AlertRecord | undefined, id: string): string[] {
 
 /** What the previous stages decided that the record keeps. */
 export type RecordInput = Pick<DispatchContext, 'transition' | 'record' | 'severity' | 'escalation' | 'deliveries' | 'nowMs'> &
-  Partial<Pick<DispatchContext, 'release' | 'inhibition' | 'muted' | 'groupUpserts' | 'routed' | 'jobs'>>;
+  Partial<Pick<DispatchContext, 'release' | 'inhibition' | 'muted' | 'groupUpserts' | 'routed' | 'jobs' | 'routes'>>;
 
 /**
  * The record after `t` (version incremented), from the record as read and the stages' decisions:
@@ -77,6 +78,7 @@ export function nextRecord(input: RecordInput): { readonly reason: RecordReason;
     ...repeatOf(input),
     // An acknowledgement belongs to its activation: kept through its re-checks and resolution, dropped by a new one.
     ...(seen && record?.ack ? { ack: record.ack } : {}),
+    ...escalatingAfter(input, seen),
     ...(record?.slackThread ? { slackThread: record.slackThread } : {}),
     updatedAtMs: nowMs,
   };
@@ -88,6 +90,23 @@ function repeatOf(input: RecordInput): { repeat?: RepeatDue } {
   if (!input.routed || !input.jobs) return {};
   const r = repeatAfter({ transition: input.transition, record: input.record, routed: input.routed, jobs: input.jobs, nowMs: input.nowMs });
   return r ? { repeat: r } : {};
+}
+
+/**
+ * The escalation of the activation (docs/incidents.md, "Escalation policies"): kept while it fires
+ * (a re-check, a reminder, a release), started when its firing is notified (jobs published, or
+ * groups joined: their flush notifies) by routes with a policy for its severity, and not while it
+ * is acknowledged; a resolution ends it.
+ */
+function escalatingAfter(input: RecordInput, seen: boolean): { escalating?: NonNullable<AlertRecord['escalating']> } {
+  const { transition: t, record } = input;
+  if (t.kind !== 'firing') return {};
+  if (seen && record?.escalating) return { escalating: record.escalating };
+  if (seen && record?.ack) return {};
+  const notified = (input.jobs ?? []).some((j) => j.transition.kind === 'firing') || (input.groupUpserts ?? []).length > 0;
+  if (!notified) return {};
+  const policy = policyFor(input.routed ?? [], input.severity, input.routes?.escalationPolicies);
+  return policy ? { escalating: { ...startEscalation(policy, input.nowMs), firingId: t.transitionId } } : {};
 }
 
 /** The groups of the activation: a firing's new ones added to those it joined before (a re-check, a release); a resolution keeps them. */

@@ -30,6 +30,7 @@
  *     time_intervals: [{ times: [{ start_time: '09:00', end_time: '17:00' }], weekdays: ['monday:friday'] }]
  * ```
  */
+import { compileEscalationPolicies, compileRouteEscalation, escalationPoliciesSchema, routeEscalationSchema } from '../escalation-policy/index.ts';
 import { z } from 'zod';
 import { formatPath } from '../../model/field-path.ts';
 import { namedTimeIntervalSchema } from '../time-intervals/schema.ts';
@@ -157,6 +158,7 @@ interface RouteDoc {
   mute_time_intervals?: string[] | undefined;
   active_time_intervals?: string[] | undefined;
   lower_severity_outside?: LoweringDoc | undefined;
+  escalation?: z.infer<typeof routeEscalationSchema> | undefined;
   routes?: RouteDoc[] | undefined;
 }
 
@@ -192,6 +194,7 @@ const routeSchema: z.ZodType<RouteDoc> = z.lazy(() =>
     mute_time_intervals: z.array(z.string().min(1)).optional(),
     active_time_intervals: z.array(z.string().min(1)).optional(),
     lower_severity_outside: loweringSchema.optional(),
+    escalation: routeEscalationSchema.optional(),
     routes: z.array(routeSchema).optional(),
   }),
 );
@@ -203,8 +206,10 @@ export const routesDocumentSchema = z.strictObject({
   receivers: z.array(receiverSchema).optional(),
   ...groupingFields,
   lower_severity_outside: loweringSchema.optional(),
+  escalation: routeEscalationSchema.optional(),
   routes: z.array(routeSchema).optional(),
   inhibit_rules: z.array(inhibitRuleSchema).optional(),
+  escalation_policies: escalationPoliciesSchema.optional(),
   time_intervals: z.array(namedTimeIntervalSchema).optional(),
   /**
    * Alertmanager's older name of `time_intervals` (same shape), accepted as Alertmanager does. A
@@ -265,6 +270,7 @@ export function compileRoutes(doc: unknown, source: string, defaults: DefaultRec
   checkReceivers(rootReceivers, 'receiver');
 
   const timeIntervals = compileRouteTimeIntervals(d, problems);
+  const escalationPolicies = compileEscalationPolicies(d.escalation_policies ?? [], (n) => receivers.has(n), problems);
   const checkIntervals = (names: readonly string[], at: string): void => {
     names.forEach((n, j) => {
       if (!timeIntervals.has(n)) problems.push(`${at}[${j}]: unknown time interval ${JSON.stringify(n)} (declare it under time_intervals)`);
@@ -276,7 +282,7 @@ export function compileRoutes(doc: unknown, source: string, defaults: DefaultRec
     return { timeIntervals: doc.time_intervals, by: doc.by ?? 1, declaredAt: path || 'root' };
   };
 
-  const compile = (r: RouteDoc, path: string, inherited: readonly string[], parent: Pick<RouteNode, 'groupBy' | 'timing' | 'lowerSeverityOutside'>): RouteNode => {
+  const compile = (r: RouteDoc, path: string, inherited: readonly string[], parent: Pick<RouteNode, 'groupBy' | 'timing' | 'lowerSeverityOutside' | 'escalation'>): RouteNode => {
     const matchers: Matcher[] = [];
     (r.matchers ?? []).forEach((text, j) => {
       try {
@@ -293,7 +299,8 @@ export function compileRoutes(doc: unknown, source: string, defaults: DefaultRec
     if (r.mute_time_intervals) checkIntervals(r.mute_time_intervals, `${path}.mute_time_intervals`);
     if (r.active_time_intervals) checkIntervals(r.active_time_intervals, `${path}.active_time_intervals`);
     const lower = lowering(r.lower_severity_outside, path, parent.lowerSeverityOutside);
-    const inherits = { ...grouping, ...(lower ? { lowerSeverityOutside: lower } : {}) };
+    const escalation = compileRouteEscalation(r.escalation, `${path}.escalation`, parent.escalation, escalationPolicies, problems);
+    const inherits = { ...grouping, ...(lower ? { lowerSeverityOutside: lower } : {}), ...(escalation ? { escalation } : {}) };
     return {
       path,
       matchers,
@@ -303,13 +310,15 @@ export function compileRoutes(doc: unknown, source: string, defaults: DefaultRec
       ...(r.mute_time_intervals?.length ? { muteTimeIntervals: r.mute_time_intervals } : {}),
       ...(r.active_time_intervals?.length ? { activeTimeIntervals: r.active_time_intervals } : {}),
       ...(lower ? { lowerSeverityOutside: lower } : {}),
+      ...(escalation ? { escalation } : {}),
       routes: (r.routes ?? []).map((c, k) => compile(c, `${path}.routes[${k}]`, own, inherits)),
     };
   };
 
   const rootGrouping = compileGrouping(d, '', { timing: DEFAULT_GROUP_TIMING }, problems);
   const rootLowering = lowering(d.lower_severity_outside, '', undefined);
-  const rootInherits = { ...rootGrouping, ...(rootLowering ? { lowerSeverityOutside: rootLowering } : {}) };
+  const rootEscalation = compileRouteEscalation(d.escalation, 'escalation', undefined, escalationPolicies, problems);
+  const rootInherits = { ...rootGrouping, ...(rootLowering ? { lowerSeverityOutside: rootLowering } : {}), ...(rootEscalation ? { escalation: rootEscalation } : {}) };
   const root: RouteNode = {
     path: 'root',
     matchers: [],
@@ -322,7 +331,15 @@ export function compileRoutes(doc: unknown, source: string, defaults: DefaultRec
   if (problems.length > 0) throw new RoutesConfigError(source, problems);
 
   const matrix: SeverityMatrix = { ...DEFAULT_SEVERITY_MATRIX, ...(d.matrix as Partial<SeverityMatrix> | undefined) };
-  return { matrix, receivers, root, source, ...(inhibitRules.length > 0 ? { inhibitRules } : {}), ...(timeIntervals.size > 0 ? { timeIntervals } : {}) };
+  return {
+    matrix,
+    receivers,
+    root,
+    source,
+    ...(inhibitRules.length > 0 ? { inhibitRules } : {}),
+    ...(timeIntervals.size > 0 ? { timeIntervals } : {}),
+    ...(escalationPolicies.size > 0 ? { escalationPolicies } : {}),
+  };
 }
 
 /**

@@ -18,6 +18,7 @@ import { withSeverityLabel } from '../../model/severity.ts';
 import type { InhibitRule } from '../inhibit/inhibit-rules.ts';
 import type { GroupBy, GroupTiming } from '../group/aggregation.ts';
 import type { TimeInterval } from '../time-intervals/time-interval.ts';
+import type { EscalationPolicy, RouteEscalation } from '../escalation-policy/index.ts';
 
 /** Channels per severity: which channels a notification of that severity goes to. */
 export type SeverityMatrix = Readonly<Record<Severity, readonly Channel[]>>;
@@ -71,6 +72,11 @@ export interface RouteNode {
    * wrote it (the notification says why).
    */
   readonly lowerSeverityOutside?: SeverityLowering;
+  /**
+   * `escalation` (inherited; `none` turns it off): the escalation policy per severity of alerts
+   * this route notifies (docs/incidents.md, "Escalation policies").
+   */
+  readonly escalation?: RouteEscalation;
 }
 
 /** A route's `lower_severity_outside`, compiled. */
@@ -94,6 +100,8 @@ export interface RoutingConfig {
   readonly inhibitRules?: readonly InhibitRule[];
   /** `time_intervals` by name (docs/routing.md, "Time intervals"); absent or empty: none declared. */
   readonly timeIntervals?: ReadonlyMap<string, TimeInterval>;
+  /** `escalation_policies` by name (docs/incidents.md, "Escalation policies"); absent: none declared. */
+  readonly escalationPolicies?: ReadonlyMap<string, EscalationPolicy>;
 }
 
 /** One place a notification goes: a receiver's destination on one channel. */

@@ -13,6 +13,7 @@ import type { AlertTransition } from '../../model/index.ts';
 import type { AlertRecord } from '../record/alert-record.ts';
 import type { MutedAlertIndex } from './ports.ts';
 import { reminderTransition } from '../repeat/index.ts';
+import { escalationTransition } from '../escalation-policy/step.ts';
 
 /** The transition that re-decides a muted firing: the firing as received, with an id of its own (stable for one re-check time, so a sweep run twice publishes one message). */
 export function recheckTransition(record: AlertRecord, nowMs: number): AlertTransition | undefined {
@@ -30,11 +31,13 @@ export interface RecheckPorts {
 /**
  * Publishes what is due at `nowMs` (at most `limit` records): a re-check for every muted firing,
  * a reminder for every firing notified on its own whose `repeat_interval` has passed
- * (repeat/index.ts). Returns how many transitions.
+ * (repeat/index.ts), the due step of every escalation (escalation-policy/step.ts). Returns how
+ * many transitions.
  */
 export async function recheckMutedAlerts(ports: RecheckPorts, nowMs: number, limit = 500): Promise<number> {
   const due = await ports.muted.due(nowMs, limit);
-  const transitions = due.map((r) => recheckTransition(r, nowMs) ?? reminderTransition(r, nowMs)).filter((t): t is AlertTransition => t !== undefined);
+  // Everything due on a record: its muted re-check (or reminder), and its escalation step.
+  const transitions = due.flatMap((r) => [recheckTransition(r, nowMs) ?? reminderTransition(r, nowMs), escalationTransition(r, nowMs)]).filter((t): t is AlertTransition => t !== undefined);
   if (transitions.length > 0) await ports.publisher.publish(transitions);
   return transitions.length;
 }
