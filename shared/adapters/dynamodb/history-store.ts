@@ -112,6 +112,8 @@ export interface DynamoHistoryStoreOptions {
   readonly concurrency?: number;
   /** Most events one query may return (bounded memory); default {@link DEFAULT_MAX_EVENTS}. */
   readonly maxEvents?: number;
+  /** Items per Query page (`Limit`); default none (pages of 1 MB). Tests lower it to page through a few items. */
+  readonly pageSize?: number;
 }
 
 const KEY_ATTRIBUTES = ['pk', 'sk', 'expiresAt'] as const;
@@ -124,6 +126,7 @@ export class DynamoHistoryStore implements HistoryStore {
   readonly #retry: RetryPolicy;
   readonly #concurrency: number;
   readonly #maxEvents: number;
+  readonly #pageSize: number | undefined;
 
   constructor(options: DynamoHistoryStoreOptions) {
     this.#doc = DynamoDBDocumentClient.from(options.client, { marshallOptions: { removeUndefinedValues: true } });
@@ -132,6 +135,7 @@ export class DynamoHistoryStore implements HistoryStore {
     this.#retry = options.retry ?? DEFAULT_RETRY;
     this.#concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
     this.#maxEvents = options.maxEvents ?? DEFAULT_MAX_EVENTS;
+    this.#pageSize = options.pageSize;
     if (!Number.isSafeInteger(this.#retentionMs) || this.#retentionMs <= 0) throw new RangeError(`DynamoHistoryStore: retentionMs must be a positive whole number, got ${this.#retentionMs}`);
   }
 
@@ -208,6 +212,7 @@ export class DynamoHistoryStore implements HistoryStore {
             KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
             ExpressionAttributeValues: { ':pk': pk, ':lo': lo, ':hi': hi, ...filter?.filterValues },
             ...(filter ? { FilterExpression: filter.FilterExpression, ExpressionAttributeNames: filter.ExpressionAttributeNames } : {}),
+            ...(this.#pageSize ? { Limit: this.#pageSize } : {}),
             ...(start ? { ExclusiveStartKey: start } : {}),
           }),
         );
