@@ -15,6 +15,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoHistoryStore, HistoryQueryError } from '../../shared/adapters/dynamodb/history-store.ts';
+import { PermanentError } from '../../shared/core/errors/index.ts';
 import { parseDuration } from '../../shared/core/dispatch/duration.ts';
 import { firedOverTime, loadReport, type FiredOverTime, type HistoryReport } from '../../shared/core/history/report.ts';
 import type { HistoryStore } from '../../shared/core/history/types.ts';
@@ -40,8 +41,7 @@ export interface AnalyticsView {
 }
 
 /** A request the view refuses (a 400 naming the parameter). */
-export class InvalidAnalyticsRequestError extends Error {
-  override name = 'InvalidAnalyticsRequestError';
+export class InvalidAnalyticsRequestError extends PermanentError {
   constructor(
     readonly param: string,
     message: string,
