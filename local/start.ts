@@ -43,6 +43,7 @@ import { DEFAULT_EVENTS_FILE, DEFAULT_ROUTES_FILE, DEFAULT_RULES_FILE, LOCAL_SEC
 import { loadRulesIntoTable } from './config/rules-loader.ts';
 import { LocalObserver } from './console/observer.ts';
 import { consoleSilences } from './console/silences.ts';
+import { consoleAnalytics } from './console/analytics.ts';
 import { startConsole, type ConsoleServer } from './console/server.ts';
 import { DemoStream } from './demo/stream.ts';
 
@@ -233,11 +234,12 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
     let consoleServer: ConsoleServer | undefined;
     if (opts.consolePort !== false) {
       const wanted = opts.consolePort ?? 8787;
+      const analytics = await consoleAnalytics(dynamodb, provisioned.tables.history, clock);
       try {
-        consoleServer = await startConsole({ port: wanted, snapshot: () => observer.snapshot(), silences });
+        consoleServer = await startConsole({ port: wanted, snapshot: () => observer.snapshot(), silences, analytics });
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
-        consoleServer = await startConsole({ port: 0, snapshot: () => observer.snapshot(), silences });
+        consoleServer = await startConsole({ port: 0, snapshot: () => observer.snapshot(), silences, analytics });
       }
       stack.push(consoleServer);
     }

@@ -13,7 +13,7 @@ import { CHANNELS, type Channel as DeliveryChannel } from '../../shared/core/mod
 import { METRIC } from '../../shared/core/model/metrics.ts';
 import { TABLES, type FunctionName, type QueueName, type TableName, type TableSpec } from '../topology.ts';
 import type { KlaxonFunction } from './klaxon-function.ts';
-import { klaxonMetric, klaxonSearch } from './klaxon-metrics.ts';
+import { klaxonMetric, klaxonSearch, type KlaxonMetricName } from './klaxon-metrics.ts';
 import type { WorkQueue } from './work-queue.ts';
 
 /** The deadman: no records evaluated for this long alarms (issue 4: 10 min). */
@@ -308,6 +308,39 @@ export class PipelineObservability extends Construct {
         }),
       );
     }
+
+    // The alert history's figures (docs/incidents.md, "History and analytics"), from the metrics
+    // the recording functions emit (shared/core/history/metrics.ts): whichever function recorded
+    // them, hence SEARCH over `service`. Per rule and team: `klaxon report` (the history table).
+    const p15 = Duration.minutes(15);
+    const h1 = Duration.hours(1);
+    /** A time metric in minutes, one line per severity, for a statistic (Average, p90). */
+    const minutesBySeverity = (metric: KlaxonMetricName, statistic: string) =>
+      new cw.MathExpression({
+        expression: `${klaxonSearch(metric, ['severity'], { statistic, period: h1 }).expression} / 60000`,
+        label: `${statistic} \${PROP('Dim.severity')}`,
+        period: h1,
+      });
+    this.dashboard.addWidgets(text('## Alert history (fired, notified, suppressed, time to acknowledge and resolve)'));
+    this.dashboard.addWidgets(
+      new cw.GraphWidget({ title: 'Alerts fired by severity', left: [klaxonSearch(METRIC.alertsFired, ['severity'], { period: p15 })], stacked: true, width: third }),
+      new cw.GraphWidget({ title: 'Notifications sent by channel', left: [klaxonSearch(METRIC.notificationsSent, ['channel'], { period: p15 })], stacked: true, width: third }),
+      new cw.GraphWidget({ title: 'Notifications suppressed by reason', left: [klaxonSearch(METRIC.alertsSuppressed, ['reason'], { period: p15 })], stacked: true, width: third }),
+    );
+    this.dashboard.addWidgets(
+      new cw.GraphWidget({
+        title: 'Time to acknowledge (minutes): average and p90 by severity',
+        left: [minutesBySeverity(METRIC.timeToAcknowledge, 'Average'), minutesBySeverity(METRIC.timeToAcknowledge, 'p90')],
+        leftYAxis: { min: 0 },
+        width: half,
+      }),
+      new cw.GraphWidget({
+        title: 'Time to resolve (minutes): average and p90 by severity',
+        left: [minutesBySeverity(METRIC.timeToResolve, 'Average'), minutesBySeverity(METRIC.timeToResolve, 'p90')],
+        leftYAxis: { min: 0 },
+        width: half,
+      }),
+    );
 
     this.dashboard.addWidgets(text('## Queues'));
     const queueList = Object.values(queues);

@@ -1,7 +1,7 @@
 /**
  * The local console's HTTP server (loopback only): the page at `/`, the state as JSON at
  * `/api/state`, and the same state pushed as Server-Sent Events at `/api/events` each second, so
- * the page updates without reloading.
+ * the page updates without reloading; the analytics view at `/analytics` (./analytics.ts).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ConsoleSnapshot } from './observer.ts';
 import type { ConsoleSilences } from './silences.ts';
+import { handleAnalyticsGet, type ConsoleAnalytics } from './analytics.ts';
 import { InvalidSilenceError, SilenceExpiredError, SilenceNotFoundError } from '../../shared/core/dispatch/silence/index.ts';
 import { listenOnLoopback } from '../runtime/listen.ts';
 
@@ -29,6 +30,8 @@ export interface ConsoleOptions {
   readonly pushEveryMs?: number;
   /** Silences: `POST /api/silences` adds one, `POST /api/silences/<id>/expire` expires one (absent: 405). */
   readonly silences?: ConsoleSilences;
+  /** The analytics view: `/analytics`, `/api/analytics`, `/vendor/chart.js` (./analytics.ts; absent: the API answers 404). */
+  readonly analytics?: ConsoleAnalytics;
 }
 
 const MAX_BODY_BYTES = 16_384;
@@ -70,7 +73,8 @@ export async function startConsole(opts: ConsoleOptions): Promise<ConsoleServer>
   const page = await readFile(join(STATIC_DIR, 'index.html'));
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname;
     if (req.method === 'POST' && opts.silences && path.startsWith('/api/silences')) {
       await handleSilencePost(path, req, res, opts.silences);
       return;
@@ -79,6 +83,7 @@ export async function startConsole(opts: ConsoleOptions): Promise<ConsoleServer>
       res.writeHead(405).end();
       return;
     }
+    if (await handleAnalyticsGet(path, url, res, opts.analytics)) return;
     if (path === '/' || path === '/index.html') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(page);
       return;

@@ -472,6 +472,37 @@ describe('dashboard', () => {
     expect(metrics.map((m) => (m[4] as { stat: string }).stat)).toEqual(names.map(() => stat));
   });
 
+  it.each([
+    // fired per severity, stacked, every service that records history
+    ['Alerts fired by severity', [`SEARCH('{Klaxon,service,severity} MetricName="${METRIC.alertsFired}"', 'Sum', 900)`]],
+    // the channel functions' own count of what they delivered (no second metric of notifications)
+    ['Notifications sent by channel', [`SEARCH('{Klaxon,service,channel} MetricName="${METRIC.notificationsSent}"', 'Sum', 900)`]],
+    ['Notifications suppressed by reason', [`SEARCH('{Klaxon,service,reason} MetricName="${METRIC.alertsSuppressed}"', 'Sum', 900)`]],
+    // MTTA and MTTR: the average and the 90th percentile per hour, in minutes
+    [
+      'Time to acknowledge (minutes): average and p90 by severity',
+      [
+        `SEARCH('{Klaxon,service,severity} MetricName="${METRIC.timeToAcknowledge}"', 'Average', 3600) / 60000`,
+        `SEARCH('{Klaxon,service,severity} MetricName="${METRIC.timeToAcknowledge}"', 'p90', 3600) / 60000`,
+      ],
+    ],
+    [
+      'Time to resolve (minutes): average and p90 by severity',
+      [
+        `SEARCH('{Klaxon,service,severity} MetricName="${METRIC.timeToResolve}"', 'Average', 3600) / 60000`,
+        `SEARCH('{Klaxon,service,severity} MetricName="${METRIC.timeToResolve}"', 'p90', 3600) / 60000`,
+      ],
+    ],
+  ])('charts the alert history: %s', (title, expressions) => {
+    const metrics = widget(title).metrics!;
+    expect(metrics.map((m) => (m[0] as { expression: string }).expression)).toEqual(expressions);
+  });
+
+  it('labels the history times by statistic and severity (a dynamic label per series)', () => {
+    const labels = widget('Time to resolve (minutes): average and p90 by severity').metrics!.map((m) => (m[0] as { label: string }).label);
+    expect(labels).toEqual(["Average ${PROP('Dim.severity')}", "p90 ${PROP('Dim.severity')}"]);
+  });
+
   it('shows ingest, evaluation, delivery per channel, queues, functions and Logs Insights widgets', () => {
     t.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     const body = JSON.stringify(ofType('AWS::CloudWatch::Dashboard')[0]![1].Properties.DashboardBody);

@@ -58,6 +58,17 @@ export const METRIC = {
   breakerOpen: 'BreakerOpen',
   /** From the sample's event time to the receiver's 2xx; dimension `channel` (Milliseconds). */
   deliveryLatency: 'DeliveryLatency',
+  // Alert history (shared/core/history/metrics.ts; docs/incidents.md "History and analytics"),
+  // emitted where history is recorded. Dimensions are bounded sets only (severity, reason), never
+  // a rule id or a label: each dimension value is a metric of its own, billed and kept 15 months.
+  /** Alerts fired (`fired` history events); dimension `severity` (Count). */
+  alertsFired: 'AlertsFired',
+  /** Notifications not sent (`suppressed` history events); dimension `reason` (a SUPPRESSION_REASONS value, else `other`) (Count). */
+  alertsSuppressed: 'AlertsSuppressed',
+  /** From an activation's firing to an acknowledgement of it; dimension `severity` (Milliseconds). */
+  timeToAcknowledge: 'TimeToAcknowledge',
+  /** From an activation's firing to its resolution; dimension `severity` (Milliseconds). */
+  timeToResolve: 'TimeToResolve',
 } as const;
 
 /**
