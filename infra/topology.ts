@@ -85,6 +85,7 @@ export const CONFIG_KEYS = [
   'rulesCacheTtlSeconds',
   'routesSsmParameter',
   'eventsSsmParameter',
+  'historyRetentionDays',
   'slackSecretName',
   'pagerDutySecretName',
   'sesSender',
@@ -354,9 +355,13 @@ export const FUNCTIONS = {
       SILENCES_TABLE: { tableName: 'silences' },
       GROUPS_TABLE: { tableName: 'groups' },
       GROUP_FLUSH_QUEUE_URL: { queueUrl: 'groupFlush' },
+      HISTORY_TABLE: { tableName: 'history' },
+      HISTORY_RETENTION_DAYS: { config: 'historyRetentionDays' },
     },
     grants: [
       { table: 'alerts', access: 'readWrite' },
+      // The alert history: written, never read (klaxon report and the console read it).
+      { table: 'history', access: 'write' },
       { table: 'silences', access: 'read' },
       { table: 'groups', access: 'readWrite' },
       // A group's first alert schedules its flush.

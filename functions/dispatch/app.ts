@@ -54,6 +54,19 @@ import { SqsFlushScheduler } from '../../shared/adapters/sqs/flush-scheduler.ts'
 import type { FlushScheduler, GroupStore } from '../../shared/core/dispatch/group/ports.ts';
 import { createLogger, createMetrics, systemClock } from '../../shared/adapters/observability/index.ts';
 import { readDispatchSettings } from '../../shared/config/dispatch.ts';
+import { DynamoHistoryStore } from '../../shared/adapters/dynamodb/history-store.ts';
+import { emitHistoryMetrics } from '../../shared/adapters/observability/history-metrics.ts';
+
+/** The history store, with each recorded event also counted in CloudWatch (AlertsFired, AlertsSuppressed, TimeToAcknowledge...). */
+export function meteredHistory(store: HistoryStore, metrics: Metrics): HistoryStore {
+  return {
+    record: async (events) => {
+      await store.record(events);
+      emitHistoryMetrics(metrics, events);
+    },
+    query: (q) => store.query(q),
+  };
+}
 
 /** What the handler needs; tests and local mode inject their own. */
 export interface DispatchDeps {
@@ -278,6 +291,7 @@ export async function dispatchDepsFromEnv(env: NodeJS.ProcessEnv): Promise<Dispa
           ),
         }
       : {}),
+    ...(s.history ? { history: meteredHistory(new DynamoHistoryStore({ client: dynamodb, table: s.history.table, retentionMs: s.history.retentionMs }), metrics) } : {}),
     config: s.decision,
     clock: systemClock,
     logger,

@@ -25,6 +25,7 @@ export function renderConfigValues(config: KlaxonConfig, names: DeployedNames): 
     rulesCacheTtlSeconds: String(config.rules.cacheTtlSeconds),
     routesSsmParameter: config.routes.parameterName,
     eventsSsmParameter: config.events.parameterName,
+    historyRetentionDays: String(config.history.retentionDays),
     slackSecretName: config.secrets.slack.name,
     pagerDutySecretName: config.secrets.pagerduty.name,
     sesSender: config.email.sender,

@@ -158,6 +158,13 @@ export const klaxonConfigSchema = z
       })
       .strict()
       .default({ file: 'examples/routes.yaml', parameterName: '/klaxon/routes' }),
+    history: z
+      .object({
+        /** Days the alert history keeps an event (DynamoDB TTL). */
+        retentionDays: z.number().int().min(1).max(3650).default(90),
+      })
+      .strict()
+      .default({ retentionDays: 90 }),
     events: z
       .object({
         /** Error-events configuration YAML (docs/events.md, "Configuration"), relative to the working directory; absent: the built-in classification. */

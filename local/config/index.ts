@@ -40,6 +40,7 @@ export function localConfigValues(input: LocalConfigInput): Record<ConfigKey, st
     routesSsmParameter: input.routesParameter,
     // Local mode reads EVENTS_FILE (local/start.ts), as it reads ROUTES_FILE.
     eventsSsmParameter: '',
+    historyRetentionDays: '90',
     slackSecretName: LOCAL_SECRET_NAMES.slack,
     pagerDutySecretName: LOCAL_SECRET_NAMES.pagerduty,
     sesSender: 'klaxon@example.com',

@@ -30,6 +30,8 @@ export interface DispatchSettings {
   readonly alertsTable: string;
   /** The silences table (absent: no silences, e.g. an older local setup). */
   readonly silencesTable?: string;
+  /** The history table and how long an event is kept. */
+  readonly history?: { readonly table: string; readonly retentionMs: number };
   readonly deadLetterQueueUrl: string;
   /** The alert-events queue, where dispatch puts releases of held notifications (docs/routing.md, "Inhibition"). */
   readonly alertEventsQueueUrl: string | undefined;
@@ -87,6 +89,22 @@ const env = routingEnv.extend({
   ALERT_EVENTS_QUEUE_URL: optional,
   GROUPS_TABLE: optional,
   GROUP_FLUSH_QUEUE_URL: optional,
+  /** The alert history (docs/incidents.md); unset: nothing recorded. */
+  HISTORY_TABLE: optional,
+  /** Days the history keeps an event (default 90). */
+  HISTORY_RETENTION_DAYS: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return 90;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > 3650) {
+        ctx.addIssue({ code: 'custom', message: `must be a whole number of days from 1 to 3650, got '${v}'` });
+        return z.NEVER;
+      }
+      return n;
+    }),
 });
 
 /** The shared part of dispatch's and flush-groups' settings, from {@link routingEnv}'s variables. */
@@ -118,5 +136,6 @@ export function readDispatchSettings(e: NodeJS.ProcessEnv): DispatchSettings {
     alertEventsQueueUrl: v.ALERT_EVENTS_QUEUE_URL,
     ...routingSettings(v),
     ...(v.GROUPS_TABLE && v.GROUP_FLUSH_QUEUE_URL ? { groups: { table: v.GROUPS_TABLE, flushQueueUrl: v.GROUP_FLUSH_QUEUE_URL } } : {}),
+    ...(v.HISTORY_TABLE ? { history: { table: v.HISTORY_TABLE, retentionMs: v.HISTORY_RETENTION_DAYS * 86_400_000 } } : {}),
   };
 }
