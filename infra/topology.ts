@@ -300,10 +300,13 @@ const routingEnv = {
   ROUTES_SSM_PARAMETER: { config: 'routesSsmParameter' },
   DEFAULT_EMAIL_RECIPIENTS: { config: 'defaultEmailRecipients' },
   THROTTLE_WINDOWS: { config: 'throttleWindows' },
+  HISTORY_TABLE: { tableName: 'history' },
+  HISTORY_RETENTION_DAYS: { config: 'historyRetentionDays' },
 } as const satisfies Record<string, EnvSource>;
 
-/** Their grants for it: jobs to the channel queues (the routes parameter is granted beside). */
+/** Their grants for it: jobs to the channel queues (the routes parameter is granted beside), and the alert history (written, never read: klaxon report and the console read it). */
 const routingGrants = [
+  { table: 'history', access: 'write' },
   { queue: 'slack', access: 'send' },
   { queue: 'email', access: 'send' },
   { queue: 'pagerduty', access: 'send' },
@@ -355,13 +358,9 @@ export const FUNCTIONS = {
       SILENCES_TABLE: { tableName: 'silences' },
       GROUPS_TABLE: { tableName: 'groups' },
       GROUP_FLUSH_QUEUE_URL: { queueUrl: 'groupFlush' },
-      HISTORY_TABLE: { tableName: 'history' },
-      HISTORY_RETENTION_DAYS: { config: 'historyRetentionDays' },
     },
     grants: [
       { table: 'alerts', access: 'readWrite' },
-      // The alert history: written, never read (klaxon report and the console read it).
-      { table: 'history', access: 'write' },
       { table: 'silences', access: 'read' },
       { table: 'groups', access: 'readWrite' },
       // A group's first alert schedules its flush.

@@ -55,18 +55,7 @@ import type { FlushScheduler, GroupStore } from '../../shared/core/dispatch/grou
 import { createLogger, createMetrics, systemClock } from '../../shared/adapters/observability/index.ts';
 import { readDispatchSettings } from '../../shared/config/dispatch.ts';
 import { DynamoHistoryStore } from '../../shared/adapters/dynamodb/history-store.ts';
-import { emitHistoryMetrics } from '../../shared/adapters/observability/history-metrics.ts';
-
-/** The history store, with each recorded event also counted in CloudWatch (AlertsFired, AlertsSuppressed, TimeToAcknowledge...). */
-export function meteredHistory(store: HistoryStore, metrics: Metrics): HistoryStore {
-  return {
-    record: async (events) => {
-      await store.record(events);
-      emitHistoryMetrics(metrics, events);
-    },
-    query: (q) => store.query(q),
-  };
-}
+import { meteredHistory } from '../../shared/adapters/observability/history-metrics.ts';
 
 /** What the handler needs; tests and local mode inject their own. */
 export interface DispatchDeps {

@@ -33,6 +33,9 @@ import { createLogger, createMetrics, systemClock } from '../../shared/adapters/
 import { readFlushGroupsSettings } from '../../shared/config/flush-groups.ts';
 import { redactSecrets } from '../../shared/core/deliver/redact.ts';
 import { routeMuteAt } from '../../shared/core/dispatch/time-intervals/route-mute.ts';
+import type { HistoryEvent, HistoryStore } from '../../shared/core/history/types.ts';
+import { DynamoHistoryStore } from '../../shared/adapters/dynamodb/history-store.ts';
+import { meteredHistory } from '../../shared/adapters/observability/history-metrics.ts';
 
 /** What the handler needs; tests and local mode inject their own. */
 export interface FlushGroupsDeps {
@@ -50,6 +53,8 @@ export interface FlushGroupsDeps {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly isTransient?: (err: unknown) => boolean;
+  /** The alert history: each group notification (absent: nothing recorded). */
+  readonly history?: HistoryStore;
 }
 
 /** The flush-groups Lambda handler (SQS event, partial batch response). */
@@ -60,6 +65,17 @@ export function createFlushGroupsHandler(deps: FlushGroupsDeps): FlushGroupsHand
   const { logger, metrics } = deps;
   const isTransient = deps.isTransient ?? isTransientError;
   const ports: FlushPorts = { groups: deps.groups, jobs: deps.publisher, scheduler: deps.scheduler, routes: deps.routes, clock: deps.clock, ...(deps.records ? { records: deps.records } : {}) };
+
+  /** A group notification in the history: one event per channel (fingerprint = the group id). */
+  async function recordFlush(r: FlushOutcome): Promise<void> {
+    if (!deps.history || r.outcome !== 'flushed') return;
+    const events: HistoryEvent[] = r.decision.channels.flatMap((c) =>
+      c.job
+        ? [{ id: `notified:${c.job.idempotencyKey}`, kind: 'notified' as const, atMs: deps.clock.now(), fingerprint: c.job.transition.fingerprint, ruleId: c.job.transition.ruleId, severity: c.job.severity, receiver: c.job.receiver, channel: c.job.channel, reason: 'group' }]
+        : [],
+    );
+    if (events.length > 0) await deps.history.record(events);
+  }
 
   function report(id: string, r: FlushOutcome): void {
     if (r.outcome !== 'flushed') {
@@ -96,14 +112,13 @@ export function createFlushGroupsHandler(deps: FlushGroupsDeps): FlushGroupsHand
         return;
       }
       try {
-        report(
-          m.id,
-          await flushGroup(ports, m, {
-            config: deps.config,
-            ...(deps.muteOf ? { muteOf: deps.muteOf } : {}),
-            onConflict: (attempt) => logger.info('group changed since read; deciding again', { group: m.id, attempt }),
-          }),
-        );
+        const out = await flushGroup(ports, m, {
+          config: deps.config,
+          ...(deps.muteOf ? { muteOf: deps.muteOf } : {}),
+          onConflict: (attempt) => logger.info('group changed since read; deciding again', { group: m.id, attempt }),
+        });
+        report(m.id, out);
+        await recordFlush(out);
       } catch (err) {
         const action = failureAction(err, isTransient);
         const log = { messageId: r.messageId, group: m.id, action: FAILURE_ACTION_TEXT[action], error: err };
@@ -147,6 +162,7 @@ export async function flushGroupsDepsFromEnv(env: NodeJS.ProcessEnv): Promise<Fl
     deadLetter: new SqsDeadLetterSender(sqs, s.deadLetterQueueUrl),
     config: { throttleWindows: s.decision.throttleWindows },
     muteOf: (routes, routePath, nowMs) => routeMuteAt(routePath, routes, nowMs),
+    ...(s.history ? { history: meteredHistory(new DynamoHistoryStore({ client: dynamodb, table: s.history.table, retentionMs: s.history.retentionMs }), metrics) } : {}),
     clock: systemClock,
     logger,
     metrics,

@@ -80,15 +80,6 @@ export const routingEnv = z.object({
     return list;
   }),
   THROTTLE_WINDOWS: jsonEnv(throttleWindowsJson, '{"high":"10m","low":"2h"} (numbers are milliseconds)'),
-});
-
-const env = routingEnv.extend({
-  ALERTS_TABLE: nonEmpty,
-  SILENCES_TABLE: optional,
-  DEAD_LETTER_QUEUE_URL: nonEmpty,
-  ALERT_EVENTS_QUEUE_URL: optional,
-  GROUPS_TABLE: optional,
-  GROUP_FLUSH_QUEUE_URL: optional,
   /** The alert history (docs/incidents.md); unset: nothing recorded. */
   HISTORY_TABLE: optional,
   /** Days the history keeps an event (default 90). */
@@ -107,8 +98,17 @@ const env = routingEnv.extend({
     }),
 });
 
+const env = routingEnv.extend({
+  ALERTS_TABLE: nonEmpty,
+  SILENCES_TABLE: optional,
+  DEAD_LETTER_QUEUE_URL: nonEmpty,
+  ALERT_EVENTS_QUEUE_URL: optional,
+  GROUPS_TABLE: optional,
+  GROUP_FLUSH_QUEUE_URL: optional,
+});
+
 /** The shared part of dispatch's and flush-groups' settings, from {@link routingEnv}'s variables. */
-export function routingSettings(v: z.infer<typeof routingEnv>): Pick<DispatchSettings, 'queueUrls' | 'routes' | 'routesCacheTtlMs' | 'defaultReceiver' | 'decision'> {
+export function routingSettings(v: z.infer<typeof routingEnv>): Pick<DispatchSettings, 'queueUrls' | 'routes' | 'routesCacheTtlMs' | 'defaultReceiver' | 'decision' | 'history'> {
   const throttleWindows: ThrottleWindows = { ...DEFAULT_THROTTLE_WINDOWS, ...((v.THROTTLE_WINDOWS ?? {}) as Partial<ThrottleWindows>) };
   return {
     queueUrls: { slack: v.SLACK_QUEUE_URL, email: v.EMAIL_QUEUE_URL, pagerduty: v.PAGERDUTY_QUEUE_URL },
@@ -116,6 +116,7 @@ export function routingSettings(v: z.infer<typeof routingEnv>): Pick<DispatchSet
     routesCacheTtlMs: ROUTES_CACHE_TTL_MS,
     defaultReceiver: { ...DEFAULT_RECEIVER_SETTINGS, emailRecipients: v.DEFAULT_EMAIL_RECIPIENTS },
     decision: { throttleWindows, escalation: DEFAULT_FLAPPING },
+    ...(v.HISTORY_TABLE ? { history: { table: v.HISTORY_TABLE, retentionMs: v.HISTORY_RETENTION_DAYS * 86_400_000 } } : {}),
   };
 }
 
@@ -136,6 +137,5 @@ export function readDispatchSettings(e: NodeJS.ProcessEnv): DispatchSettings {
     alertEventsQueueUrl: v.ALERT_EVENTS_QUEUE_URL,
     ...routingSettings(v),
     ...(v.GROUPS_TABLE && v.GROUP_FLUSH_QUEUE_URL ? { groups: { table: v.GROUPS_TABLE, flushQueueUrl: v.GROUP_FLUSH_QUEUE_URL } } : {}),
-    ...(v.HISTORY_TABLE ? { history: { table: v.HISTORY_TABLE, retentionMs: v.HISTORY_RETENTION_DAYS * 86_400_000 } } : {}),
   };
 }

@@ -14,7 +14,7 @@ const flushEnv = routingEnv.extend({
 });
 
 /** flush-groups' validated configuration. */
-export interface FlushGroupsSettings extends Pick<DispatchSettings, 'queueUrls' | 'routes' | 'routesCacheTtlMs' | 'defaultReceiver' | 'decision'> {
+export interface FlushGroupsSettings extends Pick<DispatchSettings, 'queueUrls' | 'routes' | 'routesCacheTtlMs' | 'defaultReceiver' | 'decision' | 'history'> {
   readonly groupsTable: string;
   /** The alert records, read for the members a notification lists. */
   readonly alertsTable: string;

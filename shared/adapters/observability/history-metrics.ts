@@ -7,7 +7,7 @@
  * reads the table, where a retried event is one item).
  */
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import type { HistoryEvent } from '../../core/history/types.ts';
+import type { HistoryEvent, HistoryStore } from '../../core/history/types.ts';
 import { historyMetricPoints } from '../../core/history/metrics.ts';
 
 /** Emits the metric points of `events` on `metrics` (the recording function's Metrics). */
@@ -18,4 +18,15 @@ export function emitHistoryMetrics(metrics: Metrics, events: readonly HistoryEve
       .addDimensions({ ...p.dimensions })
       .addMetric(p.name, p.unit === 'Count' ? MetricUnit.Count : MetricUnit.Milliseconds, p.value);
   }
+}
+
+/** The history store, with each recorded event also counted in CloudWatch ({@link emitHistoryMetrics}, after the write). */
+export function meteredHistory(store: HistoryStore, metrics: Metrics): HistoryStore {
+  return {
+    record: async (events) => {
+      await store.record(events);
+      emitHistoryMetrics(metrics, events);
+    },
+    query: (q) => store.query(q),
+  };
 }
