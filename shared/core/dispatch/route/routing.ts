@@ -18,6 +18,7 @@ import { withSeverityLabel } from '../../model/severity.ts';
 import type { InhibitRule } from '../inhibit/inhibit-rules.ts';
 import type { GroupBy, GroupTiming } from '../group/aggregation.ts';
 import type { TimeInterval } from '../time-intervals/time-interval.ts';
+import type { SlackAuthorization } from '../../interact/authorize.ts';
 
 /** Channels per severity: which channels a notification of that severity goes to. */
 export type SeverityMatrix = Readonly<Record<Severity, readonly Channel[]>>;
@@ -38,6 +39,8 @@ export interface Receiver {
   readonly pagerduty?: PagerDutyDestination;
   /** Per-severity override of the matrix for this receiver (absent severities use the matrix). */
   readonly severities?: Partial<Record<Severity, readonly Channel[]>>;
+  /** Who may press the buttons of its Slack messages (routes config `slack.authorized`); absent: anyone. */
+  readonly slackAuthorized?: SlackAuthorization;
 }
 
 /** One node of the routing tree. */
