@@ -77,15 +77,21 @@ export interface InteractionsDeps {
   readonly queue: InteractionQueue;
   /** Ephemeral "try again" when a click cannot be queued (absent: none). */
   readonly responder?: SlackResponder;
+  /** Event time: when the work was received (its actions' `atMs`; local mode runs it faster than the wall clock). */
   readonly clock: Clock;
+  /** The wall clock: Slack's timestamps are judged against it (the replay window). */
+  readonly wallClock: Clock;
   readonly logger: Logger;
   readonly metrics: Metrics;
   /** The answer budget of one request (default: {@link INTERACTIONS_ANSWER_BUDGET_MS} of wall time); tests give a signal they abort. */
   readonly budget?: () => AbortSignal;
 }
 
+/** What the endpoint answers (a Function URL result with a status, always). */
+export type InteractionsResult = Exclude<LambdaFunctionURLResult, string> & { readonly statusCode: number; readonly body: string };
+
 /** The endpoint's handler type. */
-export type InteractionsHandler = (event: LambdaFunctionURLEvent, context?: unknown) => Promise<LambdaFunctionURLResult>;
+export type InteractionsHandler = (event: LambdaFunctionURLEvent, context?: unknown) => Promise<InteractionsResult>;
 
 /** The budget ran out before the step ended. */
 class BudgetExceeded extends Error {}
@@ -109,7 +115,7 @@ function withinBudget<T>(signal: AbortSignal, step: (signal: AbortSignal) => Pro
   });
 }
 
-const answer = (statusCode: number, body = '', contentType = 'text/plain; charset=utf-8'): LambdaFunctionURLResult => ({ statusCode, headers: { 'content-type': contentType }, body });
+const answer = (statusCode: number, body = '', contentType = 'text/plain; charset=utf-8'): InteractionsResult => ({ statusCode, headers: { 'content-type': contentType }, body });
 
 /** A refusal's status for each source. */
 function refusalStatus(source: 'slack' | 'pagerduty', reason: InteractionRefusal): number {
@@ -128,7 +134,7 @@ export function createInteractionsHandler(deps: InteractionsDeps): InteractionsH
   const { logger, metrics, clock } = deps;
   const budgetOf = deps.budget ?? (() => AbortSignal.timeout(INTERACTIONS_ANSWER_BUDGET_MS));
 
-  const refused = (source: 'slack' | 'pagerduty', reason: InteractionRefusal): LambdaFunctionURLResult => {
+  const refused = (source: 'slack' | 'pagerduty', reason: InteractionRefusal): InteractionsResult => {
     // Service-only series for the alarm; by reason for the dashboard and the investigation.
     metrics.addMetric(METRIC.interactionsRefused, MetricUnit.Count, 1);
     metrics.singleMetric().addDimension('reason', reason).addMetric(METRIC.interactionsRefused, MetricUnit.Count, 1);
@@ -136,7 +142,7 @@ export function createInteractionsHandler(deps: InteractionsDeps): InteractionsH
     return answer(refusalStatus(source, reason), reason === 'replayed' && source === 'pagerduty' ? '' : `refused: ${reason}`);
   };
 
-  const handle = async (event: LambdaFunctionURLEvent): Promise<LambdaFunctionURLResult> => {
+  const handle = async (event: LambdaFunctionURLEvent): Promise<InteractionsResult> => {
     const method = event.requestContext?.http?.method ?? 'GET';
     const path = event.rawPath ?? '/';
     const source = path === INTERACTION_PATHS.slack ? 'slack' : path === INTERACTION_PATHS.pagerduty ? 'pagerduty' : undefined;
@@ -149,6 +155,7 @@ export function createInteractionsHandler(deps: InteractionsDeps): InteractionsH
     const headers = event.headers ?? {};
     const budget = budgetOf();
     const nowMs = clock.now();
+    const wallMs = deps.wallClock.now();
 
     // 1. Verify.
     let secret: string | undefined;
@@ -160,7 +167,7 @@ export function createInteractionsHandler(deps: InteractionsDeps): InteractionsH
     }
     const v =
       source === 'slack'
-        ? verifySlackRequest({ signature: headers['x-slack-signature'], timestamp: headers['x-slack-request-timestamp'], body }, secret, nowMs)
+        ? verifySlackRequest({ signature: headers['x-slack-signature'], timestamp: headers['x-slack-request-timestamp'], body }, secret, wallMs)
         : verifyPagerDutyWebhook({ signature: headers['x-pagerduty-signature'], body }, secret);
     if (!v.ok) return refused(source, v.reason);
 
@@ -193,7 +200,7 @@ export function createInteractionsHandler(deps: InteractionsDeps): InteractionsH
     const keepMs = source === 'slack' ? (REPLAY_WINDOW_SECONDS + 60) * 1000 : PAGERDUTY_REPLAY_MS;
     let first: boolean;
     try {
-      first = await withinBudget(budget, (signal) => deps.replay.claim(key, nowMs + keepMs, signal));
+      first = await withinBudget(budget, (signal) => deps.replay.claim(key, wallMs + keepMs, signal));
     } catch (err) {
       return dropped(source, work, err, undefined);
     }
@@ -211,7 +218,7 @@ export function createInteractionsHandler(deps: InteractionsDeps): InteractionsH
   };
 
   /** The work could not be queued in time: the claim released, Slack told to try again, PagerDuty asked to retry. */
-  const dropped = async (source: 'slack' | 'pagerduty', work: InteractionWork, err: unknown, claimed: string | undefined): Promise<LambdaFunctionURLResult> => {
+  const dropped = async (source: 'slack' | 'pagerduty', work: InteractionWork, err: unknown, claimed: string | undefined): Promise<InteractionsResult> => {
     metrics.singleMetric().addDimension('source', source).addMetric(METRIC.interactionsDropped, MetricUnit.Count, 1);
     logger.error('interaction not queued within the answer budget', { source, timedOut: err instanceof BudgetExceeded, error: err as Error });
     if (claimed) {
@@ -256,6 +263,7 @@ export function interactionsDepsFromEnv(env: NodeJS.ProcessEnv): InteractionsDep
     // Local mode: the local Slack receiver's response URLs too.
     responder: new FetchSlackResponder({ now: () => systemClock.now(), ...(env.SLACK_API_URL ? { extraPrefixes: [new URL(env.SLACK_API_URL).origin + '/'] } : {}) }),
     clock: systemClock,
+    wallClock: systemClock,
     logger,
     metrics,
   };
