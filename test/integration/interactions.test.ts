@@ -30,6 +30,8 @@ import { createInteractionsHandler } from '../../functions/interactions/app.ts';
 import { LOCAL_SLACK_BOT_TOKEN, startSlackReceiver, type SlackReceiver } from '../../local/receivers/slack.ts';
 import { startPagerDutyReceiver, type PagerDutyReceiver } from '../../local/receivers/pagerduty.ts';
 import { startFunctionUrl } from '../../local/runtime/function-url.ts';
+import { startConsole } from '../../local/console/server.ts';
+import type { ConsoleSnapshot } from '../../local/console/observer.ts';
 import type { Listening } from '../../local/runtime/listen.ts';
 import { LOCAL_PAGERDUTY_WEBHOOK_SECRET, LOCAL_SLACK_SIGNING_SECRET } from '../../local/config/index.ts';
 import { provisionFresh } from '../support/aws.ts';
@@ -254,5 +256,18 @@ describe('endpoint and local receivers (signed clicks and webhooks)', () => {
     const forged = await pagerduty.sendWebhook({ dedup_key: FP, event: 'resolved', secret: 'forged' });
     expect([first.status, again.status, forged.status]).toEqual([200, 200, 403]);
     expect((await drain(p.queues.interactions.url)).map((q) => q.body)).toEqual([expect.objectContaining({ kind: 'pagerduty-event', eventType: 'incident.resolved', incidentKey: FP, agent: 'Local Responder' })]);
+  });
+
+  it("the console's Acknowledge goes through the same click (the local Slack's _click); it takes Klaxon's button ids only", async () => {
+    const consoleServer = await startConsole({ port: 0, snapshot: () => Promise.resolve({} as ConsoleSnapshot), click: (req) => slack.click({ ...req, user: { id: 'U0ALICE', name: 'alice' } }) });
+    try {
+      const post = (body: unknown) => fetch(`${consoleServer.url}/api/click`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await post({ fingerprint: FP, action_id: SLACK_ACTION_IDS.acknowledge });
+      expect(res.status).toBe(200);
+      expect((await drain(p.queues.interactions.url)).map((q) => q.body)).toEqual([expect.objectContaining({ kind: 'slack-action', action: 'acknowledge', user: { id: 'U0ALICE', name: 'alice' } })]);
+      expect((await post({ fingerprint: FP, action_id: 'other_app' })).status).toBe(400);
+    } finally {
+      await consoleServer.stop();
+    }
   });
 });
