@@ -272,11 +272,11 @@ describe('plans for PagerDuty events', () => {
     version: 1, kind: 'pagerduty-event', eventType, eventId: 'E1', incidentKey: FP, agent: 'Bob', occurredAtMs: NOW, receivedAtMs: NOW, ...over,
   });
 
-  it.each<[PagerDutyEventWork['eventType'], string]>([
-    ['incident.acknowledged', 'acknowledge'],
-    ['incident.unacknowledged', 'unacknowledge'],
-  ])('%s → %s action message from pagerduty, by the agent', (eventType, action) => {
-    const p = planPagerDutyEvent(ev(eventType), { record: firing });
+  it.each<[PagerDutyEventWork['eventType'], string, PlanRecord]>([
+    ['incident.acknowledged', 'acknowledge', firing],
+    ['incident.unacknowledged', 'unacknowledge', { ...firing, ack: { by: 'Bob', atMs: 1, source: 'pagerduty' } }],
+  ])('%s → %s action message from pagerduty, by the agent', (eventType, action, record) => {
+    const p = planPagerDutyEvent(ev(eventType), { record });
     expect(p).toEqual({ kind: 'publish', messages: [{ version: 1, kind: 'action', action, fingerprint: FP, by: 'Bob', source: 'pagerduty', atMs: NOW, requestId: 'E1' }] });
   });
 
@@ -292,6 +292,17 @@ describe('plans for PagerDuty events', () => {
     expect(() => parseNoteMessage(note)).not.toThrow();
     // parseActionMessage refuses notes: dispatch checks isNoteDocument first.
     expect(() => parseActionMessage(note)).toThrow();
+  });
+
+  it.each<[string, PagerDutyEventWork['eventType'], PlanRecord]>([
+    // Our own acknowledge (from a Slack click), reported back by PagerDuty: nothing loops.
+    ['acknowledged, already acknowledged', 'incident.acknowledged', { ...firing, ack: { by: '<@U0ALICE> (alice)', atMs: 1, source: 'slack' } }],
+    // Nothing to take back.
+    ['unacknowledged, not acknowledged', 'incident.unacknowledged', firing],
+    // The alert resolved meanwhile.
+    ['acknowledged, alert resolved', 'incident.acknowledged', { ...firing, state: 'resolved' }],
+  ])('ignores %s (the record says it does not apply)', (_n, eventType, record) => {
+    expect(planPagerDutyEvent(ev(eventType), { record }).kind).toBe('ignore');
   });
 
   it('ignores an event for an unknown incident', () => {

@@ -182,6 +182,12 @@ export function planPagerDutyEvent(w: PagerDutyEventWork, ctx: { readonly record
   if (w.eventType === 'incident.acknowledged' || w.eventType === 'incident.unacknowledged') {
     if (targets.length === 0) return { kind: 'ignore', why: 'no firing alert for this incident' };
     const action: LifecycleAction = w.eventType === 'incident.acknowledged' ? 'acknowledge' : 'unacknowledge';
+    // Where the record already says it does not apply (our own acknowledge reported back by
+    // PagerDuty: the alert is acknowledged already), nothing is sent; dispatch would refuse it.
+    if (ctx.record && !ctx.group) {
+      const d = decideAction(ctx.record, { action, by, source: 'pagerduty', atMs: w.occurredAtMs });
+      if (!d.ok) return { kind: 'ignore', why: `${action}: ${ACTION_REFUSAL_TEXT[d.refusal]}` };
+    }
     return {
       kind: 'publish',
       messages: targets.map((t) => ({ version: 1, kind: 'action', action, fingerprint: t.fingerprint, by, source: 'pagerduty', atMs: w.occurredAtMs, requestId: w.eventId })),
