@@ -46,7 +46,9 @@ export interface QueueSpec {
 export type TriggerSpec =
   | { readonly kind: 'kafka'; readonly batchSize: number; readonly maxBatchingWindowSeconds: number }
   | { readonly kind: 'sqs'; readonly queue: QueueName; readonly batchSize: number; readonly maxBatchingWindowSeconds: number; readonly maxConcurrency: number }
-  | { readonly kind: 'schedule'; readonly everyMinutes: number };
+  | { readonly kind: 'schedule'; readonly everyMinutes: number }
+  /** An HTTPS endpoint (a Lambda Function URL, auth NONE: the function verifies each request's signature; docs/design.md). */
+  | { readonly kind: 'url' };
 
 /** Where an environment variable's value comes from. */
 export type EnvSource =
@@ -88,6 +90,7 @@ export const CONFIG_KEYS = [
   'historyRetentionDays',
   'slackSecretName',
   'pagerDutySecretName',
+  'pagerDutyWebhookSecretName',
   'sesSender',
   'sesConfigurationSet',
   'defaultEmailRecipients',
@@ -244,6 +247,13 @@ export const QUEUES = {
     deadLetter: { maxReceiveCount: 10 },
     retentionDays: 4,
   },
+  interactions: {
+    description: 'Verified Slack clicks and PagerDuty webhook events, for the interactions worker (standard queue: each is idempotent, none needs an order).',
+    fifo: false,
+    deadLetter: { maxReceiveCount: 5 },
+    // A click is moot after a day; the dead-letter queue keeps failures 14 days.
+    retentionDays: 1,
+  },
 } as const satisfies Record<string, QueueSpec>;
 /** Logical queue names. */
 export type QueueName = keyof typeof QUEUES;
@@ -252,6 +262,7 @@ export type QueueName = keyof typeof QUEUES;
 export const SECRETS = {
   slack: 'Slack: JSON object { "botToken"?: "xoxb-...", "webhooks"?: { "<name>": "https://hooks.slack.com/..." }, "signingSecret"?: "..." }',
   pagerduty: 'PagerDuty: JSON object { "<name>": "<32-character routing key>" }',
+  pagerdutyWebhook: 'PagerDuty v3 webhook subscription secret: JSON object { "secret": "<the subscription\'s signing secret>" }',
 } as const;
 /** Logical secret names. */
 export type SecretName = keyof typeof SECRETS;
@@ -441,6 +452,57 @@ export const FUNCTIONS = {
       PAGERDUTY_SECRET_NAME: { config: 'pagerDutySecretName' },
     },
     grants: [...channelGrants, { queue: 'pagerduty', access: 'consume' }, { deadLetterQueue: 'pagerduty' }, { secret: 'pagerduty' }],
+  },
+  interactions: {
+    description: 'HTTPS endpoint (Function URL) for Slack interactivity and PagerDuty v3 webhooks: verifies signatures, guards replays, queues the work, answers at once.',
+    entry: 'functions/interactions/handler.ts',
+    memoryMb: 256,
+    timeoutSeconds: FUNCTION_TIMEOUT_SECONDS.interactions,
+    trigger: { kind: 'url' },
+    env: {
+      SLACK_SECRET_NAME: { config: 'slackSecretName' },
+      PAGERDUTY_WEBHOOK_SECRET_NAME: { config: 'pagerDutyWebhookSecretName' },
+      INTERACTIONS_QUEUE_URL: { queueUrl: 'interactions' },
+      DELIVERY_TABLE: { tableName: 'delivery' },
+    },
+    grants: [
+      // The Slack secret's signingSecret; the PagerDuty webhook secret.
+      { secret: 'slack' },
+      { secret: 'pagerdutyWebhook' },
+      { queue: 'interactions', access: 'send' },
+      // The replay guard: a conditional put per request, a delete when the work could not be queued.
+      { table: 'delivery', access: 'write' },
+    ],
+  },
+  interactionsWorker: {
+    description: 'Does what a verified Slack click or PagerDuty event asks: acknowledgements onto alert-events, silences, error resolutions, ephemeral refusals.',
+    entry: 'functions/interactions-worker/handler.ts',
+    memoryMb: 256,
+    timeoutSeconds: FUNCTION_TIMEOUT_SECONDS.interactionsWorker,
+    trigger: { kind: 'sqs', queue: 'interactions', batchSize: 10, maxBatchingWindowSeconds: 0, maxConcurrency: 2 },
+    env: {
+      ALERTS_TABLE: { tableName: 'alerts' },
+      GROUPS_TABLE: { tableName: 'groups' },
+      SILENCES_TABLE: { tableName: 'silences' },
+      ERRORS_TABLE: { tableName: 'errors' },
+      ALERT_EVENTS_QUEUE_URL: { queueUrl: 'alertEvents' },
+      SLACK_SECRET_NAME: { config: 'slackSecretName' },
+      ROUTES_SSM_PARAMETER: { config: 'routesSsmParameter' },
+    },
+    grants: [
+      // The record or group acted on (and who notified it: its authorization).
+      { table: 'alerts', access: 'read' },
+      { table: 'groups', access: 'read' },
+      // Silences from the buttons (created; the store lists by Scan).
+      { table: 'silences', access: 'readWrite' },
+      // Resolve: the error alert's state (resolveErrorByPerson).
+      { table: 'errors', access: 'readWrite' },
+      { queue: 'alertEvents', access: 'send' },
+      { queue: 'interactions', access: 'consume' },
+      { ssmParameters: 'routes' },
+      // The bot token (usergroups.users.list).
+      { secret: 'slack' },
+    ],
   },
 } as const satisfies Record<string, FunctionSpec>;
 /** Logical function names. */

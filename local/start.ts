@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { interceptLocalhostDns } from 'fauxqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ReceiveMessageCommand, DeleteMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { LambdaFunctionURLResult, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { FUNCTIONS, type FunctionName } from '../infra/topology.ts';
 import type { AlertTransition, NotificationJob } from '../shared/core/model/index.ts';
 import type { RejectedMessage } from '../shared/adapters/sqs/rejected-sink.ts';
@@ -35,6 +35,7 @@ import { functionAvailable, functionEnv, loadFunction, type LocalHandler } from 
 import { MskBatcher, type KafkaBatchResponse } from './runtime/msk-batcher.ts';
 import { keepFailedRecord } from './runtime/failed-records.ts';
 import { SqsPoller } from './runtime/sqs-poller.ts';
+import { startFunctionUrl } from './runtime/function-url.ts';
 import { Scheduler } from './runtime/scheduler.ts';
 import { createLocalLog, type LocalLog } from './runtime/log.ts';
 import { startReceivers, type LocalReceivers } from './runtime/receivers.ts';
@@ -92,6 +93,8 @@ export interface StartOptions {
   readonly maxBatchingWindowMs?: number;
   /** Powertools log level of the handlers (default ERROR: the runtime's own lines say what happens). */
   readonly handlerLogLevel?: string;
+  /** Port of the local interactions endpoint (default: a free one). */
+  readonly interactionsPort?: number;
 }
 
 /** Everything a running local pipeline exposes. */
@@ -108,6 +111,8 @@ export interface LocalPipeline {
     readonly slack: string;
     readonly pagerduty: string;
     readonly console?: string;
+    /** The interactions endpoint (local Function URL): `/slack/interactions`, `/pagerduty/webhooks`. */
+    readonly interactions?: string;
   };
   readonly receivers: LocalReceivers;
   readonly observer: LocalObserver;
@@ -201,13 +206,14 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
       dynamodb,
       sqs,
       prefix,
-      visibilityTimeoutSeconds: { alertEvents: vt, groupFlush: vt, slack: vt, email: vt, pagerduty: vt, rejected: 30 },
+      visibilityTimeoutSeconds: { alertEvents: vt, groupFlush: vt, slack: vt, email: vt, pagerduty: vt, interactions: vt, rejected: 30 },
     });
 
     // 3. Secrets, rules, routes.
     const secrets = localSecrets({ slackWebhookUrl: (name) => receivers.slack.webhookUrl(name), slackBotToken: LOCAL_SLACK_BOT_TOKEN });
     await receivers.secretsManager.put(LOCAL_SECRET_NAMES.slack, secrets.slack);
     await receivers.secretsManager.put(LOCAL_SECRET_NAMES.pagerduty, secrets.pagerduty);
+    await receivers.secretsManager.put(LOCAL_SECRET_NAMES.pagerdutyWebhook, secrets.pagerdutyWebhook);
     const rulesFile = opts.rulesFile ?? DEFAULT_RULES_FILE;
     const routesFile = opts.routesFile ?? DEFAULT_ROUTES_FILE;
     const eventsFile = opts.eventsFile ?? DEFAULT_EVENTS_FILE;
@@ -236,10 +242,10 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
       const wanted = opts.consolePort ?? 8787;
       const analytics = await consoleAnalytics(dynamodb, provisioned.tables.history, clock);
       try {
-        consoleServer = await startConsole({ port: wanted, snapshot: () => observer.snapshot(), silences, analytics });
+        consoleServer = await startConsole({ port: wanted, snapshot: () => observer.snapshot(), silences, analytics, click: (req) => receivers.slack.click(req) });
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
-        consoleServer = await startConsole({ port: 0, snapshot: () => observer.snapshot(), silences, analytics });
+        consoleServer = await startConsole({ port: 0, snapshot: () => observer.snapshot(), silences, analytics, click: (req) => receivers.slack.click(req) });
       }
       stack.push(consoleServer);
     }
@@ -255,6 +261,9 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
       flushGroups: { ROUTES_FILE: routesFile },
       deliverSlack: { SLACK_API_URL: receivers.slack.apiUrl },
       deliverPagerduty: { PAGERDUTY_EVENTS_URL: receivers.pagerduty.eventsUrl },
+      // The local Slack's response URLs and usergroups.users.list.
+      interactions: { SLACK_API_URL: receivers.slack.apiUrl },
+      interactionsWorker: { ROUTES_FILE: routesFile, SLACK_API_URL: receivers.slack.apiUrl },
     };
     const handlers = new Map<FunctionName, LocalHandler>();
     const missing: FunctionName[] = [];
@@ -271,6 +280,15 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
       const spec = FUNCTIONS[fn];
       return await handlers.get(fn)!(event, lambdaContext({ functionName: `klaxon-local-${fn}`, memoryMb: spec.memoryMb, timeoutSeconds: spec.timeoutSeconds }));
     };
+
+    // The interactions endpoint on a local Function URL; the receivers click and send webhooks to it.
+    let interactionsUrl: string | undefined;
+    if (handlers.has('interactions')) {
+      const url = await startFunctionUrl((event) => invoke('interactions', event) as Promise<LambdaFunctionURLResult>, opts.interactionsPort ?? 0);
+      stack.push(url);
+      interactionsUrl = url.url;
+      receivers.connectInteractions(url.url);
+    }
 
     // 6. Event sources: MSK batches into the evaluator.
     const evalTrigger = FUNCTIONS.evaluator.trigger;
@@ -438,6 +456,7 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
       slack: receivers.slack.url,
       pagerduty: receivers.pagerduty.url,
       ...(consoleServer ? { console: consoleServer.url } : {}),
+      ...(interactionsUrl ? { interactions: interactionsUrl } : {}),
     };
     return {
       clock,
@@ -586,6 +605,7 @@ async function main(): Promise<void> {
     `  SES inbox          ${e.ses}`,
     `  Slack receiver     ${e.slack}/_received`,
     `  PagerDuty receiver ${e.pagerduty}/_received`,
+    `  Interactions       ${e.interactions ?? '(off)'}   (Slack: /slack/interactions, PagerDuty: /pagerduty/webhooks)`,
     `  DynamoDB Local     ${e.dynamodb}   (tables ${pipeline.prefix}-*)`,
     `  SQS (fauxqs)       ${e.sqs}`,
     `  Secrets Manager    ${e.secretsManager}`,

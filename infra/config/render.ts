@@ -28,6 +28,7 @@ export function renderConfigValues(config: KlaxonConfig, names: DeployedNames): 
     historyRetentionDays: String(config.history.retentionDays),
     slackSecretName: config.secrets.slack.name,
     pagerDutySecretName: config.secrets.pagerduty.name,
+    pagerDutyWebhookSecretName: config.secrets.pagerdutyWebhook.name,
     sesSender: config.email.sender,
     sesConfigurationSet: names.sesConfigurationSet,
     defaultEmailRecipients: config.email.defaultRecipients.join(','),

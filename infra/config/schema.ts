@@ -190,9 +190,15 @@ export const klaxonConfigSchema = z
       .object({
         slack: secretSchema.default({ name: 'klaxon/slack', existing: false }),
         pagerduty: secretSchema.default({ name: 'klaxon/pagerduty', existing: false }),
+        /** The PagerDuty v3 webhook subscription's signing secret (docs/deploy.md, "PagerDuty two-way"). */
+        pagerdutyWebhook: secretSchema.default({ name: 'klaxon/pagerduty-webhook', existing: false }),
       })
       .strict()
-      .default({ slack: { name: 'klaxon/slack', existing: false }, pagerduty: { name: 'klaxon/pagerduty', existing: false } }),
+      .default({
+        slack: { name: 'klaxon/slack', existing: false },
+        pagerduty: { name: 'klaxon/pagerduty', existing: false },
+        pagerdutyWebhook: { name: 'klaxon/pagerduty-webhook', existing: false },
+      }),
     /** Per (alert, channel) cooldown by severity, seconds (docs/design.md, "Severity is a label": critical none, high 5 min, medium 15 min, low 1 h). */
     throttleWindows: z
       .object({

@@ -25,6 +25,7 @@ import { CHANNELS, type Channel as DeliveryChannel } from '../../shared/core/mod
 import { renderConfigValues, type KlaxonConfig, type MskConfig } from '../config/index.ts';
 import { Channel } from '../constructs/channel.ts';
 import { FailedRecordsDestination } from '../constructs/failed-records-destination.ts';
+import { InteractionsEndpoint } from '../constructs/interactions.ts';
 import { KlaxonFunction, type KlaxonFunctionProps } from '../constructs/klaxon-function.ts';
 import { PipelineObservability } from '../constructs/observability.ts';
 import { WorkQueue } from '../constructs/work-queue.ts';
@@ -141,6 +142,8 @@ export class KlaxonPipelineStack extends Stack {
   readonly observability: PipelineObservability;
   /** The timers schedule. */
   readonly timersSchedule: scheduler.Schedule;
+  /** The interactions endpoint (Function URL for Slack and PagerDuty) and its alarms. */
+  readonly interactions: InteractionsEndpoint;
 
   constructor(scope: Construct, id: string, props: KlaxonPipelineStackProps) {
     super(scope, id, props);
@@ -160,7 +163,7 @@ export class KlaxonPipelineStack extends Stack {
     }
 
     // ── Secrets, SES, routes ────────────────────────────────────────────────────────────────
-    const secretConfig = { slack: config.secrets.slack, pagerduty: config.secrets.pagerduty } as const;
+    const secretConfig = { slack: config.secrets.slack, pagerduty: config.secrets.pagerduty, pagerdutyWebhook: config.secrets.pagerdutyWebhook } as const;
     this.secrets = {} as Record<SecretName, secretsmanager.ISecret>;
     for (const name of Object.keys(SECRETS) as SecretName[]) {
       const c = secretConfig[name];
@@ -304,8 +307,12 @@ export class KlaxonPipelineStack extends Stack {
       }),
     });
 
+    // Interactions endpoint: a Function URL (docs/design.md, "Interactions endpoint").
+    this.functions.interactions = new KlaxonFunction(this, 'Interactions', { ...fnCommon, name: 'interactions', spec: FUNCTIONS.interactions });
+    this.interactions = new InteractionsEndpoint(this, 'InteractionsEndpoint', { fn: this.functions.interactions, name: 'interactions', alarmTopic: this.alarmTopic });
+
     // ── Observability (before env: DASHBOARD_URL defaults to the dashboard) ────────────────
-    const channelAlarms = Object.values(this.channels).flatMap((c) => c.alarms);
+    const channelAlarms = [...Object.values(this.channels).flatMap((c) => c.alarms), ...this.interactions.alarms];
     this.observability = new PipelineObservability(this, 'Observability', {
       functions: this.functions,
       queues: this.queues,
@@ -346,6 +353,9 @@ export class KlaxonPipelineStack extends Stack {
     new CfnOutput(this, 'SlackSecretName', { value: config.secrets.slack.name });
     new CfnOutput(this, 'PagerDutySecretName', { value: config.secrets.pagerduty.name });
     new CfnOutput(this, 'SesConfigurationSetName', { value: configurationSet.configurationSetName });
+    new CfnOutput(this, 'SlackInteractivityUrl', { value: this.interactions.slackUrl, description: 'Slack app: Interactivity & Shortcuts → Request URL (docs/deploy.md)' });
+    new CfnOutput(this, 'PagerDutyWebhookUrl', { value: this.interactions.pagerDutyUrl, description: 'PagerDuty: the v3 webhook subscription URL (docs/deploy.md)' });
+    new CfnOutput(this, 'PagerDutyWebhookSecretName', { value: config.secrets.pagerdutyWebhook.name, description: 'Set { "secret": "<the subscription signing secret>" } here' });
 
     const readsRules = (Object.entries(FUNCTIONS) as [FunctionName, FunctionSpec][])
       .filter(([, spec]) => spec.grants.some((g) => 'ssmParameters' in g && g.ssmParameters === 'rules'))

@@ -20,7 +20,18 @@ export const DEFAULT_EVENTS_FILE = join(here, 'demo-events.yaml');
 export const LOCAL_TOPIC = 'klaxon-metrics';
 
 /** Names of the local secrets. */
-export const LOCAL_SECRET_NAMES = { slack: 'klaxon/local/slack', pagerduty: 'klaxon/local/pagerduty' } as const;
+export const LOCAL_SECRET_NAMES = { slack: 'klaxon/local/slack', pagerduty: 'klaxon/local/pagerduty', pagerdutyWebhook: 'klaxon/local/pagerduty-webhook' } as const;
+
+/**
+ * Local mode's Slack signing secret (the Slack secret's `signingSecret`): the local Slack
+ * receiver's `_click` signs interactivity payloads with it, and the local interactions endpoint
+ * verifies them with it, as Slack and the deployed endpoint do with the app's real one
+ * (docs/local.md). Never use it anywhere else: it is public.
+ */
+export const LOCAL_SLACK_SIGNING_SECRET = 'klaxon-local-slack-signing-secret-0000';
+
+/** Local mode's PagerDuty webhook secret: the local PagerDuty signs its v3 webhooks with it. Public; local only. */
+export const LOCAL_PAGERDUTY_WEBHOOK_SECRET = 'klaxon-local-pagerduty-webhook-secret-0000';
 
 /** Where the functions' configuration values come from in local mode. */
 export interface LocalConfigInput {
@@ -43,6 +54,7 @@ export function localConfigValues(input: LocalConfigInput): Record<ConfigKey, st
     historyRetentionDays: '90',
     slackSecretName: LOCAL_SECRET_NAMES.slack,
     pagerDutySecretName: LOCAL_SECRET_NAMES.pagerduty,
+    pagerDutyWebhookSecretName: LOCAL_SECRET_NAMES.pagerdutyWebhook,
     sesSender: 'klaxon@example.com',
     sesConfigurationSet: '',
     defaultEmailRecipients: 'oncall@example.com',
@@ -78,7 +90,9 @@ export function localSecrets(receivers: { slackWebhookUrl: (name: string) => str
     slack: JSON.stringify({
       botToken: receivers.slackBotToken,
       webhooks: Object.fromEntries(LOCAL_SLACK_WEBHOOKS.map((name) => [name, receivers.slackWebhookUrl(name)])),
+      signingSecret: LOCAL_SLACK_SIGNING_SECRET,
     }),
     pagerduty: JSON.stringify({ default: LOCAL_PAGERDUTY_ROUTING_KEY, db: LOCAL_PAGERDUTY_ROUTING_KEY.replace('DEMO', 'DB00') }),
+    pagerdutyWebhook: JSON.stringify({ secret: LOCAL_PAGERDUTY_WEBHOOK_SECRET }),
   };
 }

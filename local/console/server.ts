@@ -12,6 +12,7 @@ import type { ConsoleSilences } from './silences.ts';
 import { handleAnalyticsGet, type ConsoleAnalytics } from './analytics.ts';
 import { InvalidSilenceError, SilenceExpiredError, SilenceNotFoundError } from '../../shared/core/dispatch/silence/index.ts';
 import { listenOnLoopback } from '../runtime/listen.ts';
+import { SLACK_ACTION_IDS, SLACK_GROUP_ACTION_IDS } from '../../shared/core/format/slack.ts';
 
 const STATIC_DIR = join(dirname(fileURLToPath(import.meta.url)), 'static');
 
@@ -32,7 +33,16 @@ export interface ConsoleOptions {
   readonly silences?: ConsoleSilences;
   /** The analytics view: `/analytics`, `/api/analytics`, `/vendor/chart.js` (./analytics.ts; absent: the API answers 404). */
   readonly analytics?: ConsoleAnalytics;
+  /**
+   * The alerts' Acknowledge / Silence buttons: `POST /api/click` `{ fingerprint, action_id }` goes
+   * through the local Slack receiver's `_click` (a signed interactivity payload to the interactions
+   * endpoint), the same code as a click in Slack (absent: 405).
+   */
+  readonly click?: (req: { readonly fingerprint: string; readonly action_id: string }) => Promise<{ readonly status: number; readonly body: string }>;
 }
+
+/** The buttons the console may press (shared/core/format/slack.ts action ids). */
+const CONSOLE_ACTION_IDS = new Set([...Object.values(SLACK_ACTION_IDS), ...Object.values(SLACK_GROUP_ACTION_IDS)].filter((id) => id !== SLACK_ACTION_IDS.runbook && id !== SLACK_ACTION_IDS.dashboard));
 
 const MAX_BODY_BYTES = 16_384;
 
@@ -78,6 +88,19 @@ export async function startConsole(opts: ConsoleOptions): Promise<ConsoleServer>
     if (req.method === 'POST' && opts.silences && path.startsWith('/api/silences')) {
       await handleSilencePost(path, req, res, opts.silences);
       return;
+    }
+    if (req.method === 'POST' && opts.click && path === '/api/click') {
+      const json = (status: number, body: unknown): void => void res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body));
+      if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) return json(415, { error: 'send application/json' });
+      let body: { fingerprint?: unknown; action_id?: unknown };
+      try {
+        body = (await readJson(req)) as typeof body;
+      } catch (err) {
+        return json(400, { error: (err as Error).message });
+      }
+      if (typeof body.fingerprint !== 'string' || typeof body.action_id !== 'string' || !CONSOLE_ACTION_IDS.has(body.action_id as never)) return json(400, { error: 'send { fingerprint, action_id } with one of Klaxon\'s button ids' });
+      const r = await opts.click({ fingerprint: body.fingerprint, action_id: body.action_id });
+      return json(r.status >= 200 && r.status < 300 ? 200 : 502, { status: r.status, body: r.body, ...(r.status >= 300 ? { error: `${r.status} ${r.body}` } : {}) });
     }
     if (req.method !== 'GET') {
       res.writeHead(405).end();

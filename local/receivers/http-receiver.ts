@@ -81,6 +81,8 @@ export interface Reply {
 export interface VendorRequest {
   readonly method: string;
   readonly path: string;
+  /** The query string without `?` ('' when none). */
+  readonly query: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string;
 }
@@ -96,6 +98,11 @@ export async function startHttpReceiver(
     parse(req: VendorRequest): unknown;
     answer(req: VendorRequest, parsed: unknown): Reply;
     renderFault(req: VendorRequest, fault: Fault): Reply;
+    /**
+     * A receiver's own control endpoints that do I/O (the Slack receiver's `_click`, the PagerDuty
+     * receiver's `_webhook`): undefined for a request that is not one. Not recorded, never faulted.
+     */
+    control?(req: VendorRequest): Promise<Reply | undefined>;
   },
 ): Promise<Receiver> {
   const clock = opts.clock ?? { now: () => Date.now() };
@@ -137,7 +144,11 @@ export async function startHttpReceiver(
         }
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
-        const vreq: VendorRequest = { method, path, headers, body };
+        const vreq: VendorRequest = { method, path, query: (req.url ?? '').split('?')[1] ?? '', headers, body };
+        if (vendor.control && path.startsWith('/_')) {
+          const r = await vendor.control(vreq).catch((err: unknown): Reply => ({ status: 500, contentType: 'application/json', body: JSON.stringify({ ok: false, error: (err as Error).message }) }));
+          if (r) return send(res, r);
+        }
         const parsed = vendor.parse(vreq);
         const s = schedule;
         if (s.latencyMs) await new Promise((r) => setTimeout(r, s.latencyMs));

@@ -8,9 +8,17 @@
  * (dedup_key → triggered / resolved) for tests and the local console.
  *
  * Use as `PAGERDUTY_EVENTS_URL=<url>/v2/enqueue`.
+ *
+ * Two-way (issue 12): `POST /_webhook` with `{ dedup_key, event: acknowledged | unacknowledged |
+ * resolved | escalated, agent? }` sends a v3 webhook for that incident to the endpoint set with
+ * `setWebhooks`, as PagerDuty does (https://developer.pagerduty.com/docs/db0fa8c8984fc-overview):
+ * `{ event: { id, event_type: "incident.<event>", resource_type: "incident", occurred_at, agent,
+ * data: { incident_key, html_url, … } } }`, signed `X-PagerDuty-Signature: v1=<HMAC-SHA256>` with
+ * the local webhook secret (local/config/index.ts), with an `X-Webhook-Id`.
  */
 import { randomUUID } from 'node:crypto';
-import { retryAfterHeader, startHttpReceiver, tryJson, type Fault, type Receiver, type ReceiverOptions, type Reply } from './http-receiver.ts';
+import { pagerDutySignature } from '../../shared/core/interact/verify.ts';
+import { retryAfterHeader, startHttpReceiver, tryJson, type Fault, type Receiver, type ReceiverOptions, type Reply, type VendorRequest } from './http-receiver.ts';
 import { PAGERDUTY_PER_MINUTE, TokenBuckets, type RateLimit } from './rate-limit.ts';
 
 /** A started PagerDuty receiver. */
@@ -21,6 +29,26 @@ export interface PagerDutyReceiver extends Receiver {
   incidents(): Map<string, 'triggered' | 'acknowledged' | 'resolved'>;
   /** Events answered 429 by the rate limit so far. */
   rateLimited(): number;
+  /** Where `_webhook` sends, and the secret it signs with. */
+  setWebhooks(target: { readonly url: string; readonly secret: string }): void;
+  /** Sends a signed v3 webhook (what `POST /_webhook` does): the endpoint's status and body. */
+  sendWebhook(req: WebhookRequest): Promise<{ readonly status: number; readonly body: string }>;
+}
+
+/** The incident events the local PagerDuty can send back. */
+export const LOCAL_WEBHOOK_EVENTS = ['acknowledged', 'unacknowledged', 'resolved', 'escalated'] as const;
+
+/** The request body of `POST /_webhook`. */
+export interface WebhookRequest {
+  /** The incident: the dedup_key Klaxon sent. */
+  readonly dedup_key: string;
+  readonly event: (typeof LOCAL_WEBHOOK_EVENTS)[number];
+  /** Who did it (default `Local Responder`). */
+  readonly agent?: string;
+  /** Sign with this secret instead (tests of forged webhooks). */
+  readonly secret?: string;
+  /** Send with this delivery id (tests of replays; default a new one). */
+  readonly webhookId?: string;
 }
 
 /** Options of the PagerDuty receiver. */
@@ -65,7 +93,58 @@ export async function startPagerDutyReceiver(opts: PagerDutyReceiverOptions = {}
   const clock = opts.clock ?? { now: () => Date.now() };
   const limit = opts.rateLimit === false ? undefined : new TokenBuckets(opts.rateLimit ?? { burst: PAGERDUTY_PER_MINUTE, perSecond: PAGERDUTY_PER_MINUTE / 60 }, clock);
   let limited = 0;
+  let webhooks: { url: string; secret: string } | undefined;
+  const sendWebhook = async (w: WebhookRequest): Promise<{ status: number; body: string }> => {
+    if (!webhooks) return { status: 409, body: 'no webhook endpoint set (local mode sets it when the interactions function runs)' };
+    const agent = w.agent ?? 'Local Responder';
+    const incidentId = `PLOCAL${Math.abs([...w.dedup_key].reduce((h, c) => (h * 31 + c.charCodeAt(0)) | 0, 7)).toString(36).toUpperCase()}`;
+    const doc = {
+      event: {
+        id: randomUUID(),
+        event_type: `incident.${w.event}`,
+        resource_type: 'incident',
+        occurred_at: new Date(clock.now()).toISOString(),
+        agent: { id: 'PUSERLOCAL', summary: agent, type: 'user_reference', html_url: `${r.url}/users/PUSERLOCAL` },
+        client: null,
+        data: {
+          id: incidentId,
+          type: 'incident',
+          html_url: `${r.url}/incidents/${incidentId}`,
+          status: w.event === 'resolved' ? 'resolved' : w.event === 'acknowledged' ? 'acknowledged' : 'triggered',
+          incident_key: w.dedup_key,
+          title: `Local incident ${w.dedup_key}`,
+          assignees: [{ id: 'PUSERLOCAL', summary: agent, type: 'user_reference' }],
+        },
+      },
+    };
+    const body = JSON.stringify(doc);
+    const res = await fetch(webhooks.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'PagerDuty-Webhook/V3.0',
+        'x-webhook-id': w.webhookId ?? randomUUID(),
+        'x-webhook-subscription': 'PSUBLOCAL',
+        'x-pagerduty-signature': pagerDutySignature(w.secret ?? webhooks.secret, body),
+      },
+      body,
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (res.ok && incidents.has(w.dedup_key)) {
+      if (w.event === 'acknowledged' || w.event === 'resolved') incidents.set(w.dedup_key, w.event);
+      else if (w.event === 'unacknowledged') incidents.set(w.dedup_key, 'triggered');
+    }
+    return { status: res.status, body: await res.text() };
+  };
+  const control = async (req: VendorRequest): Promise<Reply | undefined> => {
+    if (req.path !== '/_webhook' || req.method !== 'POST') return undefined;
+    const w = tryJson(req.body) as WebhookRequest | undefined;
+    if (!w || typeof w.dedup_key !== 'string' || !(LOCAL_WEBHOOK_EVENTS as readonly string[]).includes(w.event)) return json(400, { ok: false, error: `send { dedup_key, event: ${LOCAL_WEBHOOK_EVENTS.join(' | ')}, agent? }` });
+    const out = await sendWebhook(w);
+    return json(200, { ok: out.status >= 200 && out.status < 300, ...out });
+  };
   const r = await startHttpReceiver(opts, {
+    control,
     parse: (req) => tryJson(req.body),
     renderFault(_req, f: Fault): Reply {
       if (f.status === 429) return json(429, { status: 'throttle event', message: 'Requests for this service are arriving too quickly.  Please retry later.' }, retryAfterHeader(f));
@@ -90,5 +169,14 @@ export async function startPagerDutyReceiver(opts: PagerDutyReceiverOptions = {}
       return json(202, { status: 'success', message: 'Event processed', dedup_key: dedup });
     },
   });
-  return { ...r, eventsUrl: `${r.url}/v2/enqueue`, incidents: () => new Map(incidents), rateLimited: () => limited };
+  return {
+    ...r,
+    eventsUrl: `${r.url}/v2/enqueue`,
+    incidents: () => new Map(incidents),
+    rateLimited: () => limited,
+    setWebhooks: (target) => {
+      webhooks = { ...target };
+    },
+    sendWebhook,
+  };
 }

@@ -9,8 +9,18 @@
  * Block Kit limits are validated as Slack does (invalid_blocks), so formatting tests are end to end.
  *
  * Use as `SLACK_API_URL=<url>/api` and webhook URLs `<url>/services/T000/B000/<name>`.
+ *
+ * It can also CLICK (issue 12): `POST /_click` with `{ fingerprint | (channel, ts), action_id,
+ * user? }` finds the message it received with that button, builds Slack's `block_actions` payload
+ * for it (the user, channel, message, a `response_url` on this receiver, the button's action id and
+ * value), signs it as Slack does (`v0:` timestamp `:` body, HMAC-SHA256 with the local signing
+ * secret, local/config/index.ts) and POSTs it, form-encoded, to the interactions endpoint set with
+ * `setInteractions`; it answers with the endpoint's status and body. Ephemeral answers POSTed to
+ * `/_response/<n>` are recorded like any request. `GET /api/usergroups.users.list?usergroup=S…`
+ * answers from the `userGroups` option.
  */
-import { retryAfterHeader, startHttpReceiver, tryJson, type Fault, type Receiver, type ReceiverOptions, type Reply } from './http-receiver.ts';
+import { retryAfterHeader, startHttpReceiver, tryJson, type Fault, type Receiver, type ReceiverOptions, type Reply, type VendorRequest } from './http-receiver.ts';
+import { slackSignature } from '../../shared/core/interact/verify.ts';
 import { SLACK_BURST, SLACK_PER_SECOND, TokenBuckets, type RateLimit } from './rate-limit.ts';
 
 /** The bot token the local Web API accepts by default. */
@@ -48,6 +58,27 @@ export interface SlackReceiverOptions extends ReceiverOptions {
    * Klaxon's own handlers.
    */
   readonly rateLimit?: RateLimit | false;
+  /** User groups for usergroups.users.list: id → member user ids. */
+  readonly userGroups?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** Who clicks when `_click` names nobody. */
+export const LOCAL_SLACK_USER = { id: 'U0LOCAL001', name: 'local-oncall' } as const;
+
+/** The request body of `POST /_click`. */
+export interface ClickRequest {
+  /** The alert (or group id) whose newest message with this button is clicked. */
+  readonly fingerprint?: string;
+  /** Or the message itself (chat.postMessage messages). */
+  readonly channel?: string;
+  readonly ts?: string;
+  /** The button, e.g. `klaxon_ack` (shared/core/format/slack.ts SLACK_ACTION_IDS). */
+  readonly action_id: string;
+  readonly user?: { readonly id: string; readonly name?: string };
+  /** Sign with this secret instead (tests of forged clicks). */
+  readonly signingSecret?: string;
+  /** Sign at this time instead of now (epoch seconds; tests of stale clicks). */
+  readonly timestamp?: number;
 }
 
 /** A started Slack receiver. */
@@ -60,6 +91,12 @@ export interface SlackReceiver extends Receiver {
   readonly apiUrl: string;
   /** Requests answered 429 by the posting limit so far. */
   rateLimited(): number;
+  /** Where `_click` sends, and the signing secret it signs with. */
+  setInteractions(target: { readonly url: string; readonly signingSecret: string }): void;
+  /** Clicks a button (what `POST /_click` does): the endpoint's status and body. */
+  click(req: ClickRequest): Promise<{ readonly status: number; readonly body: string }>;
+  /** Ephemeral messages posted to this receiver's response URLs, oldest first. */
+  ephemerals(): { readonly text: string; readonly path: string }[];
 }
 
 /** Validates a message against Block Kit limits; returns a problem or undefined. https://docs.slack.dev/reference/block-kit/blocks */
@@ -115,8 +152,73 @@ export async function startSlackReceiver(opts: SlackReceiverOptions = {}): Promi
   const isApi = (path: string): boolean => path.startsWith('/api/');
   const limit = opts.rateLimit === false ? undefined : new TokenBuckets(opts.rateLimit ?? { burst: SLACK_BURST, perSecond: SLACK_PER_SECOND }, clock);
   let limited = 0;
+  // Messages posted through webhooks (they have no ts in Slack's answer): kept so they can be clicked.
+  const webhookMessages: { channel: string; ts: string; message: Record<string, unknown> }[] = [];
+  let interactions: { url: string; signingSecret: string } | undefined;
+  let clicks = 0;
+  let baseUrl = '';
+
+  const buttonsOf = (m: Record<string, unknown>): { action_id: string; value?: string; block_id?: string; text?: { text?: string } }[] => {
+    const lists = [m.blocks, ...(Array.isArray(m.attachments) ? (m.attachments as { blocks?: unknown }[]).map((a) => a.blocks) : [])];
+    const out: { action_id: string; value?: string; block_id?: string }[] = [];
+    for (const blocks of lists) {
+      if (!Array.isArray(blocks)) continue;
+      for (const b of blocks as { type?: string; block_id?: string; elements?: { action_id?: string; value?: string }[] }[]) {
+        if (b.type !== 'actions') continue;
+        for (const e of b.elements ?? []) if (typeof e.action_id === 'string') out.push({ ...e, action_id: e.action_id, ...(b.block_id ? { block_id: b.block_id } : {}) });
+      }
+    }
+    return out;
+  };
+  const valueNames = (value: string | undefined, fingerprint: string): boolean => value === fingerprint || (value !== undefined && value.startsWith('a1:') && value.slice(value.indexOf(':', 3) + 1) === fingerprint);
+
+  const click = async (c: ClickRequest): Promise<{ status: number; body: string }> => {
+    if (!interactions) return { status: 409, body: 'no interactions endpoint set (local mode sets it when the interactions function runs)' };
+    const all = [...[...messages].map(([k, message]) => ({ channel: k.slice(0, k.lastIndexOf(':')), ts: k.slice(k.lastIndexOf(':') + 1), message })), ...webhookMessages];
+    const candidates = all
+      .filter((x) => (c.channel && c.ts ? x.channel === c.channel && x.ts === c.ts : true))
+      .filter((x) => buttonsOf(x.message).some((b) => b.action_id === c.action_id && (c.fingerprint === undefined || valueNames(b.value, c.fingerprint))))
+      .sort((a, b) => Number(b.ts) - Number(a.ts));
+    const found = candidates[0];
+    if (!found) return { status: 404, body: `no message received with a ${c.action_id} button${c.fingerprint ? ` for ${c.fingerprint}` : ''}` };
+    const button = buttonsOf(found.message).find((b) => b.action_id === c.action_id && (c.fingerprint === undefined || valueNames(b.value, c.fingerprint)))!;
+    const user = c.user ?? LOCAL_SLACK_USER;
+    const n = ++clicks;
+    const nowS = Math.floor(Date.now() / 1000);
+    const payload = {
+      type: 'block_actions',
+      user: { id: user.id, username: user.name ?? user.id, name: user.name ?? user.id, team_id: 'T000LOCAL' },
+      api_app_id: 'A000LOCAL',
+      token: 'local-verification-token',
+      container: { type: 'message', message_ts: found.ts, channel_id: found.channel, is_ephemeral: false },
+      trigger_id: `${nowS}.${n}.local`,
+      team: { id: 'T000LOCAL', domain: 'klaxon-local' },
+      channel: { id: found.channel, name: found.channel },
+      message: found.message,
+      response_url: `${baseUrl}/_response/${n}`,
+      actions: [{ action_id: button.action_id, block_id: button.block_id ?? 'klaxon_actions', text: button.text ?? { type: 'plain_text', text: button.action_id }, value: button.value ?? '', type: 'button', action_ts: `${nowS}.${String(n).padStart(6, '0')}` }],
+    };
+    const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+    const ts = String(c.timestamp ?? nowS);
+    const res = await fetch(interactions.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': ts, 'x-slack-signature': slackSignature(c.signingSecret ?? interactions.signingSecret, ts, body) },
+      body,
+      signal: AbortSignal.timeout(10_000),
+    });
+    return { status: res.status, body: await res.text() };
+  };
+
+  const control = async (req: VendorRequest): Promise<Reply | undefined> => {
+    if (req.path !== '/_click' || req.method !== 'POST') return undefined;
+    const c = tryJson(req.body) as ClickRequest | undefined;
+    if (!c || typeof c.action_id !== 'string') return json(400, { ok: false, error: 'send { fingerprint | channel + ts, action_id, user? }' });
+    const r = await click(c);
+    return json(200, { ok: r.status >= 200 && r.status < 300, status: r.status, body: r.body });
+  };
 
   const r = await startHttpReceiver(opts, {
+    control,
     parse: (req) => tryJson(req.body),
     renderFault(req, f: Fault): Reply {
       const code = f.code ?? (f.status === 429 ? 'rate_limited' : f.status >= 500 ? (isApi(req.path) ? 'internal_error' : 'rollup_error') : 'invalid_payload');
@@ -129,7 +231,15 @@ export async function startSlackReceiver(opts: SlackReceiverOptions = {}): Promi
       return text(f.status, code, retryAfterHeader(f));
     },
     answer(req, parsed): Reply {
+      if (req.method === 'GET' && req.path === '/api/usergroups.users.list') {
+        if ((req.headers.authorization ?? '') !== `Bearer ${token}`) return json(200, { ok: false, error: 'invalid_auth' });
+        const id = new URLSearchParams(req.query).get('usergroup') ?? '';
+        const users = opts.userGroups?.[id];
+        return users ? json(200, { ok: true, users }) : json(200, { ok: false, error: 'no_such_subteam' });
+      }
       if (req.method !== 'POST') return text(404, 'not_found');
+      // response_url: Slack answers `ok` (https://api.slack.com/interactivity/handling#message_responses).
+      if (req.path.startsWith('/_response/')) return text(200, 'ok');
       if (isApi(req.path)) {
         const method = req.path.slice('/api/'.length);
         if ((req.headers.authorization ?? '') !== `Bearer ${token}`) return json(200, { ok: false, error: req.headers.authorization ? 'invalid_auth' : 'not_authed' });
@@ -177,10 +287,27 @@ export async function startSlackReceiver(opts: SlackReceiverOptions = {}): Promi
           limited++;
           return text(429, 'rate_limited', { 'Retry-After': String(wait) });
         }
+        webhookMessages.push({ channel: `webhook:${name}`, ts: nextTs(), message: body });
         return text(200, 'ok');
       }
       return text(404, 'no_service');
     },
   });
-  return { ...r, messages: () => new Map(messages), webhookUrl: (name) => `${r.url}/services/T000LOCAL/B000LOCAL/${name}`, apiUrl: `${r.url}/api`, rateLimited: () => limited };
+  baseUrl = r.url;
+  return {
+    ...r,
+    messages: () => new Map(messages),
+    webhookUrl: (name) => `${r.url}/services/T000LOCAL/B000LOCAL/${name}`,
+    apiUrl: `${r.url}/api`,
+    rateLimited: () => limited,
+    setInteractions: (target) => {
+      interactions = { ...target };
+    },
+    click,
+    ephemerals: () =>
+      r
+        .received()
+        .filter((x) => x.path.startsWith('/_response/'))
+        .map((x) => ({ text: String((x.json as { text?: unknown } | undefined)?.text ?? ''), path: x.path })),
+  };
 }

@@ -3,14 +3,29 @@
  * together for local mode, with the few operations local mode needs: the Slack outage switch for
  * the demo, and the example secret values.
  */
-import { startSlackReceiver } from '../receivers/slack.ts';
-import { startPagerDutyReceiver } from '../receivers/pagerduty.ts';
+import { startSlackReceiver, type ClickRequest } from '../receivers/slack.ts';
+import { startPagerDutyReceiver, type WebhookRequest } from '../receivers/pagerduty.ts';
 import { startSecretsManagerLocal } from '../receivers/secrets-manager.ts';
+import { LOCAL_PAGERDUTY_WEBHOOK_SECRET, LOCAL_SLACK_SIGNING_SECRET } from '../config/index.ts';
 
 /** The running receivers. */
 export interface LocalReceivers {
-  readonly slack: { readonly url: string; readonly apiUrl: string; webhookUrl(name: string): string; outage(on: boolean): Promise<void> };
-  readonly pagerduty: { readonly url: string; readonly eventsUrl: string };
+  readonly slack: {
+    readonly url: string;
+    readonly apiUrl: string;
+    webhookUrl(name: string): string;
+    outage(on: boolean): Promise<void>;
+    /** Clicks a button of a message it received (signed with the local signing secret; `POST /_click`). */
+    click(req: ClickRequest): Promise<{ readonly status: number; readonly body: string }>;
+  };
+  readonly pagerduty: {
+    readonly url: string;
+    readonly eventsUrl: string;
+    /** Sends a signed v3 webhook for an incident (`POST /_webhook`). */
+    sendWebhook(req: WebhookRequest): Promise<{ readonly status: number; readonly body: string }>;
+  };
+  /** Points the Slack receiver's clicks and the PagerDuty receiver's webhooks at the interactions endpoint (its base URL). */
+  connectInteractions(baseUrl: string): void;
   readonly secretsManager: { readonly url: string; put(name: string, value: string): Promise<void> };
   stop(): Promise<void>;
 }
@@ -28,8 +43,14 @@ export async function startReceivers(): Promise<LocalReceivers> {
         slack.setSchedule(on ? { failNext: { count: Number.MAX_SAFE_INTEGER, fault: { status: 503 } } } : {});
         return Promise.resolve();
       },
+      click: (req) => slack.click(req),
     },
-    pagerduty: { url: pagerduty.url, eventsUrl: pagerduty.eventsUrl },
+    pagerduty: { url: pagerduty.url, eventsUrl: pagerduty.eventsUrl, sendWebhook: (req) => pagerduty.sendWebhook(req) },
+    connectInteractions: (baseUrl) => {
+      // The paths of functions/interactions/app.ts INTERACTION_PATHS.
+      slack.setInteractions({ url: `${baseUrl}/slack/interactions`, signingSecret: LOCAL_SLACK_SIGNING_SECRET });
+      pagerduty.setWebhooks({ url: `${baseUrl}/pagerduty/webhooks`, secret: LOCAL_PAGERDUTY_WEBHOOK_SECRET });
+    },
     secretsManager: {
       url: secrets.url,
       // The local Secrets Manager serves GetSecretValue only: values are set in-process.

@@ -25,7 +25,19 @@ export const FUNCTION_TIMEOUT_SECONDS = {
   dispatch: 30,
   /** deliver-slack, deliver-email, deliver-pagerduty. */
   channel: 30,
+  /** The interactions endpoint: Slack wants its answer within 3 s; a hung invocation ends soon after. */
+  interactions: 5,
+  /** The interactions worker (a few table reads and queue writes per click). */
+  interactionsWorker: 30,
 } as const;
+
+/**
+ * The interactions endpoint's budget (ms) for verifying, guarding and enqueueing one request before
+ * it answers anyway: Slack shows an error when no answer comes within 3 s
+ * (https://api.slack.com/interactivity/handling#acknowledgment_response), and a cold start and the
+ * network take part of that.
+ */
+export const INTERACTIONS_ANSWER_BUDGET_MS = 2_000;
 
 /** Timeout of one HTTP or SES call of a channel (ms): a destination slower than this counts as a timeout. */
 export const CHANNEL_SEND_TIMEOUT_MS = 5_000;

@@ -271,17 +271,32 @@ describe('least privilege', () => {
     expect([samples.Action].flat()).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:PutItem']));
   });
 
-  it('lets no function but the evaluator and timers read the rules path, and only dispatch and flush-groups the routes parameter', () => {
+  it('lets no function but the evaluator and timers read the rules path, and only dispatch, flush-groups and the interactions worker the routes parameter', () => {
     for (const name of names) {
       const json = JSON.stringify(statementsOf(name));
       expect(json.includes('parameter/klaxon/rules'), name).toBe(name === 'evaluator' || name === 'timers');
-      expect(json.includes(idOf(k.pipeline.node.findChild('RoutesParameter'))), name).toBe(name === 'dispatch' || name === 'flushGroups');
+      // The interactions worker reads the receivers' `authorized` users and user groups.
+      expect(json.includes(idOf(k.pipeline.node.findChild('RoutesParameter'))), name).toBe(name === 'dispatch' || name === 'flushGroups' || name === 'interactionsWorker');
       expect(json.includes(idOf(k.pipeline.node.findChild('EventsParameter'))), name).toBe(name === 'evaluator' || name === 'timers');
     }
   });
 
-  it('lets only the evaluator and timers read and write the error alerts', () => {
-    for (const name of names) expect(JSON.stringify(statementsOf(name)).includes(tableId('errors')), name).toBe(name === 'evaluator' || name === 'timers');
+  it('lets only the evaluator, timers and the interactions worker (Resolve button) read and write the error alerts', () => {
+    for (const name of names) expect(JSON.stringify(statementsOf(name)).includes(tableId('errors')), name).toBe(name === 'evaluator' || name === 'timers' || name === 'interactionsWorker');
+  });
+
+  it('lets the interactions endpoint only read its two secrets, send to its queue and write the replay guard', () => {
+    const json = JSON.stringify(statementsOf('interactions'));
+    const secretIds = (['slack', 'pagerdutyWebhook'] as const).map((n) => idOf(k.pipeline.secrets[n] as unknown as { node: { defaultChild?: unknown } }));
+    for (const id of secretIds) expect(json).toContain(id);
+    expect(json).not.toContain(idOf(k.pipeline.secrets.pagerduty as unknown as { node: { defaultChild?: unknown } }));
+    expect(json).toContain(tableId('delivery'));
+    for (const other of ['alerts', 'silences', 'groups', 'errors', 'state', 'history'] as const) expect(json.includes(tableId(other)), other).toBe(false);
+    const delivery = statementsOf('interactions').find((st) => JSON.stringify(st.Resource).includes(tableId('delivery')))!;
+    // Write only (a conditional put, a delete): it never reads the delivery records.
+    expect([delivery.Action].flat().some((a) => /GetItem|Query|Scan/.test(a))).toBe(false);
+    expect(json).toContain('sqs:SendMessage');
+    expect(json).not.toContain('sqs:ReceiveMessage');
   });
 });
 
@@ -300,8 +315,8 @@ describe('secrets, SES, routes', () => {
     t.hasResourceProperties('AWS::SSM::Parameter', { Name: '/klaxon/events', Value: Match.stringLikeRegexp('built-in classification') });
   });
 
-  it('creates both secrets empty ({}) under the configured names, kept on teardown', () => {
-    for (const name of ['klaxon/slack', 'klaxon/pagerduty']) {
+  it('creates the secrets empty ({}) under the configured names, kept on teardown', () => {
+    for (const name of ['klaxon/slack', 'klaxon/pagerduty', 'klaxon/pagerduty-webhook']) {
       t.hasResource('AWS::SecretsManager::Secret', { Properties: Match.objectLike({ Name: name, SecretString: '{}' }), DeletionPolicy: 'Retain' });
     }
   });
@@ -320,13 +335,15 @@ describe('alarms', () => {
   const alarms = () => ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
   const topicRef = () => ({ Ref: idOf(k.pipeline.alarmTopic as unknown as { node: { defaultChild?: unknown } }) });
 
-  it('has exactly the pipeline alarms, one per dead-letter queue and two per delivery channel', () => {
+  it('has exactly the pipeline alarms, one per dead-letter queue, two per delivery channel and three for the interactions endpoint', () => {
     // The pipeline-level alarms of infra/constructs/observability.ts, by construct id.
     const pipeline = ['EvaluatorErrors', 'OffsetLagGrowing', 'NoRecordsEvaluated', 'RecordsRejected', 'SamplesSkipped', 'SeriesLimited', 'TimersBacklog'];
     const deadLetterQueues = Object.values(QUEUES).filter((q) => 'deadLetter' in q).length;
     // BreakerOpen and DeadLettered per delivery channel (infra/constructs/channel.ts).
     const perChannel = 2 * Object.keys(deliveryFunctions()).length;
-    expect(alarms()).toHaveLength(pipeline.length + deadLetterQueues + perChannel);
+    // Refused requests, and dropped Slack / PagerDuty requests (infra/constructs/interactions.ts).
+    const interactions = 3;
+    expect(alarms()).toHaveLength(pipeline.length + deadLetterQueues + perChannel + interactions);
     const observability = k.pipeline.observability.node;
     expect(pipeline.map((id) => resources[idOf(observability.findChild(id) as unknown as { node: { defaultChild?: unknown } })]?.Type)).toEqual(
       pipeline.map(() => 'AWS::CloudWatch::Alarm'),
@@ -533,5 +550,34 @@ describe('dashboard', () => {
 describe('synthesis', () => {
   it('is environment-agnostic (no account or region baked in)', () => {
     expect(Stack.of(k.pipeline).environment).toBe('aws://unknown-account/unknown-region');
+  });
+});
+
+describe('interactions endpoint', () => {
+  it('is a Function URL on the interactions function, verified by the function itself (auth NONE)', () => {
+    t.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE', InvokeMode: 'BUFFERED', TargetFunctionArn: { 'Fn::GetAtt': [idOf(k.pipeline.functions.interactions.fn), 'Arn'] } });
+    t.resourceCountIs('AWS::Lambda::Url', 1);
+  });
+
+  it('outputs the URLs to give Slack and PagerDuty', () => {
+    const outputs = Template.fromStack(k.pipeline).toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(JSON.stringify(outputs.SlackInteractivityUrl!.Value)).toContain('slack/interactions');
+    expect(JSON.stringify(outputs.PagerDutyWebhookUrl!.Value)).toContain('pagerduty/webhooks');
+    expect(outputs.PagerDutyWebhookSecretName!.Value).toBe('klaxon/pagerduty-webhook');
+  });
+
+  it('alarms on refused requests (forged, stale, replayed) from the service-only InteractionsRefused series', () => {
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'InteractionsRefused',
+      Namespace: 'Klaxon',
+      Dimensions: [{ Name: 'service', Value: 'interactions' }],
+      Threshold: 5,
+    });
+  });
+
+  it('runs the worker from the interactions queue, with a dead-letter queue that alarms', () => {
+    const worker = k.pipeline.channels.interactionsWorker!;
+    expect(worker.alarms.map((a) => a.node.id)).toEqual(['DeadLetterNotEmpty']);
+    t.hasResourceProperties('AWS::Lambda::EventSourceMapping', { FunctionName: { Ref: idOf(worker.function.fn) }, FunctionResponseTypes: ['ReportBatchItemFailures'] });
   });
 });

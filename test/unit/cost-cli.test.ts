@@ -48,9 +48,11 @@ describe('klaxon cost', () => {
       memoryMb: { evaluator: 1024, timers: 512, dispatch: 512, channel: 256 },
       evaluatorBatchSize: 1000,
       timersEveryMinutes: 1,
-      polledQueues: 5,
-      secrets: 2,
-      alarms: 11,
+      // dispatch, flush-groups, the three channels, the interactions worker.
+      polledQueues: 6,
+      // Slack, PagerDuty, the PagerDuty webhook secret.
+      secrets: 3,
+      alarms: 12,
       dashboards: 1,
     });
   });

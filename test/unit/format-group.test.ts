@@ -78,6 +78,8 @@ describe('slack: group message', () => {
       [SLACK_ACTION_IDS.dashboard, undefined],
       [SLACK_GROUP_ACTION_IDS.acknowledge, GROUP_ID],
       [SLACK_GROUP_ACTION_IDS.silence1h, GROUP_ID],
+      [SLACK_GROUP_ACTION_IDS.silence4h, GROUP_ID],
+      [SLACK_GROUP_ACTION_IDS.silenceUntilResolved, GROUP_ID],
     ]);
     expectWithinSlackLimits(m);
   });

@@ -20,7 +20,7 @@ const mrkdwnTexts = (blocks: readonly SlackBlock[]): string[] =>
   ]);
 
 describe('slack format', () => {
-  it('renders header with severity, value vs condition, labels, context and the four actions', () => {
+  it('renders header with severity, value vs condition, labels, context and the actions', () => {
     const m = renderSlackMessage(job('slack', { fireCount: 4, suppressed: { count: 3, sinceMs: 0 } }), opts);
     const blocks = m.attachments[0].blocks;
     expect(blocks[0]).toMatchObject({ type: 'header', text: { type: 'plain_text' } });
@@ -38,6 +38,8 @@ describe('slack format', () => {
       SLACK_ACTION_IDS.dashboard,
       SLACK_ACTION_IDS.acknowledge,
       SLACK_ACTION_IDS.silence1h,
+      SLACK_ACTION_IDS.silence4h,
+      SLACK_ACTION_IDS.silenceUntilResolved,
     ]);
     expect(m.attachments[0].color).toBe(SLACK_COLOURS.critical);
     expect(m.text).toBe('[CRITICAL] High CPU — web-1: CPU above 90% for 5 minutes');
@@ -88,7 +90,7 @@ describe('slack format', () => {
     const m = renderSlackMessage(hostileJob('slack'), opts);
     const actions = m.attachments[0].blocks.find((b) => b.type === 'actions');
     const ids = actions && 'elements' in actions ? actions.elements.map((e) => ('action_id' in e ? e.action_id : '')) : [];
-    expect(ids).toEqual([SLACK_ACTION_IDS.acknowledge, SLACK_ACTION_IDS.silence1h]);
+    expect(ids).toEqual([SLACK_ACTION_IDS.acknowledge, SLACK_ACTION_IDS.silence1h, SLACK_ACTION_IDS.silence4h, SLACK_ACTION_IDS.silenceUntilResolved]);
     expect(JSON.stringify(m)).not.toContain('javascript:');
   });
 

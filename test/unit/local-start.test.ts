@@ -3,7 +3,7 @@ import { parseStartArgs } from '../../local/start.ts';
 import { createLocalLog, formatLabels } from '../../local/runtime/log.ts';
 import { functionEnv } from '../../local/runtime/functions.ts';
 import { localConfigValues } from '../../local/config/index.ts';
-import { FUNCTIONS, type FunctionName } from '../../infra/topology.ts';
+import { FUNCTIONS, QUEUES, type FunctionName } from '../../infra/topology.ts';
 import type { Provisioned } from '../../local/provision.ts';
 
 describe('npm start arguments', () => {
@@ -75,7 +75,7 @@ describe('function environment', () => {
   const provisioned = {
     tables: { rules: 'p-rules', state: 'p-state', alerts: 'p-alerts', delivery: 'p-delivery', samples: 'p-samples', silences: 'p-silences', groups: 'p-groups' },
     queues: Object.fromEntries(
-      ['alertEvents', 'groupFlush', 'rejected', 'slack', 'email', 'pagerduty'].map((q) => [q, { url: `u/${q}`, arn: `a/${q}`, name: q, ...(q === 'rejected' ? {} : { dlq: { url: `u/${q}-dlq`, arn: `a/${q}-dlq`, name: `${q}-dlq` } }) }]),
+      Object.keys(QUEUES).map((q) => [q, { url: `u/${q}`, arn: `a/${q}`, name: q, ...(q === 'rejected' ? {} : { dlq: { url: `u/${q}-dlq`, arn: `a/${q}-dlq`, name: `${q}-dlq` } }) }]),
     ),
   } as unknown as Provisioned;
   const config = localConfigValues({ rulesSource: 'dynamodb', consoleUrl: 'http://127.0.0.1:8787', routesParameter: '' });

@@ -17,10 +17,11 @@ import { RECHECK_SHARD } from './alert-store.ts';
 /** How long an expired silence is kept (TTL after its end): 5 days, Alertmanager's default retention. */
 export const SILENCE_RETENTION_MS = 5 * 86_400_000;
 
-const FIELDS = ['id', 'matchers', 'startsAtMs', 'endsAtMs', 'createdBy', 'comment', 'updatedAtMs'] as const satisfies readonly (keyof Silence)[];
+const FIELDS = ['id', 'matchers', 'startsAtMs', 'endsAtMs', 'createdBy', 'comment', 'updatedAtMs', 'untilResolved'] as const satisfies readonly (keyof Silence)[];
 
 function toSilence(item: Record<string, unknown>): Silence {
-  return Object.fromEntries(FIELDS.map((f) => [f, item[f]])) as unknown as Silence;
+  // Optional fields are left out when absent (not present as undefined).
+  return Object.fromEntries(FIELDS.filter((f) => item[f] !== undefined).map((f) => [f, item[f]])) as unknown as Silence;
 }
 
 /** The TTL of a silence ending at `endsAtMs` (epoch seconds): kept {@link SILENCE_RETENTION_MS} after its end for `query --expired`. */

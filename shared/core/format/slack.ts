@@ -1,7 +1,8 @@
 /**
  * Slack Block Kit rendering of a notification: header with severity, fields (value vs condition,
  * started, fire count, suppressed, escalation), labels, context (rule, fingerprint) and actions
- * (Runbook, Dashboard, Acknowledge, Silence 1 h), coloured by severity through a legacy attachment,
+ * (Runbook, Dashboard, Acknowledge or Unacknowledge, Silence 1 h / 4 h / until resolved, Resolve for
+ * error alerts), coloured by severity through a legacy attachment,
  * with a top-level `text` fallback. Every value from an alert is mrkdwn-escaped, and every limit is
  * respected by truncation: rendering never fails. A group job renders as one message listing its
  * alerts (renderSlackGroupMessage), its thread reply as what changed; a reminder job is marked so.
@@ -30,14 +31,74 @@ export const SLACK_LIMITS = {
   fallbackText: 4000,
 } as const;
 
-/** Action ids the interactivity endpoint (a later issue) handles. Button value = fingerprint. */
-export const SLACK_ACTION_IDS = { acknowledge: 'klaxon_ack', silence1h: 'klaxon_silence_1h', runbook: 'klaxon_runbook', dashboard: 'klaxon_dashboard' } as const;
+/**
+ * Action ids of an alert message's buttons, handled by the interactivity endpoint
+ * (functions/interactions; docs/incidents.md, "Slack buttons"). The value of the acting buttons is
+ * {@link alertButtonValue}: the fingerprint and the activation the message shows.
+ */
+export const SLACK_ACTION_IDS = {
+  acknowledge: 'klaxon_ack',
+  unacknowledge: 'klaxon_unack',
+  silence1h: 'klaxon_silence_1h',
+  silence4h: 'klaxon_silence_4h',
+  silenceUntilResolved: 'klaxon_silence_resolved',
+  /** Error alerts only (labels with `error_fingerprint`): they resolve by hand or after their quiet period. */
+  resolve: 'klaxon_resolve',
+  runbook: 'klaxon_runbook',
+  dashboard: 'klaxon_dashboard',
+} as const;
 
 /**
  * Action ids of a group message's buttons. Button value = the group id (`group:<hex>`), so the
  * interactivity endpoint acts on every alert of the group, not on one fingerprint.
  */
-export const SLACK_GROUP_ACTION_IDS = { acknowledge: 'klaxon_ack_group', silence1h: 'klaxon_silence_group_1h' } as const;
+export const SLACK_GROUP_ACTION_IDS = {
+  acknowledge: 'klaxon_ack_group',
+  unacknowledge: 'klaxon_unack_group',
+  silence1h: 'klaxon_silence_group_1h',
+  silence4h: 'klaxon_silence_group_4h',
+  silenceUntilResolved: 'klaxon_silence_group_resolved',
+} as const;
+
+/**
+ * The value of an alert's acting buttons, `a1:<firedAtMs>:<fingerprint>`: the endpoint refuses a
+ * click on an older activation's message (`stale-activation`) instead of acting on a newer firing
+ * (read back by shared/core/interact/slack.ts `parseButtonValue`).
+ */
+export function alertButtonValue(fingerprint: string, firedAtMs: number): string {
+  return `a1:${firedAtMs}:${fingerprint}`;
+}
+
+/** Which acting buttons a message gets. */
+export interface ActingButtonsInput {
+  /** The button value (alert: {@link alertButtonValue}; group: the group id). */
+  readonly value: string;
+  /** Whether the alert (or group) is acknowledged: Unacknowledge instead of Acknowledge. */
+  readonly acknowledged: boolean;
+  /** An error alert (labels with `error_fingerprint`): a Resolve button. Never for a group. */
+  readonly errorAlert: boolean;
+}
+
+/**
+ * The acting buttons: Acknowledge (or Unacknowledge), Silence 1 h, Silence 4 h, Silence until
+ * resolved, and Resolve for an error alert; the ids of `ids` (alert or group).
+ */
+export function slackActingButtons(input: ActingButtonsInput, ids: typeof SLACK_ACTION_IDS | typeof SLACK_GROUP_ACTION_IDS): SlackButton[] {
+  const value = truncate(input.value, SLACK_LIMITS.buttonValue);
+  const b = (text: string, actionId: string, style?: 'primary' | 'danger'): SlackButton => ({ type: 'button', text: plain(text, SLACK_LIMITS.buttonText), action_id: actionId, value, ...(style ? { style } : {}) });
+  const out: SlackButton[] = [input.acknowledged ? b('Unacknowledge', ids.unacknowledge) : b('Acknowledge', ids.acknowledge, 'primary')];
+  out.push(b('Silence 1 h', ids.silence1h), b('Silence 4 h', ids.silence4h), b('Silence until resolved', ids.silenceUntilResolved));
+  if (input.errorAlert && 'resolve' in ids) out.push(b('Resolve', ids.resolve, 'danger'));
+  return out;
+}
+
+/**
+ * Whether a job says its alert is acknowledged. Stream A (dispatch) adds the acknowledgement to the
+ * notification job; until then no job has one and the Acknowledge button is shown.
+ */
+function jobAcknowledged(job: NotificationJob): boolean {
+  return job.ack?.state === 'acknowledged';
+}
 
 /**
  * How a group message lists its alerts: each alert line is cut to `lineMax` characters (escaped),
@@ -170,7 +231,6 @@ export function renderSlackMessage(job: NotificationJob, opts: SlackFormatOption
   });
 
   const buttons: SlackButton[] = [];
-  const value = truncate(v.fingerprint, SLACK_LIMITS.buttonValue);
   if (v.runbook && v.runbook.url.length <= SLACK_LIMITS.buttonUrl) {
     buttons.push({ type: 'button', text: plain('Runbook', SLACK_LIMITS.buttonText), action_id: SLACK_ACTION_IDS.runbook, url: v.runbook.url });
   }
@@ -178,8 +238,8 @@ export function renderSlackMessage(job: NotificationJob, opts: SlackFormatOption
     buttons.push({ type: 'button', text: plain('Dashboard', SLACK_LIMITS.buttonText), action_id: SLACK_ACTION_IDS.dashboard, url: v.dashboard.url });
   }
   if (!v.resolved) {
-    buttons.push({ type: 'button', text: plain('Acknowledge', SLACK_LIMITS.buttonText), action_id: SLACK_ACTION_IDS.acknowledge, value, style: 'primary' });
-    buttons.push({ type: 'button', text: plain('Silence 1 h', SLACK_LIMITS.buttonText), action_id: SLACK_ACTION_IDS.silence1h, value });
+    const value = alertButtonValue(v.fingerprint, job.transition.firedAtMs);
+    buttons.push(...slackActingButtons({ value, acknowledged: jobAcknowledged(job), errorAlert: job.transition.labels.error_fingerprint !== undefined }, SLACK_ACTION_IDS));
   }
   if (buttons.length) blocks.push({ type: 'actions', block_id: 'klaxon_actions', elements: buttons.slice(0, SLACK_LIMITS.actionsElements) });
 
@@ -274,7 +334,7 @@ function packSections(lists: readonly { readonly heading: string; readonly lines
 /**
  * The Block Kit message of a group notification: header `[FIRING:12] HighCPU — cluster=eu1`, what
  * changed, one line per listed alert (firing first), "…and N more" for what is not listed or does
- * not fit, the group labels, and Acknowledge / Silence 1 h buttons whose value is the group id.
+ * not fit, the group labels, and Acknowledge / Silence buttons whose value is the group id.
  */
 function renderSlackGroupMessage(g: GroupView, opts: SlackFormatOptions): SlackMessage {
   const icon = g.resolved ? ':white_check_mark:' : g.severity === 'critical' ? ':rotating_light:' : ':warning:';
@@ -306,11 +366,7 @@ function renderSlackGroupMessage(g: GroupView, opts: SlackFormatOptions): SlackM
     const url = safeHttpUrl(opts.dashboardUrl);
     if (url && url.length <= SLACK_LIMITS.buttonUrl) buttons.push({ type: 'button', text: plain('Dashboard', SLACK_LIMITS.buttonText), action_id: SLACK_ACTION_IDS.dashboard, url });
   }
-  if (!g.resolved) {
-    const value = truncate(g.id, SLACK_LIMITS.buttonValue);
-    buttons.push({ type: 'button', text: plain('Acknowledge', SLACK_LIMITS.buttonText), action_id: SLACK_GROUP_ACTION_IDS.acknowledge, value, style: 'primary' });
-    buttons.push({ type: 'button', text: plain('Silence 1 h', SLACK_LIMITS.buttonText), action_id: SLACK_GROUP_ACTION_IDS.silence1h, value });
-  }
+  if (!g.resolved) buttons.push(...slackActingButtons({ value: g.id, acknowledged: false, errorAlert: false }, SLACK_GROUP_ACTION_IDS));
   if (buttons.length) blocks.push({ type: 'actions', block_id: 'klaxon_group_actions', elements: buttons });
 
   const text = fitEscaped(title, SLACK_LIMITS.fallbackText);

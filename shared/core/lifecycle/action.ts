@@ -140,3 +140,67 @@ export type LifecycleState = 'firing' | 'acknowledged' | 'resolved';
 export function lifecycleStateOf(record: AckableRecord): LifecycleState {
   return record.state === 'resolved' ? 'resolved' : record.ack ? 'acknowledged' : 'firing';
 }
+
+/**
+ * The longest note (characters): a few lines in a Slack thread. A Slack section holds 3,000
+ * characters (https://docs.slack.dev/reference/block-kit/blocks/section-block); a note is cut well
+ * under it, leaving room for the line dispatch adds (who, when).
+ */
+export const MAX_NOTE_CHARS = 1000;
+
+/**
+ * A NOTE on an alert (issue 12): something worth telling its Slack thread and its history that
+ * changes nothing of its state, e.g. "Resolved in PagerDuty by Alice" or "Escalated in PagerDuty
+ * to Bob". Same queue and keys as an {@link ActionMessage} (kind `action`, group = fingerprint,
+ * dedup = {@link noteDedupId}); `action` is `note`, which {@link parseActionMessage} refuses:
+ * dispatch checks {@link isNoteDocument} first and posts the text (escaped) to the alert's thread.
+ * The fingerprint may be a group id (`group:<hex>`): the group's thread (its Slack thread key).
+ */
+export interface NoteMessage {
+  readonly version: 1;
+  readonly kind: 'action';
+  readonly action: 'note';
+  /** The alert, or a group id. */
+  readonly fingerprint: string;
+  /** Plain text (not mrkdwn), at most {@link MAX_NOTE_CHARS}; dispatch escapes it. */
+  readonly text: string;
+  readonly by: string;
+  readonly source: ActionSource;
+  readonly atMs: number;
+  readonly requestId: string;
+}
+
+/** zod schema of a {@link NoteMessage}. */
+export const noteMessageSchema = z.object({
+  version: z.literal(1),
+  kind: z.literal('action'),
+  action: z.literal('note'),
+  fingerprint: z.string().min(1).max(512),
+  text: z.string().min(1).max(MAX_NOTE_CHARS),
+  by: z.string().min(1).max(MAX_ACTOR_CHARS),
+  source: z.enum(ACTION_SOURCES),
+  atMs: epochMs,
+  requestId: z.string().min(1).max(512),
+});
+
+/** Whether a parsed alert-events message is a note (check it before {@link parseActionMessage}). */
+export function isNoteDocument(doc: unknown): boolean {
+  return isActionDocument(doc) && (doc as { action?: unknown }).action === 'note';
+}
+
+/** Parses a note. Throws {@link InvalidActionError} naming the field. */
+export function parseNoteMessage(doc: unknown): NoteMessage {
+  const r = noteMessageSchema.safeParse(doc);
+  if (!r.success) throw new InvalidActionError(`invalid note message: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  return r.data as NoteMessage;
+}
+
+/** The note's SQS deduplication id: the same event told twice is posted once. */
+export function noteDedupId(n: NoteMessage): string {
+  return sha256Hex(`note:${n.fingerprint}:${n.source}:${n.requestId}`);
+}
+
+/** A note's text cut to {@link MAX_NOTE_CHARS} (an ellipsis marks the cut). */
+export function noteText(text: string): string {
+  return text.length > MAX_NOTE_CHARS ? `${text.slice(0, MAX_NOTE_CHARS - 1)}…` : text;
+}

@@ -69,6 +69,15 @@ export const METRIC = {
   timeToAcknowledge: 'TimeToAcknowledge',
   /** From an activation's firing to its resolution; dimension `severity` (Milliseconds). */
   timeToResolve: 'TimeToResolve',
+  /**
+   * Inbound Slack / PagerDuty requests refused (forged, stale, replayed, too large, no secret);
+   * emitted twice: with `service` only (alarmed) and with `reason` (an INTERACTION_REFUSALS value) (Count).
+   */
+  interactionsRefused: 'InteractionsRefused',
+  /** Verified requests taken onto the interactions queue; dimension `source` = slack | pagerduty (Count). */
+  interactionsAccepted: 'InteractionsAccepted',
+  /** Verified requests that could not be enqueued within the answer budget; dimension `source` (Count). */
+  interactionsDropped: 'InteractionsDropped',
 } as const;
 
 /**

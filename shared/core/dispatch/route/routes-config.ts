@@ -10,6 +10,7 @@
  * receivers:
  *   - name: db-team
  *     slack: { channel: C0123 }               # or { webhook: db }  (key in the Slack secret)
+ *     # slack: { channel: C0123, authorized: { users: [U0123], user_groups: [S0456] } }  # who may press its buttons
  *     email: { to: [db-oncall@example.com] }
  *     pagerduty: { routingKey: db }           # key name in the PagerDuty secret
  *     severities: { high: [slack, pagerduty] }
@@ -134,11 +135,23 @@ export const DEFAULT_RECEIVER_SETTINGS: DefaultReceiverSettings = {
 const channelList = z.array(z.enum(CHANNELS));
 const severityChannels = z.strictObject(Object.fromEntries(SEVERITIES.map((s) => [s, channelList.optional()])) as Record<Severity, z.ZodOptional<typeof channelList>>);
 
+/**
+ * Who may press the buttons of this receiver's Slack messages (docs/incidents.md, "Slack buttons"):
+ * Slack user ids and user-group ids. Absent: anyone in the workspace. Bounded: a list of people,
+ * not a directory (user groups are for more).
+ */
+const slackAuthorizedSchema = z
+  .strictObject({
+    users: z.array(z.string().regex(/^[UW][A-Z0-9]{2,31}$/, 'a Slack user id (U… or W…)')).max(200).optional(),
+    user_groups: z.array(z.string().regex(/^S[A-Z0-9]{2,31}$/, 'a Slack user-group id (S…)')).max(20).optional(),
+  })
+  .refine((a) => (a.users?.length ?? 0) + (a.user_groups?.length ?? 0) > 0, 'list at least one user or user group (leave authorized out to let anyone act)');
+
 const receiverSchema = z
   .strictObject({
     name: z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits, _ . : - only'),
     slack: z
-      .strictObject({ webhook: z.string().min(1).optional(), channel: z.string().min(1).optional() })
+      .strictObject({ webhook: z.string().min(1).optional(), channel: z.string().min(1).optional(), authorized: slackAuthorizedSchema.optional() })
       .refine((s) => (s.webhook === undefined) !== (s.channel === undefined), 'give exactly one of webhook or channel')
       .optional(),
     email: z.strictObject({ to: z.array(z.email()).min(1).max(EMAIL_MAX_RECIPIENTS, `at most ${EMAIL_MAX_RECIPIENTS} recipients (SES's limit per message): split the receiver`) }).optional(),
@@ -257,6 +270,7 @@ export function compileRoutes(doc: unknown, source: string, defaults: DefaultRec
       ...(r.email ? { email: { kind: 'email' as const, to: r.email.to } } : {}),
       ...(r.pagerduty ? { pagerduty: { kind: 'pagerduty' as const, routingKeyName: r.pagerduty.routingKey } } : {}),
       ...(r.severities ? { severities: r.severities as Partial<Record<Severity, readonly Channel[]>> } : {}),
+      ...(r.slack?.authorized ? { slackAuthorized: { users: r.slack.authorized.users ?? [], userGroups: r.slack.authorized.user_groups ?? [] } } : {}),
     });
   });
 

@@ -19,6 +19,7 @@ import type { InhibitRule } from '../inhibit/inhibit-rules.ts';
 import type { GroupBy, GroupTiming } from '../group/aggregation.ts';
 import type { TimeInterval } from '../time-intervals/time-interval.ts';
 import type { EscalationPolicy, RouteEscalation } from '../escalation-policy/index.ts';
+import type { SlackAuthorization } from '../../interact/authorize.ts';
 
 /** Channels per severity: which channels a notification of that severity goes to. */
 export type SeverityMatrix = Readonly<Record<Severity, readonly Channel[]>>;
@@ -39,6 +40,8 @@ export interface Receiver {
   readonly pagerduty?: PagerDutyDestination;
   /** Per-severity override of the matrix for this receiver (absent severities use the matrix). */
   readonly severities?: Partial<Record<Severity, readonly Channel[]>>;
+  /** Who may press the buttons of its Slack messages (routes config `slack.authorized`); absent: anyone. */
+  readonly slackAuthorized?: SlackAuthorization;
 }
 
 /** One node of the routing tree. */

@@ -6,7 +6,7 @@
 import { matchesAll, MATCH_OPS, type MatchOp } from '../../matchers/index.ts';
 import { alertmanagerMatcher } from '../../matchers/alertmanager.ts';
 import { DEFAULT_SILENCE_CACHE_TTL_MS } from './cache.ts';
-import type { MutedAlertIndex, SilenceStore } from './ports.ts';
+import { SilenceExpiredError, SilenceNotFoundError, type MutedAlertIndex, type SilenceStore } from './ports.ts';
 import { InvalidSilenceError, parseSilenceMatchers, silenceState, validateSilence, type Silence, type SilenceMatcher, type SilenceState } from './silence.ts';
 
 /** A new silence as asked for: matchers as text or parts, a start (default now) and an end or a duration. */
@@ -70,6 +70,30 @@ export async function expireSilences(
   for (const id of ids) {
     out.push(await ports.silences.expire(id, nowMs));
     await ports.muted?.recheckNow(id, nowMs + settleMs);
+  }
+  return out;
+}
+
+/**
+ * Expires the silences made "until resolved" for an alert (or group): those whose `untilResolved`
+ * is `target` and that have not ended. Dispatch calls it when that alert resolves (the Slack button
+ * "Silence until resolved", docs/incidents.md). Returns the silences expired; one already expired
+ * by someone else meanwhile is skipped.
+ */
+export async function expireSilencesUntilResolved(
+  ports: { readonly silences: SilenceStore; readonly muted?: MutedAlertIndex },
+  target: string,
+  nowMs: number,
+  settleMs: number = DEFAULT_SILENCE_CACHE_TTL_MS,
+): Promise<Silence[]> {
+  const marked = (await ports.silences.list()).filter((s) => s.untilResolved === target && silenceState(s, nowMs) !== 'expired');
+  const out: Silence[] = [];
+  for (const s of marked) {
+    try {
+      out.push(...(await expireSilences(ports, [s.id], nowMs, settleMs)));
+    } catch (err) {
+      if (!(err instanceof SilenceExpiredError) && !(err instanceof SilenceNotFoundError)) throw err;
+    }
   }
   return out;
 }

@@ -27,6 +27,11 @@ export interface Silence {
   readonly comment: string;
   /** When it was created or last changed (expired). */
   readonly updatedAtMs: number;
+  /**
+   * "Until resolved" (a Slack button, docs/incidents.md): the alert fingerprint or group id whose
+   * resolution expires it ({@link expireSilencesUntilResolved} in manage.ts). Absent: ends at `endsAt`.
+   */
+  readonly untilResolved?: string;
 }
 
 /** A silence with its matchers compiled (what the silence stage matches with). */
