@@ -372,7 +372,8 @@ export const FUNCTIONS = {
     },
     grants: [
       { table: 'alerts', access: 'readWrite' },
-      { table: 'silences', access: 'read' },
+      // Read to mute; written to expire a silence made "until resolved" when its alert resolves.
+      { table: 'silences', access: 'readWrite' },
       { table: 'groups', access: 'readWrite' },
       // A group's first alert schedules its flush.
       { queue: 'groupFlush', access: 'send' },

@@ -30,9 +30,10 @@ import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { DISPATCH_REASON_TEXT, type DispatchConfig, type DispatchDecision } from '../../shared/core/dispatch/context.ts';
 import { dispatchTransition as runDispatchPipeline, DispatchConflictError } from '../../shared/core/dispatch/pipeline.ts';
+import type { SilenceStore } from '../../shared/core/dispatch/silence/ports.ts';
 import type { AlertStore, DeadLetterSender, InhibitionStore, JobPublisher, ReleasePublisher, RoutesSource, SilenceSource } from '../../shared/core/dispatch/ports.ts';
-import { dispatchAction, dispatchRelease } from '../../shared/core/dispatch/pipeline.ts';
-import { ACTION_REFUSAL_TEXT, InvalidActionError, isActionDocument, parseActionMessage, type ActionMessage } from '../../shared/core/lifecycle/action.ts';
+import { dispatchAction, dispatchNote, dispatchRelease } from '../../shared/core/dispatch/pipeline.ts';
+import { ACTION_REFUSAL_TEXT, InvalidActionError, isActionDocument, isNoteDocument, parseActionMessage, parseNoteMessage, type ActionMessage, type NoteMessage } from '../../shared/core/lifecycle/action.ts';
 import type { ActionOutcome } from '../../shared/core/dispatch/ack/index.ts';
 import type { HistoryStore } from '../../shared/core/history/types.ts';
 import { InvalidReleaseError, isReleaseDocument, RELEASE_CAUSE_TEXT, toReleaseMessage, type ReleaseMessage } from '../../shared/core/dispatch/inhibit/release.ts';
@@ -69,6 +70,8 @@ export interface DispatchDeps {
   readonly releases?: ReleasePublisher;
   /** Silences (cached a few seconds; absent: none). */
   readonly silences?: SilenceSource;
+  /** Where "until resolved" silences are expired when their alert resolves (absent: they run to their end). */
+  readonly silenceStore?: SilenceStore;
   /** Notification groups and their flush scheduling; needed when a route sets `group_by`. */
   readonly groups?: GroupStore;
   readonly flushes?: FlushScheduler;
@@ -127,6 +130,7 @@ function portsOf(deps: DispatchDeps): Parameters<typeof runDispatchPipeline>[0] 
     ...(deps.groups ? { groups: deps.groups } : {}),
     ...(deps.flushes ? { flushes: deps.flushes } : {}),
     ...(deps.history ? { history: deps.history } : {}),
+    ...(deps.silenceStore ? { silenceStore: deps.silenceStore } : {}),
   };
 }
 
@@ -152,7 +156,8 @@ export async function dispatchActionMessage(deps: DispatchDeps, a: ActionMessage
 export type AlertEventMessage =
   | { readonly kind: 'transition'; readonly transition: AlertTransition }
   | { readonly kind: 'release'; readonly release: ReleaseMessage }
-  | { readonly kind: 'action'; readonly action: ActionMessage };
+  | { readonly kind: 'action'; readonly action: ActionMessage }
+  | { readonly kind: 'note'; readonly note: NoteMessage };
 
 /** Parses an alert-events message. Throws InvalidTransitionError or InvalidReleaseError (permanent). */
 export function parseAlertEvent(body: string): AlertEventMessage {
@@ -163,6 +168,7 @@ export function parseAlertEvent(body: string): AlertEventMessage {
     return { kind: 'transition', transition: parseTransition(body) }; // throws "not JSON"
   }
   if (isReleaseDocument(doc)) return { kind: 'release', release: toReleaseMessage(doc) };
+  if (isNoteDocument(doc)) return { kind: 'note', note: parseNoteMessage(doc) };
   if (isActionDocument(doc)) return { kind: 'action', action: parseActionMessage(doc) };
   return { kind: 'transition', transition: parseTransition(body) };
 }
@@ -229,7 +235,11 @@ export function createDispatchHandler(deps: DispatchDeps): DispatchHandler {
       try {
         const m = parseAlertEvent(r.body);
         if (m.kind === 'transition') record(await dispatchTransition(deps, m.transition), m.transition);
-        else if (m.kind === 'action') {
+        else if (m.kind === 'note') {
+          const out = await dispatchNote(portsOf(deps), m.note);
+          if (out.posted) logger.info('note posted', { fingerprint: m.note.fingerprint, by: m.note.by, source: m.note.source, jobs: out.jobs.length });
+          else logger.info('note not posted', { fingerprint: m.note.fingerprint, source: m.note.source, reason: out.reason });
+        } else if (m.kind === 'action') {
           const out = await dispatchActionMessage(deps, m.action);
           const a = m.action;
           if (out.applied) logger.info('action applied', { fingerprint: a.fingerprint, action: a.action, by: a.by, source: a.source, jobs: out.jobs.map((j) => ({ channel: j.channel, receiver: j.receiver })) });
@@ -278,6 +288,7 @@ export async function dispatchDepsFromEnv(env: NodeJS.ProcessEnv): Promise<Dispa
           silences: new CachedSilences(new DynamoSilenceStore(dynamodb, s.silencesTable), systemClock, undefined, (id, err) =>
             logger.error('stored silence is invalid; it mutes nothing', { silenceId: id, error: err }),
           ),
+          silenceStore: new DynamoSilenceStore(dynamodb, s.silencesTable),
         }
       : {}),
     ...(s.history ? { history: meteredHistory(new DynamoHistoryStore({ client: dynamodb, table: s.history.table, retentionMs: s.history.retentionMs }), metrics) } : {}),

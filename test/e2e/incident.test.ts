@@ -11,10 +11,8 @@
  *  3. the local PagerDuty sends a signed v3 `incident.resolved` webhook → the Slack thread gets a note;
  *  4. Silence 1 h from Slack → a silence on the alert's labels, created by the Slack user.
  *
- * Steps 2 (record, message, PagerDuty) and 3 (the thread note) are applied by dispatch (stream A of
- * issue 12: action and note messages on alert-events). Those assertions are written out below in
- * tests marked `TODO stream A`, skipped until dispatch applies action messages; everything up to the
- * alert-events queue runs now.
+ * Steps 2 (record, message, PagerDuty) and 3 (the thread note) are applied by dispatch: action and
+ * note messages on alert-events (shared/core/dispatch/ack).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -123,9 +121,9 @@ describe('incident loop (local mode)', () => {
     const target = parseButtonValue(buttons.find((b) => b.action_id === SLACK_ACTION_IDS.acknowledge)!.value!, 'alert');
     expect(target?.kind).toBe('alert');
     fingerprint = target!.kind === 'alert' ? target!.fingerprint : '';
-    // The message's ts, from the local Slack's answer (its record of messages, by channel:ts).
-    const messages = await received(pipeline.endpoints.slack);
-    messageTs = String(JSON.parse(messages.find((r) => r.path === '/api/chat.postMessage' && r.status === 200)!.body).ts ?? '');
+    // The message's ts, as the Slack function kept it on the alert record (from Slack's answer).
+    const alerts = new DynamoAlertStore(pipeline.clients.dynamodb, pipeline.provisioned.tables.alerts);
+    messageTs = (await waitFor('the Slack thread on the record', () => alerts.get(fingerprint), (r) => r?.slackThread !== undefined))!.slackThread!.ts;
     await waitFor('the PagerDuty incident', async () => (await received(pipeline.endpoints.pagerduty)).filter((r) => (r.json as { dedup_key?: string } | undefined)?.dedup_key === fingerprint), (rs) => rs.length > 0);
   }, 90_000);
 
@@ -138,12 +136,10 @@ describe('incident loop (local mode)', () => {
     expect(ephemerals).toEqual([]);
   }, 60_000);
 
-  // TODO stream A (dispatch applies action messages: record.ack, the Slack update, PagerDuty's
-  // acknowledge). Un-skip when dispatch handles `kind: action` messages from alert-events.
-  it.skip('TODO stream A: the record is acknowledged by the Slack user, the Slack message updated, PagerDuty acknowledged', async () => {
+  it('the record is acknowledged by the Slack user, the Slack message updated, PagerDuty acknowledged', async () => {
     const alerts = new DynamoAlertStore(pipeline.clients.dynamodb, pipeline.provisioned.tables.alerts);
-    const record = await waitFor('the acknowledged record', () => alerts.get(fingerprint), (r) => (r as { ack?: unknown } | undefined)?.ack !== undefined);
-    expect((record as unknown as { ack: { by: string; source: string } }).ack).toMatchObject({ by: ACTOR, source: 'slack' });
+    const record = await waitFor('the acknowledged record', () => alerts.get(fingerprint), (r) => r?.ack !== undefined);
+    expect(record!.ack).toMatchObject({ by: ACTOR, source: 'slack' });
     const update = await waitFor('the message updated in place', async () => (await slackCalls()).find((c) => c.method === 'chat.update' && c.status === 200 && c.body.ts === messageTs && JSON.stringify(c.body).includes('Acknowledged')), (c) => c !== undefined);
     expect(JSON.stringify(update)).toContain('U0E2E');
     await waitFor(
@@ -159,8 +155,7 @@ describe('incident loop (local mode)', () => {
     await workerDone();
   }, 60_000);
 
-  // TODO stream A (dispatch posts `note` messages to the alert's Slack thread).
-  it.skip('TODO stream A: the Slack thread gets a note that PagerDuty resolved the incident', async () => {
+  it('the Slack thread gets a note that PagerDuty resolved the incident', async () => {
     const note = await waitFor('the note in the thread', async () => (await slackCalls()).find((c) => c.method === 'chat.postMessage' && c.status === 200 && c.body.thread_ts === messageTs && JSON.stringify(c.body).includes('Resolved in PagerDuty by Local Responder')), (c) => c !== undefined);
     expect(note).toBeDefined();
   }, 60_000);

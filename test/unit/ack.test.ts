@@ -146,3 +146,21 @@ describe('an acknowledgement through dispatch', () => {
     expect((await dispatchAction(w.ports, w.action({ requestId: 'r4', firedAtMs: T }), { config: DEFAULT_DISPATCH_CONFIG })).applied).toBe(false);
   });
 });
+
+describe('a note (PagerDuty resolved or escalated the incident)', () => {
+  it('is posted in the Slack thread of the alert and recorded, changing nothing of its state', async () => {
+    const { dispatchNote } = await import('../../shared/core/dispatch/pipeline.ts');
+    const w = world();
+    await dispatchTransition(w.ports, firing('fp1'), { config: DEFAULT_DISPATCH_CONFIG });
+    const before = await w.alerts.get('fp1');
+    const out = await dispatchNote(w.ports, { version: 1, kind: 'action', action: 'note', fingerprint: 'fp1', text: 'Resolved in PagerDuty by Alice <script>', by: 'Alice (PagerDuty)', source: 'pagerduty', atMs: T + 9 * M, requestId: 'ev1' });
+    expect(out.posted).toBe(true);
+    const [job] = w.jobs.published.slice(3);
+    expect(job).toMatchObject({ channel: 'slack', note: { text: 'Resolved in PagerDuty by Alice <script>' } });
+    // Escaped for mrkdwn.
+    expect(JSON.stringify(renderSlackThreadReply(job!, { productName: 'Klaxon' }))).toContain('Resolved in PagerDuty by Alice &lt;script&gt;');
+    expect(await w.alerts.get('fp1')).toEqual(before);
+    expect(w.history.all().filter((e) => e.kind === 'noted').map((e) => e.reason)).toEqual(['Resolved in PagerDuty by Alice <script>']);
+    expect(await dispatchNote(w.ports, { version: 1, kind: 'action', action: 'note', fingerprint: 'nope', text: 'x', by: 'a', source: 'pagerduty', atMs: T, requestId: 'ev2' })).toEqual({ posted: false, reason: 'unknown-alert' });
+  });
+});

@@ -94,7 +94,7 @@ export function createSlackNotifier(opts: SlackNotifierOptions): Notifier<SlackR
     channel: 'slack',
     render(job: NotificationJob): SlackRendered {
       const message = renderSlackMessage(job, opts.format);
-      return job.group || job.transition.kind === 'resolved' || job.ack ? { message, reply: renderSlackThreadReply(job, opts.format) } : { message };
+      return job.group || job.transition.kind === 'resolved' || job.ack || job.note ? { message, reply: renderSlackThreadReply(job, opts.format) } : { message };
     },
     async send(job, rendered, nowMs): Promise<SendResult> {
       const dest = job.destination;
@@ -113,8 +113,9 @@ export function createSlackNotifier(opts: SlackNotifierOptions): Notifier<SlackR
       if (dest.channel && secret.botToken) {
         const token = secret.botToken;
         const fp = job.transition.fingerprint;
-        // An acknowledgement: said in the alert's thread, and the message updated in place to show it.
-        if (job.ack && rendered.reply) {
+        // An acknowledgement: said in the alert's thread, and the message updated in place to show
+        // it. A note: said in the thread only (a group's note: the group's thread).
+        if ((job.ack || job.note) && rendered.reply) {
           const thread = await opts.threads.get(fp);
           if (!thread) {
             const r = await api('chat.postMessage', token, { channel: dest.channel, ...rendered.reply }, nowMs);
@@ -122,6 +123,7 @@ export function createSlackNotifier(opts: SlackNotifierOptions): Notifier<SlackR
           }
           const r = await api('chat.postMessage', token, { channel: thread.channel, thread_ts: thread.ts, ...rendered.reply }, nowMs);
           if (!r.result.ok) return r.result;
+          if (job.note) return { ok: true, detail: `thread ${thread.ts}` };
           const u = await api('chat.update', token, { channel: thread.channel, ts: thread.ts, ...rendered.message }, nowMs);
           if (!u.result.ok) warn('chat.update of the original message failed', { fingerprint: fp, detail: u.result.detail });
           return { ok: true, detail: `thread ${thread.ts}` };
@@ -154,7 +156,7 @@ export function createSlackNotifier(opts: SlackNotifierOptions): Notifier<SlackR
         const url = secret.webhooks?.[dest.webhookKey];
         if (!url) return configError(`no webhook named ${dest.webhookKey} in secret ${opts.secretName}`);
         // A webhook cannot update a message: an acknowledgement is its short line, posted.
-        const reply = await postJson(fetchFn, url, job.ack && rendered.reply ? rendered.reply : rendered.message, { timeoutMs, nowMs });
+        const reply = await postJson(fetchFn, url, (job.ack || job.note) && rendered.reply ? rendered.reply : rendered.message, { timeoutMs, nowMs });
         if (isFailure(reply)) return reply;
         return classifySlackWebhook(reply.status, reply.text, reply.retryAfterMs);
       }

@@ -33,11 +33,13 @@ import { inhibitReadKeys, type InhibitItem } from './inhibit/inhibition.ts';
 import type { ReleaseMessage } from './inhibit/release.ts';
 import { withSeverityLabel } from '../model/severity.ts';
 import type { DispatchInputs } from './context.ts';
-import { decideAck, type ActionOutcome } from './ack/index.ts';
+import { decideAck, decideNote, type ActionOutcome, type NoteOutcome } from './ack/index.ts';
 import { decideEscalationStep, ESCALATION_STEP_REASON_TEXT, isEscalationStep } from './escalation-policy/step.ts';
 import { noopDecision } from './context.ts';
 import { historyOfDecision } from './history.ts';
-import type { ActionMessage } from '../lifecycle/action.ts';
+import { silenceState, type CompiledSilence } from './silence/silence.ts';
+import { expireSilencesUntilResolved } from './silence/manage.ts';
+import type { ActionMessage, NoteMessage } from '../lifecycle/action.ts';
 import type { HistoryEvent, HistoryStore } from '../history/types.ts';
 
 /** A stage of the dispatch pipeline. */
@@ -161,6 +163,7 @@ export async function dispatchTransition(ports: DispatchPorts & { readonly histo
     const d = await runStages(DISPATCH_PIPELINE, ctx, ports, dispatchedDecision);
     // After the commit: a crash before it makes the transition come again, and the same events are written.
     await recordHistory(ports.history, historyOfDecision(t, record, d, nowMs));
+    if (t.kind === 'resolved' && d.reason === 'resolved') await expireUntilResolved(ports, t.fingerprint, silences, nowMs);
     return d;
   });
 }
@@ -226,4 +229,37 @@ async function escalationRound(ports: DispatchPorts & { readonly history?: Histo
   await ports.alerts.commit(d.record, record.version);
   await recordHistory(ports.history, d.history);
   return { ...noopDecision('stale', 'firing', d.record, [note]), outcome: 'dispatched', jobs: d.jobs };
+}
+
+/**
+ * Posts a note (shared/core/lifecycle/action.ts `NoteMessage`) to the Slack thread of its alert,
+ * or of its group (`group:<hex>`), and records it in the alert's history. Nothing of the alert's
+ * state changes: no record is written, so no rounds.
+ */
+export async function dispatchNote(ports: DispatchPorts & { readonly history?: HistoryStore }, n: NoteMessage): Promise<NoteOutcome> {
+  const nowMs = ports.clock.now();
+  let out: NoteOutcome;
+  if (n.fingerprint.startsWith('group:')) {
+    const g = await ports.groups?.get(n.fingerprint);
+    out = decideNote(n, g ? { group: { id: g.id, receiver: g.receiver, ...(g.destinations.slack ? { slack: g.destinations.slack } : {}) } } : undefined, nowMs);
+  } else {
+    const record = await ports.alerts.get(n.fingerprint);
+    out = decideNote(n, record ? { record } : undefined, nowMs);
+  }
+  if (!out.posted) return out;
+  if (out.jobs.length > 0) await ports.jobs.publish(out.jobs);
+  await recordHistory(ports.history, out.history);
+  return out;
+}
+
+/**
+ * The silences made "until resolved" for `target` (an alert, or a group id) end now that it
+ * resolved: only those the cached silences name (no scan of the table per resolution); one
+ * expired meanwhile by someone else is skipped (silence/manage.ts).
+ */
+export async function expireUntilResolved(ports: Pick<DispatchPorts, 'silenceStore'>, target: string, silences: readonly CompiledSilence[], nowMs: number): Promise<number> {
+  if (!ports.silenceStore) return 0;
+  const marked = silences.filter((s) => s.untilResolved === target && silenceState(s, nowMs) !== 'expired');
+  if (marked.length === 0) return 0;
+  return (await expireSilencesUntilResolved({ silences: ports.silenceStore }, target, nowMs)).length;
 }

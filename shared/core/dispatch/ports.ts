@@ -12,6 +12,7 @@ import type { InhibitItem, InhibitSource } from './inhibit/inhibition.ts';
 import type { ReleaseMessage } from './inhibit/release.ts';
 import type { CompiledSilence } from './silence/silence.ts';
 import type { FlushScheduler, GroupStore } from './group/ports.ts';
+import type { SilenceStore } from './silence/ports.ts';
 
 /** The silences dispatch matches with (`CachedSilences` over a `SilenceStore`: read at most once per few seconds). */
 export interface SilenceSource {
@@ -98,4 +99,9 @@ export interface DispatchPorts {
   readonly groups?: GroupStore;
   /** Schedules the flush of a group a transition created; required with `groups`. */
   readonly flushes?: FlushScheduler;
+  /**
+   * Where silences are expired: a silence made "until resolved" for an alert (Slack's button,
+   * docs/incidents.md) is expired when that alert resolves (absent: they run to their end).
+   */
+  readonly silenceStore?: SilenceStore;
 }

@@ -258,6 +258,12 @@ export function renderSlackThreadReply(job: NotificationJob, opts: SlackFormatOp
   const g = groupView(job);
   if (g) return renderSlackGroupReply(g);
   const v = alertView(job, opts.dashboardUrl);
+  if (job.note) {
+    const when = `${new Date(job.note.atMs).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+    const line = `:speech_balloon: ${fitEscaped(job.note.text, SLACK_LIMITS.sectionText - 300)} (${fitEscaped(singleLine(job.note.by), 150)}, from ${escapeMrkdwn(job.note.source)}, ${when})`;
+    const text = fitEscaped(`${job.note.text}`, SLACK_LIMITS.fallbackText);
+    return { text, attachments: [{ color: SLACK_COLOURS[v.severity], fallback: text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: line } }] }] };
+  }
   if (job.ack) {
     const line = ackLine(job.ack, job.ack.state === 'acknowledged' ? 'Acknowledged' : 'Acknowledgement taken back');
     const text = fitEscaped(`${slackFallback(v)} — ${job.ack.state === 'acknowledged' ? 'acknowledged' : 'unacknowledged'} by ${job.ack.by}`, SLACK_LIMITS.fallbackText);

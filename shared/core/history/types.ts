@@ -20,6 +20,8 @@ export const HISTORY_KINDS = [
   'unacknowledged',
   // An escalation step notified the next level of a policy (reason: the policy, level, loop).
   'escalated',
+  // A note told the alert's thread something that changes nothing of its state (reason: the text), e.g. resolved in PagerDuty.
+  'noted',
 ] as const;
 /** One of {@link HISTORY_KINDS}. */
 export type HistoryKind = (typeof HISTORY_KINDS)[number];

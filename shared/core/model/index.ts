@@ -199,6 +199,8 @@ export interface NotificationJob {
    * the alert, so a further level is notified; `reason` says why (`unacknowledged for 15m
    * (db-oncall: level 2 of 3)`).
    */
+  /** A note for the alert's (or group's) Slack thread (docs/incidents.md): e.g. "Resolved in PagerDuty by Alice". Plain text. */
+  readonly note?: { readonly text: string; readonly by: string; readonly atMs: number; readonly source: string };
   readonly escalated?: { readonly policy: string; readonly level: number; readonly levels: number; readonly step: number; readonly steps: number; readonly reason: string };
   /**
    * A group notification (docs/routing.md, "Grouping"): the alerts of one (route, receiver, group

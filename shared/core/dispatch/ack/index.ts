@@ -14,7 +14,7 @@
  * keys) be published again.
  */
 import { MESSAGE_VERSION, type AlertTransition, type NotificationJob } from '../../model/index.ts';
-import { decideAction, type ActionMessage, type ActionRefusal } from '../../lifecycle/action.ts';
+import { decideAction, type ActionMessage, type ActionRefusal, type NoteMessage } from '../../lifecycle/action.ts';
 import { sha256Hex } from '../hash.ts';
 import type { AlertRecord } from '../record/alert-record.ts';
 import type { HistoryEvent } from '../../history/types.ts';
@@ -113,4 +113,41 @@ export function decideAck(record: AlertRecord | undefined, a: ActionMessage, now
     },
   ];
   return { applied: true, record: next, jobs, history };
+}
+
+/** What a note did: the jobs that post it, the history event; or why nothing (no such alert or group, nothing notified on Slack). */
+export type NoteOutcome = { readonly posted: true; readonly jobs: readonly NotificationJob[]; readonly history: readonly HistoryEvent[] } | { readonly posted: false; readonly reason: 'unknown-alert' | 'not-on-slack' };
+
+/**
+ * Decides a note (shared/core/lifecycle/action.ts `NoteMessage`) on an alert record, or on a
+ * group's Slack destination when the note is for a group (`group:<hex>`): a Slack job per place the
+ * current activation (or the group) was notified on Slack, posted in its thread. Changes nothing of
+ * the alert's state (the record is not written).
+ */
+export function decideNote(
+  n: NoteMessage,
+  target: { readonly record: AlertRecord } | { readonly group: { readonly id: string; readonly receiver: string; readonly slack?: { readonly destination: NotificationJob['destination']; readonly destinationId: string } } } | undefined,
+  nowMs: number,
+): NoteOutcome {
+  if (!target) return { posted: false, reason: 'unknown-alert' };
+  const id = sha256Hex(`note:${n.fingerprint}:${n.source}:${n.requestId}`).slice(0, 32);
+  const note = { text: n.text, by: n.by, atMs: n.atMs, source: n.source };
+  const jobs: NotificationJob[] = [];
+  let history: HistoryEvent[] = [];
+  if ('record' in target) {
+    const r = target.record;
+    const t = activationTransition(r, `${r.lastTransition.id}:note:${id}`, nowMs);
+    for (const del of Object.values(r.deliveries)) {
+      if (del.channel !== 'slack' || del.notifiedFiredAtMs !== r.startsAtMs) continue;
+      jobs.push({ version: MESSAGE_VERSION, idempotencyKey: `${id}:${del.receiver}:slack`, channel: 'slack', receiver: del.receiver, destination: del.destination, destinationId: del.destinationId, transition: t, severity: r.effectiveSeverity, fireCount: r.fireCount, note });
+    }
+    const team = teamOf(r.labels);
+    history = [{ id: `noted:${id}`, kind: 'noted', atMs: n.atMs, fingerprint: r.fingerprint, firedAtMs: r.startsAtMs, ruleId: r.ruleId, severity: r.effectiveSeverity, ...(team ? { team } : {}), reason: n.text.slice(0, 200), by: n.by }];
+  } else if (target.group.slack) {
+    const g = target.group;
+    const t: AlertTransition = { version: 1, transitionId: `${g.id}:note:${id}`, kind: 'firing', fingerprint: g.id, ruleId: 'group', ruleName: 'Alert group', severity: 'high', labels: {}, annotations: {}, value: null, condition: '', atMs: n.atMs, activeAtMs: n.atMs, firedAtMs: n.atMs, emittedAtMs: nowMs };
+    jobs.push({ version: MESSAGE_VERSION, idempotencyKey: `${id}:${g.receiver}:slack`, channel: 'slack', receiver: g.receiver, destination: g.slack!.destination, destinationId: g.slack!.destinationId, transition: t, severity: 'high', fireCount: 0, note });
+  }
+  if (jobs.length === 0 && history.length === 0) return { posted: false, reason: 'not-on-slack' };
+  return { posted: true, jobs, history };
 }
