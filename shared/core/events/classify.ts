@@ -34,8 +34,11 @@
  *
  * Every user-supplied pattern runs on the linear-time engine (re2js, as shared/core/matchers):
  * globs are translated to anchored RE2, messages are searched with RE2, so no message from a
- * producer can make a rule cost more than proportional to its length. Pure: the instant time
- * conditions are evaluated at is given.
+ * producer can make a rule cost more than proportional to its length. Before a message regex runs,
+ * its literal prefilter (../matchers/prefilter.ts) says whether the message can match at all: the
+ * literals every match contains (`connection refused` or `could not connect`), found for all the
+ * rules in one pass over the message; a message without them is not searched. The regex still
+ * decides every message that has them. Pure: the instant time conditions are evaluated at is given.
  */
 import { RE2JS } from 're2js';
 import { z } from 'zod';
@@ -45,6 +48,7 @@ import { PermanentError } from '../errors/index.ts';
 import { SEVERITIES, type Labels, type Severity } from '../model/index.ts';
 import { compileTimeIntervals, intervalContains, type NamedTimeIntervalDocument, type TimeInterval } from '../dispatch/time-intervals/time-interval.ts';
 import { compileLabelRegex, MatcherSyntaxError } from '../matchers/index.ts';
+import { analyzeRegex, LiteralSet, searchStart, type Prefilter } from '../matchers/prefilter.ts';
 import { redactSecrets } from '../deliver/redact.ts';
 import type { ErrorEvent } from './types.ts';
 
@@ -136,10 +140,10 @@ export type ClassificationDocument = z.infer<typeof classificationDocumentSchema
 // Compiled form
 
 /** One condition compiled: the readable text of why it held, or `undefined` when it did not. */
-type Condition = (e: ErrorEvent, nowMs: number) => string | undefined;
+type Condition = (e: ErrorEvent, nowMs: number, view: EventView) => string | undefined;
 
-/** A label value template: literal text and the event fields it names. */
-type Template = readonly (string | { readonly field: string })[];
+/** A label value template: literal text and the event fields it names (`tag`: the name of a `tags.<name>` field). */
+type Template = readonly (string | { readonly field: string; readonly tag?: string })[];
 
 /** A rule, compiled. */
 export interface CompiledRule {
@@ -154,11 +158,114 @@ export interface CompiledRule {
   readonly suppress: boolean;
 }
 
+/** What the rules' message regexes need, found in a message in one pass (see ../matchers/prefilter.ts). */
+export interface MessageLiterals {
+  readonly set: LiteralSet;
+}
+
 /** A classification document, compiled: what {@link classifyEvent} decides with. */
 export interface CompiledClassification {
   /** Where it came from (`classification.yaml`, `built-in defaults`). */
   readonly source: string;
   readonly rules: readonly CompiledRule[];
+  /**
+   * The literal texts the message regexes of all rules require, found in a message in one pass,
+   * so that a rule whose literals the message lacks is skipped without running its regex.
+   */
+  readonly messageLiterals?: MessageLiterals;
+}
+
+/**
+ * What the conditions of one classification share about its event, each computed once and only
+ * when a condition asks: the type's last dotted part, the literals its message holds.
+ */
+class EventView {
+  private short: string | undefined;
+  private scanned = false;
+  constructor(
+    private readonly e: ErrorEvent,
+    private readonly literals: MessageLiterals | undefined,
+  ) {}
+
+  /** The last dotted part of the error type (`botocore.exceptions.ClientError` → `ClientError`). */
+  shortType(): string {
+    return (this.short ??= shortType(this.e.error.type));
+  }
+
+  /**
+   * The classification's message literals, found in this event's message (one pass, on first
+   * call). Valid while this event is classified: the next event's search replaces it.
+   */
+  literalsFound(): LiteralSet {
+    const set = this.literals!.set;
+    if (!this.scanned) {
+      set.find(this.e.error.message);
+      this.scanned = true;
+    }
+    return set;
+  }
+}
+
+/**
+ * The literal texts of the message regexes of one classification, each given an id, gathered
+ * while its rules compile (the literal set is built once all are known).
+ */
+class LiteralRegistry {
+  private readonly ids = new Map<string, number>();
+
+  /** A test of `f` on the literals found in a message (see EventView.literalsFound). */
+  compile(f: Prefilter): (found: LiteralSet) => boolean {
+    if ('literal' in f) {
+      const id = this.id(f.literal);
+      return (found) => found.has(id);
+    }
+    // The literals of an AND or OR as a loop over ids, the nested ones as tests.
+    const items = 'all' in f ? f.all : f.any;
+    const ids = Int32Array.from(
+      items.filter((g) => 'literal' in g),
+      (g) => this.id((g as { literal: string }).literal),
+    );
+    const nested = items.filter((g) => !('literal' in g)).map((g) => this.compile(g));
+    if ('all' in f) {
+      return (found) => {
+        for (let i = 0; i < ids.length; i++) if (!found.has(ids[i]!)) return false;
+        for (const t of nested) if (!t(found)) return false;
+        return true;
+      };
+    }
+    return (found) => {
+      for (let i = 0; i < ids.length; i++) if (found.has(ids[i]!)) return true;
+      for (const t of nested) if (t(found)) return true;
+      return false;
+    };
+  }
+
+  /**
+   * Where a search for a regex whose matches all start with one of `starts` may begin in a message
+   * (see searchStart in ../matchers/prefilter.ts): a function of the literals found in it.
+   */
+  compileStart(starts: readonly string[]): (found: LiteralSet, message: string) => number {
+    const ids = Int32Array.from(starts, (l) => this.id(l));
+    return (found, message) => {
+      let first = -1;
+      for (let i = 0; i < ids.length; i++) {
+        const at = found.firstAt(ids[i]!);
+        if (at >= 0 && (first < 0 || at < first)) first = at;
+      }
+      return first <= 0 ? 0 : searchStart(message, first);
+    };
+  }
+
+  /** The literals found by one pass, or undefined when no regex has any. */
+  build(): MessageLiterals | undefined {
+    return this.ids.size > 0 ? { set: new LiteralSet([...this.ids.keys()]) } : undefined;
+  }
+
+  private id(literal: string): number {
+    let id = this.ids.get(literal);
+    if (id === undefined) this.ids.set(literal, (id = this.ids.size));
+    return id;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -187,7 +294,16 @@ function globList(g: string | readonly string[]): Pattern[] {
   return (typeof g === 'string' ? [g] : g).map(compileGlob);
 }
 
-const show = (s: string, max = MAX_MATCH_EXCERPT_LENGTH): string => JSON.stringify(s.length > max ? `${s.slice(0, max)}…` : s);
+/** A text as `JSON.stringify` quotes it, cut to `max` with `…`. */
+function show(s: string, max = MAX_MATCH_EXCERPT_LENGTH): string {
+  const t = s.length > max ? `${s.slice(0, max)}…` : s;
+  // Printable ASCII without `"` or `\` is quoted as it is (JSON.stringify escapes nothing in it).
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return JSON.stringify(t);
+  }
+  return `"${t}"`;
+}
 
 /** Why a re2js exception was thrown, in words. */
 function regexProblem(cause: unknown): string {
@@ -202,7 +318,7 @@ const TEMPLATE_FIELDS = ['source', 'service', 'task', 'type'] as const;
 
 /** Parses `{{ field }}` placeholders; unknown fields and unclosed braces are problems. */
 function compileTemplate(text: string, path: string, problems: string[]): Template {
-  const parts: (string | { field: string })[] = [];
+  const parts: (string | { field: string; tag?: string })[] = [];
   let rest = text;
   for (;;) {
     const open = rest.indexOf('{{');
@@ -216,7 +332,7 @@ function compileTemplate(text: string, path: string, problems: string[]): Templa
     const field = rest.slice(open + 2, close).trim();
     const known = (TEMPLATE_FIELDS as readonly string[]).includes(field) || /^tags\.[a-zA-Z_][a-zA-Z0-9_]*$/.test(field);
     if (!known) problems.push(`${path}: unknown template field ${JSON.stringify(field)} (expected one of ${TEMPLATE_FIELDS.join(', ')}, tags.<name>)`);
-    parts.push({ field });
+    parts.push(field.startsWith('tags.') ? { field, tag: field.slice(5) } : { field });
     rest = rest.slice(close + 2);
   }
   if (rest !== '') parts.push(rest);
@@ -227,7 +343,7 @@ function renderTemplate(t: Template, e: ErrorEvent): string {
   let out = '';
   for (const p of t) {
     if (typeof p === 'string') out += p;
-    else if (p.field.startsWith('tags.')) out += e.tags[p.field.slice(5)] ?? '';
+    else if (p.tag !== undefined) out += e.tags[p.tag] ?? '';
     else out += p.field === 'type' ? e.error.type : (e[p.field as 'source' | 'service' | 'task'] ?? '');
   }
   return out.length > MAX_LABEL_VALUE_LENGTH ? out.slice(0, MAX_LABEL_VALUE_LENGTH) : out;
@@ -250,7 +366,7 @@ function shortType(type: string): string {
 }
 
 /** Compiles one `when` object; problems name `path.<field>`. */
-function compileConditions(raw: unknown, path: string, intervals: ReadonlyMap<string, TimeInterval>, problems: string[]): Condition[] {
+function compileConditions(raw: unknown, path: string, intervals: ReadonlyMap<string, TimeInterval>, literals: LiteralRegistry, problems: string[]): Condition[] {
   const parsed = conditionsSchema.safeParse(raw);
   if (!parsed.success) {
     for (const i of parsed.error.issues) problems.push(`${path}${i.path.length ? `.${formatPath(i.path)}` : ''}: ${i.message}`);
@@ -275,12 +391,27 @@ function compileConditions(raw: unknown, path: string, intervals: ReadonlyMap<st
 
   if (w.type !== undefined) {
     const ps = globs('type', w.type);
-    out.push((e) => {
+    // A pattern with a dot is tested on the whole type; one without, on its last dotted part too.
+    const matchesType = (p: Pattern, full: string, short: string): boolean => p.test(full) || (!p.text.includes('.') && short !== full && p.test(short));
+    // Most events match none of a rule's types: globs without wildcards (plain comparisons) are
+    // looked up in sets to say so, the others tried; only when one matches are they tried in
+    // order, for the first, which the decision names.
+    const plain = ps.filter((p) => !/[*?]/.test(p.text));
+    const plainWhole = new Set(plain.filter((p) => p.text.includes('.')).map((p) => p.text));
+    const plainAny = new Set(plain.filter((p) => !p.text.includes('.')).map((p) => p.text));
+    const wildWhole = ps.filter((p) => /[*?]/.test(p.text) && p.text.includes('.'));
+    const wildAny = ps.filter((p) => /[*?]/.test(p.text) && !p.text.includes('.'));
+    const anyMatches = (full: string, short: string): boolean => {
+      if (plainAny.has(full) || plainWhole.has(full) || (short !== full && plainAny.has(short))) return true;
+      for (const p of wildWhole) if (p.test(full)) return true;
+      for (const p of wildAny) if (p.test(full) || (short !== full && p.test(short))) return true;
+      return false;
+    };
+    out.push((e, _nowMs, view) => {
       const full = e.error.type;
-      const short = shortType(full);
-      for (const p of ps) {
-        if (p.test(full) || (!p.text.includes('.') && short !== full && p.test(short))) return `type ${show(full)} matches ${show(p.text)}`;
-      }
+      const short = view.shortType();
+      if (!anyMatches(full, short)) return undefined;
+      for (const p of ps) if (matchesType(p, full, short)) return `type ${show(full)} matches ${show(p.text)}`;
       return undefined;
     });
   }
@@ -289,10 +420,19 @@ function compileConditions(raw: unknown, path: string, intervals: ReadonlyMap<st
     try {
       const re = RE2JS.compile(regex, caseSensitive ? 0 : RE2JS.CASE_INSENSITIVE);
       const shown = `/${regex}/${caseSensitive ? '' : 'i'}`;
-      out.push((e) => {
+      // The literals a match needs (`connection refused` or `could not connect` …): a message
+      // without them cannot match, and the regex is not run on it. And those every match starts
+      // with: the excerpt's search (exec, far costlier than test) begins at the first of them.
+      const { prefilter, starts } = analyzeRegex(regex);
+      const mayMatch = prefilter !== undefined ? literals.compile(prefilter) : undefined;
+      const searchFrom = starts !== undefined ? literals.compileStart(starts) : undefined;
+      out.push((e, _nowMs, view) => {
+        const message = e.error.message;
+        if (mayMatch !== undefined && !mayMatch(view.literalsFound())) return undefined;
         // Unanchored search; exec (linear too) only once the search held, for the excerpt.
-        if (!re.test(e.error.message)) return undefined;
-        const m = re.exec(e.error.message) as string[] | null;
+        if (!re.test(message)) return undefined;
+        const from = searchFrom !== undefined ? searchFrom(view.literalsFound(), message) : 0;
+        const m = re.exec(from > 0 ? message.slice(from) : message) as string[] | null;
         return `message matches ${shown.length > MAX_MATCH_EXCERPT_LENGTH ? `${shown.slice(0, MAX_MATCH_EXCERPT_LENGTH)}…` : shown} at ${show(m?.[0] ?? '')}`;
       });
     } catch (cause) {
@@ -372,6 +512,7 @@ export function compileClassification(doc: unknown, source: string): CompiledCla
   const intervals = compileTimeIntervals((d.time_intervals ?? []) as NamedTimeIntervalDocument[], problems);
   const common = compileLabels(d.labels, 'labels', problems);
   const names = new Set<string>();
+  const literals = new LiteralRegistry();
   const last = d.rules.length - 1;
 
   const rules = d.rules.map((r, i): CompiledRule => {
@@ -382,8 +523,8 @@ export function compileClassification(doc: unknown, source: string): CompiledCla
     if (r.when !== undefined && r.when !== null) {
       if (Array.isArray(r.when)) {
         if (r.when.length === 0) problems.push(`${path}.when: an empty list never holds (leave out when for the catch-all)`);
-        when = r.when.map((c, j) => compileConditions(c, `${path}.when[${j}]`, intervals, problems));
-      } else when = [compileConditions(r.when, `${path}.when`, intervals, problems)];
+        when = r.when.map((c, j) => compileConditions(c, `${path}.when[${j}]`, intervals, literals, problems));
+      } else when = [compileConditions(r.when, `${path}.when`, intervals, literals, problems)];
     } else if (i < last) {
       problems.push(`${path}: a rule without when matches every event, so the rules after it never would: move it to the end, or give it conditions`);
     }
@@ -394,7 +535,8 @@ export function compileClassification(doc: unknown, source: string): CompiledCla
     return { name: r.name, path, when, severity: r.then.severity, reason: r.then.reason, labels: new Map([...common, ...own]), suppress: r.then.suppress ?? false };
   });
   if (problems.length > 0) throw new ClassificationConfigError(source, problems);
-  return { source, rules };
+  const messageLiterals = literals.build();
+  return messageLiterals !== undefined ? { source, rules, messageLiterals } : { source, rules };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -430,11 +572,15 @@ export interface ClassifyDecision {
 }
 
 /** The conditions of the first branch of `when` that holds entirely, or `undefined`. */
-function holds(rule: CompiledRule, e: ErrorEvent, nowMs: number): string[] | undefined {
+function holds(rule: CompiledRule, e: ErrorEvent, nowMs: number, view: EventView): string[] | undefined {
   for (const branch of rule.when) {
-    const texts: string[] = [];
-    for (const c of branch) {
-      const t = c(e, nowMs);
+    // Most branches fail at their first condition: the texts array only once one held.
+    if (branch.length === 0) return [];
+    const first = branch[0]!(e, nowMs, view);
+    if (first === undefined) continue;
+    const texts = [first];
+    for (let i = 1; i < branch.length; i++) {
+      const t = branch[i]!(e, nowMs, view);
       if (t === undefined) break;
       texts.push(t);
     }
@@ -449,9 +595,10 @@ function holds(rule: CompiledRule, e: ErrorEvent, nowMs: number): string[] | und
  * so a replay classifies an event as it was classified the first time. Pure.
  */
 export function classifyEvent(e: ErrorEvent, rules: CompiledClassification, nowMs: number): ClassifyDecision {
+  const view = new EventView(e, rules.messageLiterals);
   for (const rule of rules.rules) {
     const catchAll = rule.when.length === 0;
-    const matched = catchAll ? ['no earlier rule held (catch-all)'] : holds(rule, e, nowMs);
+    const matched = catchAll ? ['no earlier rule held (catch-all)'] : holds(rule, e, nowMs, view);
     if (matched === undefined) continue;
     const labels: Record<string, string> = {};
     for (const [name, t] of rule.labels) {

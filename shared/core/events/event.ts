@@ -63,11 +63,27 @@ export const MAX_TRIES = 1000;
 export type JobEventResult = { readonly ok: true; readonly event: JobEvent; readonly warnings: readonly string[] } | { readonly ok: false; readonly reason: string };
 
 const hasOwn = Object.prototype.hasOwnProperty;
+/** An event under construction: its fields assigned one by one. */
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 const EMPTY_TAGS: Labels = Object.freeze({});
 const NO_WARNINGS: readonly string[] = Object.freeze([]);
-// eslint-disable-next-line no-control-regex -- the point is to find control characters
-const CONTROL_RE = /[\u0000-\u001f\u007f]/;
 const HTTP_URL_RE = /^https?:\/\/[^\s]+$/i;
+
+/** Whether `v` holds a control character (U+0000-U+001F, U+007F): a loop, identifiers are short. */
+function hasControl(v: string): boolean {
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
+
+/** Whether `s` is empty or whitespace only (as `trim` sees it); no trimmed copy when it starts with printable ASCII. */
+function isBlank(s: string): boolean {
+  const c = s.charCodeAt(0);
+  if (c > 0x20 && c < 0x7f) return false;
+  return s.trim().length === 0;
+}
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -136,7 +152,7 @@ export function deriveFinal(tryNumber: number | undefined, maxTries: number | un
 function identifierReason(v: unknown): string | undefined {
   if (typeof v !== 'string' || v.length === 0) return 'expected a non-empty string';
   if (v.length > MAX_IDENTIFIER_CHARS) return `too long: ${formatCount(v.length)} UTF-16 code units (at most ${MAX_IDENTIFIER_CHARS}; an identifier is never cut)`;
-  if (CONTROL_RE.test(v)) return 'control characters (a newline, a tab...) are not allowed in an identifier';
+  if (hasControl(v)) return 'control characters (a newline, a tab...) are not allowed in an identifier';
   return undefined;
 }
 
@@ -199,16 +215,16 @@ function parse(doc: unknown, nowMs: number | undefined): JobEventResult {
   }
   const tags = checkTags(field(doc, 'tags'));
   if ('reason' in tags) return { ok: false, reason: tags.reason };
-  const common = {
-    source: doc.source as string,
-    service: doc.service as string,
-    task: doc.task as string,
-    ...(run !== undefined ? { run: run as string } : {}),
-    tags: tags.tags,
-    timestampMs: t.ms,
-  };
+  // Built field by field, in the order events have always had (no spread of partial objects:
+  // this runs for every event).
+  const source = doc.source as string;
+  const service = doc.service as string;
+  const task = doc.task as string;
   if (kind === 'success') {
-    const event: SuccessEvent = { kind: 'success', ...common };
+    const event = { kind: 'success', source, service, task } as Mutable<SuccessEvent>;
+    if (run !== undefined) event.run = run as string;
+    event.tags = tags.tags;
+    event.timestampMs = t.ms;
     return { ok: true, event, warnings: NO_WARNINGS };
   }
 
@@ -227,26 +243,25 @@ function parse(doc: unknown, nowMs: number | undefined): JobEventResult {
   const error = field(doc, 'error');
   if (!isRecord(error)) return { ok: false, reason: 'error: expected an object with type and message' };
   const type = field(error, 'type');
-  if (typeof type !== 'string' || type.trim().length === 0) return { ok: false, reason: 'error.type: expected a non-empty string' };
+  if (typeof type !== 'string' || isBlank(type)) return { ok: false, reason: 'error.type: expected a non-empty string' };
   // An empty message is a message: Python's `raise ValueError()` has one.
   const message = field(error, 'message');
   if (typeof message !== 'string') return { ok: false, reason: 'error.message: expected a string' };
   const stack = field(error, 'stack');
   if (stack !== undefined && typeof stack !== 'string') return { ok: false, reason: 'error.stack: expected a string' };
   const log = checkLogUrl(field(doc, 'logUrl'));
-  const event: ErrorEvent = {
-    kind: 'error',
-    ...common,
-    ...(tryNumber !== undefined ? { try: tryNumber as number } : {}),
-    ...(maxTries !== undefined ? { maxTries: maxTries as number } : {}),
-    final: final ?? deriveFinal(tryNumber as number | undefined, maxTries as number | undefined),
-    error: {
-      type: cutText(type, MAX_ERROR_TYPE_CHARS),
-      message: cutText(message, MAX_MESSAGE_CHARS),
-      ...(stack !== undefined ? { stack: cutText(stack, MAX_STACK_CHARS) } : {}),
-    },
-    ...(log.url !== undefined ? { logUrl: log.url } : {}),
-  };
+  const event = { kind: 'error', source, service, task } as Mutable<ErrorEvent>;
+  if (run !== undefined) event.run = run as string;
+  event.tags = tags.tags;
+  event.timestampMs = t.ms;
+  if (tryNumber !== undefined) event.try = tryNumber as number;
+  if (maxTries !== undefined) event.maxTries = maxTries as number;
+  event.final = final ?? deriveFinal(tryNumber as number | undefined, maxTries as number | undefined);
+  event.error =
+    stack !== undefined
+      ? { type: cutText(type, MAX_ERROR_TYPE_CHARS), message: cutText(message, MAX_MESSAGE_CHARS), stack: cutText(stack, MAX_STACK_CHARS) }
+      : { type: cutText(type, MAX_ERROR_TYPE_CHARS), message: cutText(message, MAX_MESSAGE_CHARS) };
+  if (log.url !== undefined) event.logUrl = log.url;
   return { ok: true, event, warnings: log.warning !== undefined ? [log.warning] : NO_WARNINGS };
 }
 
