@@ -47,6 +47,7 @@ import { consoleSilences } from './console/silences.ts';
 import { consoleAnalytics } from './console/analytics.ts';
 import { startConsole, type ConsoleServer } from './console/server.ts';
 import { DemoStream } from './demo/stream.ts';
+import { DemoOncall } from './demo/oncall.ts';
 
 /** Where the metric records come from. */
 export type LocalSource =
@@ -422,6 +423,17 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
       });
       demo.start();
       stack.push(demo);
+      // The demo's on-call acknowledges web-1's CPU alert from Slack; the reporting DAG's timeout, unacknowledged, escalates.
+      const oncall = new DemoOncall({
+        dynamodb,
+        alertsTable: provisioned.tables.alerts,
+        clock,
+        click: (req) => receivers.slack.click(req),
+        onAck: (fp) => log.info(`demo: the on-call acknowledged ${fp} from Slack`),
+        onError: (err) => log.warn(`demo on-call: ${(err as Error).message}`),
+      });
+      oncall.start();
+      stack.push(oncall);
     } else if (source.kind === 'samples') {
       const input = source.file === '-' ? process.stdin : createReadStream(source.file);
       const lines = createInterface({ input, crlfDelay: Infinity });

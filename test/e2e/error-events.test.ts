@@ -12,6 +12,8 @@ import type { LocalLog } from '../../local/runtime/log.ts';
 import type { ReceivedRequest } from '../../local/receivers/http-receiver.ts';
 import type { ErrorAlertView } from '../../local/console/observer.ts';
 import { endpoints } from '../support/aws.ts';
+import { DynamoAlertStore } from '../../shared/adapters/dynamodb/alert-store.ts';
+import { DEMO_ONCALL } from '../../local/demo/oncall.ts';
 import { waitFor } from '../support/wait.ts';
 
 let pipeline: LocalPipeline;
@@ -63,5 +65,27 @@ describe('error events in local mode (the demo)', () => {
     );
     expect(resolved.filter((x) => x.status === 'resolved').every((x) => (x.resolvedAtMs ?? 0) >= x.lastSeenMs)).toBe(true);
     await waitFor('the group resolved on Slack', dataChannel, (cs) => cs.some((c) => c.text.startsWith('[RESOLVED]') && c.text.includes('ClientError in 4 tasks of 3 DAGs')), { timeoutMs: 120_000, everyMs: 500 });
+  }, 300_000);
+});
+
+describe('incident handling in the demo', () => {
+  it("the on-call acknowledges web-1's CPU alert from Slack; the unacknowledged reporting failure escalates to its owner", async () => {
+    const alerts = new DynamoAlertStore(pipeline.clients.dynamodb, pipeline.provisioned.tables.alerts);
+    const scan = async () => {
+      const { DynamoDBDocumentClient, ScanCommand } = await import('@aws-sdk/lib-dynamodb');
+      const r = await DynamoDBDocumentClient.from(pipeline.clients.dynamodb).send(new ScanCommand({ TableName: pipeline.provisioned.tables.alerts }));
+      return (r.Items ?? []) as { fingerprint: string; ruleId?: string; labels?: Record<string, string>; ack?: { by: string; source: string } }[];
+    };
+    const acked = await waitFor('the CPU alert acknowledged by the demo on-call', scan, (items) => items.some((i) => i.ruleId === 'cpu_high' && i.labels?.instance === 'web-1' && i.ack !== undefined), { timeoutMs: 120_000, everyMs: 500 });
+    const rec = await alerts.get(acked.find((i) => i.ruleId === 'cpu_high' && i.ack)!.fingerprint);
+    expect(rec!.ack).toMatchObject({ by: expect.stringContaining(DEMO_ONCALL.id), source: 'slack' });
+    // The reporting DAG's timeout nobody acknowledged: its escalation policy emails the owner, marked escalated.
+    const store = await waitFor(
+      'the escalated email to the reporting lead',
+      async () => (await (await fetch(`${pipeline.endpoints.ses}/store`)).json()) as { emails: { subject: string; destination: { to: string[] } }[] },
+      (st) => st.emails.some((e) => e.destination.to.includes('reporting-lead@example.com') && e.subject.startsWith('[ESCALATED]')),
+      { timeoutMs: 120_000, everyMs: 500 },
+    );
+    expect(store.emails.find((e) => e.destination.to.includes('reporting-lead@example.com'))!.subject).toMatch(/^\[ESCALATED\] \[MEDIUM\] AirflowTaskTimeout in reporting\.refresh_dashboard/);
   }, 300_000);
 });

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseJobEvent } from '../../shared/core/events/event.ts';
+import { wantsAck } from '../../local/demo/oncall.ts';
 import { CYCLE_MS, demoRecordsAt, SCRAPE_MS, slackOutageAt, type DemoRecord } from '../../local/demo/scenario.ts';
 import { DemoStream } from '../../local/demo/stream.ts';
 import { createVirtualClock } from '../../local/runtime/clock.ts';
@@ -108,5 +109,22 @@ describe('DemoStream', () => {
     expect([...new Set(sent)]).toEqual(Array.from({ length: 120_000 / SCRAPE_MS + 1 }, (_, i) => START + i * SCRAPE_MS));
     // The outage starts at 100 s, and stop() ends it so the receiver is left healthy.
     expect(outage).toEqual([true, false]);
+  });
+});
+
+describe("the demo's on-call", () => {
+  const T = 1_796_000_000_000;
+  const rec = (over: Record<string, unknown> = {}) => ({ ruleId: 'cpu_high', labels: { instance: 'web-1' }, state: 'firing', startsAtMs: T, ...over });
+  it.each<[string, Record<string, unknown>, number, boolean]>([
+    // 30 s after web-1's CPU alert fired, unacknowledged: acknowledge it.
+    ['web-1 firing for 30 s', rec(), T + 30_000, true],
+    ['web-1 firing for 29 s', rec(), T + 29_000, false],
+    ['already acknowledged', rec({ ack: { by: 'x', atMs: T, source: 'slack' } }), T + 60_000, false],
+    ['resolved', rec({ state: 'resolved' }), T + 60_000, false],
+    // Another host's or rule's alert is left to escalate.
+    ['web-2', rec({ labels: { instance: 'web-2' } }), T + 60_000, false],
+    ['another rule', rec({ ruleId: 'disk_full' }), T + 60_000, false],
+  ])('%s: %s', (_what, r, now, expected) => {
+    expect(wantsAck(r, now)).toBe(expected);
   });
 });

@@ -1,8 +1,8 @@
 /**
  * One step of an escalation policy (./index.ts): the timers' sweep puts it on the alert-events
  * queue when the record says it is due ({@link escalationTransition}), and dispatch decides it
- * ({@link decideEscalationStep}): the level's receivers are notified on the channels the severity
- * matrix gives them, the record remembers them (so the resolution reaches them too) and the next
+ * ({@link decideEscalationStep}): the level's receivers are notified on every channel they have
+ * (their own `severities` still apply), the record remembers them (so the resolution reaches them too) and the next
  * step, and the history says why. A step that no longer applies (resolved, acknowledged, another
  * activation, a step taken already) does nothing; a silence that now matches the alert, or a policy
  * gone from the routes, ends the escalation.
@@ -14,7 +14,11 @@ import { teamOf } from '../../history/types.ts';
 import { activationTransition } from '../ack/index.ts';
 import { formatDuration } from '../duration.ts';
 import { deliveryKey, type AlertRecord, type DeliveryState } from '../record/alert-record.ts';
-import { targetsFor, type RoutingConfig } from '../route/routing.ts';
+import { targetsFor, type RoutingConfig, type SeverityMatrix } from '../route/routing.ts';
+import { CHANNELS } from '../../model/index.ts';
+
+/** The matrix of an escalation step: every channel, whatever the severity. */
+const EVERY_CHANNEL: SeverityMatrix = { critical: CHANNELS, high: CHANNELS, medium: CHANNELS, low: CHANNELS };
 import { silenceMatches, silenceState, type CompiledSilence } from '../silence/silence.ts';
 import { afterStep, escalationStepId, escalationStepOfId, stepCount, stepOf, stepReason } from './index.ts';
 
@@ -68,10 +72,12 @@ export function decideEscalationStep(record: AlertRecord | undefined, t: AlertTr
 
   const { level } = stepOf(policy, step);
   const reason = stepReason(policy, step, formatDuration);
+  // Every channel the level's receivers have (their own `severities` still apply): an escalation
+  // is where the matrix's quieter channels for this severity were not enough.
   const targets = targetsFor(
     policy.levels[level]!.receivers.map((name) => ({ name, routePath: `escalation_policies.${policy.name}` })),
     record.effectiveSeverity,
-    routes,
+    { receivers: routes.receivers, matrix: EVERY_CHANNEL },
   );
   const message = activationTransition(record, t.transitionId, nowMs);
   const escalated = { policy: policy.name, level: level + 1, levels: policy.levels.length, step: step + 1, steps: stepCount(policy), reason };
