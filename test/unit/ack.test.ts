@@ -164,3 +164,25 @@ describe('a note (PagerDuty resolved or escalated the incident)', () => {
     expect(await dispatchNote(w.ports, { version: 1, kind: 'action', action: 'note', fingerprint: 'nope', text: 'x', by: 'a', source: 'pagerduty', atMs: T, requestId: 'ev2' })).toEqual({ posted: false, reason: 'unknown-alert' });
   });
 });
+
+describe('the history survives a crash before the commit', () => {
+  it('a transition whose commit failed is decided again and its events are written once, none lost', async () => {
+    const w = world();
+    const commit = w.alerts.commit.bind(w.alerts);
+    let crash = true;
+    w.alerts.commit = async (r, v) => {
+      if (crash) {
+        crash = false;
+        throw new Error('the function died before its commit');
+      }
+      return commit(r, v);
+    };
+    await expect(dispatchTransition(w.ports, firing('fp1'), { config: DEFAULT_DISPATCH_CONFIG })).rejects.toThrow(/died/);
+    // Written before the commit: already there.
+    expect(w.history.all().map((e) => e.kind)).toContain('fired');
+    // The message comes again: the same events, once each.
+    await dispatchTransition(w.ports, firing('fp1'), { config: DEFAULT_DISPATCH_CONFIG });
+    const kinds = w.history.all().map((e) => `${e.kind}:${e.channel ?? ''}`).sort();
+    expect(kinds).toEqual(['fired:', 'notified:email', 'notified:pagerduty', 'notified:slack']);
+  });
+});

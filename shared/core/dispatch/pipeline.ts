@@ -57,6 +57,17 @@ const commitStage = effect<DispatchContext, DispatchPorts, DispatchDecision>('co
   return next(ctx);
 });
 
+/**
+ * history: what the decision adds to the alert history (./history.ts), written BEFORE the commit:
+ * a crash after it makes the transition come again, decided again from the same record, and the
+ * same events (same ids) are written again; after the commit, a crash would lose them (the
+ * redelivery is then a duplicate, which records nothing).
+ */
+const historyStage = effect<DispatchContext, DispatchPorts & { readonly history?: HistoryStore }, DispatchDecision>('history', async (ctx, ports) => {
+  if (ports.history && ctx.next) await recordHistory(ports.history, historyOfDecision(ctx.transition, ctx.record, dispatchedDecision(ctx), ctx.nowMs));
+  return next(ctx);
+});
+
 /** The dispatch pipeline, in order (docs/design.md, "The notification pipeline"). */
 export const DISPATCH_PIPELINE: readonly DispatchStage[] = [
   dedupStage, //      a redelivered or out-of-date transition stops here
@@ -73,6 +84,7 @@ export const DISPATCH_PIPELINE: readonly DispatchStage[] = [
   publishStage, //    jobs to the channel queues
   groupSyncStage, //  group members written, new groups' flushes scheduled
   inhibitSyncStage, // inhibit items: sources in and out, muted targets registered, releases sent
+  historyStage, //    the alert history: fired, resolved, notified, suppressed (and why)
   commitStage, //     the record, version-guarded
 ];
 
@@ -161,8 +173,6 @@ export async function dispatchTransition(ports: DispatchPorts & { readonly histo
     const nowMs = ports.clock.now();
     const ctx = startContext(t, record, routes, options.config, nowMs, { inhibitItems, silences, fullGroups });
     const d = await runStages(DISPATCH_PIPELINE, ctx, ports, dispatchedDecision);
-    // After the commit: a crash before it makes the transition come again, and the same events are written.
-    await recordHistory(ports.history, historyOfDecision(t, record, d, nowMs));
     if (t.kind === 'resolved' && d.reason === 'resolved') await expireUntilResolved(ports, t.fingerprint, silences, nowMs);
     return d;
   });
@@ -201,8 +211,9 @@ export async function dispatchAction(ports: DispatchPorts & { readonly history?:
     const out = decideAck(record, a, ports.clock.now(), routes.escalationPolicies);
     if (!out.applied) return out;
     if (out.jobs.length > 0) await ports.jobs.publish(out.jobs);
-    await ports.alerts.commit(out.record, record!.version);
+    // History before the commit (see historyStage): redone by a redelivery, never lost.
     await recordHistory(ports.history, out.history);
+    await ports.alerts.commit(out.record, record!.version);
     return out;
   });
 }
@@ -226,8 +237,8 @@ async function escalationRound(ports: DispatchPorts & { readonly history?: Histo
     return noopDecision('stale', 'older-than-record', base, [note]);
   }
   if (d.jobs.length > 0) await ports.jobs.publish(d.jobs);
-  await ports.alerts.commit(d.record, record.version);
   await recordHistory(ports.history, d.history);
+  await ports.alerts.commit(d.record, record.version);
   return { ...noopDecision('stale', 'firing', d.record, [note]), outcome: 'dispatched', jobs: d.jobs };
 }
 
