@@ -8,8 +8,9 @@
  * - dynamoRequestsPerNotification: DynamoDB requests (every `send` of the clients, counted by a
  *   middleware) of the whole path, dispatch (functions/dispatch/app.ts, H3) + channel handlers,
  *   divided by notifications delivered. Transitions are an even mix of critical (3 channels),
- *   high (2) and medium (1) with the default routing matrix; the worst case, a transition routed to
- *   one channel, is (2 + 2) / 1 = 4.
+ *   high (2) and medium (1) with the default routing matrix; dispatch writes the alert history
+ *   too (one BatchWriteItem per decision, issue 12); the worst case, a transition routed to one
+ *   channel, is (3 + 2) / 1 = 5.
  * - addedLatencyMs: from the transition's emittedAtMs (set when it is put on the alert-events queue)
  *   to the Slack / PagerDuty receiver's 2xx, through dispatch → channel queue → channel handler,
  *   with in-process pollers (short polls, 5 ms apart when a queue is empty). Email is left out of the
@@ -166,6 +167,7 @@ export async function benchDelivery(): Promise<{
     const { SqsJobPublisher, SqsDeadLetterSender } = await import('../shared/adapters/sqs/job-publisher.ts');
     const { DynamoSilenceStore } = await import('../shared/adapters/dynamodb/silence-store.ts');
     const { CachedSilences } = await import('../shared/core/dispatch/silence/cache.ts');
+    const { DynamoHistoryStore } = await import('../shared/adapters/dynamodb/history-store.ts');
     const { Metrics } = await import('@aws-lambda-powertools/metrics');
     const queueUrls = { slack: p.queues.slack.url, email: p.queues.email.url, pagerduty: p.queues.pagerduty.url };
     const dispatchDeps = await dispatchDepsFromEnv({
@@ -184,6 +186,8 @@ export async function benchDelivery(): Promise<{
       deadLetter: new SqsDeadLetterSender(sqs, p.queues.alertEvents.dlq!.url),
       // Silences as production reads them (a Scan per cache lifetime, 10 s), on the counted client.
       silences: new CachedSilences(new DynamoSilenceStore(dynamodb, p.tables.silences), dispatchDeps.clock),
+      // The alert history as production writes it (one BatchWriteItem per decision), on the counted client.
+      history: new DynamoHistoryStore({ client: dynamodb, table: p.tables.history }),
       logger: silent,
       metrics: new Metrics({ namespace: 'KlaxonBench', serviceName: 'dispatch' }),
     });
