@@ -37,11 +37,12 @@ export const FIGURES_FILE = 'docs/cost-figures.json';
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
- * Pipeline-level alarms of infra/constructs/observability.ts (evaluator errors, offset lag, deadman,
- * rejected records, skipped samples, series limited, timers backlog); each channel adds one more
- * (infra/constructs/channel.ts).
+ * Pipeline-level alarms: infra/constructs/observability.ts's 7 (evaluator errors, offset lag,
+ * deadman, rejected records, skipped samples, series limited, timers backlog) and the
+ * interactions endpoint's 3 (refused requests, Slack and PagerDuty requests dropped); each
+ * SQS-triggered function adds one more on its dead-letter queue (infra/constructs/channel.ts).
  */
-const PIPELINE_ALARMS = 7;
+const PIPELINE_ALARMS = 10;
 
 const USAGE = `Usage: klaxon cost --series N --rules-per-series M --interval DURATION [options]
 
