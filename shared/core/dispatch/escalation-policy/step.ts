@@ -7,7 +7,8 @@
  * activation, a step taken already) does nothing; a silence that now matches the alert, or a policy
  * gone from the routes, ends the escalation.
  */
-import { MESSAGE_VERSION, type AlertTransition, type NotificationJob } from '../../model/index.ts';
+import type { AlertTransition, NotificationJob } from '../../model/index.ts';
+import { jobFor } from '../throttle/index.ts';
 import { withSeverityLabel } from '../../model/severity.ts';
 import type { HistoryEvent } from '../../history/types.ts';
 import { teamOf } from '../../history/types.ts';
@@ -81,19 +82,7 @@ export function decideEscalationStep(record: AlertRecord | undefined, t: AlertTr
   );
   const message = activationTransition(record, t.transitionId, nowMs);
   const escalated = { policy: policy.name, level: level + 1, levels: policy.levels.length, step: step + 1, steps: stepCount(policy), reason };
-  const jobs: NotificationJob[] = targets.map((to) => ({
-    version: MESSAGE_VERSION,
-    idempotencyKey: `${t.transitionId}:${to.receiver}:${to.channel}`,
-    channel: to.channel,
-    receiver: to.receiver,
-    destination: to.destination,
-    destinationId: to.destinationId,
-    transition: message,
-    severity: record.effectiveSeverity,
-    ...(record.escalation ? { escalation: record.escalation } : {}),
-    fireCount: record.fireCount,
-    escalated,
-  }));
+  const jobs: NotificationJob[] = targets.map((to) => ({ ...jobFor(message, to, record.effectiveSeverity, record.escalation, record.fireCount), escalated }));
   // The escalated receivers get the resolution too: they are remembered where the firing went.
   const deliveries: Record<string, DeliveryState> = { ...record.deliveries };
   for (const to of targets) {

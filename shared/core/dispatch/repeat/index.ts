@@ -14,6 +14,7 @@
 import type { AlertTransition } from '../../model/index.ts';
 import type { DispatchContext } from '../context.ts';
 import type { AlertRecord, RepeatDue } from '../record/alert-record.ts';
+import { activationTransition } from '../ack/index.ts';
 
 /** The id of the reminder a record has due: the activation's firing id and the due time. */
 export function reminderId(record: Pick<AlertRecord, 'repeat'>): string | undefined {
@@ -29,22 +30,11 @@ export function isReminder(record: AlertRecord | undefined, t: Pick<AlertTransit
 export function reminderTransition(record: AlertRecord, nowMs: number): AlertTransition | undefined {
   const r = record.repeat;
   if (!r || record.state !== 'firing' || r.atMs > nowMs) return undefined;
+  // The activation as the record holds it: not older than what the record holds (dedup), the same activation.
   return {
-    version: 1,
-    transitionId: reminderId(record)!,
-    kind: 'firing',
-    fingerprint: record.fingerprint,
-    ruleId: record.ruleId,
-    ruleName: record.ruleName,
-    severity: record.severity,
-    labels: record.labels,
-    annotations: record.annotations,
+    ...activationTransition(record, reminderId(record)!, nowMs),
     value: r.value,
     condition: r.condition,
-    // Not older than what the record holds (dedup), and the same activation.
-    atMs: record.lastTransition.atMs,
-    activeAtMs: record.activeAtMs,
-    firedAtMs: record.startsAtMs,
     ...(r.runbookUrl ? { runbookUrl: r.runbookUrl } : {}),
     ...(r.dashboardUrl ? { dashboardUrl: r.dashboardUrl } : {}),
     ...(r.policy ? { policy: r.policy } : {}),
