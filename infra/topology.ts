@@ -397,10 +397,13 @@ export const FUNCTIONS = {
       ALERTS_TABLE: { tableName: 'alerts' },
       GROUP_FLUSH_QUEUE_URL: { queueUrl: 'groupFlush' },
       DEAD_LETTER_QUEUE_URL: { deadLetterQueueUrl: 'groupFlush' },
+      SILENCES_TABLE: { tableName: 'silences' },
       ...routingEnv,
     },
     grants: [
       { table: 'groups', access: 'readWrite' },
+      // A group's "until resolved" silences are expired when the whole group resolved.
+      { table: 'silences', access: 'readWrite' },
       // The records of the alerts a notification lists (a group keeps only their state).
       { table: 'alerts', access: 'read' },
       { ssmParameters: 'routes' },

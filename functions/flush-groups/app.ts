@@ -34,6 +34,8 @@ import { readFlushGroupsSettings } from '../../shared/config/flush-groups.ts';
 import { redactSecrets } from '../../shared/core/deliver/redact.ts';
 import { routeMuteAt } from '../../shared/core/dispatch/time-intervals/route-mute.ts';
 import type { HistoryEvent, HistoryStore } from '../../shared/core/history/types.ts';
+import type { SilenceStore } from '../../shared/core/dispatch/silence/ports.ts';
+import { DynamoSilenceStore } from '../../shared/adapters/dynamodb/silence-store.ts';
 import { DynamoHistoryStore } from '../../shared/adapters/dynamodb/history-store.ts';
 import { meteredHistory } from '../../shared/adapters/observability/history-metrics.ts';
 
@@ -55,6 +57,8 @@ export interface FlushGroupsDeps {
   readonly isTransient?: (err: unknown) => boolean;
   /** The alert history: each group notification (absent: nothing recorded). */
   readonly history?: HistoryStore;
+  /** Where a group's "until resolved" silences are expired when the whole group resolved (absent: they run to their end). */
+  readonly silenceStore?: SilenceStore;
 }
 
 /** The flush-groups Lambda handler (SQS event, partial batch response). */
@@ -64,7 +68,15 @@ export type FlushGroupsHandler = (event: SQSEvent, context?: Context) => Promise
 export function createFlushGroupsHandler(deps: FlushGroupsDeps): FlushGroupsHandler {
   const { logger, metrics } = deps;
   const isTransient = deps.isTransient ?? isTransientError;
-  const ports: FlushPorts = { groups: deps.groups, jobs: deps.publisher, scheduler: deps.scheduler, routes: deps.routes, clock: deps.clock, ...(deps.records ? { records: deps.records } : {}) };
+  const ports: FlushPorts = {
+    groups: deps.groups,
+    jobs: deps.publisher,
+    scheduler: deps.scheduler,
+    routes: deps.routes,
+    clock: deps.clock,
+    ...(deps.records ? { records: deps.records } : {}),
+    ...(deps.silenceStore ? { silenceStore: deps.silenceStore } : {}),
+  };
 
   /** A group notification in the history: one event per channel (fingerprint = the group id). */
   async function recordFlush(r: FlushOutcome): Promise<void> {
@@ -162,6 +174,7 @@ export async function flushGroupsDepsFromEnv(env: NodeJS.ProcessEnv): Promise<Fl
     deadLetter: new SqsDeadLetterSender(sqs, s.deadLetterQueueUrl),
     config: { throttleWindows: s.decision.throttleWindows },
     muteOf: (routes, routePath, nowMs) => routeMuteAt(routePath, routes, nowMs),
+    ...(s.silencesTable ? { silenceStore: new DynamoSilenceStore(dynamodb, s.silencesTable) } : {}),
     ...(s.history ? { history: meteredHistory(new DynamoHistoryStore({ client: dynamodb, table: s.history.table, retentionMs: s.history.retentionMs }), metrics) } : {}),
     clock: systemClock,
     logger,

@@ -34,6 +34,8 @@ import { compileRoutes, RoutesConfigError } from '../../shared/core/dispatch/rou
 import type { AlertTransition, Channel, Severity } from '../../shared/core/model/index.ts';
 import { ManualClock } from '../../shared/core/pipeline/clock.ts';
 import { isAlertRecordItem } from '../../shared/adapters/dynamodb/alert-store.ts';
+import { InMemorySilenceStore } from '../../shared/core/dispatch/silence/in-memory.ts';
+import { parseSilenceMatchers } from '../../shared/core/dispatch/silence/silence.ts';
 
 const T = 1_795_300_000_000;
 const S = 1000;
@@ -256,7 +258,7 @@ function alert(i: number, over: Partial<AlertTransition> = {}): { firing: AlertT
   };
 }
 
-function world() {
+function world(silenceStore?: InMemorySilenceStore) {
   const clock = new ManualClock(T);
   const alerts = new InMemoryAlertStore();
   const jobs = new CollectingJobPublisher();
@@ -267,7 +269,7 @@ function world() {
   const records = new InMemoryMemberRecords(alerts);
   const flushDue = async () => {
     const out = [];
-    for (const m of scheduler.takeDue(clock.now())) out.push(await flushGroup({ groups, jobs, scheduler, routes, clock, records }, m, { config: CONFIG }));
+    for (const m of scheduler.takeDue(clock.now())) out.push(await flushGroup({ groups, jobs, scheduler, routes, clock, records, ...(silenceStore ? { silenceStore } : {}) }, m, { config: CONFIG }));
     return out;
   };
   return { clock, alerts, jobs, groups, scheduler, ports, flushDue };
@@ -333,6 +335,33 @@ describe('grouping through dispatch and the flush (in-memory ports)', () => {
     expect(w.groups.all()).toHaveLength(0);
     const id = groupIdOf(groupKeyOf('routes[0]', 'ops', { alertname: 'CPU', cluster: 'eu1' }));
     expect(await flushGroup({ ...w, routes: fixedRoutes(ROUTES) }, { version: 1, kind: 'flush', id, dueAtMs: T }, { config: CONFIG })).toEqual({ outcome: 'gone' });
+  });
+
+  it("a group message silenced 'until resolved' (Slack's button): the silence ends when the whole group resolved, not before", async () => {
+    const id = groupIdOf(groupKeyOf('routes[0]', 'ops', { alertname: 'CPU', cluster: 'eu1' }));
+    const silences = new InMemorySilenceStore([
+      { id: 's-group', matchers: parseSilenceMatchers(['cluster="eu1"']), startsAtMs: T, endsAtMs: T + 7 * 24 * H, createdBy: 'alice', comment: 'until resolved', updatedAtMs: T, untilResolved: id },
+      { id: 's-other', matchers: parseSilenceMatchers(['cluster="eu2"']), startsAtMs: T, endsAtMs: T + 7 * 24 * H, createdBy: 'bob', comment: 'until resolved', updatedAtMs: T, untilResolved: 'group:other' },
+    ]);
+    const w = world(silences);
+    const [a, b] = [alert(1), alert(2)];
+    await dispatchTransition(w.ports, a.firing, { config: DEFAULT_DISPATCH_CONFIG });
+    await dispatchTransition(w.ports, b.firing, { config: DEFAULT_DISPATCH_CONFIG });
+    w.clock.advance(30 * S);
+    await w.flushDue();
+    // One of two resolves: the group goes on, so does its silence.
+    await dispatchTransition(w.ports, a.resolved, { config: DEFAULT_DISPATCH_CONFIG });
+    w.clock.advance(5 * M);
+    await w.flushDue();
+    expect((await silences.list()).find((s) => s.id === 's-group')!.endsAtMs).toBe(T + 7 * 24 * H);
+    // Both resolved: the last flush ends the group and the silence made until then; the other stays.
+    await dispatchTransition(w.ports, b.resolved, { config: DEFAULT_DISPATCH_CONFIG });
+    w.clock.advance(5 * M);
+    await w.flushDue();
+    expect(w.groups.all()).toHaveLength(0);
+    const after = await silences.list();
+    expect(after.find((s) => s.id === 's-group')!.endsAtMs).toBe(w.clock.now());
+    expect(after.find((s) => s.id === 's-other')!.endsAtMs).toBe(T + 7 * 24 * H);
   });
 
   it('an alert on a route without group_by is notified on its own, at once', async () => {

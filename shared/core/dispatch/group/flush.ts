@@ -19,6 +19,8 @@ import type { RoutingConfig } from '../route/routing.ts';
 import { decideGroupFlush, rebaseFlush, type GroupFlushConfig, type GroupFlushDecision, type GroupItem, type GroupMute, listedMembers, memberViewOf } from './group.ts';
 import { GroupChangedError, type FlushMessage, type FlushScheduler, type GroupStore, type MemberRecords } from './ports.ts';
 import { TransientError } from '../../errors/index.ts';
+import type { SilenceStore } from '../silence/ports.ts';
+import { expireSilencesUntilResolved } from '../silence/manage.ts';
 
 /** What the flush needs. */
 export interface FlushPorts {
@@ -29,6 +31,11 @@ export interface FlushPorts {
   readonly clock: Clock;
   /** The records of the members a notification lists (absent: messages list what the group knows). */
   readonly records?: MemberRecords;
+  /**
+   * Where silences are expired: a group's message silenced "until resolved" (Slack's button,
+   * docs/incidents.md) ends when the whole group resolved (absent: it runs to its end).
+   */
+  readonly silenceStore?: SilenceStore;
 }
 
 /** Options of {@link flushGroup}. */
@@ -90,6 +97,9 @@ export async function flushGroup(ports: FlushPorts, m: FlushMessage, options: Fl
   }
   const jobs = decision.channels.flatMap((c) => (c.job ? [c.job] : []));
   if (jobs.length > 0) await ports.jobs.publish(jobs);
+  // Every alert resolved and notified: the group ends, and so do the silences made until then.
+  // Before the commit: a crash after it would leave a redelivery finding the group gone.
+  if (decision.next === undefined && ports.silenceStore) await expireSilencesUntilResolved({ silences: ports.silenceStore }, item.id, nowMs);
   // What is published is sent: from here on, only the commit is tried again.
   let base: GroupItem = item;
   let next: GroupItem | undefined = decision.next;
