@@ -152,6 +152,8 @@ export const DISPATCH_REASONS = [
   'firing-not-seen',
   'released',
   'not-held',
+  'escalation-step',
+  'escalation-not-due',
 ] as const;
 /** One of {@link DISPATCH_REASONS}. */
 export type DispatchReason = (typeof DISPATCH_REASONS)[number];
@@ -168,6 +170,8 @@ export const DISPATCH_REASON_TEXT: Readonly<Record<DispatchReason, string>> = {
   'firing-not-seen': 'resolved, but its firing never reached dispatch: recorded, nothing to send',
   released: 'a held firing released (what muted it ended): decided again',
   'not-held': 'a release for a firing the record no longer holds (resolved, already released, or another activation): nothing to do',
+  'escalation-step': "a step of the alert's escalation policy: decided by the escalation-policy stage (see its note)",
+  'escalation-not-due': 'an escalation step that no longer applies (resolved, acknowledged, another activation, or taken already): nothing to do',
 };
 
 /** The decision a dispatch pipeline ends with. */

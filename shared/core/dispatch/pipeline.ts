@@ -234,12 +234,12 @@ async function escalationRound(ports: DispatchPorts & { readonly history?: Histo
   const note = { stage: 'escalation-policy', reason: d.reason, text: ESCALATION_STEP_REASON_TEXT[d.reason] };
   if (!d.record || !record) {
     const base = record ?? ({ fingerprint: t.fingerprint, effectiveSeverity: t.severity } as AlertRecord);
-    return noopDecision('stale', 'older-than-record', base, [note]);
+    return noopDecision('stale', 'escalation-not-due', base, [note]);
   }
   if (d.jobs.length > 0) await ports.jobs.publish(d.jobs);
   await recordHistory(ports.history, d.history);
   await ports.alerts.commit(d.record, record.version);
-  return { ...noopDecision('stale', 'firing', d.record, [note]), outcome: 'dispatched', jobs: d.jobs };
+  return { ...noopDecision('stale', 'escalation-step', d.record, [note]), outcome: 'dispatched', jobs: d.jobs };
 }
 
 /**
