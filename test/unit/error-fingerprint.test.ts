@@ -164,10 +164,12 @@ describe('hostile messages', () => {
   ])('costs about as much as a plain message of the same length (%#)', (bad) => {
     const plain = 'lorem ipsum '.repeat(Math.ceil(bad.length / 12)).slice(0, bad.length);
     cost(plain); // warm up
-    // re2js is linear, so the ratio stays within a constant; a quadratic pattern on 8 KB would be
-    // hundreds of times slower (measured: these cost 0.1 to 1.2 times the plain one). A same-run
-    // ratio, never a wall-clock threshold.
-    expect(cost(bad) / Math.max(cost(plain), 0.05)).toBeLessThan(20);
+    // The scanner is linear, so the ratio stays within a constant; a quadratic pattern on 8 KB would
+    // be hundreds of times slower. A same-run ratio, never a wall-clock threshold; the plain
+    // message's cost is floored at 0.2 ms because the single-pass normaliser reads 8 KB of plain
+    // words in well under that, where a timer's noise would decide the ratio (measured: 0.1 to 2 ms
+    // for these on a busy machine, so at most ~10 times the floor).
+    expect(cost(bad) / Math.max(cost(plain), 0.2)).toBeLessThan(50);
   });
 
   it('reads only the first two lines of a huge message', () => {
