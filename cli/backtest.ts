@@ -12,21 +12,15 @@
  * routes or silences file exits 1 naming the problem; a usage error exits 2.
  */
 import { readFile } from 'node:fs/promises';
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { EXIT, type CliIo } from './index.ts';
-import { resolveUntil } from './replay.ts';
+import { recordedBatches, resolveUntil } from './replay.ts';
 import { formatDuration, formatIssue, mergeRuleSets, parseDuration, parseRules, RulesValidationError, DurationSyntaxError, type Rule } from '../shared/core/rules/index.ts';
-import { decodeJsonText, defaultEventTimeBounds } from '../shared/core/decode/index.ts';
 import { loadRoutesFile } from '../shared/adapters/routes/routes-source.ts';
 import { RoutesConfigError } from '../shared/core/dispatch/route/routes-config.ts';
 import { InvalidSilenceError, parseSilenceImport, type Silence } from '../shared/core/dispatch/silence/index.ts';
 import { Backtest, DEFAULT_FLAP_WINDOW_MS, type BacktestReport, type RuleBacktest } from '../shared/core/backtest/index.ts';
 import { CHANNELS } from '../shared/core/model/index.ts';
 import { SUPPRESSION_REASONS } from '../shared/core/history/types.ts';
-
-/** Decode bounds of a backtest: no clock, the default skew and age (as `klaxon replay`). */
-const BACKTEST_BOUNDS = defaultEventTimeBounds(undefined);
 
 const USAGE = `Usage: klaxon rules backtest --rules FILE [--rules FILE...] --routes FILE --samples FILE|- [--silences FILE]
                              [--until TIME|+DURATION] [--flap-window DURATION] [--format table|json]
@@ -194,19 +188,10 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
   }
   let bad = 0;
   let jobEvents = 0;
-  const input = opts.samples === '-' ? io.stdin : createReadStream(opts.samples, 'utf8');
   try {
-    let lineNo = 0;
-    for await (const line of createInterface({ input, crlfDelay: Infinity })) {
-      lineNo++;
-      if (line.trim() === '' || line.trimStart().startsWith('#')) continue;
-      const r = decodeJsonText(line, { bounds: BACKTEST_BOUNDS });
+    for await (const r of recordedBatches(opts.samples, io, () => bad++)) {
       jobEvents += r.events.length;
       await backtest.ingestBatch(r.samples);
-      for (const reason of r.reasons) {
-        bad++;
-        io.stderr.write(`${opts.samples}:${lineNo}: ${reason}\n`);
-      }
     }
   } catch (e) {
     io.stderr.write(`klaxon rules backtest: cannot read ${opts.samples}: ${(e as Error).message}\n`);

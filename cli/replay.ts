@@ -100,6 +100,26 @@ function parseArgs(args: readonly string[]): ReplayArgs {
   return { rules, samples, format, ...(events !== undefined ? { events } : {}), ...(until !== undefined ? { until } : {}), ...(staleAfterMs !== undefined ? { staleAfterMs } : {}) };
 }
 
+/**
+ * The recorded lines of `file` (`-`: stdin), one decoded batch each, in file order; blank lines and
+ * `#` comments skipped; every rejected item reported as `file:line: reason` on stderr (`onBad`
+ * counts them). Shared by `klaxon replay` and `klaxon rules backtest`. Read errors propagate.
+ */
+export async function* recordedBatches(file: string, io: CliIo, onBad: () => void): AsyncGenerator<ReturnType<typeof decodeJsonText>> {
+  const input = file === '-' ? io.stdin : createReadStream(file, 'utf8');
+  let lineNo = 0;
+  for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+    lineNo++;
+    if (line.trim() === '' || line.trimStart().startsWith('#')) continue;
+    const r = decodeJsonText(line, { bounds: REPLAY_BOUNDS });
+    for (const reason of r.reasons) {
+      onBad();
+      io.stderr.write(`${file}:${lineNo}: ${reason}\n`);
+    }
+    yield r;
+  }
+}
+
 /** Resolves --until against the last sample time. Undefined if invalid. */
 export function resolveUntil(text: string, lastSampleMs: number | undefined): number | undefined {
   if (text.startsWith('+')) {
@@ -169,22 +189,13 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
   let replayed = 0;
   let last: number | undefined;
   let bad = 0;
-  const input = opts.samples === '-' ? io.stdin : createReadStream(opts.samples, 'utf8');
   try {
-    let lineNo = 0;
-    for await (const line of createInterface({ input, crlfDelay: Infinity })) {
-      lineNo++;
-      if (line.trim() === '' || line.trimStart().startsWith('#')) continue;
-      const r = decodeJsonText(line, { bounds: REPLAY_BOUNDS });
+    for await (const r of recordedBatches(opts.samples, io, () => bad++)) {
       replayed += r.samples.length;
       jobEvents += r.events.length;
       for (const s of [...r.samples, ...r.events]) if (last === undefined || s.timestampMs > last) last = s.timestampMs;
       changes.push(...(await ev.ingestBatch(r.samples)));
       changes.push(...(await errors.ingest(r.events)));
-      for (const reason of r.reasons) {
-        bad++;
-        io.stderr.write(`${opts.samples}:${lineNo}: ${reason}\n`);
-      }
     }
   } catch (e) {
     io.stderr.write(`klaxon replay: cannot read ${opts.samples}: ${(e as Error).message}\n`);

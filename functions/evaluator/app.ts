@@ -272,8 +272,10 @@ export function createEvaluatorHandler(deps: EvaluatorDeps): EvaluatorHandler {
       if (n > 0) metrics.singleMetric().addDimension('how', how).addMetric(METRIC.windowsRebuilt, MetricUnit.Count, n);
     }
     // The stored metrics above are flushed by the plumbing (handler.ts); a dimensioned one is its own blob.
+    // Metric alerts' transitions and error alerts' alike.
+    const transitions = [...outcome.transitions, ...(eventsOutcome?.transitions ?? [])];
     for (const kind of ['firing', 'resolved'] as const) {
-      const n = outcome.transitions.filter((t) => t.kind === kind).length;
+      const n = transitions.filter((t) => t.kind === kind).length;
       if (n > 0) metrics.singleMetric().addDimension('kind', kind).addMetric(METRIC.transitions, MetricUnit.Count, n);
     }
     for (const l of outcome.limited) {
@@ -331,10 +333,6 @@ function reportEvents(res: JobEventsResult, events: readonly SourcedEvent[], dep
     else counts.set(k, { ...d, n: 1 });
   }
   for (const { severity, rule, n } of counts.values()) metrics.singleMetric().addDimensions({ severity, rule }).addMetric(METRIC.errorEventsClassified, MetricUnit.Count, n);
-  for (const kind of ['firing', 'resolved'] as const) {
-    const n = res.transitions.filter((t) => t.kind === kind).length;
-    if (n > 0) metrics.singleMetric().addDimension('kind', kind).addMetric(METRIC.transitions, MetricUnit.Count, n);
-  }
 }
 
 /** Builds the production dependencies from the environment (module scope: clients live across invocations). */

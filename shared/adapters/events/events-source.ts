@@ -12,6 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { Clock } from '../../core/model/index.ts';
 import { DEFAULT_EVENTS_CONFIG, EventsConfigError, eventsConfigFromText, type EventsConfig } from '../../core/events/config.ts';
+import { LastGoodCache } from '../cache/last-good-cache.ts';
 
 /** Where the configuration is. */
 export type EventsLocation = { readonly kind: 'defaults' } | { readonly kind: 'file'; readonly path: string } | { readonly kind: 'ssm'; readonly name: string };
@@ -47,35 +48,9 @@ export function fixedEventsConfig(config: EventsConfig = DEFAULT_EVENTS_CONFIG):
 }
 
 /** Caches a loader's result for `ttlMs`; serves the last good configuration when a reload fails. */
-export class CachedEventsConfig implements EventsConfigSource {
-  #value: EventsConfig | undefined;
-  #loadedAtMs = 0;
-  #inflight: Promise<EventsConfig> | undefined;
-
-  constructor(
-    private readonly o: { readonly load: () => Promise<EventsConfig>; readonly clock: Clock; readonly ttlMs: number; readonly onStale?: (err: unknown) => void },
-  ) {}
-
+export class CachedEventsConfig extends LastGoodCache<EventsConfig> implements EventsConfigSource {
   current(): Promise<EventsConfig> {
-    const now = this.o.clock.now();
-    if (this.#value && now - this.#loadedAtMs < this.o.ttlMs) return Promise.resolve(this.#value);
-    this.#inflight ??= this.#reload(now).finally(() => {
-      this.#inflight = undefined;
-    });
-    return this.#inflight;
-  }
-
-  async #reload(now: number): Promise<EventsConfig> {
-    try {
-      this.#value = await this.o.load();
-      this.#loadedAtMs = now;
-      return this.#value;
-    } catch (err) {
-      if (!this.#value) throw err;
-      this.o.onStale?.(err);
-      this.#loadedAtMs = now;
-      return this.#value;
-    }
+    return this.get();
   }
 }
 

@@ -14,6 +14,7 @@ import type { Clock } from '../../core/model/index.ts';
 import type { RoutesSource } from '../../core/dispatch/ports.ts';
 import { fixedRoutes } from '../../core/dispatch/in-memory.ts';
 import type { RoutesLocation } from '../../config/dispatch.ts';
+import { LastGoodCache, type LastGoodCacheOptions } from '../cache/last-good-cache.ts';
 
 // The port is declared in core (shared/core/dispatch/ports.ts); re-exported for callers of this adapter.
 export type { RoutesSource };
@@ -50,50 +51,10 @@ export async function loadRoutesParameter(ssm: SSMClient, name: string, defaults
 export const staticRoutesSource: (config: RoutingConfig) => RoutesSource = fixedRoutes;
 
 /** Options of {@link CachedRoutesSource}. */
-export interface CachedRoutesOptions {
-  readonly load: () => Promise<RoutingConfig>;
-  readonly clock: Clock;
-  /** How long a loaded config is served before the next load. */
-  readonly ttlMs: number;
-  /** Told when a reload failed and the previous config is still served. */
-  readonly onStale?: (err: unknown) => void;
-}
+export type CachedRoutesOptions = LastGoodCacheOptions<RoutingConfig>;
 
 /** Caches a loader's result for `ttlMs` on the injected clock; serves the last good config when a reload fails. */
-export class CachedRoutesSource implements RoutesSource {
-  readonly #o: CachedRoutesOptions;
-  #value: RoutingConfig | undefined;
-  #loadedAtMs = 0;
-  #inflight: Promise<RoutingConfig> | undefined;
-
-  constructor(options: CachedRoutesOptions) {
-    this.#o = options;
-  }
-
-  async get(): Promise<RoutingConfig> {
-    const now = this.#o.clock.now();
-    if (this.#value && now - this.#loadedAtMs < this.#o.ttlMs) return this.#value;
-    // Records of one batch are processed concurrently: load once for all of them.
-    this.#inflight ??= this.#reload(now).finally(() => {
-      this.#inflight = undefined;
-    });
-    return this.#inflight;
-  }
-
-  async #reload(now: number): Promise<RoutingConfig> {
-    try {
-      this.#value = await this.#o.load();
-      this.#loadedAtMs = now;
-      return this.#value;
-    } catch (err) {
-      if (!this.#value) throw err;
-      this.#o.onStale?.(err);
-      // Try again after another TTL rather than on every message.
-      this.#loadedAtMs = now;
-      return this.#value;
-    }
-  }
-}
+export class CachedRoutesSource extends LastGoodCache<RoutingConfig> implements RoutesSource {}
 
 /**
  * The routes source of a function from its settings (dispatch, flush-groups): the built-in

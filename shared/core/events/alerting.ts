@@ -186,8 +186,8 @@ function hhmm(ms: number): string {
   return `${new Date(ms).toISOString().slice(11, 16)} UTC`;
 }
 
-/** The latest time the state has seen: its last failure, or its last firing (which an escalation may set just after it). */
-function lastTimeMs(s: ErrorAlertState): number {
+/** The latest time the state has seen: its last failure, or its last firing (which a worse severity may set just after it). */
+export function lastTimeMs(s: ErrorAlertState): number {
   return Math.max(s.lastSeenMs, s.notified?.firedAtMs ?? s.lastSeenMs);
 }
 

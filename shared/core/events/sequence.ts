@@ -32,7 +32,7 @@ import { createHash } from 'node:crypto';
 import type { AlertTransition } from '../model/index.ts';
 import { PermanentError, TransientError } from '../errors/index.ts';
 import type { TransitionPublisher } from '../sequence/ports.ts';
-import { applyErrorEvent, applySuccess, quietResolution, resolveByPerson, type ErrorAlertReason, type ErrorAlertState, type NotifiedFiring } from './alerting.ts';
+import { applyErrorEvent, applySuccess, lastTimeMs, quietResolution, resolveByPerson, type ErrorAlertReason, type ErrorAlertState, type NotifiedFiring } from './alerting.ts';
 import { classifyEvent, type ClassifyDecision } from './classify.ts';
 import type { EventsConfig } from './config.ts';
 import { fingerprintOf, type ErrorFingerprint } from './fingerprint.ts';
@@ -111,7 +111,7 @@ export function taskKeyOf(t: { readonly source: string; readonly service: string
 /** When the quiet period resolves a state (firing, quiet period on), else undefined. */
 export function quietDueAtOf(s: ErrorAlertState, quietPeriodMs: number): number | undefined {
   if (s.status !== 'firing' || !(quietPeriodMs > 0)) return undefined;
-  return Math.max(s.lastSeenMs, s.notified?.firedAtMs ?? s.lastSeenMs) + quietPeriodMs;
+  return lastTimeMs(s) + quietPeriodMs;
 }
 
 /** What the sequence decided for one error event (the evaluator logs and counts it). */
@@ -363,7 +363,8 @@ export async function resolveErrorByPerson(ports: JobEventsPorts, config: Pick<E
     if (r.reason === 'not-firing') throw new ResolveRefusedError(`error alert ${fingerprint} is not firing (resolved ${s.state.resolvedBy ? `by ${s.state.resolvedBy}` : ''})`.trim(), r.reason);
     if (r.reason === 'no-person') throw new ResolveRefusedError('a resolution by hand must name who resolved it (--by NAME)', r.reason);
     if (r.transition) await ports.publisher.publish([{ ...r.transition, emittedAtMs: atMs }]);
-    const { conflicts } = await ports.store.commit([{ fingerprint, state: r.state, offsets: s.offsets, expectedVersion: s.version, ...(quietDueAtOf(r.state, config.quietPeriodMs) !== undefined ? { quietDueAtMs: quietDueAtOf(r.state, config.quietPeriodMs)! } : {}) }]);
+    const due = quietDueAtOf(r.state, config.quietPeriodMs);
+    const { conflicts } = await ports.store.commit([{ fingerprint, state: r.state, offsets: s.offsets, expectedVersion: s.version, ...(due !== undefined ? { quietDueAtMs: due } : {}) }]);
     if (conflicts.length === 0) return { ...(r.transition ? { transition: r.transition } : {}), state: r.state };
   }
   throw new ErrorStateConflictError([fingerprint]);
