@@ -46,11 +46,18 @@ export function eventLine(i: number): string {
   });
 }
 
-/** Events per second through validate + classify + fingerprint, plain JSON.parse of the same lines, and their ratio. */
-export function benchEvents(): { eventsPerSec: number; jsonParsePerSec: number; ratio: number } {
+/**
+ * Events per second through JSON.parse + validate + classify + fingerprint (the whole path, the
+ * figure held against the goal), plain JSON.parse of the same lines, and their ratio; and, beside
+ * it, classification + fingerprinting alone of the same (already validated) events and its ratio
+ * to JSON.parse: the issue's words ("events classified and fingerprinted per second") can be read
+ * either way, so both are reported.
+ */
+export function benchEvents(): { eventsPerSec: number; jsonParsePerSec: number; ratio: number; classifyFingerprintPerSec: number; classifyFingerprintRatio: number } {
   let sink = 0;
   let best = Infinity;
   let bestParse = Infinity;
+  let bestCore = Infinity;
   for (let round = 0; round <= ROUNDS; round++) {
     const lines = Array.from({ length: EVENTS_PER_ROUND }, (_, i) => eventLine(round * EVENTS_PER_ROUND + i));
     let t = performance.now();
@@ -66,9 +73,18 @@ export function benchEvents(): { eventsPerSec: number; jsonParsePerSec: number; 
     t = performance.now();
     for (const line of lines) sink += Object.keys(JSON.parse(line) as object).length;
     if (round > 0) bestParse = Math.min(bestParse, performance.now() - t);
+    const events = lines.map((line) => {
+      const r = parseJobEvent(JSON.parse(line));
+      if (!r.ok || r.event.kind !== 'error') throw new Error('bench event refused');
+      return r.event;
+    });
+    t = performance.now();
+    for (const e of events) sink += classifyEvent(e, DEFAULT_CLASSIFICATION, e.timestampMs).severity.length + fingerprintOf(e).fingerprint.length;
+    if (round > 0) bestCore = Math.min(bestCore, performance.now() - t);
   }
   if (sink === 0) throw new Error('benchmark did no work');
   const eventsPerSec = EVENTS_PER_ROUND / (best / 1000);
   const jsonParsePerSec = EVENTS_PER_ROUND / (bestParse / 1000);
-  return { eventsPerSec, jsonParsePerSec, ratio: eventsPerSec / jsonParsePerSec };
+  const classifyFingerprintPerSec = EVENTS_PER_ROUND / (bestCore / 1000);
+  return { eventsPerSec, jsonParsePerSec, ratio: eventsPerSec / jsonParsePerSec, classifyFingerprintPerSec, classifyFingerprintRatio: classifyFingerprintPerSec / jsonParsePerSec };
 }

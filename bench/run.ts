@@ -73,6 +73,7 @@ log(
 log('error events: validated, classified (built-in rules) and fingerprinted per second vs JSON.parse of the same lines ...');
 const events = benchEvents();
 log(`  ${Math.round(events.eventsPerSec)} events/s, JSON.parse ${Math.round(events.jsonParsePerSec)}/s: ratio ${round(events.ratio, 3)}`);
+log(`  classification + fingerprinting alone (validated events): ${Math.round(events.classifyFingerprintPerSec)} events/s: ratio ${round(events.classifyFingerprintRatio, 3)} to JSON.parse`);
 
 log('error events through the real evaluator (DynamoDB Local, fauxqs): 1,000 failures of 50 tasks, then their successes ...');
 const eventsIo = await benchEventsIo();
@@ -128,6 +129,7 @@ const result = {
     eventsPerSec: Math.round(events.eventsPerSec),
     jsonParsePerSec: Math.round(events.jsonParsePerSec),
     ratioToJsonParse: round(events.ratio, 3),
+    classifyFingerprintOnly: { eventsPerSec: Math.round(events.classifyFingerprintPerSec), ratioToJsonParse: round(events.classifyFingerprintRatio, 3) },
     ratioGoal: 0.5,
     pipeline: {
       scenario: 'one MSK batch of 1,000 failures (50 tasks of 10 DAGs, 20 each), then one batch of their 50 successes, through the real evaluator handler',
