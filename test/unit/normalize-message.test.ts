@@ -110,11 +110,12 @@ describe('hand-written token scanners, RE2 case folding included', () => {
 describe('fingerprint values did not change', () => {
   const ev = (type: string, message: string): ErrorEvent => ({ kind: 'error', source: 'airflow', service: 'etl_daily', task: 'load_orders', final: true, tags: { table: 'orders' }, timestampMs: 1_795_300_000_000, error: { type, message } });
 
-  // Computed with the implementation before this change (createHash, re2js normaliser).
+  // Pinned when the digest moved to the UTF-8 of the framed fields (the normaliser's output is
+  // pinned by the equivalence tests above): a change here changes every error alert's identity.
   it.each([
-    ['TimeoutError', 'Connection to 10.0.0.12:5432 timed out after 30.5s (attempt 3)', '2ab2dac4b14dea9a'],
-    ['ValueError', 'naïve café ☕ 𝒳 id=42 — ünïcödé', 'eada94a148a8641f'],
-    ['MemoryError', '', 'bfbe908a7cf7d532'],
+    ['TimeoutError', 'Connection to 10.0.0.12:5432 timed out after 30.5s (attempt 3)', '6fe5bf9affcf8590'],
+    ['ValueError', 'naïve café ☕ 𝒳 id=42 — ünïcödé', '66cc65c6e7992c24'],
+    ['MemoryError', '', '1d886a10004cfd46'],
   ])('%s %j → %s', (type, m, fingerprint) => {
     expect(fingerprintOf(ev(type, m)).fingerprint).toBe(fingerprint);
   });
@@ -122,16 +123,21 @@ describe('fingerprint values did not change', () => {
   it('a rule fingerprint (literals, tags present and absent, the normalized message)', () => {
     const r = parseFingerprintRules({ fingerprints: [{ name: 'loaders', match: { task: 'load_*' }, fingerprint: ['{{ type }}', '{{ tags.table }}', '{{ tags.missing }}', '{{ normalized }}', 'lit'] }] });
     if (!r.ok) throw new Error(r.errors.join('\n'));
-    expect(fingerprintOf(ev('TimeoutError', 'Connection to 10.0.0.12:5432 timed out after 30.5s (attempt 3)'), r.rules).fingerprint).toBe('9ffee427e50ba284');
+    expect(fingerprintOf(ev('TimeoutError', 'Connection to 10.0.0.12:5432 timed out after 30.5s (attempt 3)'), r.rules).fingerprint).toBe('6860c11ba829a991');
   });
 
-  it('is sha256 over the length-framed UTF-16LE fields, as createHash computed it', () => {
+  it('a lone surrogate (only a \\u escape makes one) is the U+FFFD it becomes anywhere it is stored: the one merge UTF-8 makes', () => {
+    expect(fingerprintOf(ev('ValueError', 'bad byte \ud800 here')).fingerprint).toBe(fingerprintOf(ev('ValueError', 'bad byte \ufffd here')).fingerprint);
+    expect(fingerprintOf(ev('ValueError', 'bad byte \ud800 here')).fingerprint).not.toBe(fingerprintOf(ev('ValueError', 'bad byte ? here')).fingerprint);
+  });
+
+  it('is sha256 over the UTF-8 of the length-framed fields, as createHash computes it', () => {
     const frame = (kind: number, s: string): string => String.fromCharCode(kind, (s.length >>> 22) & 0x7ff, (s.length >>> 11) & 0x7ff, s.length & 0x7ff) + s;
     fc.assert(
       fc.property(fc.string({ unit: 'binary', maxLength: 40 }), message, fc.string({ minLength: 1, maxLength: 20 }), (type, m, service) => {
         const e = { ...ev(type, m), service };
         const fields = [frame(0, ''), ...[type, referenceNormalizeMessage(m), e.source, service, e.task].map((v) => frame(2, v))];
-        const expected = createHash('sha256').update(fields.join(''), 'utf16le').digest('hex').slice(0, 16);
+        const expected = createHash('sha256').update(fields.join(''), 'utf8').digest('hex').slice(0, 16);
         return fingerprintOf(e).fingerprint === expected;
       }),
       { numRuns: 2_000 },
