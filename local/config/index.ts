@@ -20,7 +20,7 @@ export const DEFAULT_EVENTS_FILE = join(here, 'demo-events.yaml');
 export const LOCAL_TOPIC = 'klaxon-metrics';
 
 /** Names of the local secrets. */
-export const LOCAL_SECRET_NAMES = { slack: 'klaxon/local/slack', pagerduty: 'klaxon/local/pagerduty', pagerdutyWebhook: 'klaxon/local/pagerduty-webhook' } as const;
+export const LOCAL_SECRET_NAMES = { slack: 'klaxon/local/slack', pagerduty: 'klaxon/local/pagerduty', pagerdutyWebhook: 'klaxon/local/pagerduty-webhook', webhooks: 'klaxon/local/webhooks' } as const;
 
 /**
  * Local mode's Slack signing secret (the Slack secret's `signingSecret`): the local Slack
@@ -32,6 +32,15 @@ export const LOCAL_SLACK_SIGNING_SECRET = 'klaxon-local-slack-signing-secret-000
 
 /** Local mode's PagerDuty webhook secret: the local PagerDuty signs its v3 webhooks with it. Public; local only. */
 export const LOCAL_PAGERDUTY_WEBHOOK_SECRET = 'klaxon-local-pagerduty-webhook-secret-0000';
+
+/**
+ * Local mode's outgoing-webhook signing secret (Standard Webhooks `whsec_<base64 of 32 bytes>`):
+ * Klaxon signs with it and the local webhook receiver verifies with it. Public; local only.
+ */
+export const LOCAL_WEBHOOK_SECRET = 'whsec_a2xheG9uLWxvY2FsLXdlYmhvb2stc2VjcmV0LTAwMDA=';
+
+/** Webhook receivers of the local webhooks secret (the demo routes' `incident-tool`). */
+export const LOCAL_WEBHOOK_RECEIVERS = ['incident-tool'] as const;
 
 /** Where the functions' configuration values come from in local mode. */
 export interface LocalConfigInput {
@@ -55,6 +64,9 @@ export function localConfigValues(input: LocalConfigInput): Record<ConfigKey, st
     slackSecretName: LOCAL_SECRET_NAMES.slack,
     pagerDutySecretName: LOCAL_SECRET_NAMES.pagerduty,
     pagerDutyWebhookSecretName: LOCAL_SECRET_NAMES.pagerdutyWebhook,
+    webhookSecretName: LOCAL_SECRET_NAMES.webhooks,
+    // The local webhook receiver listens on 127.0.0.1.
+    webhookAllowPrivateTargets: 'true',
     sesSender: 'klaxon@example.com',
     sesConfigurationSet: '',
     defaultEmailRecipients: 'oncall@example.com',
@@ -94,5 +106,6 @@ export function localSecrets(receivers: { slackWebhookUrl: (name: string) => str
     }),
     pagerduty: JSON.stringify({ default: LOCAL_PAGERDUTY_ROUTING_KEY, db: LOCAL_PAGERDUTY_ROUTING_KEY.replace('DEMO', 'DB00') }),
     pagerdutyWebhook: JSON.stringify({ secret: LOCAL_PAGERDUTY_WEBHOOK_SECRET }),
+    webhooks: JSON.stringify(Object.fromEntries(LOCAL_WEBHOOK_RECEIVERS.map((r) => [r, { secrets: [LOCAL_WEBHOOK_SECRET] }]))),
   };
 }

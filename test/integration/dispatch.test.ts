@@ -93,7 +93,7 @@ function deps(over: Partial<DispatchDeps> & { ddb?: DynamoDBClient } = {}): Disp
   const ddb = over.ddb ?? dynamoClient();
   return {
     store: new DynamoAlertStore(ddb, p.tables.alerts),
-    publisher: new SqsJobPublisher(p.sqs, { slack: p.queues.slack.url, email: p.queues.email.url, pagerduty: p.queues.pagerduty.url }),
+    publisher: new SqsJobPublisher(p.sqs, { slack: p.queues.slack.url, email: p.queues.email.url, pagerduty: p.queues.pagerduty.url, webhook: p.queues.webhook.url }),
     deadLetter: new SqsDeadLetterSender(p.sqs, p.queues.alertEvents.dlq!.url),
     routes: staticRoutesSource(routes),
     config: DEFAULT_DISPATCH_CONFIG,
@@ -140,8 +140,8 @@ async function jobsOn(channel: Channel): Promise<{ job: NotificationJob; message
 }
 
 async function allJobs(): Promise<Record<Channel, NotificationJob[]>> {
-  const [slack, email, pagerduty] = await Promise.all([jobsOn('slack'), jobsOn('email'), jobsOn('pagerduty')]);
-  return { slack: slack.map((x) => x.job), email: email.map((x) => x.job), pagerduty: pagerduty.map((x) => x.job) };
+  const [slack, email, pagerduty, webhook] = await Promise.all([jobsOn('slack'), jobsOn('email'), jobsOn('pagerduty'), jobsOn('webhook')]);
+  return { slack: slack.map((x) => x.job), email: email.map((x) => x.job), pagerduty: pagerduty.map((x) => x.job), webhook: webhook.map((x) => x.job) };
 }
 
 describe('dispatch handler (DynamoDB Local + fauxqs)', () => {

@@ -127,6 +127,7 @@ const ENV = {
   SLACK_QUEUE_URL: 'http://127.0.0.1:9/000000000000/slack.fifo',
   EMAIL_QUEUE_URL: 'http://127.0.0.1:9/000000000000/email.fifo',
   PAGERDUTY_QUEUE_URL: 'http://127.0.0.1:9/000000000000/pagerduty.fifo',
+  WEBHOOK_QUEUE_URL: 'http://127.0.0.1:9/000000000000/webhook.fifo',
   ALERT_EVENTS_QUEUE_URL: 'http://127.0.0.1:9/000000000000/alert-events.fifo',
   REJECTED_QUEUE_URL: 'http://127.0.0.1:9/000000000000/rejected',
   SLACK_SECRET_NAME: 'klaxon/slack',
