@@ -39,6 +39,9 @@ export const LOCAL_PAGERDUTY_WEBHOOK_SECRET = 'klaxon-local-pagerduty-webhook-se
  */
 export const LOCAL_WEBHOOK_SECRET = 'whsec_a2xheG9uLWxvY2FsLXdlYmhvb2stc2VjcmV0LTAwMDA=';
 
+/** The port of the local webhook receiver that local/config/demo-routes.yaml names (a free one is used when it is taken: the demo's webhook then fails, logged). */
+export const LOCAL_WEBHOOK_PORT = 8790;
+
 /** Webhook receivers of the local webhooks secret (the demo routes' `incident-tool`). */
 export const LOCAL_WEBHOOK_RECEIVERS = ['incident-tool'] as const;
 
