@@ -233,7 +233,8 @@ export function alertmanagerPayload(job: NotificationJob, maxAlerts: number, opt
   }));
   // One by one (no group_by), a notification is Alertmanager's group_by ['...']: every label groups.
   const groupLabels = boundLabels(job.group ? job.group.labels : job.transition.labels, WEBHOOK_LIMITS.labels, WEBHOOK_LIMITS.labelValue, cut);
-  const route = job.group ? job.group.routePath : 'root';
+  // Alertmanager's key: the route's (`{}` for the root) and the group labels. One by one is the root's.
+  const route = job.group ? `{}/${job.group.routePath}` : '{}';
   return fitBody(shaped.length, (n): AlertmanagerWebhookMessage => {
     const listed = shaped.slice(0, n);
     return {
@@ -245,7 +246,7 @@ export function alertmanagerPayload(job: NotificationJob, maxAlerts: number, opt
       commonAnnotations: common(listed.map((a) => a.annotations)),
       externalURL: opts.externalUrl ?? '',
       version: '4',
-      groupKey: `{}/${route}:${labelSetText(groupLabels)}`,
+      groupKey: `${route}:${labelSetText(groupLabels)}`,
       truncatedAlerts: total - n,
     };
   });
