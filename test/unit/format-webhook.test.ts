@@ -38,25 +38,26 @@ const am = (j: NotificationJob, d: Partial<WebhookDestination> = {}): Alertmanag
 const bytes = (r: WebhookRendered): number => (r.kind === 'send' ? Buffer.byteLength(r.body) : 0);
 
 describe('Alertmanager v4 payload', () => {
-  it('a firing alert: version 4, every field of Alertmanager 0.25, endsAt Go zero time, Alertmanager fingerprint', () => {
+  it('a firing alert: version 4, every field of Alertmanager 0.25, endsAt Go zero time, Alertmanager fingerprint, severity a label', () => {
     const j = job('slack');
     const m = am(j);
+    const labels = { ...j.transition.labels, severity: 'critical' };
     expect(Object.keys(m).sort()).toEqual(['alerts', 'commonAnnotations', 'commonLabels', 'externalURL', 'groupKey', 'groupLabels', 'receiver', 'status', 'truncatedAlerts', 'version']);
     expect(m).toMatchObject({ version: '4', status: 'firing', receiver: 'tool', externalURL: 'https://klaxon.example.com', truncatedAlerts: 0 });
     expect(m.alerts).toEqual([
       {
         status: 'firing',
-        labels: j.transition.labels,
+        labels,
         annotations: j.transition.annotations,
         startsAt: '2026-11-22T05:00:00Z',
         endsAt: GO_ZERO_TIME,
         generatorURL: 'https://grafana.example.com/d/cpu',
-        fingerprint: alertmanagerFingerprint(j.transition.labels),
+        fingerprint: alertmanagerFingerprint(labels),
       },
     ]);
     // One by one is Alertmanager's group_by ['...']: every label groups, all are common.
-    expect(m.groupLabels).toEqual(j.transition.labels);
-    expect(m.commonLabels).toEqual(j.transition.labels);
+    expect(m.groupLabels).toEqual(labels);
+    expect(m.commonLabels).toEqual(labels);
     expect(m.commonAnnotations).toEqual(j.transition.annotations);
   });
 
@@ -95,9 +96,9 @@ describe('Alertmanager v4 payload', () => {
     expect(a.labels.instance).toBe(HOSTILE.mrkdwn + HOSTILE.newline);
     expect(a.labels.huge).toHaveLength(WEBHOOK_LIMITS.labelValue);
     expect(a.labels.huge!.endsWith(ELLIPSIS)).toBe(true);
-    // The fingerprint is of the labels as the alert has them, not as cut.
-    expect(a.fingerprint).toBe(alertmanagerFingerprint(j.transition.labels));
-    expect(Object.keys(a.labels)).toHaveLength(60);
+    // The fingerprint is of the labels as the alert has them (with its severity), not as cut.
+    expect(a.fingerprint).toBe(alertmanagerFingerprint({ ...j.transition.labels, severity: j.severity }));
+    expect(Object.keys(a.labels)).toHaveLength(61);
     expect(bytes(r)).toBeLessThanOrEqual(WEBHOOK_LIMITS.bodyBytes);
   });
 

@@ -32,7 +32,8 @@
  */
 import { alertView, formatValue, groupView } from '../deliver/alert-view.ts';
 import { sha256Hex } from '../dispatch/hash.ts';
-import type { GroupMemberView, Labels, NotificationJob, WebhookDestination } from '../model/index.ts';
+import type { GroupMemberView, Labels, NotificationJob, Severity, WebhookDestination } from '../model/index.ts';
+import { withSeverityLabel } from '../model/severity.ts';
 import { truncate } from './escape.ts';
 
 /** Bounds of a webhook payload and of a user template. */
@@ -153,6 +154,7 @@ function labelSetText(labels: Labels): string {
 /** One alert as the formats list it (before shaping). */
 interface AlertItem {
   readonly status: 'firing' | 'resolved';
+  readonly severity: Severity;
   readonly labels: Labels;
   readonly annotations: Labels;
   readonly startsAtMs: number;
@@ -167,12 +169,12 @@ function alertsOf(job: NotificationJob): { items: AlertItem[]; total: number } {
   if (!g) {
     const resolved = t.kind === 'resolved';
     return {
-      items: [{ status: t.kind, labels: t.labels, annotations: t.annotations, startsAtMs: t.firedAtMs, endsAtMs: resolved ? (t.resolvedAtMs ?? t.atMs) : undefined, generatorUrl: t.dashboardUrl ?? '' }],
+      items: [{ status: t.kind, severity: job.severity, labels: t.labels, annotations: t.annotations, startsAtMs: t.firedAtMs, endsAtMs: resolved ? (t.resolvedAtMs ?? t.atMs) : undefined, generatorUrl: t.dashboardUrl ?? '' }],
       total: 1,
     };
   }
   const items = [...g.firing, ...g.resolved].map(
-    (m): AlertItem => ({ status: m.status, labels: m.labels, annotations: m.summary ? { summary: m.summary } : {}, startsAtMs: m.startsAtMs, endsAtMs: m.status === 'resolved' ? (m.endsAtMs ?? t.atMs) : undefined, generatorUrl: '', member: m }),
+    (m): AlertItem => ({ status: m.status, severity: m.severity, labels: m.labels, annotations: m.summary ? { summary: m.summary } : {}, startsAtMs: m.startsAtMs, endsAtMs: m.status === 'resolved' ? (m.endsAtMs ?? t.atMs) : undefined, generatorUrl: '', member: m }),
   );
   return { items, total: Math.max(g.firingCount, g.firing.length) + Math.max(g.resolvedCount, g.resolved.length) };
 }
@@ -221,7 +223,9 @@ export interface AlertmanagerWebhookMessage {
 export function alertmanagerPayload(job: NotificationJob, maxAlerts: number, opts: WebhookFormatOptions): string {
   const { items, total } = alertsOf(job);
   const cut = { values: 0 };
-  const shaped = items.slice(0, maxAlerts).map((a) => ({
+  // Severity is a label (docs/design.md): receivers of Alertmanager webhooks read labels.severity.
+  const withSeverity = items.slice(0, maxAlerts).map((a) => ({ ...a, labels: withSeverityLabel(a.labels, a.severity) }));
+  const shaped = withSeverity.map((a) => ({
     status: a.status,
     labels: boundLabels(a.labels, WEBHOOK_LIMITS.labels, WEBHOOK_LIMITS.labelValue, cut),
     annotations: boundLabels(a.annotations, WEBHOOK_LIMITS.annotations, WEBHOOK_LIMITS.annotationValue, cut),
@@ -232,7 +236,7 @@ export function alertmanagerPayload(job: NotificationJob, maxAlerts: number, opt
     fingerprint: alertmanagerFingerprint(a.labels),
   }));
   // One by one (no group_by), a notification is Alertmanager's group_by ['...']: every label groups.
-  const groupLabels = boundLabels(job.group ? job.group.labels : job.transition.labels, WEBHOOK_LIMITS.labels, WEBHOOK_LIMITS.labelValue, cut);
+  const groupLabels = boundLabels(job.group ? job.group.labels : withSeverityLabel(job.transition.labels, job.severity), WEBHOOK_LIMITS.labels, WEBHOOK_LIMITS.labelValue, cut);
   // Alertmanager's key: the route's (`{}` for the root) and the group labels. One by one is the root's.
   const route = job.group ? `{}/${job.group.routePath}` : '{}';
   return fitBody(shaped.length, (n): AlertmanagerWebhookMessage => {
