@@ -40,7 +40,7 @@ import { Scheduler } from './runtime/scheduler.ts';
 import { createLocalLog, type LocalLog } from './runtime/log.ts';
 import { startReceivers, type LocalReceivers } from './runtime/receivers.ts';
 import { LOCAL_SLACK_BOT_TOKEN } from './receivers/slack.ts';
-import { DEFAULT_EVENTS_FILE, DEFAULT_ROUTES_FILE, DEFAULT_RULES_FILE, LOCAL_SECRET_NAMES, LOCAL_TOPIC, localConfigValues, localSecrets } from './config/index.ts';
+import { DEFAULT_EVENTS_FILE, DEFAULT_ROUTES_FILE, DEFAULT_RULES_FILE, demoRoutesFor, LOCAL_SECRET_NAMES, LOCAL_TOPIC, localConfigValues, localSecrets } from './config/index.ts';
 import { loadRulesIntoTable } from './config/rules-loader.ts';
 import { LocalObserver } from './console/observer.ts';
 import { consoleSilences } from './console/silences.ts';
@@ -221,7 +221,8 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
     await receivers.secretsManager.put(LOCAL_SECRET_NAMES.pagerdutyWebhook, secrets.pagerdutyWebhook);
     await receivers.secretsManager.put(LOCAL_SECRET_NAMES.webhooks, secrets.webhooks);
     const rulesFile = opts.rulesFile ?? DEFAULT_RULES_FILE;
-    const routesFile = opts.routesFile ?? DEFAULT_ROUTES_FILE;
+    // The demo's webhook receiver is wherever the local one listens (demoRoutesFor).
+    const routesFile = demoRoutesFor(opts.routesFile ?? DEFAULT_ROUTES_FILE, receivers.webhook.url);
     const eventsFile = opts.eventsFile ?? DEFAULT_EVENTS_FILE;
     const rulesSource = opts.rulesSource ?? 'dynamodb';
     if (rulesSource === 'dynamodb') {

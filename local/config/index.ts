@@ -3,6 +3,8 @@
  * `config` entries of infra/topology.ts), the example secrets pointing at the local receivers, and
  * the default rules and routes files. Nothing here is used in AWS.
  */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ConfigKey } from '../../infra/topology.ts';
@@ -39,8 +41,23 @@ export const LOCAL_PAGERDUTY_WEBHOOK_SECRET = 'klaxon-local-pagerduty-webhook-se
  */
 export const LOCAL_WEBHOOK_SECRET = 'whsec_a2xheG9uLWxvY2FsLXdlYmhvb2stc2VjcmV0LTAwMDA=';
 
-/** The port of the local webhook receiver that local/config/demo-routes.yaml names (a free one is used when it is taken: the demo's webhook then fails, logged). */
+/** The port the local webhook receiver prefers: the one local/config/demo-routes.yaml names (a free one when it is taken). */
 export const LOCAL_WEBHOOK_PORT = 8790;
+
+/** The local webhook receiver's address as the demo routes write it. */
+export const DEMO_WEBHOOK_BASE_URL = `http://127.0.0.1:${LOCAL_WEBHOOK_PORT}`;
+
+/**
+ * The demo routes with their webhook URLs pointing at the running local receiver (`baseUrl`): a
+ * copy in a temp directory, so several local pipelines (tests) never send to each other's
+ * receiver. Any other routes file is used as it is.
+ */
+export function demoRoutesFor(file: string, baseUrl: string): string {
+  if (file !== DEFAULT_ROUTES_FILE || baseUrl === DEMO_WEBHOOK_BASE_URL) return file;
+  const copy = join(mkdtempSync(join(tmpdir(), 'klaxon-routes-')), 'demo-routes.yaml');
+  writeFileSync(copy, readFileSync(file, 'utf8').replaceAll(DEMO_WEBHOOK_BASE_URL, baseUrl));
+  return copy;
+}
 
 /** Webhook receivers of the local webhooks secret (the demo routes' `incident-tool`). */
 export const LOCAL_WEBHOOK_RECEIVERS = ['incident-tool'] as const;
