@@ -198,6 +198,41 @@ describe('deliver-webhook (fauxqs + DynamoDB Local → local webhook receiver)',
     }
   });
 
+  it('does not send an acknowledgement to an Alertmanager-format receiver (the format has none): recorded as sent with the reason; a klaxon-format receiver gets it', async () => {
+    const clock = new TestClock(Date.now());
+    await receiverOn(clock);
+    const h = await webhookHandler(clock);
+    const ack = { state: 'acknowledged' as const, by: 'alice', atMs: clock.now(), source: 'slack' };
+    const toAm = { ...webhookJob(), ack };
+    const toKlaxon = { ...webhookJob({ format: 'klaxon' }), ack };
+    for (const j of [toAm, toKlaxon]) await enqueue(p.sqs, p.queues.webhook.url, j);
+    await h.driver.step();
+    expect(await record(toAm.idempotencyKey)).toMatchObject({ status: 'sent', providerDetail: expect.stringContaining('no acknowledgement') });
+    const got = receiver.received();
+    expect(got).toHaveLength(1);
+    expect(libraryVerifies(got[0]!)).toMatchObject({ event: 'acknowledged', ack: { by: 'alice', state: 'acknowledged' } });
+  });
+
+  it('the local receiver refuses what does not verify: unsigned, forged, stale (401, each refusal recorded)', async () => {
+    const clock = new TestClock(Date.now());
+    await receiverOn(clock);
+    const body = JSON.stringify({ version: '4' });
+    const { signStandardWebhook } = await import('../../shared/core/webhook/standard-webhooks.ts');
+    const post = (headers: Record<string, string>) => fetch(`${receiver.url}/hooks/x`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    const answers = [
+      // no signature headers at all
+      await post({}),
+      // signed with a secret the receiver does not know
+      await post({ ...signStandardWebhook({ id: 'msg_forged', body, nowMs: clock.now(), secrets: [OTHER_SECRET] }) }),
+      // signed with the right secret ten minutes ago (a replay)
+      await post({ ...signStandardWebhook({ id: 'msg_stale', body, nowMs: clock.now() - 600_000, secrets: [LOCAL_WEBHOOK_SECRET] }) }),
+      // and a good one
+      await post({ ...signStandardWebhook({ id: 'msg_good', body, nowMs: clock.now(), secrets: [LOCAL_WEBHOOK_SECRET] }) }),
+    ];
+    expect(answers.map((r) => r.status)).toEqual([401, 401, 401, 204]);
+    expect(receiver.refusals().map((r) => r.reason)).toEqual(['missing-headers', 'bad-signature', 'stale']);
+  });
+
   it('dead-letters a job whose receiver has no secret, naming the key to set', async () => {
     const clock = new TestClock(Date.now());
     await receiverOn(clock);
