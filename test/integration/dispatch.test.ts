@@ -186,7 +186,7 @@ describe('dispatch handler (DynamoDB Local + fauxqs)', () => {
     expect(await handler(event)).toEqual({ batchItemFailures: [] });
     expect(counter.byCommand()).toEqual({ GetItemCommand: 1 });
     expect(sqsCounter.count()).toBe(0);
-    expect(await allJobs()).toEqual({ slack: [], email: [], pagerduty: [] });
+    expect(await allJobs()).toEqual({ slack: [], email: [], pagerduty: [], webhook: [] });
   });
 
   it('sends a resolution only where the firing went, and drops a stale firing', async () => {
@@ -201,7 +201,7 @@ describe('dispatch handler (DynamoDB Local + fauxqs)', () => {
     // An older firing arriving late (reordered or redriven from the DLQ) is dropped.
     const before = await p.dynamodb.send(new GetItemCommand({ TableName: p.tables.alerts, Key: { fingerprint: { S: fp } } }));
     expect(await handler(await eventOf([transition('firing', fp, 2_000_000, { severity: 'medium' })]))).toEqual({ batchItemFailures: [] });
-    expect(await allJobs()).toEqual({ slack: [], email: [], pagerduty: [] });
+    expect(await allJobs()).toEqual({ slack: [], email: [], pagerduty: [], webhook: [] });
     const after = await p.dynamodb.send(new GetItemCommand({ TableName: p.tables.alerts, Key: { fingerprint: { S: fp } } }));
     expect(after.Item).toEqual(before.Item);
   });
