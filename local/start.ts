@@ -171,7 +171,7 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
     }
     const ses = await startSesLocal();
     stack.push(ses);
-    const receivers = await startReceivers(opts.webhookReceiverPort !== undefined ? { webhookPort: opts.webhookReceiverPort } : {});
+    const receivers = await startReceivers({ clock, ...(opts.webhookReceiverPort !== undefined ? { webhookPort: opts.webhookReceiverPort } : {}) });
     stack.push(receivers);
 
     // The handlers build their SDK clients with no endpoint: the SDK reads these (as in AWS, with none set).

@@ -7,6 +7,7 @@ import { startSlackReceiver, type ClickRequest } from '../receivers/slack.ts';
 import { startPagerDutyReceiver, type WebhookRequest } from '../receivers/pagerduty.ts';
 import { startSecretsManagerLocal } from '../receivers/secrets-manager.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../receivers/webhook.ts';
+import type { Clock } from '../../shared/core/model/index.ts';
 import { LOCAL_PAGERDUTY_WEBHOOK_SECRET, LOCAL_SLACK_SIGNING_SECRET, LOCAL_WEBHOOK_PORT } from '../config/index.ts';
 
 /** The running receivers. */
@@ -34,22 +35,25 @@ export interface LocalReceivers {
 }
 
 /** Starts the webhook receiver on `port` (0: a free one), or on a free port when that one is taken. */
-async function startWebhookOn(port: number): Promise<WebhookReceiver> {
+async function startWebhookOn(port: number, clock: Clock | undefined): Promise<WebhookReceiver> {
+  const c = clock ? { clock } : {};
   try {
-    return await startWebhookReceiver({ port });
+    return await startWebhookReceiver({ port, ...c });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || port === 0) throw err;
-    return await startWebhookReceiver({ port: 0 });
+    return await startWebhookReceiver({ port: 0, ...c });
   }
 }
 
 /**
  * Starts the Slack and PagerDuty receivers and the local Secrets Manager on free loopback ports,
  * and the webhook receiver on `webhookPort` (default {@link LOCAL_WEBHOOK_PORT}, the port the demo
- * routes name; a free one when taken).
+ * routes name; a free one when taken). The webhook receiver checks signature timestamps against
+ * `clock`: the pipeline's virtual clock, which the functions sign with (it runs faster than the
+ * wall clock with --speed).
  */
-export async function startReceivers(opts: { readonly webhookPort?: number } = {}): Promise<LocalReceivers> {
-  const [slack, pagerduty, secrets, webhook] = await Promise.all([startSlackReceiver(), startPagerDutyReceiver(), startSecretsManagerLocal(), startWebhookOn(opts.webhookPort ?? LOCAL_WEBHOOK_PORT)]);
+export async function startReceivers(opts: { readonly webhookPort?: number; readonly clock?: Clock } = {}): Promise<LocalReceivers> {
+  const [slack, pagerduty, secrets, webhook] = await Promise.all([startSlackReceiver(), startPagerDutyReceiver(), startSecretsManagerLocal(), startWebhookOn(opts.webhookPort ?? LOCAL_WEBHOOK_PORT, opts.clock)]);
   return {
     slack: {
       url: slack.url,
