@@ -2,9 +2,10 @@
  * The outgoing webhook's HTTP POST, on node:http/https rather than fetch: the socket's DNS lookup
  * is ours, so the SSRF guard ({@link refuseAddress}) judges the very address the request connects
  * to (a check before fetch would be undone by DNS rebinding). Redirects are never followed (node's
- * http client does not), the whole request is bounded by a timeout, and the answer's body is read
- * up to {@link MAX_REPLY_BYTES} for the failure detail. Transport failures come back as a
- * classified failure, never a throw.
+ * http client does not), the whole request is bounded by a timeout, and the answer's body is
+ * discarded, read to at most {@link MAX_REPLY_BYTES} (the status decides; a receiver answering
+ * megabytes cannot fill memory). Transport failures come back as a classified failure, never a
+ * throw.
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
@@ -13,7 +14,7 @@ import { isIP, type LookupFunction } from 'node:net';
 import { classifyTransportError, classifyUnsentRequest, classifyWebhook, parseRetryAfter, type SendResult } from '../../core/deliver/classify.ts';
 import { refuseAddress } from './ssrf.ts';
 
-/** Most of a reply's body kept (for the failure detail; receivers answer with a short text). */
+/** Most of a reply's body read before the connection is dropped (the body itself is not used). */
 export const MAX_REPLY_BYTES = 4096;
 
 /** Resolves a host name to its addresses (node:dns lookup by default; tests inject names). */
