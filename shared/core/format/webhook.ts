@@ -239,7 +239,9 @@ export function alertmanagerPayload(job: NotificationJob, maxAlerts: number, opt
   const groupLabels = boundLabels(job.group ? job.group.labels : withSeverityLabel(job.transition.labels, job.severity), WEBHOOK_LIMITS.labels, WEBHOOK_LIMITS.labelValue, cut);
   // Alertmanager's key: the route's (`{}` for the root) and the group labels. One by one is the root's.
   const route = job.group ? `{}/${job.group.routePath}` : '{}';
-  return fitBody(shaped.length, (n): AlertmanagerWebhookMessage => {
+  // Common labels and annotations are of the alerts listed: Alertmanager cuts the list to
+  // max_alerts first, then computes its template data (notify/webhook/webhook.go `Notify`).
+  return fitBody(Math.min(maxAlerts, shaped.length), (n): AlertmanagerWebhookMessage => {
     const listed = shaped.slice(0, n);
     return {
       receiver: job.receiver,
