@@ -269,7 +269,7 @@ describe('routes: the webhook receiver field', () => {
 
   it.each<[string, unknown, RegExp]>([
     // plain http to another host
-    ['http elsewhere', { url: 'http://tool.example.com/hook' }, /receivers\[0\]\.webhook\.url: must be an https URL/],
+    ['http elsewhere', { url: 'http://tool.example.com/hook' }, /receivers\[0\]\.webhook\.url: must be an https URL.* \(receiver "tool"\)/],
     // not a URL
     ['not a URL', { url: 'tool' }, /receivers\[0\]\.webhook\.url: not a URL/],
     // credentials in the URL

@@ -189,6 +189,13 @@ const webhookSchema = z
     } else if (w.template !== undefined) ctx.addIssue({ code: 'custom', message: `a template is only used with format: template (this receiver's format is ${w.format})`, path: ['template'] });
   });
 
+/** ` (receiver "name")` for a problem inside a receiver's `webhook` (its index alone is hard to find in a long file), else ''. */
+function webhookReceiverOf(doc: unknown, path: readonly PropertyKey[]): string {
+  if (path[0] !== 'receivers' || typeof path[1] !== 'number' || path[2] !== 'webhook') return '';
+  const name = (doc as { receivers?: { name?: unknown }[] } | null)?.receivers?.[path[1]]?.name;
+  return typeof name === 'string' ? ` (receiver ${JSON.stringify(name.slice(0, 80))})` : '';
+}
+
 const receiverSchema = z
   .strictObject({
     name: z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits, _ . : - only'),
@@ -297,7 +304,7 @@ function defaultReceiver(s: DefaultReceiverSettings): Receiver {
 export function compileRoutes(doc: unknown, source: string, defaults: DefaultReceiverSettings = DEFAULT_RECEIVER_SETTINGS): RoutingConfig {
   const parsed = routesDocumentSchema.safeParse(doc ?? {});
   if (!parsed.success) {
-    throw new RoutesConfigError(source, parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`));
+    throw new RoutesConfigError(source, parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}${webhookReceiverOf(doc, i.path)}`));
   }
   const d = parsed.data;
   const problems: string[] = [];
