@@ -169,7 +169,7 @@ export async function benchDelivery(): Promise<{
     const { CachedSilences } = await import('../shared/core/dispatch/silence/cache.ts');
     const { DynamoHistoryStore } = await import('../shared/adapters/dynamodb/history-store.ts');
     const { Metrics } = await import('@aws-lambda-powertools/metrics');
-    const queueUrls = { slack: p.queues.slack.url, email: p.queues.email.url, pagerduty: p.queues.pagerduty.url };
+    const queueUrls = { slack: p.queues.slack.url, email: p.queues.email.url, pagerduty: p.queues.pagerduty.url, webhook: p.queues.webhook.url };
     const dispatchDeps = await dispatchDepsFromEnv({
       ALERTS_TABLE: p.tables.alerts,
       DELIVERY_TABLE: p.tables.delivery,
@@ -177,6 +177,7 @@ export async function benchDelivery(): Promise<{
       SLACK_QUEUE_URL: queueUrls.slack,
       EMAIL_QUEUE_URL: queueUrls.email,
       PAGERDUTY_QUEUE_URL: queueUrls.pagerduty,
+      WEBHOOK_QUEUE_URL: queueUrls.webhook,
       DEFAULT_EMAIL_RECIPIENTS: 'oncall@example.com',
     });
     const dispatch = createDispatchHandler({

@@ -136,7 +136,7 @@ export async function runGrouping(dynamodb: DynamoDBClient, sqs: SQSClient, p: P
   );
   const silent = new Logger({ serviceName: 'bench', logLevel: 'SILENT' });
   const metrics = new Metrics({ namespace: 'KlaxonBench', serviceName: 'grouping' });
-  const queueUrls: Record<Channel, string> = { slack: p.queues.slack.url, email: p.queues.email.url, pagerduty: p.queues.pagerduty.url };
+  const queueUrls: Record<Channel, string> = { slack: p.queues.slack.url, email: p.queues.email.url, pagerduty: p.queues.pagerduty.url, webhook: p.queues.webhook.url };
   const nowMs = Date.now();
   const clock = new ManualClock(nowMs);
   const groups = new DynamoGroupStore(dynamodb, p.tables.groups);

@@ -91,6 +91,8 @@ export const CONFIG_KEYS = [
   'slackSecretName',
   'pagerDutySecretName',
   'pagerDutyWebhookSecretName',
+  'webhookSecretName',
+  'webhookAllowPrivateTargets',
   'sesSender',
   'sesConfigurationSet',
   'defaultEmailRecipients',
@@ -247,6 +249,12 @@ export const QUEUES = {
     deadLetter: { maxReceiveCount: 10 },
     retentionDays: 4,
   },
+  webhook: {
+    description: 'Outgoing webhook notification jobs (signed with the Standard Webhooks scheme).',
+    fifo: true,
+    deadLetter: { maxReceiveCount: 10 },
+    retentionDays: 4,
+  },
   interactions: {
     description: 'Verified Slack clicks and PagerDuty webhook events, for the interactions worker (standard queue: each is idempotent, none needs an order).',
     fifo: false,
@@ -263,6 +271,7 @@ export const SECRETS = {
   slack: 'Slack: JSON object { "botToken"?: "xoxb-...", "webhooks"?: { "<name>": "https://hooks.slack.com/..." }, "signingSecret"?: "..." }',
   pagerduty: 'PagerDuty: JSON object { "<name>": "<32-character routing key>" }',
   pagerdutyWebhook: 'PagerDuty v3 webhook subscription secret: JSON object { "secret": "<the subscription\'s signing secret>" }',
+  webhooks: 'Outgoing webhooks: JSON object { "<receiver>": { "secrets": ["whsec_..."] } } (the first signs; list the old one after it while receivers rotate)',
 } as const;
 /** Logical secret names. */
 export type SecretName = keyof typeof SECRETS;
@@ -308,6 +317,7 @@ const routingEnv = {
   SLACK_QUEUE_URL: { queueUrl: 'slack' },
   EMAIL_QUEUE_URL: { queueUrl: 'email' },
   PAGERDUTY_QUEUE_URL: { queueUrl: 'pagerduty' },
+  WEBHOOK_QUEUE_URL: { queueUrl: 'webhook' },
   ROUTES_SSM_PARAMETER: { config: 'routesSsmParameter' },
   DEFAULT_EMAIL_RECIPIENTS: { config: 'defaultEmailRecipients' },
   THROTTLE_WINDOWS: { config: 'throttleWindows' },
@@ -321,6 +331,7 @@ const routingGrants = [
   { queue: 'slack', access: 'send' },
   { queue: 'email', access: 'send' },
   { queue: 'pagerduty', access: 'send' },
+  { queue: 'webhook', access: 'send' },
 ] as const satisfies readonly Grant[];
 
 /** The functions. */
@@ -456,6 +467,22 @@ export const FUNCTIONS = {
       PAGERDUTY_SECRET_NAME: { config: 'pagerDutySecretName' },
     },
     grants: [...channelGrants, { queue: 'pagerduty', access: 'consume' }, { deadLetterQueue: 'pagerduty' }, { secret: 'pagerduty' }],
+  },
+  deliverWebhook: {
+    description: 'Delivers outgoing webhooks (Alertmanager v4, Klaxon or template JSON), signed with the Standard Webhooks scheme.',
+    entry: 'functions/deliver-webhook/handler.ts',
+    memoryMb: 256,
+    timeoutSeconds: FUNCTION_TIMEOUT_SECONDS.channel,
+    trigger: { kind: 'sqs', queue: 'webhook', batchSize: 10, maxBatchingWindowSeconds: 0, maxConcurrency: 2 },
+    env: {
+      ...channelEnv,
+      QUEUE_URL: { queueUrl: 'webhook' },
+      DEAD_LETTER_QUEUE_URL: { deadLetterQueueUrl: 'webhook' },
+      WEBHOOK_SECRET_NAME: { config: 'webhookSecretName' },
+      WEBHOOK_ALLOW_PRIVATE_TARGETS: { config: 'webhookAllowPrivateTargets' },
+    },
+    // Its secret only: the signing secrets of every webhook receiver.
+    grants: [...channelGrants, { queue: 'webhook', access: 'consume' }, { deadLetterQueue: 'webhook' }, { secret: 'webhooks' }],
   },
   interactions: {
     description: 'HTTPS endpoint (Function URL) for Slack interactivity and PagerDuty v3 webhooks: verifies signatures, guards replays, queues the work, answers at once.',

@@ -40,7 +40,7 @@ import { Scheduler } from './runtime/scheduler.ts';
 import { createLocalLog, type LocalLog } from './runtime/log.ts';
 import { startReceivers, type LocalReceivers } from './runtime/receivers.ts';
 import { LOCAL_SLACK_BOT_TOKEN } from './receivers/slack.ts';
-import { DEFAULT_EVENTS_FILE, DEFAULT_ROUTES_FILE, DEFAULT_RULES_FILE, LOCAL_SECRET_NAMES, LOCAL_TOPIC, localConfigValues, localSecrets } from './config/index.ts';
+import { DEFAULT_EVENTS_FILE, DEFAULT_ROUTES_FILE, DEFAULT_RULES_FILE, demoRoutesFor, LOCAL_SECRET_NAMES, LOCAL_TOPIC, localConfigValues, localSecrets } from './config/index.ts';
 import { loadRulesIntoTable } from './config/rules-loader.ts';
 import { LocalObserver } from './console/observer.ts';
 import { consoleSilences } from './console/silences.ts';
@@ -96,6 +96,8 @@ export interface StartOptions {
   readonly handlerLogLevel?: string;
   /** Port of the local interactions endpoint (default: a free one). */
   readonly interactionsPort?: number;
+  /** Port of the local webhook receiver (default 8790, which the demo routes name; 0 = a free one). */
+  readonly webhookReceiverPort?: number;
 }
 
 /** Everything a running local pipeline exposes. */
@@ -111,6 +113,8 @@ export interface LocalPipeline {
     readonly secretsManager: string;
     readonly slack: string;
     readonly pagerduty: string;
+    /** The local webhook receiver (verifies Standard Webhooks signatures). */
+    readonly webhook: string;
     readonly console?: string;
     /** The interactions endpoint (local Function URL): `/slack/interactions`, `/pagerduty/webhooks`. */
     readonly interactions?: string;
@@ -167,7 +171,7 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
     }
     const ses = await startSesLocal();
     stack.push(ses);
-    const receivers = await startReceivers();
+    const receivers = await startReceivers({ clock, ...(opts.webhookReceiverPort !== undefined ? { webhookPort: opts.webhookReceiverPort } : {}) });
     stack.push(receivers);
 
     // The handlers build their SDK clients with no endpoint: the SDK reads these (as in AWS, with none set).
@@ -207,7 +211,7 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
       dynamodb,
       sqs,
       prefix,
-      visibilityTimeoutSeconds: { alertEvents: vt, groupFlush: vt, slack: vt, email: vt, pagerduty: vt, interactions: vt, rejected: 30 },
+      visibilityTimeoutSeconds: { alertEvents: vt, groupFlush: vt, slack: vt, email: vt, pagerduty: vt, webhook: vt, interactions: vt, rejected: 30 },
     });
 
     // 3. Secrets, rules, routes.
@@ -215,8 +219,10 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
     await receivers.secretsManager.put(LOCAL_SECRET_NAMES.slack, secrets.slack);
     await receivers.secretsManager.put(LOCAL_SECRET_NAMES.pagerduty, secrets.pagerduty);
     await receivers.secretsManager.put(LOCAL_SECRET_NAMES.pagerdutyWebhook, secrets.pagerdutyWebhook);
+    await receivers.secretsManager.put(LOCAL_SECRET_NAMES.webhooks, secrets.webhooks);
     const rulesFile = opts.rulesFile ?? DEFAULT_RULES_FILE;
-    const routesFile = opts.routesFile ?? DEFAULT_ROUTES_FILE;
+    // The demo's webhook receiver is wherever the local one listens (demoRoutesFor).
+    const routesFile = demoRoutesFor(opts.routesFile ?? DEFAULT_ROUTES_FILE, receivers.webhook.url);
     const eventsFile = opts.eventsFile ?? DEFAULT_EVENTS_FILE;
     const rulesSource = opts.rulesSource ?? 'dynamodb';
     if (rulesSource === 'dynamodb') {
@@ -233,10 +239,11 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
       provisioned,
       slackUrl: receivers.slack.url,
       pagerdutyUrl: receivers.pagerduty.url,
+      webhookUrl: receivers.webhook.url,
       sesUrl: ses.endpoint,
       eventTime: () => clock.now(),
       speed: clock.speed,
-      links: { 'SES inbox': ses.endpoint, 'Slack received': `${receivers.slack.url}/_received`, 'PagerDuty received': `${receivers.pagerduty.url}/_received` },
+      links: { 'SES inbox': ses.endpoint, 'Slack received': `${receivers.slack.url}/_received`, 'PagerDuty received': `${receivers.pagerduty.url}/_received`, 'Webhooks received': `${receivers.webhook.url}/_received` },
     });
     let consoleServer: ConsoleServer | undefined;
     if (opts.consolePort !== false) {
@@ -318,7 +325,7 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
     stack.push(batcher);
 
     // SQS batches into dispatch and the channels; the taps feed the log and the console.
-    const channelOf: Partial<Record<FunctionName, string>> = { deliverSlack: 'slack', deliverEmail: 'email', deliverPagerduty: 'pagerduty' };
+    const channelOf: Partial<Record<FunctionName, string>> = { deliverSlack: 'slack', deliverEmail: 'email', deliverPagerduty: 'pagerduty', deliverWebhook: 'webhook' };
     for (const fn of Object.keys(FUNCTIONS) as FunctionName[]) {
       const trigger = FUNCTIONS[fn].trigger;
       if (trigger.kind !== 'sqs' || !handlers.has(fn)) continue;
@@ -467,6 +474,7 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
       secretsManager: receivers.secretsManager.url,
       slack: receivers.slack.url,
       pagerduty: receivers.pagerduty.url,
+      webhook: receivers.webhook.url,
       ...(consoleServer ? { console: consoleServer.url } : {}),
       ...(interactionsUrl ? { interactions: interactionsUrl } : {}),
     };
@@ -617,6 +625,7 @@ async function main(): Promise<void> {
     `  SES inbox          ${e.ses}`,
     `  Slack receiver     ${e.slack}/_received`,
     `  PagerDuty receiver ${e.pagerduty}/_received`,
+    `  Webhook receiver   ${e.webhook}/_received   (verifies Standard Webhooks signatures)`,
     `  Interactions       ${e.interactions ?? '(off)'}   (Slack: /slack/interactions, PagerDuty: /pagerduty/webhooks)`,
     `  DynamoDB Local     ${e.dynamodb}   (tables ${pipeline.prefix}-*)`,
     `  SQS (fauxqs)       ${e.sqs}`,

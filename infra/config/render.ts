@@ -29,6 +29,8 @@ export function renderConfigValues(config: KlaxonConfig, names: DeployedNames): 
     slackSecretName: config.secrets.slack.name,
     pagerDutySecretName: config.secrets.pagerduty.name,
     pagerDutyWebhookSecretName: config.secrets.pagerdutyWebhook.name,
+    webhookSecretName: config.secrets.webhooks.name,
+    webhookAllowPrivateTargets: String(config.webhooks.allowPrivateTargets),
     sesSender: config.email.sender,
     sesConfigurationSet: names.sesConfigurationSet,
     defaultEmailRecipients: config.email.defaultRecipients.join(','),

@@ -192,13 +192,22 @@ export const klaxonConfigSchema = z
         pagerduty: secretSchema.default({ name: 'klaxon/pagerduty', existing: false }),
         /** The PagerDuty v3 webhook subscription's signing secret (docs/deploy.md, "PagerDuty two-way"). */
         pagerdutyWebhook: secretSchema.default({ name: 'klaxon/pagerduty-webhook', existing: false }),
+        /** Outgoing webhooks' Standard Webhooks signing secrets per receiver (docs/channels.md, "Webhook"). */
+        webhooks: secretSchema.default({ name: 'klaxon/webhooks', existing: false }),
       })
       .strict()
       .default({
         slack: { name: 'klaxon/slack', existing: false },
         pagerduty: { name: 'klaxon/pagerduty', existing: false },
         pagerdutyWebhook: { name: 'klaxon/pagerduty-webhook', existing: false },
+        webhooks: { name: 'klaxon/webhooks', existing: false },
       }),
+    /**
+     * Outgoing webhooks (docs/channels.md, "Webhook"): `allowPrivateTargets` lets a webhook URL
+     * resolve to a private, loopback or link-local address (off: such a URL is refused, so a routes
+     * file cannot make Klaxon call the instance metadata service or an internal admin endpoint).
+     */
+    webhooks: z.object({ allowPrivateTargets: z.boolean().default(false) }).strict().default({ allowPrivateTargets: false }),
     /** Per (alert, channel) cooldown by severity, seconds (docs/design.md, "Severity is a label": critical none, high 5 min, medium 15 min, low 1 h). */
     throttleWindows: z
       .object({

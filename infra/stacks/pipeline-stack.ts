@@ -163,7 +163,7 @@ export class KlaxonPipelineStack extends Stack {
     }
 
     // ── Secrets, SES, routes ────────────────────────────────────────────────────────────────
-    const secretConfig = { slack: config.secrets.slack, pagerduty: config.secrets.pagerduty, pagerdutyWebhook: config.secrets.pagerdutyWebhook } as const;
+    const secretConfig = { slack: config.secrets.slack, pagerduty: config.secrets.pagerduty, pagerdutyWebhook: config.secrets.pagerdutyWebhook, webhooks: config.secrets.webhooks } as const;
     this.secrets = {} as Record<SecretName, secretsmanager.ISecret>;
     for (const name of Object.keys(SECRETS) as SecretName[]) {
       const c = secretConfig[name];
@@ -356,6 +356,7 @@ export class KlaxonPipelineStack extends Stack {
     new CfnOutput(this, 'SlackInteractivityUrl', { value: this.interactions.slackUrl, description: 'Slack app: Interactivity & Shortcuts → Request URL (docs/deploy.md)' });
     new CfnOutput(this, 'PagerDutyWebhookUrl', { value: this.interactions.pagerDutyUrl, description: 'PagerDuty: the v3 webhook subscription URL (docs/deploy.md)' });
     new CfnOutput(this, 'PagerDutyWebhookSecretName', { value: config.secrets.pagerdutyWebhook.name, description: 'Set { "secret": "<the subscription signing secret>" } here' });
+    new CfnOutput(this, 'WebhooksSecretName', { value: config.secrets.webhooks.name, description: 'Outgoing webhooks: set { "<receiver>": { "secrets": ["whsec_..."] } } here (docs/channels.md)' });
 
     const readsRules = (Object.entries(FUNCTIONS) as [FunctionName, FunctionSpec][])
       .filter(([, spec]) => spec.grants.some((g) => 'ssmParameters' in g && g.ssmParameters === 'rules'))

@@ -3,6 +3,8 @@
  * `config` entries of infra/topology.ts), the example secrets pointing at the local receivers, and
  * the default rules and routes files. Nothing here is used in AWS.
  */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ConfigKey } from '../../infra/topology.ts';
@@ -20,7 +22,7 @@ export const DEFAULT_EVENTS_FILE = join(here, 'demo-events.yaml');
 export const LOCAL_TOPIC = 'klaxon-metrics';
 
 /** Names of the local secrets. */
-export const LOCAL_SECRET_NAMES = { slack: 'klaxon/local/slack', pagerduty: 'klaxon/local/pagerduty', pagerdutyWebhook: 'klaxon/local/pagerduty-webhook' } as const;
+export const LOCAL_SECRET_NAMES = { slack: 'klaxon/local/slack', pagerduty: 'klaxon/local/pagerduty', pagerdutyWebhook: 'klaxon/local/pagerduty-webhook', webhooks: 'klaxon/local/webhooks' } as const;
 
 /**
  * Local mode's Slack signing secret (the Slack secret's `signingSecret`): the local Slack
@@ -32,6 +34,33 @@ export const LOCAL_SLACK_SIGNING_SECRET = 'klaxon-local-slack-signing-secret-000
 
 /** Local mode's PagerDuty webhook secret: the local PagerDuty signs its v3 webhooks with it. Public; local only. */
 export const LOCAL_PAGERDUTY_WEBHOOK_SECRET = 'klaxon-local-pagerduty-webhook-secret-0000';
+
+/**
+ * Local mode's outgoing-webhook signing secret (Standard Webhooks `whsec_<base64 of 32 bytes>`):
+ * Klaxon signs with it and the local webhook receiver verifies with it. Public; local only.
+ */
+export const LOCAL_WEBHOOK_SECRET = 'whsec_a2xheG9uLWxvY2FsLXdlYmhvb2stc2VjcmV0LTAwMDA=';
+
+/** The port the local webhook receiver prefers: the one local/config/demo-routes.yaml names (a free one when it is taken). */
+export const LOCAL_WEBHOOK_PORT = 8790;
+
+/** The local webhook receiver's address as the demo routes write it. */
+export const DEMO_WEBHOOK_BASE_URL = `http://127.0.0.1:${LOCAL_WEBHOOK_PORT}`;
+
+/**
+ * The demo routes with their webhook URLs pointing at the running local receiver (`baseUrl`): a
+ * copy in a temp directory, so several local pipelines (tests) never send to each other's
+ * receiver. Any other routes file is used as it is.
+ */
+export function demoRoutesFor(file: string, baseUrl: string): string {
+  if (file !== DEFAULT_ROUTES_FILE || baseUrl === DEMO_WEBHOOK_BASE_URL) return file;
+  const copy = join(mkdtempSync(join(tmpdir(), 'klaxon-routes-')), 'demo-routes.yaml');
+  writeFileSync(copy, readFileSync(file, 'utf8').replaceAll(DEMO_WEBHOOK_BASE_URL, baseUrl));
+  return copy;
+}
+
+/** Webhook receivers of the local webhooks secret (the demo routes' `incident-tool`). */
+export const LOCAL_WEBHOOK_RECEIVERS = ['incident-tool'] as const;
 
 /** Where the functions' configuration values come from in local mode. */
 export interface LocalConfigInput {
@@ -55,6 +84,9 @@ export function localConfigValues(input: LocalConfigInput): Record<ConfigKey, st
     slackSecretName: LOCAL_SECRET_NAMES.slack,
     pagerDutySecretName: LOCAL_SECRET_NAMES.pagerduty,
     pagerDutyWebhookSecretName: LOCAL_SECRET_NAMES.pagerdutyWebhook,
+    webhookSecretName: LOCAL_SECRET_NAMES.webhooks,
+    // The local webhook receiver listens on 127.0.0.1.
+    webhookAllowPrivateTargets: 'true',
     sesSender: 'klaxon@example.com',
     sesConfigurationSet: '',
     defaultEmailRecipients: 'oncall@example.com',
@@ -94,5 +126,6 @@ export function localSecrets(receivers: { slackWebhookUrl: (name: string) => str
     }),
     pagerduty: JSON.stringify({ default: LOCAL_PAGERDUTY_ROUTING_KEY, db: LOCAL_PAGERDUTY_ROUTING_KEY.replace('DEMO', 'DB00') }),
     pagerdutyWebhook: JSON.stringify({ secret: LOCAL_PAGERDUTY_WEBHOOK_SECRET }),
+    webhooks: JSON.stringify(Object.fromEntries(LOCAL_WEBHOOK_RECEIVERS.map((r) => [r, { secrets: [LOCAL_WEBHOOK_SECRET] }]))),
   };
 }

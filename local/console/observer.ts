@@ -113,6 +113,8 @@ export function errorAlertView(item: Record<string, unknown>): ErrorAlertView | 
 export interface ReceivedView {
   readonly slack: readonly { readonly atMs?: number; readonly html: string; readonly payload: unknown; readonly path?: string }[];
   readonly pagerduty: readonly { readonly atMs?: number; readonly event: unknown }[];
+  /** Requests the local webhook receiver got: verified (2xx) or refused (401, the signature did not verify). */
+  readonly webhook: readonly { readonly atMs?: number; readonly status: number; readonly path?: string; readonly webhookId?: string; readonly payload: unknown }[];
   readonly email: readonly { readonly atMs?: number; readonly subject: string; readonly to: readonly string[]; readonly html: string; readonly text: string }[];
 }
 
@@ -143,6 +145,7 @@ export interface ObserverSources {
   readonly provisioned: Provisioned;
   readonly slackUrl?: string;
   readonly pagerdutyUrl?: string;
+  readonly webhookUrl?: string;
   readonly sesUrl?: string;
   readonly links?: Record<string, string>;
   readonly eventTime?: () => number;
@@ -344,8 +347,8 @@ export class LocalObserver {
   }
 
   private async received(): Promise<ReceivedView> {
-    const { slackUrl, pagerdutyUrl, sesUrl } = this.sources;
-    const [slack, pagerduty, email] = await Promise.all([
+    const { slackUrl, pagerdutyUrl, webhookUrl, sesUrl } = this.sources;
+    const [slack, pagerduty, email, webhook] = await Promise.all([
       slackUrl
         ? getJson(`${slackUrl}/_received`)
             .then((j) =>
@@ -382,8 +385,20 @@ export class LocalObserver {
             )
             .catch(() => [])
         : [],
+      webhookUrl
+        ? getJson(`${webhookUrl}/_received`)
+            .then((j) =>
+              entriesOf(j).map((e) => {
+                const { body, atMs, path } = bodyOf(e);
+                const r = e as { status?: unknown; headers?: Record<string, unknown> };
+                const id = r.headers?.['webhook-id'];
+                return { ...(atMs !== undefined ? { atMs } : {}), ...(path ? { path } : {}), status: typeof r.status === 'number' ? r.status : 0, ...(typeof id === 'string' ? { webhookId: id } : {}), payload: body };
+              }),
+            )
+            .catch(() => [])
+        : [],
     ]);
     // Newest first, bounded.
-    return { slack: slack.slice(-50).reverse(), pagerduty: pagerduty.slice(-50).reverse(), email: email.slice(-50).reverse() };
+    return { slack: slack.slice(-50).reverse(), pagerduty: pagerduty.slice(-50).reverse(), email: email.slice(-50).reverse(), webhook: webhook.slice(-20).reverse() };
   }
 }

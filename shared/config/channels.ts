@@ -1,5 +1,5 @@
 /**
- * Configuration of the three channel functions (deliver-slack, deliver-email, deliver-pagerduty),
+ * Configuration of the channel functions (deliver-slack, deliver-email, deliver-pagerduty, deliver-webhook),
  * read once at init from the variables their entries in infra/topology.ts list. A missing or
  * malformed variable fails the init with a message naming it.
  *
@@ -135,4 +135,20 @@ export interface PagerDutySettings extends ChannelSettings {
 export function pagerDutyConfig(env: NodeJS.ProcessEnv): PagerDutySettings {
   const e = parse(commonEnv.extend({ PAGERDUTY_SECRET_NAME: nonEmpty, PAGERDUTY_EVENTS_URL: httpUrl }), env, 'deliver-pagerduty');
   return { ...common(e), pagerDutySecretName: e.PAGERDUTY_SECRET_NAME, ...(e.PAGERDUTY_EVENTS_URL ? { eventsUrl: e.PAGERDUTY_EVENTS_URL } : {}) };
+}
+
+/** deliver-webhook settings. */
+export interface WebhookSettings extends ChannelSettings {
+  readonly webhookSecretName: string;
+  /** WEBHOOK_ALLOW_PRIVATE_TARGETS: URLs may resolve to private, loopback or link-local addresses (local mode; docs/channels.md, "Webhook"). */
+  readonly allowPrivateTargets: boolean;
+}
+/** Reads deliver-webhook's configuration. @throws ChannelConfigError naming the variable */
+export function webhookConfig(env: NodeJS.ProcessEnv): WebhookSettings {
+  const flag = z
+    .enum(['true', 'false', ''])
+    .optional()
+    .transform((v) => v === 'true');
+  const e = parse(commonEnv.extend({ WEBHOOK_SECRET_NAME: nonEmpty, WEBHOOK_ALLOW_PRIVATE_TARGETS: flag }), env, 'deliver-webhook');
+  return { ...common(e), webhookSecretName: e.WEBHOOK_SECRET_NAME, allowPrivateTargets: e.WEBHOOK_ALLOW_PRIVATE_TARGETS };
 }

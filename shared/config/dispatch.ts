@@ -60,6 +60,7 @@ export const routingEnv = z.object({
   SLACK_QUEUE_URL: nonEmpty,
   EMAIL_QUEUE_URL: nonEmpty,
   PAGERDUTY_QUEUE_URL: nonEmpty,
+  WEBHOOK_QUEUE_URL: nonEmpty,
   ROUTES_SSM_PARAMETER: optional,
   ROUTES_FILE: optional,
   DEFAULT_EMAIL_RECIPIENTS: optional.transform((v, ctx) => {
@@ -111,7 +112,7 @@ const env = routingEnv.extend({
 export function routingSettings(v: z.infer<typeof routingEnv>): Pick<DispatchSettings, 'queueUrls' | 'routes' | 'routesCacheTtlMs' | 'defaultReceiver' | 'decision' | 'history'> {
   const throttleWindows: ThrottleWindows = { ...DEFAULT_THROTTLE_WINDOWS, ...((v.THROTTLE_WINDOWS ?? {}) as Partial<ThrottleWindows>) };
   return {
-    queueUrls: { slack: v.SLACK_QUEUE_URL, email: v.EMAIL_QUEUE_URL, pagerduty: v.PAGERDUTY_QUEUE_URL },
+    queueUrls: { slack: v.SLACK_QUEUE_URL, email: v.EMAIL_QUEUE_URL, pagerduty: v.PAGERDUTY_QUEUE_URL, webhook: v.WEBHOOK_QUEUE_URL },
     routes: v.ROUTES_FILE ? { kind: 'file', path: v.ROUTES_FILE } : v.ROUTES_SSM_PARAMETER ? { kind: 'ssm', name: v.ROUTES_SSM_PARAMETER } : { kind: 'defaults' },
     routesCacheTtlMs: ROUTES_CACHE_TTL_MS,
     defaultReceiver: { ...DEFAULT_RECEIVER_SETTINGS, emailRecipients: v.DEFAULT_EMAIL_RECIPIENTS },

@@ -58,6 +58,6 @@ describe('kafkaResourceArns', () => {
 
 describe('deliveryFunctions', () => {
   it('maps each channel to the function consuming its queue', () => {
-    expect(deliveryFunctions()).toEqual({ slack: 'deliverSlack', email: 'deliverEmail', pagerduty: 'deliverPagerduty' });
+    expect(deliveryFunctions()).toEqual({ slack: 'deliverSlack', email: 'deliverEmail', pagerduty: 'deliverPagerduty', webhook: 'deliverWebhook' });
   });
 });

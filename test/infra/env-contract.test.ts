@@ -9,7 +9,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { KlaxonApp } from '../../infra/stacks/klaxon-app.ts';
 import type { FunctionName } from '../../infra/topology.ts';
-import { emailConfig, pagerDutyConfig, slackConfig } from '../../shared/config/channels.ts';
+import { emailConfig, pagerDutyConfig, slackConfig, webhookConfig } from '../../shared/config/channels.ts';
 import { readDispatchSettings } from '../../shared/config/dispatch.ts';
 import { evaluatorConfig } from '../../shared/config/evaluator.ts';
 import { timersConfig } from '../../shared/config/timers.ts';
@@ -47,12 +47,15 @@ describe('rendered environment vs the functions config readers', () => {
   });
 
   it('the channels read the breaker configuration in milliseconds', () => {
-    for (const s of [slackConfig(envOf('deliverSlack')), emailConfig(envOf('deliverEmail')), pagerDutyConfig(envOf('deliverPagerduty'))]) {
+    for (const s of [slackConfig(envOf('deliverSlack')), emailConfig(envOf('deliverEmail')), pagerDutyConfig(envOf('deliverPagerduty')), webhookConfig(envOf('deliverWebhook'))]) {
       expect(s.breaker).toMatchObject({ failureThreshold: 5, openMs: 90_000, halfOpenSuccesses: 2 });
       expect(s.productName).toBe('Klaxon');
     }
     expect(slackConfig(envOf('deliverSlack')).slackSecretName).toBe('klaxon/slack');
     expect(pagerDutyConfig(envOf('deliverPagerduty')).pagerDutySecretName).toBe('klaxon/pagerduty');
     expect(emailConfig(envOf('deliverEmail')).sender).toBe('alerts@example.com');
+    // Private webhook targets are refused unless the deployment config allows them.
+    expect(webhookConfig(envOf('deliverWebhook'))).toMatchObject({ webhookSecretName: 'klaxon/webhooks', allowPrivateTargets: false });
+    expect(readDispatchSettings(envOf('dispatch')).queueUrls.webhook).toBe(PLACEHOLDER);
   });
 });

@@ -300,6 +300,23 @@ describe('least privilege', () => {
   });
 });
 
+describe('outgoing webhooks', () => {
+  it('lets only deliverWebhook read the webhooks secret (the signing secrets), and dispatch and flush-groups send to its queue', () => {
+    const secretId = idOf(k.pipeline.secrets.webhooks as unknown as { node: { defaultChild?: unknown } });
+    const queueId = idOf(k.pipeline.queues.webhook.queue);
+    for (const name of Object.keys(FUNCTIONS) as FunctionName[]) {
+      const json = JSON.stringify(statementsOf(name));
+      expect(json.includes(secretId), name).toBe(name === 'deliverWebhook');
+      expect(json.includes(queueId), name).toBe(name === 'deliverWebhook' || name === 'dispatch' || name === 'flushGroups');
+    }
+  });
+
+  it('has a FIFO webhook queue with a dead-letter queue, consumed by deliverWebhook', () => {
+    t.hasResourceProperties('AWS::SQS::Queue', { FifoQueue: true, RedrivePolicy: Match.objectLike({ maxReceiveCount: 10, deadLetterTargetArn: { 'Fn::GetAtt': [idOf(k.pipeline.queues.webhook.deadLetterQueue!), 'Arn'] } }) });
+    t.hasResourceProperties('AWS::Lambda::EventSourceMapping', { EventSourceArn: { 'Fn::GetAtt': [idOf(k.pipeline.queues.webhook.queue), 'Arn'] }, FunctionName: { Ref: idOf(k.pipeline.functions.deliverWebhook.fn) } });
+  });
+});
+
 describe('timers schedule', () => {
   it('invokes the timers function every minute through EventBridge Scheduler', () => {
     t.hasResourceProperties('AWS::Scheduler::Schedule', {
@@ -316,7 +333,7 @@ describe('secrets, SES, routes', () => {
   });
 
   it('creates the secrets empty ({}) under the configured names, kept on teardown', () => {
-    for (const name of ['klaxon/slack', 'klaxon/pagerduty', 'klaxon/pagerduty-webhook']) {
+    for (const name of ['klaxon/slack', 'klaxon/pagerduty', 'klaxon/pagerduty-webhook', 'klaxon/webhooks']) {
       t.hasResource('AWS::SecretsManager::Secret', { Properties: Match.objectLike({ Name: name, SecretString: '{}' }), DeletionPolicy: 'Retain' });
     }
   });
@@ -373,6 +390,7 @@ describe('alarms', () => {
     ['slack', 'deliverSlack'],
     ['email', 'deliverEmail'],
     ['pagerduty', 'deliverPagerduty'],
+    ['webhook', 'deliverWebhook'],
   ])('alarms when a %s breaker is open for 10 minutes and when notifications are dead-lettered', (channel, service) => {
     const dims = [
       { Name: 'channel', Value: channel },

@@ -233,7 +233,7 @@ function dispatchDeps(p: Awaited<ReturnType<typeof evalHarness>>['p']) {
   );
   return {
     store: new DynamoAlertStore(p.dynamodb, p.tables.alerts),
-    publisher: new SqsJobPublisher(p.sqs, { slack: p.queues.slack.url, email: p.queues.email.url, pagerduty: p.queues.pagerduty.url }),
+    publisher: new SqsJobPublisher(p.sqs, { slack: p.queues.slack.url, email: p.queues.email.url, pagerduty: p.queues.pagerduty.url, webhook: p.queues.webhook.url }),
     deadLetter: new SqsDeadLetterSender(p.sqs, p.queues.alertEvents.dlq!.url),
     routes: staticRoutesSource(routes),
     config: DEFAULT_DISPATCH_CONFIG,

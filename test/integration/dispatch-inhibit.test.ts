@@ -64,7 +64,7 @@ function countRequests(client: DynamoDBClient | SQSClient): { byCommand: () => R
 function deps(ddb: DynamoDBClient, clock: ManualClock): DispatchDeps {
   return {
     store: new DynamoAlertStore(ddb, p.tables.alerts),
-    publisher: new SqsJobPublisher(p.sqs, { slack: p.queues.slack.url, email: p.queues.email.url, pagerduty: p.queues.pagerduty.url }),
+    publisher: new SqsJobPublisher(p.sqs, { slack: p.queues.slack.url, email: p.queues.email.url, pagerduty: p.queues.pagerduty.url, webhook: p.queues.webhook.url }),
     deadLetter: new SqsDeadLetterSender(p.sqs, p.queues.alertEvents.dlq!.url),
     routes: staticRoutesSource(routes),
     inhibitions: new DynamoInhibitionStore(ddb, p.tables.alerts, clock),

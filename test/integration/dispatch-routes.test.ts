@@ -140,6 +140,7 @@ describe('dispatchDepsFromEnv', () => {
       SLACK_QUEUE_URL: p.queues.slack.url,
       EMAIL_QUEUE_URL: p.queues.email.url,
       PAGERDUTY_QUEUE_URL: p.queues.pagerduty.url,
+      WEBHOOK_QUEUE_URL: p.queues.webhook.url,
       ROUTES_SSM_PARAMETER: '',
       ROUTES_FILE: file,
       DEFAULT_EMAIL_RECIPIENTS: 'oncall@example.com',
@@ -179,7 +180,7 @@ describe('dispatchDepsFromEnv', () => {
     const file = join(dir, 'broken.yaml');
     writeFileSync(file, 'receivers:\n  - name: x\n');
     await expect(
-      dispatchDepsFromEnv({ ALERTS_TABLE: 'a', DEAD_LETTER_QUEUE_URL: 'd', SLACK_QUEUE_URL: 's', EMAIL_QUEUE_URL: 'e', PAGERDUTY_QUEUE_URL: 'p', ROUTES_FILE: file }),
+      dispatchDepsFromEnv({ ALERTS_TABLE: 'a', DEAD_LETTER_QUEUE_URL: 'd', SLACK_QUEUE_URL: 's', EMAIL_QUEUE_URL: 'e', PAGERDUTY_QUEUE_URL: 'p', WEBHOOK_QUEUE_URL: 'w', ROUTES_FILE: file }),
     ).rejects.toThrow(`${file}: invalid routes config`);
   });
 });

@@ -90,7 +90,7 @@ const slackJobs = async (): Promise<NotificationJob[]> => (await drain(p.queues.
 function dispatchDeps(ddb: DynamoDBClient, clock: { now(): number }): DispatchDeps {
   return {
     store: new DynamoAlertStore(ddb, p.tables.alerts),
-    publisher: new SqsJobPublisher(p.sqs, { slack: p.queues.slack.url, email: p.queues.email.url, pagerduty: p.queues.pagerduty.url }),
+    publisher: new SqsJobPublisher(p.sqs, { slack: p.queues.slack.url, email: p.queues.email.url, pagerduty: p.queues.pagerduty.url, webhook: p.queues.webhook.url }),
     deadLetter: new SqsDeadLetterSender(p.sqs, p.queues.alertEvents.dlq!.url),
     routes: staticRoutesSource(routes),
     // A lifetime of 0: every transition reads the table (the cache is tested in test/unit/silences.test.ts).

@@ -93,7 +93,7 @@ function deps(over: Partial<DispatchDeps> & { ddb?: DynamoDBClient } = {}): Disp
   const ddb = over.ddb ?? dynamoClient();
   return {
     store: new DynamoAlertStore(ddb, p.tables.alerts),
-    publisher: new SqsJobPublisher(p.sqs, { slack: p.queues.slack.url, email: p.queues.email.url, pagerduty: p.queues.pagerduty.url }),
+    publisher: new SqsJobPublisher(p.sqs, { slack: p.queues.slack.url, email: p.queues.email.url, pagerduty: p.queues.pagerduty.url, webhook: p.queues.webhook.url }),
     deadLetter: new SqsDeadLetterSender(p.sqs, p.queues.alertEvents.dlq!.url),
     routes: staticRoutesSource(routes),
     config: DEFAULT_DISPATCH_CONFIG,
@@ -140,8 +140,8 @@ async function jobsOn(channel: Channel): Promise<{ job: NotificationJob; message
 }
 
 async function allJobs(): Promise<Record<Channel, NotificationJob[]>> {
-  const [slack, email, pagerduty] = await Promise.all([jobsOn('slack'), jobsOn('email'), jobsOn('pagerduty')]);
-  return { slack: slack.map((x) => x.job), email: email.map((x) => x.job), pagerduty: pagerduty.map((x) => x.job) };
+  const [slack, email, pagerduty, webhook] = await Promise.all([jobsOn('slack'), jobsOn('email'), jobsOn('pagerduty'), jobsOn('webhook')]);
+  return { slack: slack.map((x) => x.job), email: email.map((x) => x.job), pagerduty: pagerduty.map((x) => x.job), webhook: webhook.map((x) => x.job) };
 }
 
 describe('dispatch handler (DynamoDB Local + fauxqs)', () => {
@@ -186,7 +186,7 @@ describe('dispatch handler (DynamoDB Local + fauxqs)', () => {
     expect(await handler(event)).toEqual({ batchItemFailures: [] });
     expect(counter.byCommand()).toEqual({ GetItemCommand: 1 });
     expect(sqsCounter.count()).toBe(0);
-    expect(await allJobs()).toEqual({ slack: [], email: [], pagerduty: [] });
+    expect(await allJobs()).toEqual({ slack: [], email: [], pagerduty: [], webhook: [] });
   });
 
   it('sends a resolution only where the firing went, and drops a stale firing', async () => {
@@ -201,7 +201,7 @@ describe('dispatch handler (DynamoDB Local + fauxqs)', () => {
     // An older firing arriving late (reordered or redriven from the DLQ) is dropped.
     const before = await p.dynamodb.send(new GetItemCommand({ TableName: p.tables.alerts, Key: { fingerprint: { S: fp } } }));
     expect(await handler(await eventOf([transition('firing', fp, 2_000_000, { severity: 'medium' })]))).toEqual({ batchItemFailures: [] });
-    expect(await allJobs()).toEqual({ slack: [], email: [], pagerduty: [] });
+    expect(await allJobs()).toEqual({ slack: [], email: [], pagerduty: [], webhook: [] });
     const after = await p.dynamodb.send(new GetItemCommand({ TableName: p.tables.alerts, Key: { fingerprint: { S: fp } } }));
     expect(after.Item).toEqual(before.Item);
   });

@@ -71,7 +71,7 @@ beforeAll(async () => {
 
 const silent = (): Logger => new Logger({ serviceName: 'group-flush-test', logLevel: 'SILENT' });
 const metrics = (): Metrics => new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'group-flush-test' });
-const queueUrls = (): Record<Channel, string> => ({ slack: p.queues.slack.url, email: p.queues.email.url, pagerduty: p.queues.pagerduty.url });
+const queueUrls = (): Record<Channel, string> => ({ slack: p.queues.slack.url, email: p.queues.email.url, pagerduty: p.queues.pagerduty.url, webhook: p.queues.webhook.url });
 
 /** The part of an SDK client's middleware stack the counters use. */
 interface CountableStack {

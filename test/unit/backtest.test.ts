@@ -71,7 +71,7 @@ describe('throttle (medium: 15m window; the default escalation raises the third 
     // fire@4 third firing in 1h: high, 4 < 0+5: held (2). resolve@5: nothing.
     // fire@6 high, 6 >= 0+5: sent. resolve@7: sent.
     // fire@8 high, 8 < 6+5: held (3). resolve@9: nothing.  Sent: 0, 1, 6, 7 = 4.
-    expect(r.notifications).toEqual({ slack: 4, email: 0, pagerduty: 0 });
+    expect(r.notifications).toEqual({ slack: 4, email: 0, pagerduty: 0, webhook: 0 });
     expect(r.suppressed).toEqual({ throttle: 3, silence: 0, inhibition: 0, 'time-interval': 0, 'no-channel': 0 });
   });
 });
@@ -201,11 +201,11 @@ routes:
     const c = captureIo();
     expect(await run(['--rules', f.rules, '--routes', f.routes, '--samples', f.samples, '--silences', f.silences], c.io)).toBe(0);
     const out = c.out();
-    expect(out).toMatch(/^RULE +FIRINGS +RESOLVED +STILL FIRING +MEAN FIRING +FLAPS +SLACK +EMAIL +PAGERDUTY +THROTTLE +SILENCE +INHIBITION +TIME-INTERVAL +NO-CHANNEL$/m);
+    expect(out).toMatch(/^RULE +FIRINGS +RESOLVED +STILL FIRING +MEAN FIRING +FLAPS +SLACK +EMAIL +PAGERDUTY +WEBHOOK +THROTTLE +SILENCE +INHIBITION +TIME-INTERVAL +NO-CHANNEL$/m);
     // cpu: the flapping table row above (5 firings, 5 resolved, mean 1m, 4 flaps, 10 Slack); disk: no samples, zeros.
-    expect(out).toMatch(/^cpu +5 +5 +0 +1m +4 +10 +0 +0 +0 +0 +0 +0 +0$/m);
-    expect(out).toMatch(/^disk +0 +0 +0 +- +0 +0 +0 +0 +0 +0 +0 +0 +0$/m);
-    expect(out).toContain('Total: 5 firing(s), 5 resolved (mean firing 1m), 0 still firing, 4 flap(s); 10 notification(s) (slack 10, email 0, pagerduty 0); 0 suppressed');
+    expect(out).toMatch(/^cpu +5 +5 +0 +1m +4 +10 +0 +0 +0 +0 +0 +0 +0 +0$/m);
+    expect(out).toMatch(/^disk +0 +0 +0 +- +0 +0 +0 +0 +0 +0 +0 +0 +0 +0$/m);
+    expect(out).toContain('Total: 5 firing(s), 5 resolved (mean firing 1m), 0 still firing, 4 flap(s); 10 notification(s) (slack 10, email 0, pagerduty 0, webhook 0); 0 suppressed');
     expect(out).toContain('a group notification counts once per channel for each rule it lists');
     // Line 4 of the file is the bad one (inserted after three good lines).
     expect(c.err()).toMatch(/samples\.jsonl:4: value: expected a finite number/);

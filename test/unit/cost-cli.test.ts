@@ -48,12 +48,12 @@ describe('klaxon cost', () => {
       memoryMb: { evaluator: 1024, timers: 512, dispatch: 512, channel: 256 },
       evaluatorBatchSize: 1000,
       timersEveryMinutes: 1,
-      // dispatch, flush-groups, the three channels, the interactions worker.
-      polledQueues: 6,
-      // Slack, PagerDuty, the PagerDuty webhook secret.
-      secrets: 3,
-      // 7 of the pipeline, 3 of the interactions endpoint, one per SQS-triggered function but dispatch (5).
-      alarms: 15,
+      // dispatch, flush-groups, the four channels (webhook included), the interactions worker.
+      polledQueues: 7,
+      // Slack, PagerDuty, the PagerDuty webhook secret, the outgoing webhooks' signing secrets.
+      secrets: 4,
+      // 7 of the pipeline, 3 of the interactions endpoint, one per SQS-triggered function but dispatch (6).
+      alarms: 16,
       dashboards: 1,
     });
   });

@@ -8,12 +8,13 @@ const base = {
   SLACK_QUEUE_URL: 'http://q/slack.fifo',
   EMAIL_QUEUE_URL: 'http://q/email.fifo',
   PAGERDUTY_QUEUE_URL: 'http://q/pagerduty.fifo',
+  WEBHOOK_QUEUE_URL: 'http://q/webhook.fifo',
 };
 
 describe('dispatch config', () => {
   it('reads the topology variables, with the default windows and routes', () => {
     const s = readDispatchSettings({ ...base, ROUTES_SSM_PARAMETER: '', DEFAULT_EMAIL_RECIPIENTS: 'a@x.io, b@x.io', THROTTLE_WINDOWS: '' });
-    expect(s.queueUrls).toEqual({ slack: base.SLACK_QUEUE_URL, email: base.EMAIL_QUEUE_URL, pagerduty: base.PAGERDUTY_QUEUE_URL });
+    expect(s.queueUrls).toEqual({ slack: base.SLACK_QUEUE_URL, email: base.EMAIL_QUEUE_URL, pagerduty: base.PAGERDUTY_QUEUE_URL, webhook: base.WEBHOOK_QUEUE_URL });
     expect(s.routes).toEqual({ kind: 'defaults' });
     expect(s.defaultReceiver.emailRecipients).toEqual(['a@x.io', 'b@x.io']);
     expect(s.decision.throttleWindows).toEqual({ critical: 0, high: 300_000, medium: 900_000, low: 3_600_000 });

@@ -127,10 +127,12 @@ const ENV = {
   SLACK_QUEUE_URL: 'http://127.0.0.1:9/000000000000/slack.fifo',
   EMAIL_QUEUE_URL: 'http://127.0.0.1:9/000000000000/email.fifo',
   PAGERDUTY_QUEUE_URL: 'http://127.0.0.1:9/000000000000/pagerduty.fifo',
+  WEBHOOK_QUEUE_URL: 'http://127.0.0.1:9/000000000000/webhook.fifo',
   ALERT_EVENTS_QUEUE_URL: 'http://127.0.0.1:9/000000000000/alert-events.fifo',
   REJECTED_QUEUE_URL: 'http://127.0.0.1:9/000000000000/rejected',
   SLACK_SECRET_NAME: 'klaxon/slack',
   PAGERDUTY_SECRET_NAME: 'klaxon/pagerduty',
+  WEBHOOK_SECRET_NAME: 'klaxon/webhooks',
   SES_SENDER: 'alerts@example.com',
 };
 
@@ -140,6 +142,7 @@ describe('each functions/*/handler.ts is wrapped', () => {
     ['deliver-slack', 'deliverSlack', { Records: [] }],
     ['deliver-email', 'deliverEmail', { Records: [] }],
     ['deliver-pagerduty', 'deliverPagerduty', { Records: [] }],
+    ['deliver-webhook', 'deliverWebhook', { Records: [] }],
     ['dispatch', 'dispatch', { Records: [] }],
     // the evaluator with an empty MSK batch, timers with a scheduler event: both may fail on the closed port
     ['evaluator', 'evaluator', { eventSource: 'aws:kafka', records: {} }],

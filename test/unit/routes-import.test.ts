@@ -56,6 +56,15 @@ describe('routes import (Alertmanager → Klaxon)', () => {
     expect(routeAlert(labels, severity, config).receivers).toEqual(receivers);
   });
 
+  it('converts an https webhook_config to a webhook receiver in Alertmanager format, its signing secret listed; Klaxon compiles it', () => {
+    const am = { route: { receiver: 'hook' }, receivers: [{ name: 'hook', webhook_configs: [{ url: 'https://tool.example.com/am', max_alerts: 500, http_config: {} }] }] };
+    const r = importAlertmanager(am);
+    expect(r.document.receivers).toEqual([{ name: 'hook', webhook: { url: 'https://tool.example.com/am', format: 'alertmanager', max_alerts: 100 } }]);
+    expect(r.secrets).toEqual([expect.stringMatching(/^Webhooks secret: hook = \{ "secrets": \["whsec_\.\.\."\] \}/)]);
+    expect(r.notConverted.join('\n')).toMatch(/webhook_configs\[0\]: http_config not converted[\s\S]*max_alerts: 500 is now 100/);
+    expect(compileRoutes(r.document, 'imported').receivers.get('hook')!.webhook).toMatchObject({ format: 'alertmanager', maxAlerts: 100, secretKey: 'hook' });
+  });
+
   it('converts inhibit rules, the legacy match forms included, and Klaxon compiles them', () => {
     const am = { route: { receiver: 'a' }, receivers: [{ name: 'a', email_configs: [{ to: 'a@example.org' }] }], inhibit_rules: [{ source_match: { severity: 'critical' }, target_match_re: { severity: 'high|medium' }, equal: ['cluster', 'alertname'] }] };
     const r = importAlertmanager(am);
@@ -72,8 +81,9 @@ describe('routes import (Alertmanager → Klaxon)', () => {
       "receivers[5].name: 'chat ops' is now 'chat_ops'",
       'receivers[5].slack_configs[0]: title not converted',
       'receivers[4].pagerduty_configs[0]: description not converted',
-      'receivers[6].webhook_configs: Klaxon has no webhook channel',
-      "receivers[6]: no Slack, email or PagerDuty destination; receiver 'hooks-only' left out",
+      // plain http to another host: Klaxon sends https only
+      'receivers[6].webhook_configs[0].url: Klaxon sends webhooks over https only',
+      "receivers[6]: no Slack, email, PagerDuty or webhook destination; receiver 'hooks-only' left out",
       "route.routes[4].receiver: 'hooks-only' was not converted",
       'global: not converted',
       // Alertmanager's `warning` is not a Klaxon severity: said, not silently dead

@@ -178,3 +178,20 @@ export function classifyTransportError(e: { name?: string; message?: string; cod
   if (name === 'TimeoutError' || name === 'AbortError' || /timeout|ETIMEDOUT/i.test(text)) return fail(true, 'timeout', `timeout: ${text}`);
   return fail(true, 'network', `network: ${text}`);
 }
+
+/**
+ * An outgoing webhook's answer, as the Standard Webhooks delivery guidance reads it
+ * (https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md,
+ * "Delivery behaviour"): 2xx delivered; 3xx a failure, never followed (a redirect could point
+ * anywhere, and retrying will not move the endpoint back: permanent, fix the URL); 410 Gone the
+ * receiver asks to stop (permanent); 429 and 5xx retryable, honouring Retry-After; 408 a timeout;
+ * 401/403 the receiver refuses our signature (permanent); any other 4xx permanent.
+ */
+export function classifyWebhook(status: number, retryAfterMs?: number): SendResult {
+  if (status >= 200 && status < 300) return { ok: true, detail: `webhook ${status}` };
+  if (status >= 300 && status < 400) return fail(false, 'client', `webhook ${status}: redirect not followed (set the receiver's url to the final address)`);
+  if (status === 410) return fail(false, 'client', 'webhook 410 Gone: the receiver asks not to be sent any more');
+  if (status === 429) return fail(true, 'rate-limited', 'webhook 429', retryAfterMs);
+  if (status >= 500) return fail(true, 'server', `webhook ${status}`, retryAfterMs);
+  return classifyStatus(status, `webhook ${status}`, retryAfterMs);
+}

@@ -3,7 +3,7 @@
  * parse is a permanent failure (dead-lettered with the reason), never a crash of the batch.
  */
 import { z } from 'zod';
-import { CHANNELS, GROUP_JOB_MAX_LISTED, SEVERITIES, TRANSITION_KINDS, type GroupNoticeReason, type NotificationJob } from '../model/index.ts';
+import { CHANNELS, GROUP_JOB_MAX_LISTED, SEVERITIES, TRANSITION_KINDS, WEBHOOK_FORMATS, type GroupNoticeReason, type NotificationJob } from '../model/index.ts';
 
 const labels = z.record(z.string(), z.string());
 const severity = z.enum(SEVERITIES);
@@ -34,6 +34,8 @@ const DestinationSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('slack'), webhookKey: z.string().optional(), channel: z.string().optional() }),
   z.object({ kind: z.literal('email'), to: z.array(z.string()) }),
   z.object({ kind: z.literal('pagerduty'), routingKeyName: z.string() }),
+  // The template was checked when the routes loaded (shared/core/format/webhook.ts compileWebhookTemplate); its size is bounded there.
+  z.object({ kind: z.literal('webhook'), url: z.string().min(1).max(2048), format: z.enum(WEBHOOK_FORMATS), template: z.unknown().optional(), maxAlerts: z.number().int().positive().optional(), secretKey: z.string().min(1).max(200) }),
 ]);
 
 /** Bounds of a group job's strings and label sets (a group job stays well under SQS's 256 KiB). */

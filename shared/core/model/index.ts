@@ -15,7 +15,7 @@ export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
 /** Delivery channels, each with its own queue and function. */
-export const CHANNELS = ['slack', 'email', 'pagerduty'] as const;
+export const CHANNELS = ['slack', 'email', 'pagerduty', 'webhook'] as const;
 /** One of {@link CHANNELS}. */
 export type Channel = (typeof CHANNELS)[number];
 
@@ -159,11 +159,32 @@ export interface PagerDutyDestination {
   readonly kind: 'pagerduty';
   readonly routingKeyName: string;
 }
+/** The payload formats of a webhook receiver (docs/channels.md, "Webhook"). */
+export const WEBHOOK_FORMATS = ['alertmanager', 'klaxon', 'template'] as const;
+/** One of {@link WEBHOOK_FORMATS}. */
+export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
+/**
+ * A signed outgoing webhook (docs/channels.md, "Webhook"): POSTed JSON, signed with the Standard
+ * Webhooks scheme with the secret kept for `receiver` in the webhooks secret. The URL is not a
+ * secret (the signature is what authenticates Klaxon), so it travels in the job.
+ */
+export interface WebhookDestination {
+  readonly kind: 'webhook';
+  /** http(s) URL the payload is POSTed to. */
+  readonly url: string;
+  readonly format: WebhookFormat;
+  /** For `template`: the JSON document whose strings may hold `{{ path }}` placeholders (checked when the routes load). */
+  readonly template?: unknown;
+  /** Most alerts one group payload lists (the rest are counted: Alertmanager's `truncatedAlerts`). */
+  readonly maxAlerts?: number;
+  /** Key of its signing secrets in the webhooks secret (default: the receiver's name). */
+  readonly secretKey: string;
+}
 /** Where one notification goes. */
-export type Destination = SlackDestination | EmailDestination | PagerDutyDestination;
+export type Destination = SlackDestination | EmailDestination | PagerDutyDestination | WebhookDestination;
 
 /**
- * The message on a channel queue (slack / email / pagerduty). Version 1.
+ * The message on a channel queue (slack / email / pagerduty / webhook). Version 1.
  * Dispatch writes it; exactly one channel function consumes it.
  */
 export interface NotificationJob {

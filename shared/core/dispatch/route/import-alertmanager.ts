@@ -13,7 +13,9 @@
  *   `api_url`: posted with the bot token; otherwise a webhook whose URL goes into the Slack secret
  *   under the receiver's name), `email_configs` → `email.to` (all `to` addresses), and
  *   `pagerduty_configs` → `pagerduty.routingKey` (a key name in the PagerDuty secret: the key
- *   itself is a secret and is never copied into the routes file).
+ *   itself is a secret and is never copied into the routes file), and `webhook_configs` → `webhook`
+ *   in Alertmanager's format (`url` when https, `max_alerts`; Klaxon signs it with a secret to
+ *   create in the webhooks secret).
  *
  * - grouping: `group_by`, `group_wait`, `group_interval`, `repeat_interval` (same syntax and
  *   inheritance). Alertmanager groups by nothing when the root has no `group_by` (one notification
@@ -23,7 +25,7 @@
  *   and each route's `mute_time_intervals` / `active_time_intervals`.
  *
  * What does not, and is listed: secrets (webhook URLs, routing keys: where to put them), receiver
- * types Klaxon has no channel for (webhook, opsgenie, ...), a second config of one kind in a
+ * types Klaxon has no channel for (opsgenie, ...), a second config of one kind in a
  * receiver, per-config options (titles, templates, send_resolved...), a value Klaxon refuses (a
  * duration beyond 7 days, an interval it cannot read, time intervals on the root), and the
  * sections it does not take (templates, global).
@@ -68,13 +70,17 @@ const INTERVAL_FIELDS = ['times', 'weekdays', 'days_of_month', 'months', 'years'
 /** Top-level sections the routes document does not take. */
 const SECTIONS_NOT_CONVERTED = ['templates'] as const;
 /** Receiver config kinds Klaxon has no channel for. */
-const OTHER_RECEIVER_KINDS = ['webhook_configs', 'opsgenie_configs', 'victorops_configs', 'pushover_configs', 'wechat_configs', 'telegram_configs', 'sns_configs', 'webex_configs', 'discord_configs', 'msteams_configs'];
+const OTHER_RECEIVER_KINDS = ['opsgenie_configs', 'victorops_configs', 'pushover_configs', 'wechat_configs', 'telegram_configs', 'sns_configs', 'webex_configs', 'discord_configs', 'msteams_configs'];
 /** Options of one slack/email/pagerduty config that have no counterpart (besides the ones mapped). */
 const MAPPED_OPTIONS: Readonly<Record<string, readonly string[]>> = {
   slack_configs: ['api_url', 'api_url_file', 'channel', 'send_resolved'],
   email_configs: ['to', 'send_resolved'],
   pagerduty_configs: ['routing_key', 'service_key', 'routing_key_file', 'service_key_file', 'send_resolved'],
+  webhook_configs: ['url', 'max_alerts', 'send_resolved'],
 };
+
+/** A webhook URL Klaxon sends to (routes-config's rule): https, or plain http to this machine. */
+const SENDABLE_WEBHOOK_URL = /^(?:https:\/\/|http:\/\/(?:localhost|127\.0\.0\.1|\[::1\])(?:[:/]|$))/i;
 
 /** True for a matcher `severity="x"` with an `x` Klaxon never sets (its severities are its four): it never matches. */
 function deadSeverityMatcher(m: string): boolean {
@@ -136,9 +142,21 @@ export function importAlertmanager(am: unknown): ImportResult {
       r.pagerduty = { routingKey: name };
       secrets.push(`PagerDuty secret: ${name} = the routing key of ${at}.pagerduty_configs[0]${pd.service_key !== undefined ? ' (a service_key is an Events API v1 key: use an Events API v2 integration key)' : ''}`);
     }
+    const hook = first('webhook_configs');
+    if (hook) {
+      const url = typeof hook.url === 'string' ? hook.url : undefined;
+      const max = typeof hook.max_alerts === 'number' && hook.max_alerts > 0 ? Math.min(Math.floor(hook.max_alerts), 100) : undefined;
+      if (!url) notConverted.push(`${at}.webhook_configs[0]: no url (url_file is not read: write the URL into the routes file); webhook not converted`);
+      else if (!SENDABLE_WEBHOOK_URL.test(url)) notConverted.push(`${at}.webhook_configs[0].url: Klaxon sends webhooks over https only (http only to localhost); webhook not converted`);
+      else {
+        r.webhook = { url, format: 'alertmanager', ...(max !== undefined ? { max_alerts: max } : {}) };
+        if (typeof hook.max_alerts === 'number' && hook.max_alerts > 100) notConverted.push(`${at}.webhook_configs[0].max_alerts: ${hook.max_alerts} is now 100 (Klaxon lists at most 100 alerts; the rest are counted in truncatedAlerts)`);
+        secrets.push(`Webhooks secret: ${name} = { "secrets": ["whsec_..."] } (Klaxon signs every webhook with the Standard Webhooks scheme; Alertmanager did not, so the receiver may start verifying)`);
+      }
+    }
     for (const k of OTHER_RECEIVER_KINDS) if (asArray(raw[k]).length) notConverted.push(`${at}.${k}: Klaxon has no ${k.replace('_configs', '')} channel; not converted`);
-    if (!r.slack && !r.email && !r.pagerduty) {
-      notConverted.push(`${at}: no Slack, email or PagerDuty destination; receiver '${name}' left out (routes to it go to the root receiver)`);
+    if (!r.slack && !r.email && !r.pagerduty && !r.webhook) {
+      notConverted.push(`${at}: no Slack, email, PagerDuty or webhook destination; receiver '${name}' left out (routes to it go to the root receiver)`);
       names.set(raw.name, '');
       return;
     }

@@ -13,6 +13,7 @@
  *     # slack: { channel: C0123, authorized: { users: [U0123], user_groups: [S0456] } }  # who may press its buttons
  *     email: { to: [db-oncall@example.com] }
  *     pagerduty: { routingKey: db }           # key name in the PagerDuty secret
+ *     webhook: { url: https://tool.example.com/hook, format: alertmanager }  # signed with the receiver's secret (docs/channels.md)
  *     severities: { high: [slack, pagerduty] }
  * routes:
  *   - matchers: ['team="db"']
@@ -39,7 +40,8 @@ import { namedTimeIntervalSchema } from '../time-intervals/schema.ts';
 /** Field paths as config errors name them (shared/core/model/field-path.ts). */
 export { formatPath, namedTimeIntervalSchema };
 import { EMAIL_MAX_RECIPIENTS } from '../../format/email.ts';
-import { CHANNELS, SEVERITIES, type Channel, type Severity } from '../../model/index.ts';
+import { compileWebhookTemplate, WEBHOOK_LIMITS } from '../../format/webhook.ts';
+import { CHANNELS, SEVERITIES, WEBHOOK_FORMATS, type Channel, type Severity } from '../../model/index.ts';
 import { MatcherSyntaxError, type Matcher } from '../../matchers/index.ts';
 import { parseAlertmanagerMatcher } from '../../matchers/alertmanager.ts';
 import { DEFAULT_SEVERITY_MATRIX, type Receiver, type RouteNode, type RoutingConfig, type SeverityMatrix } from './routing.ts';
@@ -147,6 +149,53 @@ const slackAuthorizedSchema = z
   })
   .refine((a) => (a.users?.length ?? 0) + (a.user_groups?.length ?? 0) > 0, 'list at least one user or user group (leave authorized out to let anyone act)');
 
+/** Hosts a plain-http webhook URL may name: the local machine only (local mode's receiver); anywhere else https. */
+const LOCAL_HTTP_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * `webhook:` of a receiver (docs/channels.md, "Webhook"): an https URL (http only to this machine,
+ * for local mode), no credentials in it (the signature authenticates Klaxon; a URL's user:password
+ * would travel in every job), a format, a template when the format is `template` (checked here, so
+ * a bad one fails the routes load, not a notification), how many alerts a group payload lists, and
+ * the key of its signing secrets in the webhooks secret (default: the receiver's name).
+ */
+const webhookSchema = z
+  .strictObject({
+    url: z
+      .string()
+      .max(2048)
+      .superRefine((v, ctx) => {
+        let u: URL;
+        try {
+          u = new URL(v);
+        } catch {
+          ctx.addIssue({ code: 'custom', message: `not a URL: ${JSON.stringify(v.slice(0, 80))}` });
+          return;
+        }
+        if (u.protocol !== 'https:' && !(u.protocol === 'http:' && LOCAL_HTTP_HOSTS.has(u.hostname))) {
+          ctx.addIssue({ code: 'custom', message: `must be an https URL (http only to localhost, for local mode), got ${u.protocol}//${u.host}` });
+        }
+        if (u.username || u.password) ctx.addIssue({ code: 'custom', message: 'must not carry user:password (the Standard Webhooks signature authenticates Klaxon)' });
+      }),
+    format: z.enum(WEBHOOK_FORMATS).default('alertmanager'),
+    template: z.unknown().optional(),
+    max_alerts: z.number().int().min(1).max(WEBHOOK_LIMITS.maxAlerts).optional(),
+    secret: z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'a key of the webhooks secret: letters, digits, _ . : - only').optional(),
+  })
+  .superRefine((w, ctx) => {
+    if (w.format === 'template') {
+      if (w.template === undefined) ctx.addIssue({ code: 'custom', message: 'format template needs a template (a JSON object whose strings may hold {{ placeholders }})', path: ['template'] });
+      else for (const p of compileWebhookTemplate(w.template)) ctx.addIssue({ code: 'custom', message: p, path: ['template'] });
+    } else if (w.template !== undefined) ctx.addIssue({ code: 'custom', message: `a template is only used with format: template (this receiver's format is ${w.format})`, path: ['template'] });
+  });
+
+/** ` (receiver "name")` for a problem inside a receiver's `webhook` (its index alone is hard to find in a long file), else ''. */
+function webhookReceiverOf(doc: unknown, path: readonly PropertyKey[]): string {
+  if (path[0] !== 'receivers' || typeof path[1] !== 'number' || path[2] !== 'webhook') return '';
+  const name = (doc as { receivers?: { name?: unknown }[] } | null)?.receivers?.[path[1]]?.name;
+  return typeof name === 'string' ? ` (receiver ${JSON.stringify(name.slice(0, 80))})` : '';
+}
+
 const receiverSchema = z
   .strictObject({
     name: z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits, _ . : - only'),
@@ -156,9 +205,10 @@ const receiverSchema = z
       .optional(),
     email: z.strictObject({ to: z.array(z.email()).min(1).max(EMAIL_MAX_RECIPIENTS, `at most ${EMAIL_MAX_RECIPIENTS} recipients (SES's limit per message): split the receiver`) }).optional(),
     pagerduty: z.strictObject({ routingKey: z.string().min(1) }).optional(),
+    webhook: webhookSchema.optional(),
     severities: severityChannels.optional(),
   })
-  .refine((r) => r.slack || r.email || r.pagerduty, 'a receiver needs at least one of slack, email, pagerduty');
+  .refine((r) => r.slack || r.email || r.pagerduty || r.webhook, 'a receiver needs at least one of slack, email, pagerduty, webhook');
 
 interface RouteDoc {
   matchers?: string[] | undefined;
@@ -254,7 +304,7 @@ function defaultReceiver(s: DefaultReceiverSettings): Receiver {
 export function compileRoutes(doc: unknown, source: string, defaults: DefaultReceiverSettings = DEFAULT_RECEIVER_SETTINGS): RoutingConfig {
   const parsed = routesDocumentSchema.safeParse(doc ?? {});
   if (!parsed.success) {
-    throw new RoutesConfigError(source, parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`));
+    throw new RoutesConfigError(source, parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}${webhookReceiverOf(doc, i.path)}`));
   }
   const d = parsed.data;
   const problems: string[] = [];
@@ -269,6 +319,18 @@ export function compileRoutes(doc: unknown, source: string, defaults: DefaultRec
       ...(r.slack ? { slack: { kind: 'slack' as const, ...(r.slack.webhook !== undefined ? { webhookKey: r.slack.webhook } : { channel: r.slack.channel! }) } } : {}),
       ...(r.email ? { email: { kind: 'email' as const, to: r.email.to } } : {}),
       ...(r.pagerduty ? { pagerduty: { kind: 'pagerduty' as const, routingKeyName: r.pagerduty.routingKey } } : {}),
+      ...(r.webhook
+        ? {
+            webhook: {
+              kind: 'webhook' as const,
+              url: r.webhook.url,
+              format: r.webhook.format,
+              ...(r.webhook.template !== undefined ? { template: r.webhook.template } : {}),
+              ...(r.webhook.max_alerts !== undefined ? { maxAlerts: r.webhook.max_alerts } : {}),
+              secretKey: r.webhook.secret ?? r.name,
+            },
+          }
+        : {}),
       ...(r.severities ? { severities: r.severities as Partial<Record<Severity, readonly Channel[]>> } : {}),
       ...(r.slack?.authorized ? { slackAuthorized: { users: r.slack.authorized.users ?? [], userGroups: r.slack.authorized.user_groups ?? [] } } : {}),
     });

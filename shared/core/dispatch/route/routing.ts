@@ -6,12 +6,13 @@
  *    matching route wins unless it says `continue: true`; a route with no matching child handles
  *    the alert itself; an alert no route takes goes to the root receiver (`default`);
  * 2. the severity matrix, per receiver: which of the receiver's channels a severity uses
- *    (critical → email + Slack + PagerDuty, high → email + Slack, medium → Slack, low → none),
+ *    (critical → email + Slack + PagerDuty + webhook, high → email + Slack + webhook, medium →
+ *    Slack + webhook, low → none; a receiver without a destination on a channel skips it),
  *    overridable per receiver (`severities`) or for the whole config (`matrix`).
  *
  * Pure: the config arrives compiled ({@link RoutingConfig}, see `routes-config.ts`).
  */
-import type { Channel, Destination, EmailDestination, Labels, PagerDutyDestination, Severity, SlackDestination } from '../../model/index.ts';
+import type { Channel, Destination, EmailDestination, Labels, PagerDutyDestination, Severity, SlackDestination, WebhookDestination } from '../../model/index.ts';
 import { matchesAll, type Matcher } from '../../matchers/index.ts';
 import { sha256Hex } from '../hash.ts';
 import { withSeverityLabel } from '../../model/severity.ts';
@@ -24,11 +25,16 @@ import type { SlackAuthorization } from '../../interact/authorize.ts';
 /** Channels per severity: which channels a notification of that severity goes to. */
 export type SeverityMatrix = Readonly<Record<Severity, readonly Channel[]>>;
 
-/** The default severity matrix (docs/design.md, "Severity is a label"). Low is recorded only. */
+/**
+ * The default severity matrix (docs/design.md, "Severity is a label"). Low is recorded only. A
+ * webhook receiver takes what Slack takes (critical, high, medium): the tools behind webhooks
+ * (incident tools, ticketing, chat bridges) sort by severity themselves; `severities` narrows it
+ * per receiver (docs/channels.md, "Webhook").
+ */
 export const DEFAULT_SEVERITY_MATRIX: SeverityMatrix = {
-  critical: ['email', 'slack', 'pagerduty'],
-  high: ['email', 'slack'],
-  medium: ['slack'],
+  critical: ['email', 'slack', 'pagerduty', 'webhook'],
+  high: ['email', 'slack', 'webhook'],
+  medium: ['slack', 'webhook'],
   low: [],
 };
 
@@ -38,6 +44,7 @@ export interface Receiver {
   readonly slack?: SlackDestination;
   readonly email?: EmailDestination;
   readonly pagerduty?: PagerDutyDestination;
+  readonly webhook?: WebhookDestination;
   /** Per-severity override of the matrix for this receiver (absent severities use the matrix). */
   readonly severities?: Partial<Record<Severity, readonly Channel[]>>;
   /** Who may press the buttons of its Slack messages (routes config `slack.authorized`); absent: anyone. */
@@ -130,7 +137,7 @@ export interface RoutingResult {
 /**
  * The stable, secret-free id of a destination: the circuit breaker's key and part of delivery
  * records. `slack:webhook:<key>`, `slack:channel:<id>`, `email:<hash of sorted recipients>`,
- * `pagerduty:<key name>`.
+ * `pagerduty:<key name>`, `webhook:<secret key>:<hash of the URL>` (a URL may carry a token).
  */
 export function destinationId(d: Destination): string {
   switch (d.kind) {
@@ -141,6 +148,8 @@ export function destinationId(d: Destination): string {
       return `email:${sha256Hex([...d.to].map((a) => a.toLowerCase()).sort().join(',')).slice(0, 16)}`;
     case 'pagerduty':
       return `pagerduty:${d.routingKeyName}`;
+    case 'webhook':
+      return `webhook:${d.secretKey}:${sha256Hex(d.url).slice(0, 16)}`;
   }
 }
 
