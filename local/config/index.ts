@@ -39,6 +39,8 @@ export interface LocalConfigInput {
   readonly rulesSource: 'dynamodb' | 'ssm' | 'file';
   readonly consoleUrl: string;
   readonly routesParameter: string;
+  /** The remediation actions (deployment config `remediation`) as JSON; absent: none (docs/remediation.md). */
+  readonly remediationActions?: string;
 }
 
 /** The `config` values of the topology, for local mode. */
@@ -71,6 +73,7 @@ export function localConfigValues(input: LocalConfigInput): Record<ConfigKey, st
     maxSampleAgeSeconds: '604800',
     // The local MSK batcher redelivers the partitions a partial batch response names.
     kafkaPartialBatchResponse: 'true',
+    remediationActions: input.remediationActions ?? '{"actions":{}}',
   };
 }
 

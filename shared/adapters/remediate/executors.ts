@@ -106,10 +106,7 @@ export class RemediationExecutor implements ActionExecutor {
           ...(d.documentVersion ? { DocumentVersion: d.documentVersion } : {}),
           Parameters,
           ClientToken: call.token,
-          Tags: [
-            { Key: 'klaxon:attempt', Value: call.attemptId },
-            { Key: 'klaxon:rule', Value: call.ruleId.slice(0, 256) },
-          ],
+          // No Tags: tagging the execution would need ssm:AddTagsToResource too (least privilege); the audit log keeps the link.
         }),
         { abortSignal: AbortSignal.timeout(this.#timeoutMs) },
       );
