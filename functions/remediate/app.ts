@@ -90,7 +90,8 @@ export function createRemediateHandler(deps: RemediateDeps): RemediateHandler {
 export function remediateDepsFromEnv(env: NodeJS.ProcessEnv): RemediateDeps {
   const cfg = remediateConfig(env);
   const dynamodb = new DynamoDBClient({});
-  const sqs = new SQSClient({});
+  // The region's endpoint (or AWS_ENDPOINT_URL_SQS), not the queue URL's host (as dispatch).
+  const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
   const alerts = new DynamoAlertStore(dynamodb, cfg.alertsTable);
   return {
     actions: cfg.actions,
