@@ -16,6 +16,11 @@ import { TransientError } from '../../shared/core/errors/index.ts';
 import { parseDuration, parseRules } from '../../shared/core/rules/index.ts';
 import type { ActionMessage, NoteMessage } from '../../shared/core/lifecycle/action.ts';
 import { parseNoteMessage } from '../../shared/core/lifecycle/action.ts';
+import { CollectingJobPublisher, DEFAULT_DISPATCH_CONFIG, dispatchNote, dispatchTransition, fixedRoutes, InMemoryAlertStore, type DispatchPorts } from '../../shared/core/dispatch/index.ts';
+import { compileRoutes } from '../../shared/core/dispatch/route/routes-config.ts';
+import { parseSilenceMatchers, validateSilence, type CompiledSilence } from '../../shared/core/dispatch/silence/index.ts';
+import { ManualClock } from '../../shared/core/pipeline/clock.ts';
+import type { AlertTransition } from '../../shared/core/model/index.ts';
 
 const T0 = 1_764_400_000_000;
 const MIN = 60_000;
@@ -382,5 +387,65 @@ describe('the remediate function (in-memory ports)', () => {
       expect(await handleRemediationMessage(h.ports, config, click('approve', T0 + MIN))).toMatchObject({ status: 'refused', reason: 'alert-not-firing' });
       expect(h.executor.calls).toHaveLength(0);
     });
+  });
+});
+
+describe('dispatch asks for a remediation (the remediate stage)', () => {
+  const T = 1_764_400_000_000;
+  const routes = compileRoutes({ receivers: [{ name: 'ops', slack: { channel: 'C0OPS' } }] }, 'routes.yaml', { slackWebhookKey: 'default', emailRecipients: ['oncall@example.com'], pagerDutyKeyName: 'primary' });
+  const firing = (over: Partial<AlertTransition> = {}): AlertTransition => ({
+    version: 1,
+    transitionId: `f-${T}`,
+    kind: 'firing',
+    fingerprint: 'fp-1',
+    ruleId: 'web-down',
+    ruleName: 'Web down',
+    severity: 'critical',
+    labels: { alertname: 'web-down', service: 'web' },
+    annotations: {},
+    value: 0,
+    condition: '< 1',
+    atMs: T,
+    activeAtMs: T - MIN,
+    firedAtMs: T,
+    emittedAtMs: T,
+    remediation: spec({ action: 'restart-web' }),
+    ...over,
+  });
+  async function run(ts: readonly AlertTransition[], silences: CompiledSilence[] = []) {
+    const requests: RemediationRequest[] = [];
+    const alerts = new InMemoryAlertStore();
+    const ports: DispatchPorts = { alerts, jobs: new CollectingJobPublisher(), routes: fixedRoutes(routes), clock: new ManualClock(T), silences: { current: () => Promise.resolve(silences) }, remediations: { publish: (r) => (requests.push(...r), Promise.resolve()) } };
+    for (const t of ts) await dispatchTransition(ports, t, { config: DEFAULT_DISPATCH_CONFIG });
+    return { requests, alerts, ports };
+  }
+
+  it.each([
+    // a notified firing whose rule declares a remediation: one request, keyed by the transition
+    ['firing', [firing()], [], 1],
+    // the same transition redelivered: dispatch stops at dedup (and the attempt id would be the same anyway)
+    ['redelivered', [firing(), firing()], [], 1],
+    // a rule without remediation
+    ['no remediation', [firing({ remediation: undefined })], [], 0],
+    // a resolution never asks
+    ['resolution', [{ ...firing(), transitionId: `r-${T}`, kind: 'resolved' as const, atMs: T + MIN, resolvedAtMs: T + MIN }], [], 0],
+    // silenced: people asked to be left alone, nothing runs
+    ['silenced', [firing()], [validateSilence({ id: 's1', matchers: parseSilenceMatchers(['service="web"']), startsAtMs: T - MIN, endsAtMs: T + 60 * MIN, createdBy: 'bob', comment: 'maintenance', updatedAtMs: T })], 0],
+  ] as const)('%s', async (_name, ts, silences, expected) => {
+    const { requests } = await run(ts, [...silences]);
+    expect(requests).toHaveLength(expected);
+    if (expected) expect(requests[0]).toMatchObject({ kind: 'request', requestId: `f-${T}`, fingerprint: 'fp-1', firedAtMs: T, spec: { action: 'restart-web' } });
+  });
+
+  it('a remediation never resolves an alert: its outcome note leaves the record firing; only the resolved transition resolves it', async () => {
+    const { alerts, ports } = await run([firing()]);
+    const h = harness();
+    await handleRemediationMessage(h.ports, config, request({ fingerprint: 'fp-1', firedAtMs: T }, { action: 'restart-web' }));
+    expect(h.notes[0]!.text).toMatch(/ran/);
+    const before = await alerts.get('fp-1');
+    await dispatchNote(ports, h.notes[0]!);
+    const after = await alerts.get('fp-1');
+    expect(after).toEqual(before);
+    expect(after!.state).toBe('firing');
   });
 });
