@@ -21,6 +21,10 @@ import { compileRoutes } from '../../shared/core/dispatch/route/routes-config.ts
 import { parseSilenceMatchers, validateSilence, type CompiledSilence } from '../../shared/core/dispatch/silence/index.ts';
 import { ManualClock } from '../../shared/core/pipeline/clock.ts';
 import type { AlertTransition } from '../../shared/core/model/index.ts';
+import { remediationButtonValue, renderSlackThreadReply, SLACK_REMEDIATION_ACTION_IDS } from '../../shared/core/format/slack.ts';
+import { parseButtonValue, readSlackInteraction } from '../../shared/core/interact/slack.ts';
+import { planSlackAction } from '../../shared/core/interact/plan.ts';
+import { job } from '../integration/deliver-fixtures.ts';
 
 const T0 = 1_764_400_000_000;
 const MIN = 60_000;
@@ -447,5 +451,51 @@ describe('dispatch asks for a remediation (the remediate stage)', () => {
     const after = await alerts.get('fp-1');
     expect(after).toEqual(before);
     expect(after!.state).toBe('firing');
+  });
+});
+
+describe('approval buttons (Slack)', () => {
+  const ATTEMPT = `rem_${'ab'.repeat(16)}`;
+  const FP = 'f'.repeat(64);
+  const blockActions = (actionId: string, value: string): string =>
+    new URLSearchParams({
+      payload: JSON.stringify({ type: 'block_actions', user: { id: 'U0ALICE', username: 'alice' }, channel: { id: 'C0OPS' }, response_url: 'https://hooks.slack.com/actions/T1/1/abc', actions: [{ action_id: actionId, value, action_ts: '1800000000.000200' }] }),
+    }).toString();
+
+  it('an approval note renders Approve / Reject naming the attempt and the alert; a plain note has no buttons', () => {
+    const base = job('slack', { t: { fingerprint: FP } });
+    const withApproval = renderSlackThreadReply({ ...base, note: { text: 'needs approval', by: 'Klaxon auto-remediation', atMs: T0, source: 'remediation', approval: { attemptId: ATTEMPT, expiresAtMs: T0 + MIN } } }, { productName: 'K' });
+    const buttons = withApproval.attachments[0].blocks.flatMap((b) => (b.type === 'actions' ? b.elements : []));
+    expect(buttons.map((b) => [b.action_id, b.value, b.style])).toEqual([
+      [SLACK_REMEDIATION_ACTION_IDS.approve, remediationButtonValue(ATTEMPT, FP), 'primary'],
+      [SLACK_REMEDIATION_ACTION_IDS.reject, remediationButtonValue(ATTEMPT, FP), 'danger'],
+    ]);
+    const plain = renderSlackThreadReply({ ...base, note: { text: 'ran', by: 'Klaxon auto-remediation', atMs: T0, source: 'remediation' } }, { productName: 'K' });
+    expect(plain.attachments[0].blocks.some((b) => b.type === 'actions')).toBe(false);
+  });
+
+  it.each([
+    // Approve: the alert (its receivers' authorization applies) and the attempt
+    [SLACK_REMEDIATION_ACTION_IDS.approve, remediationButtonValue(ATTEMPT, FP), { action: 'remediation-approve', target: { kind: 'alert', fingerprint: FP }, remediation: { attemptId: ATTEMPT } }],
+    // Reject
+    [SLACK_REMEDIATION_ACTION_IDS.reject, remediationButtonValue(ATTEMPT, FP), { action: 'remediation-reject', target: { kind: 'alert', fingerprint: FP }, remediation: { attemptId: ATTEMPT } }],
+    // a forged value that is not an attempt id
+    [SLACK_REMEDIATION_ACTION_IDS.approve, `r1:rem_../../x:${FP}`, 'bad-value'],
+    // an alert button's value on a remediation button
+    [SLACK_REMEDIATION_ACTION_IDS.approve, `a1:1:${FP}`, 'bad-value'],
+  ])('reads %s with %s', (actionId, value, expected) => {
+    const r = readSlackInteraction(blockActions(actionId, value), T0);
+    if (typeof expected === 'string') expect(r.ok ? 'ok' : r.skip).toBe(expected);
+    else expect(r.ok && r.work).toMatchObject(expected);
+  });
+
+  it('a remediation value on an alert button is not an alert', () => {
+    expect(parseButtonValue(remediationButtonValue(ATTEMPT, FP), 'alert')).toBeUndefined();
+  });
+
+  it('the plan forwards the click to the remediate function, judged at the time the endpoint received it', () => {
+    const r = readSlackInteraction(blockActions(SLACK_REMEDIATION_ACTION_IDS.approve, remediationButtonValue(ATTEMPT, FP)), T0);
+    const plan = planSlackAction(r.ok ? r.work : (undefined as never), {}, T0 + 5 * MIN);
+    expect(plan).toEqual({ kind: 'remediation', message: { version: 1, kind: 'approval', attemptId: ATTEMPT, decision: 'approve', by: '<@U0ALICE> (alice)', clickedAtMs: T0, responseUrl: 'https://hooks.slack.com/actions/T1/1/abc' } });
   });
 });
