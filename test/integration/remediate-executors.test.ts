@@ -29,7 +29,6 @@ const call: ExecutionCall = {
   parameters: { Service: 'checkout' },
   fingerprint: 'fp-1',
   ruleId: 'consumer-lag',
-  labels: {},
 };
 
 let standIn: AwsActionsStandIn;

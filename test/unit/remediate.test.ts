@@ -495,7 +495,10 @@ describe('approval buttons (Slack)', () => {
 
   it('the plan forwards the click to the remediate function, judged at the time the endpoint received it', () => {
     const r = readSlackInteraction(blockActions(SLACK_REMEDIATION_ACTION_IDS.approve, remediationButtonValue(ATTEMPT, FP)), T0);
-    const plan = planSlackAction(r.ok ? r.work : (undefined as never), {}, T0 + 5 * MIN);
+    const w = r.ok ? r.work : (undefined as never);
+    const plan = planSlackAction(w, { record: { fingerprint: FP, state: 'firing', startsAtMs: T0, labels: {} } }, T0 + 5 * MIN);
     expect(plan).toEqual({ kind: 'remediation', message: { version: 1, kind: 'approval', attemptId: ATTEMPT, decision: 'approve', by: '<@U0ALICE> (alice)', clickedAtMs: T0, responseUrl: 'https://hooks.slack.com/actions/T1/1/abc' } });
+    // An alert Klaxon has no record of: nobody's authorization applies, refused.
+    expect(planSlackAction(w, {}, T0).kind).toBe('refuse');
   });
 });

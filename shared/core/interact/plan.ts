@@ -122,6 +122,8 @@ export function planSlackAction(w: SlackActionWork, ctx: { readonly record?: Pla
   }
   if (w.action === 'remediation-approve' || w.action === 'remediation-reject') {
     if (!w.remediation) return { kind: 'refuse', text: 'this button names no remediation request' };
+    // Only for an alert Klaxon knows: its receivers' `authorized` decide who may approve (the worker checked them).
+    if (!ctx.record) return { kind: 'refuse', text: ACTION_REFUSAL_TEXT['unknown-alert'] };
     return {
       kind: 'remediation',
       message: {

@@ -4,7 +4,7 @@
  * tests use the in-memory ones of ./in-memory.ts or the local stand-ins.
  */
 import { PermanentError, TransientError } from '../errors/index.ts';
-import type { Clock, Labels } from '../model/index.ts';
+import type { Clock } from '../model/index.ts';
 import type { ActionPublisher, SlackResponder } from '../interact/ports.ts';
 import type { ActionDefinition } from './spec.ts';
 import type { AttemptRecord, AttemptStatus, ExpiryMessage, TargetState } from './messages.ts';
@@ -35,7 +35,6 @@ export interface ExecutionCall {
   readonly parameters: Readonly<Record<string, string>>;
   readonly fingerprint: string;
   readonly ruleId: string;
-  readonly labels: Labels;
 }
 
 /** What a run started or did. */

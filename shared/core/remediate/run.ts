@@ -80,10 +80,10 @@ async function post(ports: RemediationPorts, a: AttemptRecord, approval?: NoteMe
 }
 
 /** Runs a `running` attempt and records its outcome (a TransientError leaves it running: the redelivery runs it again, same token). */
-async function run(ports: RemediationPorts, a: AttemptRecord, definition: ActionDefinition, labels: RemediationRequest['labels']): Promise<RemediationOutcome> {
+async function run(ports: RemediationPorts, a: AttemptRecord, definition: ActionDefinition): Promise<RemediationOutcome> {
   let done: AttemptRecord;
   try {
-    const r = await ports.executor.execute(definition, { attemptId: a.attemptId, token: a.token, action: a.action, parameters: a.parameters, fingerprint: a.fingerprint, ruleId: a.ruleId, labels });
+    const r = await ports.executor.execute(definition, { attemptId: a.attemptId, token: a.token, action: a.action, parameters: a.parameters, fingerprint: a.fingerprint, ruleId: a.ruleId });
     done = { ...a, status: 'succeeded', text: r.detail ?? `${describe(definition)} started`, executionId: r.executionId, finishedAtMs: ports.clock.now() };
   } catch (err) {
     if (!(err instanceof ActionFailedError)) throw err;
@@ -106,7 +106,7 @@ export async function handleRequest(ports: RemediationPorts, config: Remediation
   const existing = await ports.store.getAttempt(attemptId);
   if (existing) {
     const def = config.actions.get(existing.action);
-    if (existing.status === 'running' && def) return run(ports, existing, def, req.labels);
+    if (existing.status === 'running' && def) return run(ports, existing, def);
     return { kind: 'duplicate', attemptId, status: existing.status };
   }
   const nowMs = ports.clock.now();
@@ -147,7 +147,7 @@ export async function handleRequest(ports: RemediationPorts, config: Remediation
   }
   const a: AttemptRecord = { ...common, status: 'running', text: `${describe(d.definition)} with ${params}` };
   await ports.store.write(a, 'absent', claim(state, a, nowMs));
-  return run(ports, a, d.definition, req.labels);
+  return run(ports, a, d.definition);
 }
 
 /** Handles an Approve / Reject click. */
@@ -185,7 +185,7 @@ export async function handleApproval(ports: RemediationPorts, config: Remediatio
   const running: AttemptRecord = { ...a, ...decided, status: 'running' };
   await ports.store.write(running, 'awaiting-approval', claim(state, running, nowMs));
   await answer(`:white_check_mark: approved: ${a.action} is running`);
-  return run(ports, running, d.definition, {});
+  return run(ports, running, d.definition);
 }
 
 /** Handles an expiry check. */
