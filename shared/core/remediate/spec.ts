@@ -68,11 +68,15 @@ export const remediationInputSchema = z
 /** A rule's remediation as written. */
 export type RemediationInput = z.infer<typeof remediationInputSchema>;
 
-/** zod schema of a {@link RemediationSpec} on a transition (bounded: it crosses a queue). */
-export const remediationSpecSchema = z.strictObject({
+/**
+ * zod schema of a {@link RemediationSpec} on a transition (bounded: it crosses a queue). Unknown
+ * fields are dropped, not refused, like the transition's own (a newer evaluator's field must not
+ * dead-letter the transition in an older dispatch).
+ */
+export const remediationSpecSchema = z.object({
   action: z.string().regex(new RegExp(ACTION_NAME_PATTERN)),
   parameters: z.record(z.string().regex(new RegExp(PARAMETER_NAME_PATTERN)), z.string().max(512)).refine((p) => Object.keys(p).length <= MAX_PARAMETERS, { error: `at most ${MAX_PARAMETERS} parameters` }),
-  approval: z.strictObject({ timeoutMs: z.number().int().positive().max(MAX_APPROVAL_TIMEOUT_MS) }).optional(),
+  approval: z.object({ timeoutMs: z.number().int().positive().max(MAX_APPROVAL_TIMEOUT_MS) }).optional(),
   cooldownMs: z.number().int().nonnegative(),
   maxAttempts: z.number().int().min(1).max(20),
   attemptsWindowMs: z.number().int().positive(),
