@@ -62,13 +62,13 @@ let endpoint: Listening;
 let deps: RemediateDeps;
 let now = NOW;
 
-async function drain(url: string): Promise<{ body: string; groupId?: string }[]> {
-  const out: { body: string; groupId?: string }[] = [];
+async function drain(url: string): Promise<{ body: string; groupId?: string; reason?: string }[]> {
+  const out: { body: string; groupId?: string; reason?: string }[] = [];
   for (;;) {
     const r = await p.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['MessageGroupId'], MessageAttributeNames: ['All'] }));
     const msgs: Message[] = r.Messages ?? [];
     if (!msgs.length) return out;
-    for (const m of msgs) out.push({ body: m.Body!, ...(m.Attributes?.MessageGroupId ? { groupId: m.Attributes.MessageGroupId } : {}) });
+    for (const m of msgs) out.push({ body: m.Body!, ...(m.Attributes?.MessageGroupId ? { groupId: m.Attributes.MessageGroupId } : {}), ...(m.MessageAttributes?.reason?.StringValue ? { reason: m.MessageAttributes.reason.StringValue } : {}) });
     await p.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: msgs.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
   }
 }
@@ -217,7 +217,7 @@ describe('remediate function (DynamoDB Local, fauxqs, local target)', () => {
     const r = await createRemediateHandler(deps)(sqsEvent([JSON.stringify({ ...request(), spec: { action: 'x' } })]));
     expect(r.batchItemFailures).toEqual([]);
     const dlq = await drain(p.queues.remediation.dlq!.url);
-    expect(dlq).toHaveLength(1);
+    expect(dlq).toEqual([expect.objectContaining({ reason: expect.stringMatching(/invalid remediation message: spec\.parameters: .*; spec\.cooldownMs/) })]);
   });
 });
 
