@@ -17,11 +17,12 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { errorMessage, failureAction, FAILURE_ACTION_TEXT } from '../../shared/core/errors/index.ts';
 import type { DeadLetterSender } from '../../shared/core/dispatch/ports.ts';
 import { parseRemediationMessage } from '../../shared/core/remediate/messages.ts';
+import { METRIC } from '../../shared/core/model/metrics.ts';
 import type { RemediationPorts } from '../../shared/core/remediate/ports.ts';
 import { handleRemediationMessage, type RemediationOutcome } from '../../shared/core/remediate/run.ts';
 import type { RemediationActionsConfig } from '../../shared/core/remediate/spec.ts';
@@ -65,6 +66,7 @@ export function createRemediateHandler(deps: RemediateDeps): RemediateHandler {
       try {
         const outcome = await handleRemediationBody(deps, r.body);
         deps.logger.info('remediation message done', { messageId: r.messageId, ...outcome });
+        if (outcome.kind === 'recorded') deps.metrics.singleMetric().addDimension('status', outcome.status).addMetric(METRIC.remediations, MetricUnit.Count, 1);
       } catch (err) {
         const action = failureAction(err, isTransient);
         const log = { messageId: r.messageId, action: FAILURE_ACTION_TEXT[action], error: err as Error };
