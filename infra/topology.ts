@@ -65,7 +65,14 @@ export type Grant =
   | { readonly deadLetterQueue: QueueName }
   | { readonly secret: SecretName }
   | { readonly ses: true }
-  | { readonly ssmParameters: 'rules' | 'routes' | 'events' };
+  | { readonly ssmParameters: 'rules' | 'routes' | 'events' }
+  /**
+   * Run the deployment's remediation actions (deployment config `remediation.actions`;
+   * docs/remediation.md): ssm:StartAutomationExecution on exactly those documents,
+   * lambda:InvokeFunction on exactly those functions, GetSecretValue on exactly those webhook
+   * secrets, iam:PassRole on exactly the automation roles given. Rendered from the config, not here.
+   */
+  | { readonly remediationActions: true };
 
 /** One Lambda function. */
 export interface FunctionSpec {
@@ -107,6 +114,7 @@ export const CONFIG_KEYS = [
   'maxFutureSkewSeconds',
   'maxSampleAgeSeconds',
   'kafkaPartialBatchResponse',
+  'remediationActions',
 ] as const;
 /** One of {@link CONFIG_KEYS}. */
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
@@ -208,6 +216,14 @@ export const TABLES = {
     sortKey: { name: 'sk', type: 'S' },
     ttlAttribute: 'expiresAt',
   },
+  remediations: {
+    description:
+      'Auto-remediation (docs/remediation.md): the audit log, one item per attempt (`a#<id>`: rule, alert, action, target, parameters, approver, outcome, execution id), ' +
+      "in the sparse by-fingerprint index; and per (action, target) the recent runs its cooldown and attempts are decided on (`t#<hash>`). Attempts are kept 400 days.",
+    partitionKey: { name: 'pk', type: 'S' },
+    ttlAttribute: 'expiresAt',
+    globalIndexes: [{ name: 'by-fingerprint', partitionKey: { name: 'fingerprint', type: 'S' }, sortKey: { name: 'requestedAt', type: 'N' }, projection: 'all' }],
+  },
 } as const satisfies Record<string, TableSpec>;
 /** Logical table names. */
 export type TableName = keyof typeof TABLES;
@@ -260,6 +276,13 @@ export const QUEUES = {
     fifo: false,
     deadLetter: { maxReceiveCount: 5 },
     // A click is moot after a day; the dead-letter queue keeps failures 14 days.
+    retentionDays: 1,
+  },
+  remediation: {
+    description:
+      'Auto-remediation requests (dispatch), Approve / Reject clicks (interactions worker) and delayed expiry checks (remediate itself): a standard queue, for per-message delays; each message is idempotent.',
+    fifo: false,
+    deadLetter: { maxReceiveCount: 5 },
     retentionDays: 1,
   },
 } as const satisfies Record<string, QueueSpec>;
@@ -380,9 +403,12 @@ export const FUNCTIONS = {
       SILENCES_TABLE: { tableName: 'silences' },
       GROUPS_TABLE: { tableName: 'groups' },
       GROUP_FLUSH_QUEUE_URL: { queueUrl: 'groupFlush' },
+      REMEDIATION_QUEUE_URL: { queueUrl: 'remediation' },
     },
     grants: [
       { table: 'alerts', access: 'readWrite' },
+      // A notified firing whose rule declares a remediation: a request to the remediate function.
+      { queue: 'remediation', access: 'send' },
       // Read to mute; written to expire a silence made "until resolved" when its alert resolves.
       { table: 'silences', access: 'readWrite' },
       { table: 'groups', access: 'readWrite' },
@@ -519,8 +545,11 @@ export const FUNCTIONS = {
       ALERT_EVENTS_QUEUE_URL: { queueUrl: 'alertEvents' },
       SLACK_SECRET_NAME: { config: 'slackSecretName' },
       ROUTES_SSM_PARAMETER: { config: 'routesSsmParameter' },
+      REMEDIATION_QUEUE_URL: { queueUrl: 'remediation' },
     },
     grants: [
+      // Approve / Reject of a remediation: forwarded to the remediate function.
+      { queue: 'remediation', access: 'send' },
       // The record or group acted on (and who notified it: its authorization).
       { table: 'alerts', access: 'read' },
       { table: 'groups', access: 'read' },
@@ -533,6 +562,33 @@ export const FUNCTIONS = {
       { ssmParameters: 'routes' },
       // The bot token (usergroups.users.list).
       { secret: 'slack' },
+    ],
+  },
+  remediate: {
+    description: 'Auto-remediation (docs/remediation.md): decides cooldown, attempts, approval and dry run; runs the declared SSM Automation, Lambda or signed webhook; audits every attempt; posts the outcome to the alert thread.',
+    entry: 'functions/remediate/handler.ts',
+    memoryMb: 256,
+    timeoutSeconds: FUNCTION_TIMEOUT_SECONDS.remediate,
+    trigger: { kind: 'sqs', queue: 'remediation', batchSize: 5, maxBatchingWindowSeconds: 0, maxConcurrency: 2 },
+    env: {
+      REMEDIATIONS_TABLE: { tableName: 'remediations' },
+      ALERTS_TABLE: { tableName: 'alerts' },
+      REMEDIATION_QUEUE_URL: { queueUrl: 'remediation' },
+      DEAD_LETTER_QUEUE_URL: { deadLetterQueueUrl: 'remediation' },
+      ALERT_EVENTS_QUEUE_URL: { queueUrl: 'alertEvents' },
+      REMEDIATION_ACTIONS: { config: 'remediationActions' },
+    },
+    grants: [
+      { table: 'remediations', access: 'readWrite' },
+      // An approval runs only while the alert fires at that activation.
+      { table: 'alerts', access: 'read' },
+      { queue: 'remediation', access: 'consume' },
+      // Its own delayed expiry checks.
+      { queue: 'remediation', access: 'send' },
+      { deadLetterQueue: 'remediation' },
+      // Outcomes and approval requests as notes: dispatch posts them to the alert's thread.
+      { queue: 'alertEvents', access: 'send' },
+      { remediationActions: true },
     ],
   },
 } as const satisfies Record<string, FunctionSpec>;

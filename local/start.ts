@@ -40,7 +40,9 @@ import { Scheduler } from './runtime/scheduler.ts';
 import { createLocalLog, type LocalLog } from './runtime/log.ts';
 import { startReceivers, type LocalReceivers } from './runtime/receivers.ts';
 import { LOCAL_SLACK_BOT_TOKEN } from './receivers/slack.ts';
-import { DEFAULT_EVENTS_FILE, DEFAULT_ROUTES_FILE, DEFAULT_RULES_FILE, demoRoutesFor, LOCAL_SECRET_NAMES, LOCAL_TOPIC, localConfigValues, localSecrets } from './config/index.ts';
+import { startRemediationTarget, type RemediationTarget } from './receivers/remediation-target.ts';
+import { startAwsActionsStandIn, type AwsActionsStandIn } from './receivers/aws-actions-standin.ts';
+import { DEFAULT_EVENTS_FILE, DEFAULT_ROUTES_FILE, DEFAULT_RULES_FILE, demoRoutesFor, LOCAL_REMEDIATION_WEBHOOK_SECRET, LOCAL_SECRET_NAMES, LOCAL_TOPIC, localConfigValues, localRemediationActions, localSecrets } from './config/index.ts';
 import { loadRulesIntoTable } from './config/rules-loader.ts';
 import { LocalObserver } from './console/observer.ts';
 import { consoleSilences } from './console/silences.ts';
@@ -118,7 +120,13 @@ export interface LocalPipeline {
     readonly console?: string;
     /** The interactions endpoint (local Function URL): `/slack/interactions`, `/pagerduty/webhooks`. */
     readonly interactions?: string;
+    /** The local remediation target (`/restart`, `/_restarts`; docs/remediation.md). */
+    readonly remediationTarget: string;
+    /** The SSM Automation / Lambda Invoke stand-in. */
+    readonly awsActions: string;
   };
+  /** Auto-remediation's local ends: what the target restarted, what the stand-in was asked. */
+  readonly remediation: { readonly target: RemediationTarget; readonly awsActions: AwsActionsStandIn };
   readonly receivers: LocalReceivers;
   readonly observer: LocalObserver;
   /** Functions running (those whose app module exists in this checkout). */
@@ -173,6 +181,12 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
     stack.push(ses);
     const receivers = await startReceivers({ clock, ...(opts.webhookReceiverPort !== undefined ? { webhookPort: opts.webhookReceiverPort } : {}) });
     stack.push(receivers);
+    // Auto-remediation's local ends (docs/remediation.md): the team's webhook endpoint, and the
+    // stand-in for SSM Automation and Lambda Invoke (nothing emulates them here).
+    const remediationTarget = await startRemediationTarget({ secret: LOCAL_REMEDIATION_WEBHOOK_SECRET, clock });
+    stack.push(remediationTarget);
+    const awsActions = await startAwsActionsStandIn({ documents: { 'Klaxon-RestartConsumer': 'succeed' }, now: () => clock.now() });
+    stack.push(awsActions);
 
     // The handlers build their SDK clients with no endpoint: the SDK reads these (as in AWS, with none set).
     setProcessEnv({
@@ -185,6 +199,8 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
       AWS_ENDPOINT_URL_SQS: sqsEndpoint.replace('//127.0.0.1:', '//sqs.us-east-1.localhost:'),
       AWS_ENDPOINT_URL_SES: ses.endpoint,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: receivers.secretsManager.url,
+      AWS_ENDPOINT_URL_SSM: awsActions.url,
+      AWS_ENDPOINT_URL_LAMBDA: awsActions.url,
       POWERTOOLS_METRICS_DISABLED: 'true',
       // No X-Ray daemon locally (the Tracer also disables itself outside Lambda): say so explicitly.
       POWERTOOLS_TRACE_ENABLED: 'false',
@@ -211,7 +227,7 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
       dynamodb,
       sqs,
       prefix,
-      visibilityTimeoutSeconds: { alertEvents: vt, groupFlush: vt, slack: vt, email: vt, pagerduty: vt, webhook: vt, interactions: vt, rejected: 30 },
+      visibilityTimeoutSeconds: { alertEvents: vt, groupFlush: vt, slack: vt, email: vt, pagerduty: vt, webhook: vt, interactions: vt, remediation: vt, rejected: 30 },
     });
 
     // 3. Secrets, rules, routes.
@@ -220,6 +236,7 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
     await receivers.secretsManager.put(LOCAL_SECRET_NAMES.pagerduty, secrets.pagerduty);
     await receivers.secretsManager.put(LOCAL_SECRET_NAMES.pagerdutyWebhook, secrets.pagerdutyWebhook);
     await receivers.secretsManager.put(LOCAL_SECRET_NAMES.webhooks, secrets.webhooks);
+    await receivers.secretsManager.put(LOCAL_SECRET_NAMES.remediationWebhook, secrets.remediationWebhook);
     const rulesFile = opts.rulesFile ?? DEFAULT_RULES_FILE;
     // The demo's webhook receiver is wherever the local one listens (demoRoutesFor).
     const routesFile = demoRoutesFor(opts.routesFile ?? DEFAULT_ROUTES_FILE, receivers.webhook.url);
@@ -243,7 +260,7 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
       sesUrl: ses.endpoint,
       eventTime: () => clock.now(),
       speed: clock.speed,
-      links: { 'SES inbox': ses.endpoint, 'Slack received': `${receivers.slack.url}/_received`, 'PagerDuty received': `${receivers.pagerduty.url}/_received`, 'Webhooks received': `${receivers.webhook.url}/_received` },
+      links: { 'SES inbox': ses.endpoint, 'Slack received': `${receivers.slack.url}/_received`, 'PagerDuty received': `${receivers.pagerduty.url}/_received`, 'Webhooks received': `${receivers.webhook.url}/_received`, 'Remediations done': `${remediationTarget.url}/_restarts` },
     });
     let consoleServer: ConsoleServer | undefined;
     if (opts.consolePort !== false) {
@@ -260,7 +277,7 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
 
     // 5. The functions, with the environment Lambda would give them.
     // Routes come from ROUTES_FILE (it wins over the SSM parameter, which local mode has none of).
-    const config = localConfigValues({ rulesSource, consoleUrl: consoleServer?.url ?? 'http://127.0.0.1', routesParameter: '' });
+    const config = localConfigValues({ rulesSource, consoleUrl: consoleServer?.url ?? 'http://127.0.0.1', routesParameter: '', remediationActions: localRemediationActions(remediationTarget.endpoint) });
     const extraEnv: Partial<Record<FunctionName, Record<string, string>>> = {
       // The error-events configuration comes from EVENTS_FILE (it wins over the SSM parameter).
       evaluator: { ...(rulesSource === 'file' ? { RULES_FILE: rulesFile } : {}), EVENTS_FILE: eventsFile },
@@ -272,6 +289,8 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
       // The local Slack's response URLs and usergroups.users.list.
       interactions: { SLACK_API_URL: receivers.slack.apiUrl },
       interactionsWorker: { ROUTES_FILE: routesFile, SLACK_API_URL: receivers.slack.apiUrl },
+      // Ephemeral answers to Approve / Reject clicks go to the local Slack's response URLs.
+      remediate: { SLACK_API_URL: receivers.slack.apiUrl },
     };
     const handlers = new Map<FunctionName, LocalHandler>();
     const missing: FunctionName[] = [];
@@ -477,6 +496,8 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
       webhook: receivers.webhook.url,
       ...(consoleServer ? { console: consoleServer.url } : {}),
       ...(interactionsUrl ? { interactions: interactionsUrl } : {}),
+      remediationTarget: remediationTarget.url,
+      awsActions: awsActions.url,
     };
     return {
       clock,
@@ -485,6 +506,7 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
       clients: { dynamodb, sqs },
       endpoints,
       receivers,
+      remediation: { target: remediationTarget, awsActions },
       observer,
       functions: [...handlers.keys()],
       send,

@@ -57,6 +57,8 @@ import { createLogger, createMetrics, systemClock } from '../../shared/adapters/
 import { readDispatchSettings } from '../../shared/config/dispatch.ts';
 import { DynamoHistoryStore } from '../../shared/adapters/dynamodb/history-store.ts';
 import { meteredHistory } from '../../shared/adapters/observability/history-metrics.ts';
+import { SqsRemediationQueue } from '../../shared/adapters/remediate/queue.ts';
+import type { RemediationRequestPublisher } from '../../shared/core/dispatch/remediate/index.ts';
 
 /** What the handler needs; tests and local mode inject their own. */
 export interface DispatchDeps {
@@ -77,6 +79,8 @@ export interface DispatchDeps {
   readonly flushes?: FlushScheduler;
   /** The alert history (docs/incidents.md); absent: nothing recorded. */
   readonly history?: HistoryStore;
+  /** Auto-remediation requests (docs/remediation.md); absent: none are made. */
+  readonly remediations?: RemediationRequestPublisher;
   readonly config: DispatchConfig;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -131,6 +135,7 @@ function portsOf(deps: DispatchDeps): Parameters<typeof runDispatchPipeline>[0] 
     ...(deps.flushes ? { flushes: deps.flushes } : {}),
     ...(deps.history ? { history: deps.history } : {}),
     ...(deps.silenceStore ? { silenceStore: deps.silenceStore } : {}),
+    ...(deps.remediations ? { remediations: deps.remediations } : {}),
   };
 }
 
@@ -291,6 +296,7 @@ export async function dispatchDepsFromEnv(env: NodeJS.ProcessEnv): Promise<Dispa
           silenceStore: new DynamoSilenceStore(dynamodb, s.silencesTable),
         }
       : {}),
+    ...(s.remediationQueueUrl ? { remediations: new SqsRemediationQueue({ client: sqs, queueUrl: s.remediationQueueUrl }) } : {}),
     ...(s.history ? { history: meteredHistory(new DynamoHistoryStore({ client: dynamodb, table: s.history.table, retentionMs: s.history.retentionMs }), metrics) } : {}),
     config: s.decision,
     clock: systemClock,

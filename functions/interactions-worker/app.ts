@@ -50,6 +50,8 @@ import { DEFAULT_RECEIVER_SETTINGS } from '../../shared/core/dispatch/route/rout
 import { ROUTES_CACHE_TTL_MS } from '../../shared/config/dispatch.ts';
 import { createLogger, createMetrics, systemClock } from '../../shared/adapters/observability/index.ts';
 import { interactionsWorkerConfig } from '../../shared/config/interactions.ts';
+import type { ApprovalMessage } from '../../shared/core/remediate/messages.ts';
+import { SqsRemediationQueue } from '../../shared/adapters/remediate/queue.ts';
 
 /** What the worker needs; tests and local mode inject their own. */
 export interface InteractionsWorkerDeps {
@@ -62,6 +64,8 @@ export interface InteractionsWorkerDeps {
   /** Error alerts (resolveErrorByPerson). */
   readonly errors: JobEventsPorts;
   readonly responder: SlackResponder;
+  /** Approve / Reject of auto-remediation, to the remediation queue (docs/remediation.md); absent: refused as not set up. */
+  readonly remediations?: { approve(message: ApprovalMessage): Promise<void> };
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -76,6 +80,7 @@ export type InteractionOutcome =
   | { readonly kind: 'silenced'; readonly silenceId: string }
   | { readonly kind: 'resolved'; readonly errorFingerprint: string }
   | { readonly kind: 'refused'; readonly text: string }
+  | { readonly kind: 'forwarded'; readonly attemptId: string; readonly decision: 'approve' | 'reject' }
   | { readonly kind: 'ignored'; readonly why: string };
 
 function planRecordOf(r: AlertRecord | undefined): PlanRecord | undefined {
@@ -151,6 +156,11 @@ async function handleSlack(deps: InteractionsWorkerDeps, w: SlackActionWork): Pr
         throw err;
       }
       return { kind: 'resolved', errorFingerprint: plan.errorFingerprint };
+    case 'remediation':
+      // The remediate function decides (expired, decided already) and answers through response_url.
+      if (!deps.remediations) return refuse('auto-remediation is not set up in this deployment');
+      await deps.remediations.approve(plan.message);
+      return { kind: 'forwarded', attemptId: plan.message.attemptId, decision: plan.message.decision };
   }
 }
 
@@ -209,6 +219,7 @@ export async function interactionsWorkerDepsFromEnv(env: NodeJS.ProcessEnv): Pro
     routes,
     userGroups: new SlackUserGroupDirectory({ token: async () => (await readSecret(secrets, cfg.slackSecretName, SlackSecretSchema)).botToken, apiUrl, clock: systemClock }),
     publisher: new SqsActionPublisher(sqs, cfg.alertEventsQueueUrl),
+    ...(cfg.remediationQueueUrl ? { remediations: new SqsRemediationQueue({ client: sqs, queueUrl: cfg.remediationQueueUrl }) } : {}),
     silences: new DynamoSilenceStore(dynamodb, cfg.silencesTable),
     errors: { store: new DynamoErrorAlertStore(dynamodb, cfg.errorsTable), publisher: new SqsTransitionPublisher({ client: sqs, queueUrl: cfg.alertEventsQueueUrl }) },
     responder: new FetchSlackResponder({ now: () => systemClock.now(), ...(cfg.slackApiUrl ? { extraPrefixes: [`${new URL(cfg.slackApiUrl).origin}/`] } : {}) }),

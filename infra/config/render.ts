@@ -52,5 +52,7 @@ export function renderConfigValues(config: KlaxonConfig, names: DeployedNames): 
     maxSampleAgeSeconds: String(config.eventTime.maxSampleAgeSeconds),
     // Lambda honours the evaluator's partial batch response only in provisioned mode (kafkaEventSourceProps).
     kafkaPartialBatchResponse: String(config.msk.mode === 'provisioned'),
+    // The remediate function's REMEDIATION_ACTIONS: the same document the CDK app grants IAM from.
+    remediationActions: JSON.stringify(config.remediation),
   };
 }

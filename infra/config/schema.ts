@@ -6,6 +6,7 @@
  * Nothing here is looked up in AWS: the MSK cluster, subnets and security groups are given by id,
  * so `cdk synth` runs offline with no credentials.
  */
+import { remediationActionsConfigSchema } from '../../shared/core/remediate/spec.ts';
 import { z } from 'zod';
 import { EMAIL_MAX_RECIPIENTS } from '../../shared/core/format/email.ts';
 import { FUNCTIONS } from '../topology.ts';
@@ -208,6 +209,11 @@ export const klaxonConfigSchema = z
      * file cannot make Klaxon call the instance metadata service or an internal admin endpoint).
      */
     webhooks: z.object({ allowPrivateTargets: z.boolean().default(false) }).strict().default({ allowPrivateTargets: false }),
+    /**
+     * Auto-remediation (docs/remediation.md): the actions rules may name, and the kill switch. The
+     * remediate function is granted exactly these (documents, functions, webhook secrets).
+     */
+    remediation: remediationActionsConfigSchema.default({ actions: {} }),
     /** Per (alert, channel) cooldown by severity, seconds (docs/design.md, "Severity is a label": critical none, high 5 min, medium 15 min, low 1 h). */
     throttleWindows: z
       .object({

@@ -7,6 +7,8 @@
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { z } from 'zod';
+import type { remediationActionsConfigSchema } from '../../shared/core/remediate/spec.ts';
 import type { KlaxonFunction } from '../constructs/klaxon-function.ts';
 import type { WorkQueue } from '../constructs/work-queue.ts';
 import { TABLES, type ConfigKey, type EnvSource, type FunctionSpec, type Grant, type QueueName, type SecretName, type TableName, type TableSpec } from '../topology.ts';
@@ -21,7 +23,12 @@ export interface WiringResources {
   /** ARNs of the SSM parameters: the rules path (the path and everything under it), the routes parameter. */
   readonly ssmArns: { readonly rules: readonly string[]; readonly routes: readonly string[]; readonly events: readonly string[] };
   readonly configValues: Readonly<Record<ConfigKey, string>>;
+  /** The deployment's remediation actions and where they live (the `remediationActions` grant). */
+  readonly remediation?: { readonly config: RemediationActionsConfigInput; readonly at: RemediationArnContext };
 }
+
+/** The deployment config's `remediation` section, as parsed by its schema. */
+export type RemediationActionsConfigInput = z.output<typeof remediationActionsConfigSchema>;
 
 /** Data-plane actions per access level (no control-plane or table-wide actions beyond DescribeTable). */
 export const TABLE_ACTIONS = {
@@ -86,6 +93,7 @@ export function grantStatement(grant: Grant, resources: WiringResources): iam.Po
     // https://docs.aws.amazon.com/ses/latest/dg/control-user-access.html
     return new iam.PolicyStatement({ actions: ['ses:SendEmail', 'ses:SendRawEmail'], resources: [...resources.sesArns] });
   }
+  if ('remediationActions' in grant) throw new Error('remediationActions is rendered by remediationStatements (one statement per kind of action), not grantStatement');
   const arns = resources.ssmArns[grant.ssmParameters];
   return new iam.PolicyStatement({
     actions: grant.ssmParameters === 'rules' ? ['ssm:GetParametersByPath', 'ssm:GetParameter', 'ssm:GetParameters'] : ['ssm:GetParameter'],
@@ -93,8 +101,54 @@ export function grantStatement(grant: Grant, resources: WiringResources): iam.Po
   });
 }
 
+/** Where the remediation actions live: the stack's partition, region and account (CDK tokens). */
+export interface RemediationArnContext {
+  readonly partition: string;
+  readonly region: string;
+  readonly account: string;
+}
+
+/**
+ * The statements of the `remediationActions` grant (docs/remediation.md, "IAM"): exactly the
+ * configured documents, functions, automation roles and webhook secrets, nothing wider; none when
+ * no action is declared. ssm:StartAutomationExecution also needs `automation-execution/*`: the
+ * execution it creates has an id not known before (AWS's own example policy:
+ * https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-setup-identity-based-policies.html).
+ */
+export function remediationStatements(config: RemediationActionsConfigInput, at: RemediationArnContext): iam.PolicyStatement[] {
+  const actions = Object.values(config.actions ?? {});
+  const arn = (service: string, resource: string) => `arn:${at.partition}:${service}:${at.region}:${at.account}:${resource}`;
+  const documents = [...new Set(actions.flatMap((a) => ('ssmAutomation' in a ? [a.ssmAutomation.document] : [])))].sort();
+  const roles = [...new Set(actions.flatMap((a) => ('ssmAutomation' in a && a.ssmAutomation.assumeRoleArn ? [a.ssmAutomation.assumeRoleArn] : [])))].sort();
+  const functions = [...new Set(actions.flatMap((a) => ('lambda' in a ? [a.lambda.functionName] : [])))].sort();
+  const secrets = [...new Set(actions.flatMap((a) => ('webhook' in a ? [a.webhook.secret] : [])))].sort();
+  const out: iam.PolicyStatement[] = [];
+  if (documents.length) {
+    out.push(new iam.PolicyStatement({ actions: ['ssm:StartAutomationExecution'], resources: [...documents.map((d) => (d.startsWith('arn:') ? d : arn('ssm', `document/${d}`))), arn('ssm', 'automation-execution/*')] }));
+  }
+  if (roles.length) {
+    // The documents run as these roles (AutomationAssumeRole): passed to SSM only.
+    out.push(new iam.PolicyStatement({ actions: ['iam:PassRole'], resources: roles, conditions: { StringEquals: { 'iam:PassedToService': 'ssm.amazonaws.com' } } }));
+  }
+  if (functions.length) {
+    out.push(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: functions.map((f) => (f.startsWith('arn:') ? f : arn('lambda', `function:${f}`))) }));
+  }
+  if (secrets.length) {
+    // Secrets Manager adds a random 6-character suffix to a secret's ARN.
+    out.push(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: secrets.map((s) => arn('secretsmanager', `secret:${s}-??????`)) }));
+  }
+  return out;
+}
+
 /** Sets the function's environment and adds one statement per grant to its role. */
 export function wireFunction(target: KlaxonFunction, spec: FunctionSpec, resources: WiringResources): void {
   for (const [name, source] of Object.entries(spec.env)) target.fn.addEnvironment(name, envValue(source, resources));
-  for (const grant of spec.grants) target.role.addToPolicy(grantStatement(grant, resources));
+  for (const grant of spec.grants) {
+    if ('remediationActions' in grant) {
+      if (!resources.remediation) throw new Error('the remediationActions grant needs the deployment\'s remediation actions (WiringResources.remediation)');
+      for (const st of remediationStatements(resources.remediation.config, resources.remediation.at)) target.role.addToPolicy(st);
+      continue;
+    }
+    target.role.addToPolicy(grantStatement(grant, resources));
+  }
 }

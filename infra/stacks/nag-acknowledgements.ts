@@ -27,6 +27,8 @@ export interface NagTargets {
   readonly tracedRoles: readonly iam.IRole[];
   /** The evaluator runs in the VPC (VPC access managed policy). */
   readonly evaluatorInVpc: boolean;
+  /** The remediate function's role when the deployment declares SSM Automation actions (docs/remediation.md). */
+  readonly ssmAutomationRole?: iam.IRole;
 }
 
 const ack = (scope: IConstruct, id: string, reason: string) => Validations.of(scope).acknowledge({ id: `AwsSolutions::${id}`, reason });
@@ -72,6 +74,13 @@ export function acknowledgeNagFindings(stack: Stack, t: NagTargets): void {
   );
   for (const role of t.tracedRoles) {
     ack(role, 'AwsSolutions-IAM5[Resource::*]', 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions (https://docs.aws.amazon.com/xray/latest/devguide/security_iam_service-with-iam.html).');
+  }
+  if (t.ssmAutomationRole) {
+    ack(
+      t.ssmAutomationRole,
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:automation-execution/*]',
+      'ssm:StartAutomationExecution on the new execution, whose id SSM generates (AWS documents this resource for it); the documents it may start are named one by one in the same statement.',
+    );
   }
   if (t.evaluatorInVpc) {
     ack(

@@ -340,6 +340,7 @@ export class KlaxonPipelineStack extends Stack {
       ],
       ssmArns: { rules: [ssmArn(config.rules.ssmPath), ssmArn(`${config.rules.ssmPath}/*`)], routes: [routesParameter.parameterArn], events: [eventsParameter.parameterArn] },
       configValues,
+      remediation: { config: config.remediation, at: { partition: Aws.PARTITION, region: Aws.REGION, account: Aws.ACCOUNT_ID } },
     };
     for (const [name, spec] of Object.entries(FUNCTIONS) as [FunctionName, FunctionSpec][]) {
       wireFunction(this.functions[name], spec, resources);
@@ -371,6 +372,7 @@ export class KlaxonPipelineStack extends Stack {
       timersFunction: this.functions.timers.fn,
       tracedRoles: config.functions.tracing ? Object.values(this.functions).map((f) => f.role) : [],
       evaluatorInVpc: vpcPlacement !== undefined,
+      ...(Object.values(config.remediation.actions).some((a) => 'ssmAutomation' in a) ? { ssmAutomationRole: this.functions.remediate.role } : {}),
     });
   }
 }

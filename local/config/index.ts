@@ -22,7 +22,32 @@ export const DEFAULT_EVENTS_FILE = join(here, 'demo-events.yaml');
 export const LOCAL_TOPIC = 'klaxon-metrics';
 
 /** Names of the local secrets. */
-export const LOCAL_SECRET_NAMES = { slack: 'klaxon/local/slack', pagerduty: 'klaxon/local/pagerduty', pagerdutyWebhook: 'klaxon/local/pagerduty-webhook', webhooks: 'klaxon/local/webhooks' } as const;
+export const LOCAL_SECRET_NAMES = { slack: 'klaxon/local/slack', pagerduty: 'klaxon/local/pagerduty', pagerdutyWebhook: 'klaxon/local/pagerduty-webhook', webhooks: 'klaxon/local/webhooks', remediationWebhook: 'klaxon/local/remediation-webhook' } as const;
+
+/**
+ * Local mode's Standard Webhooks secret for the demo's remediation webhook actions: the remediate
+ * function signs with it, the local remediation target verifies with it (docs/remediation.md).
+ * Public; local only.
+ */
+export const LOCAL_REMEDIATION_WEBHOOK_SECRET = `whsec_${Buffer.from('klaxon-local-remediation-secret!').toString('base64')}`;
+
+/**
+ * The demo's remediation actions (the deployment config's `remediation` section, as JSON): two
+ * signed webhook actions on the local remediation target (`restart-log-rotator` runs by itself for
+ * `disk_full`, `restart-web` needs an approval for `cpu_high`: local/config/demo-rules.yaml), and
+ * an SSM Automation action on the local stand-in (the SDK's SSM endpoint is the stand-in).
+ */
+export function localRemediationActions(targetEndpoint: string): string {
+  const webhook = { url: targetEndpoint, secret: LOCAL_SECRET_NAMES.remediationWebhook };
+  return JSON.stringify({
+    enabled: true,
+    actions: {
+      'restart-log-rotator': { webhook },
+      'restart-web': { webhook },
+      'restart-consumer': { ssmAutomation: { document: 'Klaxon-RestartConsumer' } },
+    },
+  });
+}
 
 /**
  * Local mode's Slack signing secret (the Slack secret's `signingSecret`): the local Slack
@@ -68,6 +93,8 @@ export interface LocalConfigInput {
   readonly rulesSource: 'dynamodb' | 'ssm' | 'file';
   readonly consoleUrl: string;
   readonly routesParameter: string;
+  /** The remediation actions (deployment config `remediation`) as JSON; absent: none (docs/remediation.md). */
+  readonly remediationActions?: string;
 }
 
 /** The `config` values of the topology, for local mode. */
@@ -103,6 +130,7 @@ export function localConfigValues(input: LocalConfigInput): Record<ConfigKey, st
     maxSampleAgeSeconds: '604800',
     // The local MSK batcher redelivers the partitions a partial batch response names.
     kafkaPartialBatchResponse: 'true',
+    remediationActions: input.remediationActions ?? '{"actions":{}}',
   };
 }
 
@@ -127,5 +155,6 @@ export function localSecrets(receivers: { slackWebhookUrl: (name: string) => str
     pagerduty: JSON.stringify({ default: LOCAL_PAGERDUTY_ROUTING_KEY, db: LOCAL_PAGERDUTY_ROUTING_KEY.replace('DEMO', 'DB00') }),
     pagerdutyWebhook: JSON.stringify({ secret: LOCAL_PAGERDUTY_WEBHOOK_SECRET }),
     webhooks: JSON.stringify(Object.fromEntries(LOCAL_WEBHOOK_RECEIVERS.map((r) => [r, { secrets: [LOCAL_WEBHOOK_SECRET] }]))),
+    remediationWebhook: JSON.stringify({ secret: LOCAL_REMEDIATION_WEBHOOK_SECRET }),
   };
 }

@@ -4,6 +4,7 @@
  * batches) and state read on demand from the emulators and receivers (alerts and breakers in
  * DynamoDB, queue depths in SQS, what Slack / PagerDuty / SES received).
  */
+import type { AttemptRecord } from '../../shared/core/remediate/messages.ts';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { ConsoleSilences, SilenceView } from './silences.ts';
@@ -134,6 +135,8 @@ export interface ConsoleSnapshot {
   readonly silences: readonly SilenceView[];
   /** Error alerts of job events (the errors table; docs/events.md), firing first, newest failure first. */
   readonly errorAlerts: readonly ErrorAlertView[];
+  /** Auto-remediation attempts (the remediations table's audit log; docs/remediation.md), newest first. */
+  readonly remediations: readonly AttemptRecord[];
   readonly counters: Counters;
   readonly links: Readonly<Record<string, string>>;
 }
@@ -285,6 +288,16 @@ export class LocalObserver {
       this.sources.silences?.list().catch(() => []) ?? Promise.resolve([]),
       this.sources.provisioned.tables.errors ? this.scan(this.sources.provisioned.tables.errors).catch(() => []) : Promise.resolve([]),
     ]);
+    const remediationItems = this.sources.provisioned.tables.remediations ? await this.scan(this.sources.provisioned.tables.remediations).catch(() => []) : [];
+    const remediations = remediationItems
+      .filter((i) => i.kind === 'attempt')
+      .map((i) => i.attempt as AttemptRecord)
+      .sort((a, b) => b.requestedAtMs - a.requestedAtMs)
+      .slice(0, 50);
+    const eventNow = this.sources.eventTime?.() ?? Date.now();
+    // An alert with an approval still open gets Approve / Reject in the console (as in its Slack thread).
+    const awaiting = new Set(remediations.filter((r) => r.status === 'awaiting-approval' && (r.expiresAtMs ?? 0) >= eventNow).map((r) => r.fingerprint));
+    for (const a of alerts) if (awaiting.has(String(a.fingerprint))) a.pendingApproval = true;
     const errorAlerts = errorItems
       .map(errorAlertView)
       .filter((v): v is ErrorAlertView => v !== undefined)
@@ -313,6 +326,7 @@ export class LocalObserver {
       rejected: this.rejected.slice(0, 50),
       silences,
       errorAlerts,
+      remediations,
       counters: this.counters,
       links: this.sources.links ?? {},
     };

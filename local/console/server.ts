@@ -12,7 +12,7 @@ import type { ConsoleSilences } from './silences.ts';
 import { handleAnalyticsGet, type ConsoleAnalytics } from './analytics.ts';
 import { InvalidSilenceError, SilenceExpiredError, SilenceNotFoundError } from '../../shared/core/dispatch/silence/index.ts';
 import { listenOnLoopback } from '../runtime/listen.ts';
-import { SLACK_ACTION_IDS, SLACK_GROUP_ACTION_IDS } from '../../shared/core/format/slack.ts';
+import { SLACK_ACTION_IDS, SLACK_GROUP_ACTION_IDS, SLACK_REMEDIATION_ACTION_IDS } from '../../shared/core/format/slack.ts';
 
 const STATIC_DIR = join(dirname(fileURLToPath(import.meta.url)), 'static');
 
@@ -42,7 +42,9 @@ export interface ConsoleOptions {
 }
 
 /** The buttons the console may press (shared/core/format/slack.ts action ids). */
-const CONSOLE_ACTION_IDS = new Set([...Object.values(SLACK_ACTION_IDS), ...Object.values(SLACK_GROUP_ACTION_IDS)].filter((id) => id !== SLACK_ACTION_IDS.runbook && id !== SLACK_ACTION_IDS.dashboard));
+const CONSOLE_ACTION_IDS = new Set(
+  [...Object.values(SLACK_ACTION_IDS), ...Object.values(SLACK_GROUP_ACTION_IDS), ...Object.values(SLACK_REMEDIATION_ACTION_IDS)].filter((id) => id !== SLACK_ACTION_IDS.runbook && id !== SLACK_ACTION_IDS.dashboard),
+);
 
 const MAX_BODY_BYTES = 16_384;
 

@@ -170,7 +170,7 @@ export async function startSlackReceiver(opts: SlackReceiverOptions = {}): Promi
     }
     return out;
   };
-  const valueNames = (value: string | undefined, fingerprint: string): boolean => value === fingerprint || (value !== undefined && value.startsWith('a1:') && value.slice(value.indexOf(':', 3) + 1) === fingerprint);
+  const valueNames = (value: string | undefined, fingerprint: string): boolean => value === fingerprint || (value !== undefined && (value.startsWith('a1:') || value.startsWith('r1:')) && value.slice(value.indexOf(':', 3) + 1) === fingerprint);
 
   const click = async (c: ClickRequest): Promise<{ status: number; body: string }> => {
     if (!interactions) return { status: 409, body: 'no interactions endpoint set (local mode sets it when the interactions function runs)' };

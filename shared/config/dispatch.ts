@@ -42,6 +42,8 @@ export interface DispatchSettings {
   readonly decision: DispatchConfig;
   /** The groups table and the group-flush queue (absent: routes with group_by cannot be used). */
   readonly groups?: { readonly table: string; readonly flushQueueUrl: string };
+  /** The remediation queue (docs/remediation.md; absent: no remediation is requested). */
+  readonly remediationQueueUrl?: string;
 }
 
 const durationValue = z.union([z.number().int().nonnegative(), z.string()]).transform((v, ctx) => {
@@ -106,6 +108,8 @@ const env = routingEnv.extend({
   ALERT_EVENTS_QUEUE_URL: optional,
   GROUPS_TABLE: optional,
   GROUP_FLUSH_QUEUE_URL: optional,
+  /** Auto-remediation requests (docs/remediation.md); unset: none are made. */
+  REMEDIATION_QUEUE_URL: optional,
 });
 
 /** The shared part of dispatch's and flush-groups' settings, from {@link routingEnv}'s variables. */
@@ -138,5 +142,6 @@ export function readDispatchSettings(e: NodeJS.ProcessEnv): DispatchSettings {
     alertEventsQueueUrl: v.ALERT_EVENTS_QUEUE_URL,
     ...routingSettings(v),
     ...(v.GROUPS_TABLE && v.GROUP_FLUSH_QUEUE_URL ? { groups: { table: v.GROUPS_TABLE, flushQueueUrl: v.GROUP_FLUSH_QUEUE_URL } } : {}),
+    ...(v.REMEDIATION_QUEUE_URL ? { remediationQueueUrl: v.REMEDIATION_QUEUE_URL } : {}),
   };
 }

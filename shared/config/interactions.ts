@@ -41,6 +41,8 @@ const workerEnv = z.object({
   ROUTES_FILE: optional,
   /** Local mode: the local Slack's Web API (usergroups.users.list) and response_url host. */
   SLACK_API_URL: optional,
+  /** Approve / Reject of auto-remediation go here (docs/remediation.md); unset: those clicks are refused. */
+  REMEDIATION_QUEUE_URL: optional,
 });
 
 /** The worker's validated configuration. */
@@ -53,6 +55,7 @@ export interface InteractionsWorkerConfig {
   readonly slackSecretName: string;
   readonly routes: { readonly kind: 'file'; readonly path: string } | { readonly kind: 'ssm'; readonly name: string } | { readonly kind: 'defaults' };
   readonly slackApiUrl?: string;
+  readonly remediationQueueUrl?: string;
 }
 
 /** Reads the worker's configuration. @throws ConfigError naming the variable */
@@ -67,5 +70,6 @@ export function interactionsWorkerConfig(env: NodeJS.ProcessEnv): InteractionsWo
     slackSecretName: e.SLACK_SECRET_NAME,
     routes: e.ROUTES_FILE ? { kind: 'file', path: e.ROUTES_FILE } : e.ROUTES_SSM_PARAMETER ? { kind: 'ssm', name: e.ROUTES_SSM_PARAMETER } : { kind: 'defaults' },
     ...(e.SLACK_API_URL ? { slackApiUrl: e.SLACK_API_URL } : {}),
+    ...(e.REMEDIATION_QUEUE_URL ? { remediationQueueUrl: e.REMEDIATION_QUEUE_URL } : {}),
   };
 }

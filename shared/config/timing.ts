@@ -29,6 +29,11 @@ export const FUNCTION_TIMEOUT_SECONDS = {
   interactions: 5,
   /** The interactions worker (a few table reads and queue writes per click). */
   interactionsWorker: 30,
+  /**
+   * The remediate function: a batch of 5 messages, each at most one action start of 10 s
+   * (shared/adapters/remediate/executors.ts EXECUTION_TIMEOUT_MS) plus a few table and queue calls.
+   */
+  remediate: 90,
 } as const;
 
 /**

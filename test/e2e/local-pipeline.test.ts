@@ -83,7 +83,7 @@ afterAll(async () => {
 
 describe('local pipeline', () => {
   it('runs every function of the topology', () => {
-    expect([...pipeline.functions].sort()).toEqual(['deliverEmail', 'deliverPagerduty', 'deliverSlack', 'deliverWebhook', 'dispatch', 'evaluator', 'flushGroups', 'interactions', 'interactionsWorker', 'timers']);
+    expect([...pipeline.functions].sort()).toEqual(['deliverEmail', 'deliverPagerduty', 'deliverSlack', 'deliverWebhook', 'dispatch', 'evaluator', 'flushGroups', 'interactions', 'interactionsWorker', 'remediate', 'timers']);
   });
 
   it('notifies Slack, email and PagerDuty of the firing and then the resolution, once each', async () => {

@@ -489,8 +489,8 @@ describe('dashboard', () => {
         { label: `${name} ${gsi.name}`, stat: 'Sum' },
       ]),
     ]);
-    // 9 tables (silences, groups, errors, history among them) + by-due + by-firing (state) + by-recheck (alerts) + by-due (groups) + by-task + by-quiet (errors).
-    expect(expected).toHaveLength(15);
+    // 10 tables (silences, groups, errors, history, remediations among them) + by-due + by-firing (state) + by-recheck (alerts) + by-due (groups) + by-task + by-quiet (errors) + by-fingerprint (remediations).
+    expect(expected).toHaveLength(17);
     expect(widget(title).metrics).toEqual(expected);
   });
 

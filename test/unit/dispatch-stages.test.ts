@@ -104,11 +104,11 @@ function record(over: Partial<AlertRecord> = {}): AlertRecord {
 
 describe('the dispatch pipeline', () => {
   it('is declared in this order (docs/design.md, "The notification pipeline")', () => {
-    expect(stageNames(DISPATCH_PIPELINE)).toEqual(['dedup', 'route', 'inhibit', 'silence', 'time-intervals', 'flapping', 'lower', 'channels', 'group', 'throttle', 'record', 'publish', 'group-sync', 'inhibit-sync', 'history', 'commit']);
+    expect(stageNames(DISPATCH_PIPELINE)).toEqual(['dedup', 'route', 'inhibit', 'silence', 'time-intervals', 'flapping', 'lower', 'channels', 'group', 'throttle', 'record', 'publish', 'remediate', 'group-sync', 'inhibit-sync', 'history', 'commit']);
   });
 
-  it('acts only after deciding: publish, the group members, the inhibit items, then commit', () => {
-    expect(DISPATCH_PIPELINE.filter((s) => s.kind === 'effect').map((s) => s.name)).toEqual(['publish', 'group-sync', 'inhibit-sync', 'history', 'commit']);
+  it('acts only after deciding: publish, the remediation request, the group members, the inhibit items, then commit', () => {
+    expect(DISPATCH_PIPELINE.filter((s) => s.kind === 'effect').map((s) => s.name)).toEqual(['publish', 'remediate', 'group-sync', 'inhibit-sync', 'history', 'commit']);
   });
 });
 

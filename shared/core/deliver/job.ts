@@ -108,7 +108,7 @@ export const NotificationJobSchema = z.looseObject({
   suppressed: z.object({ count: z.number(), sinceMs: z.number() }).optional(),
   reminder: z.object({ lastSentAtMs: epochMs }).optional(),
   ack: z.object({ state: z.enum(['acknowledged', 'unacknowledged']), by: text, atMs: epochMs, source: z.string().max(32) }).optional(),
-  note: z.object({ text, by: text, atMs: epochMs, source: z.string().max(32) }).optional(),
+  note: z.object({ text, by: text, atMs: epochMs, source: z.string().max(32), approval: z.strictObject({ attemptId: z.string().regex(/^rem_[0-9a-f]{32}$/), expiresAtMs: epochMs }).optional() }).optional(),
   escalated: z.object({ policy: text, level: count, levels: count, step: count, steps: count, reason: text }).optional(),
   group: GroupNoticeSchema.optional(),
 }).refine((j) => !j.group || (j.transition.fingerprint === j.group.id && j.transition.kind === (j.group.firingCount === 0 ? 'resolved' : 'firing')), {

@@ -26,6 +26,7 @@ import { routeStage } from './route/index.ts';
 import { silenceStage } from './silence/index.ts';
 import { timeIntervalsStage } from './time-intervals/index.ts';
 import { lowerStage } from './lower/index.ts';
+import { remediateStage } from './remediate/index.ts';
 import { throttleStage } from './throttle/index.ts';
 import { inhibitStage, inhibitSyncStage } from './inhibit/index.ts';
 import { GroupFullError, groupStage, groupSyncStage } from './group/index.ts';
@@ -82,6 +83,7 @@ export const DISPATCH_PIPELINE: readonly DispatchStage[] = [
   throttleStage, //   per (receiver, channel): send now, or hold and count
   recordStage, //     what the alert record remembers
   publishStage, //    jobs to the channel queues
+  remediateStage, //  a firing whose rule declares a remediation: a request to the remediate function
   groupSyncStage, //  group members written, new groups' flushes scheduled
   inhibitSyncStage, // inhibit items: sources in and out, muted targets registered, releases sent
   historyStage, //    the alert history: fired, resolved, notified, suppressed (and why)

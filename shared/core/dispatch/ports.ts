@@ -13,6 +13,7 @@ import type { ReleaseMessage } from './inhibit/release.ts';
 import type { CompiledSilence } from './silence/silence.ts';
 import type { FlushScheduler, GroupStore } from './group/ports.ts';
 import type { SilenceStore } from './silence/ports.ts';
+import type { RemediationRequestPublisher } from './remediate/index.ts';
 
 /** The silences dispatch matches with (`CachedSilences` over a `SilenceStore`: read at most once per few seconds). */
 export interface SilenceSource {
@@ -104,4 +105,6 @@ export interface DispatchPorts {
    * docs/incidents.md) is expired when that alert resolves (absent: they run to their end).
    */
   readonly silenceStore?: SilenceStore;
+  /** Remediation requests (docs/remediation.md); absent: nothing is requested. */
+  readonly remediations?: RemediationRequestPublisher;
 }

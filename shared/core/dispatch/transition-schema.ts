@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { SEVERITIES, TRANSITION_KINDS, type AlertTransition } from '../model/index.ts';
 import { formatPath } from './route/routes-config.ts';
 import { PermanentError } from '../errors/index.ts';
+import { remediationSpecSchema } from '../remediate/spec.ts';
 
 const labels = z.record(z.string(), z.string());
 const epochMs = z.number().int().nonnegative();
@@ -36,6 +37,7 @@ export const alertTransitionSchema = z.object({
       escalation: z.object({ count: z.number().int().positive(), windowMs: z.number().positive() }).optional(),
     })
     .optional(),
+  remediation: remediationSpecSchema.optional(),
   emittedAtMs: epochMs,
 });
 

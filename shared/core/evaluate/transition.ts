@@ -40,6 +40,7 @@ export function toTransition(rule: Rule, change: StateChange, state: SeriesState
     ...(rule.runbookUrl !== undefined ? { runbookUrl: rule.runbookUrl } : {}),
     ...(rule.dashboardUrl !== undefined ? { dashboardUrl: rule.dashboardUrl } : {}),
     ...(rule.policy !== undefined ? { policy: rule.policy } : {}),
+    ...(rule.remediation !== undefined ? { remediation: rule.remediation } : {}),
     emittedAtMs,
   };
 }

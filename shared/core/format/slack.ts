@@ -61,6 +61,24 @@ export const SLACK_GROUP_ACTION_IDS = {
 } as const;
 
 /**
+ * Action ids of an auto-remediation approval request's buttons (docs/remediation.md), posted in the
+ * alert's thread. Value: {@link remediationButtonValue}.
+ */
+export const SLACK_REMEDIATION_ACTION_IDS = {
+  approve: 'klaxon_remediation_approve',
+  reject: 'klaxon_remediation_reject',
+} as const;
+
+/**
+ * The value of a remediation approval button, `r1:<attemptId>:<fingerprint>`: the attempt decided,
+ * and the alert whose receivers' `authorized` users may decide it (read back by
+ * shared/core/interact/slack.ts `parseButtonValue`).
+ */
+export function remediationButtonValue(attemptId: string, fingerprint: string): string {
+  return `r1:${attemptId}:${fingerprint}`;
+}
+
+/**
  * The value of an alert's acting buttons, `a1:<firedAtMs>:<fingerprint>`: the endpoint refuses a
  * click on an older activation's message (`stale-activation`) instead of acting on a newer firing
  * (read back by shared/core/interact/slack.ts `parseButtonValue`).
@@ -262,7 +280,21 @@ export function renderSlackThreadReply(job: NotificationJob, opts: SlackFormatOp
     const when = `${new Date(job.note.atMs).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
     const line = `:speech_balloon: ${fitEscaped(job.note.text, SLACK_LIMITS.sectionText - 300)} (${fitEscaped(singleLine(job.note.by), 150)}, from ${escapeMrkdwn(job.note.source)}, ${when})`;
     const text = fitEscaped(`${job.note.text}`, SLACK_LIMITS.fallbackText);
-    return { text, attachments: [{ color: SLACK_COLOURS[v.severity], fallback: text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: line } }] }] };
+    const blocks: SlackBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: line } }];
+    const approval = job.note.approval;
+    if (approval) {
+      // An approval request of auto-remediation: Approve / Reject in the thread (docs/remediation.md).
+      const value = truncate(remediationButtonValue(approval.attemptId, job.transition.fingerprint), SLACK_LIMITS.buttonValue);
+      blocks.push({
+        type: 'actions',
+        block_id: 'klaxon_remediation',
+        elements: [
+          { type: 'button', text: plain('Approve', SLACK_LIMITS.buttonText), action_id: SLACK_REMEDIATION_ACTION_IDS.approve, value, style: 'primary' },
+          { type: 'button', text: plain('Reject', SLACK_LIMITS.buttonText), action_id: SLACK_REMEDIATION_ACTION_IDS.reject, value, style: 'danger' },
+        ],
+      });
+    }
+    return { text, attachments: [{ color: SLACK_COLOURS[v.severity], fallback: text, blocks }] };
   }
   if (job.ack) {
     const line = ackLine(job.ack, job.ack.state === 'acknowledged' ? 'Acknowledged' : 'Acknowledgement taken back');

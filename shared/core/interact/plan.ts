@@ -18,6 +18,7 @@ import {
   type NoteMessage,
 } from '../lifecycle/action.ts';
 import { slackActor } from './slack.ts';
+import type { ApprovalMessage } from '../remediate/messages.ts';
 import type { PagerDutyEventWork, SlackActionWork, SlackButtonAction } from './work.ts';
 
 /** What the worker knows of an alert (its record; `ack` once dispatch keeps acknowledgements). */
@@ -62,7 +63,9 @@ export type SlackPlan =
   | { readonly kind: 'refuse'; readonly text: string }
   | { readonly kind: 'publish'; readonly messages: readonly ActionMessage[] }
   | { readonly kind: 'silence'; readonly silence: PlannedSilence; readonly text: string }
-  | { readonly kind: 'resolve-error'; readonly errorFingerprint: string; readonly who: string };
+  | { readonly kind: 'resolve-error'; readonly errorFingerprint: string; readonly who: string }
+  /** Approve / Reject of an auto-remediation: forwarded to the remediate function, which decides (expired, decided already). */
+  | { readonly kind: 'remediation'; readonly message: ApprovalMessage };
 
 const isSilence = (a: SlackButtonAction): a is keyof typeof SLACK_SILENCE_MS => a in SLACK_SILENCE_MS;
 const SILENCE_WORDS: Readonly<Record<keyof typeof SLACK_SILENCE_MS, string>> = { 'silence-1h': '1 h', 'silence-4h': '4 h', 'silence-until-resolved': 'until resolved' };
@@ -116,6 +119,24 @@ export function planSlackAction(w: SlackActionWork, ctx: { readonly record?: Pla
       return silencePlan(w, matchers, g.id, who, nowMs);
     }
     return { kind: 'refuse', text: 'this button does not apply to a group' };
+  }
+  if (w.action === 'remediation-approve' || w.action === 'remediation-reject') {
+    if (!w.remediation) return { kind: 'refuse', text: 'this button names no remediation request' };
+    // Only for an alert Klaxon knows: its receivers' `authorized` decide who may approve (the worker checked them).
+    if (!ctx.record) return { kind: 'refuse', text: ACTION_REFUSAL_TEXT['unknown-alert'] };
+    return {
+      kind: 'remediation',
+      message: {
+        version: 1,
+        kind: 'approval',
+        attemptId: w.remediation.attemptId,
+        decision: w.action === 'remediation-approve' ? 'approve' : 'reject',
+        by: who,
+        // When the endpoint received the click: the approval window is judged on it, not on the queue's delay.
+        clickedAtMs: w.receivedAtMs,
+        ...(w.responseUrl ? { responseUrl: w.responseUrl } : {}),
+      },
+    };
   }
   const r = ctx.record;
   const { fingerprint, firedAtMs } = w.target;

@@ -5,12 +5,14 @@
  * (https://api.slack.com/reference/interaction-payloads/block-actions-payload). Only what the
  * worker needs is kept, each field bounded; anything else about the payload is ignored.
  */
-import { alertButtonValue, SLACK_ACTION_IDS, SLACK_GROUP_ACTION_IDS } from '../format/slack.ts';
+import { alertButtonValue, SLACK_ACTION_IDS, SLACK_GROUP_ACTION_IDS, SLACK_REMEDIATION_ACTION_IDS } from '../format/slack.ts';
 import { MAX_ACTOR_CHARS } from '../lifecycle/action.ts';
 import { MAX_KEY_CHARS, type ButtonTarget, type SlackActionWork, type SlackButtonAction } from './work.ts';
 
 /** The action id of each button, and whether its value names an alert or a group. */
-export const SLACK_BUTTONS: Readonly<Record<string, { readonly action: SlackButtonAction; readonly target: 'alert' | 'group' }>> = {
+export const SLACK_BUTTONS: Readonly<Record<string, { readonly action: SlackButtonAction; readonly target: 'alert' | 'group' | 'remediation' }>> = {
+  [SLACK_REMEDIATION_ACTION_IDS.approve]: { action: 'remediation-approve', target: 'remediation' },
+  [SLACK_REMEDIATION_ACTION_IDS.reject]: { action: 'remediation-reject', target: 'remediation' },
   [SLACK_ACTION_IDS.acknowledge]: { action: 'acknowledge', target: 'alert' },
   [SLACK_ACTION_IDS.unacknowledge]: { action: 'unacknowledge', target: 'alert' },
   [SLACK_ACTION_IDS.silence1h]: { action: 'silence-1h', target: 'alert' },
@@ -36,6 +38,7 @@ export { alertButtonValue };
  */
 export function parseButtonValue(value: string, target: 'alert' | 'group'): ButtonTarget | undefined {
   if (value.length === 0 || value.length > MAX_KEY_CHARS + 32) return undefined;
+  if (value.startsWith('r1:')) return undefined;
   if (target === 'group') return value.startsWith('group:') && value.length <= MAX_KEY_CHARS ? { kind: 'group', id: value } : undefined;
   if (value.startsWith(ALERT_VALUE_PREFIX)) {
     const m = /^a1:(\d{1,15}):(.+)$/s.exec(value);
@@ -43,6 +46,16 @@ export function parseButtonValue(value: string, target: 'alert' | 'group'): Butt
     return { kind: 'alert', fingerprint: m[2]!, firedAtMs: Number(m[1]) };
   }
   return value.length <= MAX_KEY_CHARS ? { kind: 'alert', fingerprint: value } : undefined;
+}
+
+/**
+ * Reads a remediation button's value, `r1:<attemptId>:<fingerprint>` (format/slack.ts
+ * `remediationButtonValue`): the alert (whose receivers' authorization applies) and the attempt.
+ */
+export function parseRemediationButtonValue(value: string): { readonly target: ButtonTarget; readonly attemptId: string } | undefined {
+  const m = /^r1:(rem_[0-9a-f]{32}):(.+)$/s.exec(value);
+  if (!m || m[2]!.length > MAX_KEY_CHARS) return undefined;
+  return { target: { kind: 'alert', fingerprint: m[2]! }, attemptId: m[1]! };
 }
 
 /** Why a signed Slack payload is not work (answered 200 empty: Slack needs no more). */
@@ -84,7 +97,8 @@ export function readSlackInteraction(body: string, receivedAtMs: number): SlackP
   const actionId = str(a.action_id, 255);
   const button = actionId ? SLACK_BUTTONS[actionId] : undefined;
   if (!button || !Object.hasOwn(SLACK_BUTTONS, actionId!)) return { ok: false, skip: 'not-ours' };
-  const target = typeof a.value === 'string' ? parseButtonValue(a.value, button.target) : undefined;
+  const remediation = button.target === 'remediation' && typeof a.value === 'string' ? parseRemediationButtonValue(a.value) : undefined;
+  const target = remediation?.target ?? (typeof a.value === 'string' && button.target !== 'remediation' ? parseButtonValue(a.value, button.target) : undefined);
   if (!target) return { ok: false, skip: 'bad-value' };
   const user = obj(p.user);
   const userId = str(user?.id, 32);
@@ -107,6 +121,7 @@ export function readSlackInteraction(body: string, receivedAtMs: number): SlackP
       kind: 'slack-action',
       action: button.action,
       target,
+      ...(remediation ? { remediation: { attemptId: remediation.attemptId } } : {}),
       user: { id: userId, ...(name ? { name } : {}) },
       ...(teamId ? { teamId } : {}),
       ...(channelId ? { channelId } : {}),

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { MAX_ACTOR_CHARS } from '../lifecycle/action.ts';
 
 /** What a Klaxon Slack button asks for. */
-export const SLACK_BUTTON_ACTIONS = ['acknowledge', 'unacknowledge', 'silence-1h', 'silence-4h', 'silence-until-resolved', 'resolve'] as const;
+export const SLACK_BUTTON_ACTIONS = ['acknowledge', 'unacknowledge', 'silence-1h', 'silence-4h', 'silence-until-resolved', 'resolve', 'remediation-approve', 'remediation-reject'] as const;
 /** One of {@link SLACK_BUTTON_ACTIONS}. */
 export type SlackButtonAction = (typeof SLACK_BUTTON_ACTIONS)[number];
 
@@ -37,6 +37,8 @@ export const slackActionWorkSchema = z.strictObject({
   kind: z.literal('slack-action'),
   action: z.enum(SLACK_BUTTON_ACTIONS),
   target: buttonTargetSchema,
+  /** Approve / Reject of an auto-remediation (docs/remediation.md): the attempt decided. */
+  remediation: z.strictObject({ attemptId: z.string().regex(/^rem_[0-9a-f]{32}$/) }).optional(),
   /** The Slack user: id (`U…`/`W…`) and the name Slack gave (username), for `<@U…> (name)`. */
   user: z.strictObject({ id: z.string().min(1).max(32), name: z.string().max(MAX_ACTOR_CHARS).optional() }),
   teamId: z.string().max(32).optional(),

@@ -16,7 +16,7 @@ import { PermanentError } from '../errors/index.ts';
 import { sha256Hex } from '../dispatch/hash.ts';
 
 /** Where an action came from. */
-export const ACTION_SOURCES = ['slack', 'pagerduty', 'console', 'cli'] as const;
+export const ACTION_SOURCES = ['slack', 'pagerduty', 'console', 'cli', 'remediation'] as const;
 /** One of {@link ACTION_SOURCES}. */
 export type ActionSource = (typeof ACTION_SOURCES)[number];
 
@@ -168,6 +168,11 @@ export interface NoteMessage {
   readonly source: ActionSource;
   readonly atMs: number;
   readonly requestId: string;
+  /**
+   * An approval request of auto-remediation (docs/remediation.md): the note is posted with Approve /
+   * Reject buttons whose value names the attempt; clicks after `expiresAtMs` are refused.
+   */
+  readonly approval?: { readonly attemptId: string; readonly expiresAtMs: number };
 }
 
 /** zod schema of a {@link NoteMessage}. */
@@ -181,6 +186,7 @@ export const noteMessageSchema = z.object({
   source: z.enum(ACTION_SOURCES),
   atMs: epochMs,
   requestId: z.string().min(1).max(512),
+  approval: z.strictObject({ attemptId: z.string().regex(/^rem_[0-9a-f]{32}$/), expiresAtMs: epochMs }).optional(),
 });
 
 /** Whether a parsed alert-events message is a note (check it before {@link parseActionMessage}). */

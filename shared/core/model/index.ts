@@ -106,6 +106,20 @@ export interface NotificationPolicy {
 }
 
 /**
+ * A rule's remediation as a transition carries it (shared/core/remediate/spec.ts `RemediationSpec`,
+ * repeated here so the model imports nothing): the action's name, parameter templates, policy.
+ */
+export interface TransitionRemediation {
+  readonly action: string;
+  readonly parameters: Readonly<Record<string, string>>;
+  readonly approval?: { readonly timeoutMs: number };
+  readonly cooldownMs: number;
+  readonly maxAttempts: number;
+  readonly attemptsWindowMs: number;
+  readonly dryRun: boolean;
+}
+
+/**
  * The message on the alert-events queue (FIFO, MessageGroupId = fingerprint,
  * MessageDeduplicationId = transitionId). Version 1.
  */
@@ -137,6 +151,11 @@ export interface AlertTransition {
   readonly runbookUrl?: string;
   readonly dashboardUrl?: string;
   readonly policy?: NotificationPolicy;
+  /**
+   * The rule's auto-remediation (docs/remediation.md), carried like `policy` so dispatch needs no
+   * rule lookup: what dispatch asks the remediate function to run when it notifies a firing.
+   */
+  readonly remediation?: TransitionRemediation;
   /** Wall-clock time the evaluator emitted it (epoch ms): for pipeline latency metrics only. */
   readonly emittedAtMs: number;
 }
@@ -221,7 +240,14 @@ export interface NotificationJob {
    * (db-oncall: level 2 of 3)`).
    */
   /** A note for the alert's (or group's) Slack thread (docs/incidents.md): e.g. "Resolved in PagerDuty by Alice". Plain text. */
-  readonly note?: { readonly text: string; readonly by: string; readonly atMs: number; readonly source: string };
+  readonly note?: {
+    readonly text: string;
+    readonly by: string;
+    readonly atMs: number;
+    readonly source: string;
+    /** An auto-remediation approval request (docs/remediation.md): rendered with Approve / Reject buttons naming the attempt. */
+    readonly approval?: { readonly attemptId: string; readonly expiresAtMs: number };
+  };
   readonly escalated?: { readonly policy: string; readonly level: number; readonly levels: number; readonly step: number; readonly steps: number; readonly reason: string };
   /**
    * A group notification (docs/routing.md, "Grouping"): the alerts of one (route, receiver, group

@@ -78,6 +78,8 @@ export const METRIC = {
   interactionsAccepted: 'InteractionsAccepted',
   /** Verified requests that could not be enqueued within the answer budget; dimension `source` (Count). */
   interactionsDropped: 'InteractionsDropped',
+  /** Auto-remediation attempts recorded (docs/remediation.md); dimension `status` = an ATTEMPT_STATUSES value (Count). */
+  remediations: 'Remediations',
 } as const;
 
 /**

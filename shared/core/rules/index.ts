@@ -13,6 +13,7 @@ import { matchesAll, parseMatcher, MatcherSyntaxError, type Matcher } from '../m
 import { parseDuration, formatDuration, DurationSyntaxError } from './duration.ts';
 import { compileTemplate, TemplateSyntaxError, type CompiledTemplate } from './template.ts';
 import { ruleInputSchema, CONDITION_PATTERN, type AggregateFn, type RuleInput } from './schema.ts';
+import { normaliseRemediation, type RemediationSpec } from '../remediate/spec.ts';
 
 export { rulesFileSchema, ruleInputSchema, AGGREGATE_FNS, type AggregateFn, type RuleInput } from './schema.ts';
 export { parseDuration, formatDuration, DurationSyntaxError, DURATION_PATTERN } from './duration.ts';
@@ -75,6 +76,8 @@ export interface Rule {
   readonly runbookUrl?: string;
   readonly dashboardUrl?: string;
   readonly policy?: NotificationPolicy;
+  /** Auto-remediation of the rule's alerts (docs/remediation.md), carried on its transitions. */
+  readonly remediation?: RemediationSpec;
   /** Human text of the condition, e.g. `avg_over_time(cpu_usage_percent[5m]) > 80`. */
   readonly conditionText: string;
 }
@@ -280,6 +283,12 @@ function normalise(r: RuleInput, source: string, push: Push): Rule | undefined {
   if (r.flapping && r.escalation) fail('escalation', 'give `flapping` only (`escalation` is its old name)');
   const flapping = r.flapping ?? r.escalation;
   const flappingWindowMs = flapping ? duration(r.flapping ? 'flapping.window' : 'escalation.window', flapping.window) : 0;
+  let remediation: RemediationSpec | undefined;
+  if (r.remediation) {
+    const n = normaliseRemediation(r.remediation, (text) => parseDuration(text));
+    for (const [p, m] of n.problems) fail(p, m);
+    remediation = n.spec;
+  }
   if (!ok || severity === undefined) return undefined;
   let policy: NotificationPolicy | undefined;
   if (r.throttle || flapping) {
@@ -311,6 +320,7 @@ function normalise(r: RuleInput, source: string, push: Push): Rule | undefined {
     ...(r.runbookUrl !== undefined ? { runbookUrl: r.runbookUrl } : {}),
     ...(r.dashboardUrl !== undefined ? { dashboardUrl: r.dashboardUrl } : {}),
     ...(policy ? { policy } : {}),
+    ...(remediation ? { remediation } : {}),
     conditionText: conditionText(r, cond, windowText || formatDuration(windowMs)),
   };
 }

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { SEVERITIES } from '../model/index.ts';
 import { DURATION_PATTERN } from './duration.ts';
+import { remediationInputSchema } from '../remediate/spec.ts';
 
 /** Aggregations over a window `(t - window, t]`, named as Prometheus's `<fn>_over_time` / rate functions. */
 export const AGGREGATE_FNS = ['avg', 'min', 'max', 'sum', 'count', 'stddev', 'quantile', 'rate', 'increase', 'delta', 'deriv'] as const;
@@ -103,6 +104,7 @@ export const ruleInputSchema = z
       .strictObject({ count: z.int().min(1).max(1000), window: duration })
       .optional()
       .describe('Deprecated name of `flapping` (kept so existing rule files load).'),
+    remediation: remediationInputSchema.optional(),
   })
   .describe('One Klaxon alert rule.');
 

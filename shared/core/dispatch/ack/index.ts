@@ -131,7 +131,7 @@ export function decideNote(
 ): NoteOutcome {
   if (!target) return { posted: false, reason: 'unknown-alert' };
   const id = sha256Hex(`note:${n.fingerprint}:${n.source}:${n.requestId}`).slice(0, 32);
-  const note = { text: n.text, by: n.by, atMs: n.atMs, source: n.source };
+  const note = { text: n.text, by: n.by, atMs: n.atMs, source: n.source, ...(n.approval ? { approval: n.approval } : {}) };
   const jobs: NotificationJob[] = [];
   let history: HistoryEvent[] = [];
   if ('record' in target) {
