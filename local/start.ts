@@ -40,7 +40,10 @@ import { Scheduler } from './runtime/scheduler.ts';
 import { createLocalLog, type LocalLog } from './runtime/log.ts';
 import { startReceivers, type LocalReceivers } from './runtime/receivers.ts';
 import { LOCAL_SLACK_BOT_TOKEN } from './receivers/slack.ts';
-import { DEFAULT_EVENTS_FILE, DEFAULT_ROUTES_FILE, DEFAULT_RULES_FILE, LOCAL_SECRET_NAMES, LOCAL_TOPIC, localConfigValues, localSecrets } from './config/index.ts';
+import { startLogsInsightsStandIn } from './receivers/logs-insights-standin.ts';
+import { demoLogLines } from './demo/logs.ts';
+import { SCRAPE_MS } from './demo/scenario.ts';
+import { DEFAULT_CATALOG_FILE, DEFAULT_EVENTS_FILE, DEFAULT_ROUTES_FILE, DEFAULT_RULES_FILE, LOCAL_SECRET_NAMES, LOCAL_TOPIC, localConfigValues, localSecrets } from './config/index.ts';
 import { loadRulesIntoTable } from './config/rules-loader.ts';
 import { LocalObserver } from './console/observer.ts';
 import { consoleSilences } from './console/silences.ts';
@@ -169,6 +172,10 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
     stack.push(ses);
     const receivers = await startReceivers();
     stack.push(receivers);
+    // The local stand-in for Logs Insights (nothing emulates it here): the demo's checkout logs, queries that run 3 s of event time.
+    let demoStartMs: number | undefined;
+    const logsStandIn = await startLogsInsightsStandIn({ clock, lines: (group, from, to) => (demoStartMs === undefined ? [] : demoLogLines(group, from, to, demoStartMs)) });
+    stack.push(logsStandIn);
 
     // The handlers build their SDK clients with no endpoint: the SDK reads these (as in AWS, with none set).
     setProcessEnv({
@@ -181,6 +188,7 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
       AWS_ENDPOINT_URL_SQS: sqsEndpoint.replace('//127.0.0.1:', '//sqs.us-east-1.localhost:'),
       AWS_ENDPOINT_URL_SES: ses.endpoint,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: receivers.secretsManager.url,
+      AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: logsStandIn.url,
       POWERTOOLS_METRICS_DISABLED: 'true',
       // No X-Ray daemon locally (the Tracer also disables itself outside Lambda): say so explicitly.
       POWERTOOLS_TRACE_ENABLED: 'false',
@@ -207,7 +215,7 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
       dynamodb,
       sqs,
       prefix,
-      visibilityTimeoutSeconds: { alertEvents: vt, groupFlush: vt, slack: vt, email: vt, pagerduty: vt, interactions: vt, rejected: 30 },
+      visibilityTimeoutSeconds: { alertEvents: vt, groupFlush: vt, slack: vt, email: vt, pagerduty: vt, interactions: vt, enrichFollowUp: vt, rejected: 30 },
     });
 
     // 3. Secrets, rules, routes.
@@ -260,8 +268,10 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
       timers: { ...(rulesSource === 'file' ? { RULES_FILE: rulesFile } : {}), EVENTS_FILE: eventsFile },
       dispatch: { ROUTES_FILE: routesFile },
       flushGroups: { ROUTES_FILE: routesFile },
-      deliverSlack: { SLACK_API_URL: receivers.slack.apiUrl },
-      deliverPagerduty: { PAGERDUTY_EVENTS_URL: receivers.pagerduty.eventsUrl },
+      // The catalog comes from CATALOG_FILE (it wins over the SSM parameter), as routes do.
+      deliverSlack: { SLACK_API_URL: receivers.slack.apiUrl, CATALOG_FILE: DEFAULT_CATALOG_FILE },
+      deliverEmail: { CATALOG_FILE: DEFAULT_CATALOG_FILE },
+      deliverPagerduty: { PAGERDUTY_EVENTS_URL: receivers.pagerduty.eventsUrl, CATALOG_FILE: DEFAULT_CATALOG_FILE },
       // The local Slack's response URLs and usergroups.users.list.
       interactions: { SLACK_API_URL: receivers.slack.apiUrl },
       interactionsWorker: { ROUTES_FILE: routesFile, SLACK_API_URL: receivers.slack.apiUrl },
@@ -412,6 +422,8 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
     // 7. The source of records.
     const source = opts.source ?? { kind: 'demo' };
     if (source.kind === 'demo') {
+      // The demo's logs are derived from its scenario time (local/demo/logs.ts), aligned as DemoStream aligns its start.
+      demoStartMs = Math.floor(clock.now() / SCRAPE_MS) * SCRAPE_MS;
       const demo = new DemoStream({
         clock,
         send: (value, timestampMs) => void send(value, { timestampMs }),

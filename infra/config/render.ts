@@ -50,5 +50,8 @@ export function renderConfigValues(config: KlaxonConfig, names: DeployedNames): 
     maxSampleAgeSeconds: String(config.eventTime.maxSampleAgeSeconds),
     // Lambda honours the evaluator's partial batch response only in provisioned mode (kafkaEventSourceProps).
     kafkaPartialBatchResponse: String(config.msk.mode === 'provisioned'),
+    // The functions parse it again with the same schema (shared/config/enrich.ts); empty: no links or logs.
+    enrichment: config.enrichment.settings ? JSON.stringify(config.enrichment.settings) : '',
+    catalogSsmParameter: config.enrichment.catalogParameterName,
   };
 }

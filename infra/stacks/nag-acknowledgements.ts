@@ -27,6 +27,10 @@ export interface NagTargets {
   readonly tracedRoles: readonly iam.IRole[];
   /** The evaluator runs in the VPC (VPC access managed policy). */
   readonly evaluatorInVpc: boolean;
+  /** Roles that run Logs Insights queries for the enrichment (only when log groups are configured). */
+  readonly logsQueryRoles?: readonly iam.IRole[];
+  /** The log groups they may query. */
+  readonly logGroupNames?: readonly string[];
 }
 
 const ack = (scope: IConstruct, id: string, reason: string) => Validations.of(scope).acknowledge({ id: `AwsSolutions::${id}`, reason });
@@ -72,6 +76,20 @@ export function acknowledgeNagFindings(stack: Stack, t: NagTargets): void {
   );
   for (const role of t.tracedRoles) {
     ack(role, 'AwsSolutions-IAM5[Resource::*]', 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions (https://docs.aws.amazon.com/xray/latest/devguide/security_iam_service-with-iam.html).');
+  }
+  for (const role of t.logsQueryRoles ?? []) {
+    ack(
+      role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'logs:GetQueryResults and logs:StopQuery take a query id and support no resource-level permissions (Service Authorization Reference for CloudWatch Logs, https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatchlogs.html); logs:StartQuery is limited to the configured log groups.',
+    );
+    for (const g of t.logGroupNames ?? []) {
+      ack(
+        role,
+        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:${g}:*]`,
+        `logs:StartQuery on the configured log group ${g} (its \`:*\` form, as the CloudWatch Logs ARN format for log groups allows); no other log group.`,
+      );
+    }
   }
   if (t.evaluatorInVpc) {
     ack(

@@ -15,6 +15,7 @@ import { FOLLOW_UP_DEFAULTS } from '../core/enrich/follow-up.ts';
 import { LinkTemplateSchema } from '../core/enrich/links.ts';
 import { LOGS_BOUNDS } from '../core/enrich/logs.ts';
 import { ConfigError, jsonEnv, optionalString, parseEnv } from './env.ts';
+import { ENRICH_BUDGET_MAX_MS } from './timing.ts';
 
 /** Thrown at init for an invalid enrichment variable. */
 export class EnrichConfigError extends ConfigError {
@@ -28,8 +29,8 @@ const logGroupName = z.string().regex(/^[.\-_/#A-Za-z0-9]{1,512}$/, 'not a log g
 /** The JSON of `ENRICH_CONFIG` (the deployment config's `enrichment`). */
 export const EnrichConfigJson = z
   .object({
-    /** Per severity (ms); a notification waits at most this long for its enrichment. At most 10 s: a page must not wait longer. */
-    budgetMs: z.object({ critical: ms(10_000), high: ms(10_000), medium: ms(10_000), low: ms(10_000) }).partial().optional(),
+    /** Per severity (ms); a notification waits at most this long for its enrichment, at most ENRICH_BUDGET_MAX_MS (the channel's reserve holds it). */
+    budgetMs: z.object({ critical: ms(ENRICH_BUDGET_MAX_MS), high: ms(ENRICH_BUDGET_MAX_MS), medium: ms(ENRICH_BUDGET_MAX_MS), low: ms(ENRICH_BUDGET_MAX_MS) }).partial().optional(),
     linkWindowMinutes: z.number().int().min(0).max(1440).default(15),
     links: z.array(LinkTemplateSchema).max(20).default([]),
     traces: z.array(LinkTemplateSchema).max(10).default([]),
