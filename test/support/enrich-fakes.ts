@@ -6,7 +6,7 @@
  */
 import { LogsThrottledError, type LogSource, type LogsQuery, type LogsResults } from '../../shared/core/enrich/logs.ts';
 import type { EnrichmentLogLine } from '../../shared/core/enrich/types.ts';
-import type { TestClock } from '../integration/deliver-fixtures.ts';
+import { TestClock } from '../integration/deliver-fixtures.ts';
 
 /** The fake source. */
 export class FakeLogSource implements LogSource {
@@ -66,4 +66,29 @@ export class FakeTimers {
       if (this.#sleepers.length) this.#schedule();
     });
   }
+}
+
+/**
+ * For tests with real I/O (integration): a clock that runs `speed` times faster than the wall
+ * clock from `startMs` (and jumps forward on `advance`), with a timer that waits `ms / speed`
+ * real milliseconds, so a 1 s budget costs 100 ms of wall time while the local services (file
+ * reads, HTTP, DynamoDB Local) answer in real time. Fake-clock timers ({@link FakeTimers}) would
+ * run ahead of real I/O.
+ */
+export class SpeedClock extends TestClock {
+  readonly #startReal = performance.now();
+  #offset = 0;
+  constructor(
+    startMs: number,
+    readonly speed = 10,
+  ) {
+    super(startMs);
+  }
+  override now(): number {
+    return Math.floor(this.ms + this.#offset + (performance.now() - this.#startReal) * this.speed);
+  }
+  override advance(ms: number): void {
+    this.#offset += ms;
+  }
+  readonly sleep = (ms: number): Promise<void> => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms / this.speed)));
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CatalogError, catalogFromText, matchCatalog } from '../../shared/core/enrich/catalog.ts';
 import { buildLink, buildLinks, linkTemplateProblem, linkTimeRange } from '../../shared/core/enrich/links.ts';
-import { buildLogsQuery, quoteLogsValue } from '../../shared/core/enrich/logs.ts';
+import { buildLogsQuery, quoteLogsValue, redactLogLine } from '../../shared/core/enrich/logs.ts';
 
 const CATALOG = `
 entries:
@@ -150,5 +150,24 @@ describe('Logs Insights query: label values quoted, never raw', () => {
     [{ instance: 'x' }],
   ])('no query for %j: not-queryable', (labels) => {
     expect(buildLogsQuery(cfg, labels, 0, 0)).toEqual({ ok: false, reason: 'not-queryable' });
+  });
+});
+
+describe('log lines are redacted before they reach a message', () => {
+  it.each([
+    // key=value in free text
+    ['ERROR POST /pay 502 token=s3cr3t', 'ERROR POST /pay 502 token=***'],
+    // JSON fields
+    ['{"api_key":"AKIA123","user":"bob"}', '{"api_key":"***","user":"bob"}'],
+    // a colon and spaces
+    ['password: hunter2 retrying', 'password: *** retrying'],
+    // a secret in a URL query (redact.ts's rule, once)
+    ['GET https://x.example.com/a?access_token=abc&x=1', 'GET https://x.example.com/a?access_token=***&x=1'],
+    // a Bearer credential (the scheme word goes too: the name says auth)
+    ['Authorization: Bearer eyJhbGci.payload.sig', 'Authorization: *** ***'],
+    // nothing secret: unchanged
+    ['ERROR inventory reservation failed: connection reset', 'ERROR inventory reservation failed: connection reset'],
+  ])('%s', (line, expected) => {
+    expect(redactLogLine(line)).toBe(expected);
   });
 });

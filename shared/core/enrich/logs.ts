@@ -7,7 +7,7 @@
  * and polling within the notification's time budget. What is not ready within the budget is
  * `pending`: the Slack follow-up (./follow-up.ts) adds it to the thread later.
  */
-import { redactSecrets } from '../deliver/redact.ts';
+import { REDACTED, redactSecrets } from '../deliver/redact.ts';
 import { TransientError } from '../errors/index.ts';
 import { singleLine, truncate } from '../format/escape.ts';
 import type { Clock, Labels } from '../model/index.ts';
@@ -140,9 +140,22 @@ export function buildLogsQuery(cfg: LogsConfig, labels: Labels, firedAtMs: numbe
   return { ok: true, query: { logGroups: cfg.logGroups.slice(0, LOGS_BOUNDS.logGroups), queryString, startMs: firedAtMs - cfg.lookbackMs, endMs: Math.max(atMs, firedAtMs) + 1000, limit } };
 }
 
+/**
+ * `token=abc`, `password: hunter2`, `"api_key":"x"` in free text: a name that says secret (the
+ * names redact.ts treats as secret in URLs), then `=` or `:`, then the value up to a separator. Log
+ * lines are not URLs: redact.ts catches secrets in the URLs they hold, this the rest. Bounded
+ * repetitions only (linear).
+ */
+const LOG_SECRET = /([A-Za-z0-9_.-]{0,32}(?:token|key|secret|passw|pwd|credential|auth|sig)[A-Za-z0-9_.-]{0,32}"?\s{0,3}[=:]\s{0,3}"?)([^\s"',;&}]{1,4096})/gi;
+
+/** Redacts secrets in one log line ({@link LOG_SECRET} after redact.ts's URL and token rules). */
+export function redactLogLine(message: string): string {
+  return redactSecrets(message).replace(LOG_SECRET, (_all, head: string, value: string) => (value === REDACTED ? `${head}${value}` : `${head}${REDACTED}`));
+}
+
 /** Lines as shown: redacted, one line each, bounded; newest first as the query sorts them. */
 export function cleanLogLines(lines: readonly EnrichmentLogLine[], limit: number): EnrichmentLogLine[] {
-  return lines.slice(0, Math.min(limit, LOGS_BOUNDS.lines)).map((l) => ({ ...(l.atMs !== undefined ? { atMs: l.atMs } : {}), message: truncate(singleLine(redactSecrets(l.message)), LOGS_BOUNDS.lineChars) }));
+  return lines.slice(0, Math.min(limit, LOGS_BOUNDS.lines)).map((l) => ({ ...(l.atMs !== undefined ? { atMs: l.atMs } : {}), message: truncate(singleLine(redactLogLine(l.message)), LOGS_BOUNDS.lineChars) }));
 }
 
 const TERMINAL_FAILED: readonly LogsQueryStatus[] = ['Failed', 'Cancelled', 'Timeout', 'Unknown'];
