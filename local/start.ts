@@ -40,7 +40,7 @@ import { Scheduler } from './runtime/scheduler.ts';
 import { createLocalLog, type LocalLog } from './runtime/log.ts';
 import { startReceivers, type LocalReceivers } from './runtime/receivers.ts';
 import { LOCAL_SLACK_BOT_TOKEN } from './receivers/slack.ts';
-import { startLogsInsightsStandIn } from './receivers/logs-insights-standin.ts';
+import { startLogsInsightsStandIn, type StandInLogLine } from './receivers/logs-insights-standin.ts';
 import { demoLogLines } from './demo/logs.ts';
 import { SCRAPE_MS } from './demo/scenario.ts';
 import { DEFAULT_CATALOG_FILE, DEFAULT_EVENTS_FILE, DEFAULT_ROUTES_FILE, DEFAULT_RULES_FILE, LOCAL_SECRET_NAMES, LOCAL_TOPIC, localConfigValues, localSecrets } from './config/index.ts';
@@ -99,6 +99,11 @@ export interface StartOptions {
   readonly handlerLogLevel?: string;
   /** Port of the local interactions endpoint (default: a free one). */
   readonly interactionsPort?: number;
+  /**
+   * The log lines the local stand-in for Logs Insights answers with (default: the demo's, derived
+   * from its scenario when the source is the demo; none otherwise). Tests with a scripted source give theirs.
+   */
+  readonly logLines?: (logGroup: string, startMs: number, endMs: number) => readonly StandInLogLine[];
 }
 
 /** Everything a running local pipeline exposes. */
@@ -174,7 +179,10 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
     stack.push(receivers);
     // The local stand-in for Logs Insights (nothing emulates it here): the demo's checkout logs, queries that run 3 s of event time.
     let demoStartMs: number | undefined;
-    const logsStandIn = await startLogsInsightsStandIn({ clock, lines: (group, from, to) => (demoStartMs === undefined ? [] : demoLogLines(group, from, to, demoStartMs)) });
+    const logsStandIn = await startLogsInsightsStandIn({
+      clock,
+      lines: opts.logLines ?? ((group, from, to) => (demoStartMs === undefined ? [] : demoLogLines(group, from, to, demoStartMs))),
+    });
     stack.push(logsStandIn);
 
     // The handlers build their SDK clients with no endpoint: the SDK reads these (as in AWS, with none set).
