@@ -9,6 +9,8 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Channel, Clock } from '../../core/model/index.ts';
 import type { LogSource } from '../../core/enrich/logs.ts';
 import { channelEnrichment } from '../enrich/wiring.ts';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { METRIC } from '../../core/model/metrics.ts';
 import type { ChannelSettings } from '../../config/channels.ts';
 import { CHANNEL_BATCH_BUDGET_MS, CLAIM_LEASE_MS } from '../../config/timing.ts';
 import { DynamoBreakerStore } from '../dynamodb/breaker-store.ts';
@@ -49,6 +51,7 @@ export function commonChannelDeps(
   const sqs = clients.sqs ?? new SQSClient({});
   const logger = clients.logger ?? createLogger(service);
   const clock = clients.clock ?? systemClock;
+  const metrics = clients.metrics ?? createMetrics(service);
   const enrich = enrichFor
     ? channelEnrichment(enrichFor.channel, enrichFor.env, service, {
         deliveryTable: s.deliveryTable,
@@ -56,6 +59,12 @@ export function commonChannelDeps(
         sqs,
         clock,
         logger,
+        // Counted by reason (a closed list), one single-metric EMF blob each, like the delivery metrics.
+        countFailure: (channel, reason) => {
+          const m = metrics.singleMetric();
+          m.addDimensions({ channel, reason });
+          m.addMetric(METRIC.enrichmentFailures, MetricUnit.Count, 1);
+        },
         ...(clients.logSource ? { logSource: clients.logSource } : {}),
         ...(clients.sleep ? { sleep: clients.sleep } : {}),
       })
@@ -66,7 +75,7 @@ export function commonChannelDeps(
     notifications: new DynamoNotificationStore(dynamodb, s.deliveryTable, { leaseMs: CLAIM_LEASE_MS, retentionDays: DELIVERY_RECORD_RETENTION_DAYS }),
     breakers: new DynamoBreakerStore(dynamodb, s.deliveryTable, s.breaker),
     queue: new SqsChannelQueue(sqs, s.queueUrl, s.deadLetterQueueUrl),
-    metrics: new EmfDeliveryMetrics(clients.metrics ?? createMetrics(service)),
+    metrics: new EmfDeliveryMetrics(metrics),
     logger,
     clock,
     breaker: s.breaker,
