@@ -207,6 +207,12 @@ export const TABLES = {
     sortKey: { name: 'sk', type: 'S' },
     ttlAttribute: 'expiresAt',
   },
+  catalog: {
+    description:
+      'Service catalog entries (docs/enrichment.md), one item per entry keyed by id: match (a map of labels), owner, team, on_call, runbook, links. ' +
+      'Read by the channel functions when enrichment.catalogSource is dynamodb (otherwise the SSM parameter is the catalog).',
+    partitionKey: { name: 'id', type: 'S' },
+  },
   samples: {
     description:
       'Sample log: per Kafka partition (pk), the decoded samples of each evaluated batch, keyed by the ' +
@@ -291,13 +297,16 @@ const channelEnv = {
   DASHBOARD_URL: { config: 'dashboardUrl' },
   // The enrichment stage (docs/enrichment.md): settings and the catalog.
   ENRICH_CONFIG: { config: 'enrichment' },
+  // Empty when the catalog is the table (enrichment.catalogSource: dynamodb): the parameter would win.
   CATALOG_SSM_PARAMETER: { config: 'catalogSsmParameter' },
+  CATALOG_TABLE: { tableName: 'catalog' },
 } as const satisfies Record<string, EnvSource>;
 
 const channelGrants = [
   { table: 'delivery', access: 'readWrite' },
   { table: 'alerts', access: 'readWrite' },
   { ssmParameters: 'catalog' },
+  { table: 'catalog', access: 'read' },
   { logsInsights: true },
 ] as const satisfies readonly Grant[];
 

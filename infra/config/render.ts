@@ -52,6 +52,7 @@ export function renderConfigValues(config: KlaxonConfig, names: DeployedNames): 
     kafkaPartialBatchResponse: String(config.msk.mode === 'provisioned'),
     // The functions parse it again with the same schema (shared/config/enrich.ts); empty: no links or logs.
     enrichment: config.enrichment.settings ? JSON.stringify(config.enrichment.settings) : '',
-    catalogSsmParameter: config.enrichment.catalogParameterName,
+    // Empty when the catalog is the table: the functions read the parameter first (shared/config/enrich.ts).
+    catalogSsmParameter: config.enrichment.catalogSource === 'ssm' ? config.enrichment.catalogParameterName : '',
   };
 }

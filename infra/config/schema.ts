@@ -178,12 +178,14 @@ export const klaxonConfigSchema = z
       .object({
         /** The service catalog YAML (docs/enrichment.md, "Catalog"), relative to the working directory; absent: no catalog. */
         catalogFile: z.string().min(1).optional(),
+        /** Where the channel functions read the catalog: the SSM parameter made from catalogFile (default), or the `catalog` table's items (more than 8 KB, or edited by other tools). */
+        catalogSource: z.enum(['ssm', 'dynamodb']).default('ssm'),
         catalogParameterName: z.string().regex(SSM_PATH, 'must be an SSM parameter name such as /klaxon/catalog').default('/klaxon/catalog'),
         /** Budgets, link and trace templates, logs (shared/config/enrich.ts EnrichConfigJson: the functions' ENRICH_CONFIG). */
         settings: EnrichConfigJson.optional(),
       })
       .strict()
-      .default({ catalogParameterName: '/klaxon/catalog' }),
+      .default({ catalogParameterName: '/klaxon/catalog', catalogSource: 'ssm' }),
     email: z
       .object({
         /** The From address; it must belong to `identity`. */

@@ -473,8 +473,8 @@ describe('dashboard', () => {
         { label: `${name} ${gsi.name}`, stat: 'Sum' },
       ]),
     ]);
-    // 9 tables (silences, groups, errors, history among them) + by-due + by-firing (state) + by-recheck (alerts) + by-due (groups) + by-task + by-quiet (errors).
-    expect(expected).toHaveLength(15);
+    // 10 tables (silences, groups, errors, history, catalog among them) + by-due + by-firing (state) + by-recheck (alerts) + by-due (groups) + by-task + by-quiet (errors).
+    expect(expected).toHaveLength(16);
     expect(widget(title).metrics).toEqual(expected);
   });
 
