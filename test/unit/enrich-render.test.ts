@@ -117,3 +117,41 @@ describe('PagerDuty rendering of an enrichment', () => {
     expect(Buffer.byteLength(JSON.stringify(ev))).toBeLessThan(512 * 1024);
   });
 });
+
+describe('group notifications get the catalog of their group labels', () => {
+  const group = {
+    id: `group:${'b'.repeat(32)}`,
+    routePath: 'routes[0]',
+    labels: { service: 'checkout' },
+    reason: 'first-notification' as const,
+    firing: [{ fingerprint: 'f1', status: 'firing' as const, severity: 'high' as const, name: 'Errors', instance: 'web-1', value: '7', startsAtMs: T0, labels: { service: 'checkout' } }],
+    resolved: [],
+    firingCount: 1,
+    resolvedCount: 0,
+    changes: { newFiring: 1, newResolved: 0 },
+    seq: 1,
+  };
+  const E: Enrichment = { owner: HOSTILE.html, team: 'payments', links: [{ text: 'Grafana', url: 'https://grafana.example.com/d/svc' }], traces: [], failures: [] };
+  const t = { fingerprint: group.id, labels: { service: 'checkout' } };
+
+  it('Slack: fields and link buttons, within Block Kit', () => {
+    const m = renderSlackMessage(job('slack', { group, t, enrichment: E }), opts);
+    expect(blockKitProblem(m)).toBeUndefined();
+    expect(mrkdwn(m.attachments[0].blocks)).toContain('*Team*\npayments');
+    expect(m.attachments[0].blocks.some((b) => b.type === 'actions' && b.block_id === 'klaxon_links')).toBe(true);
+  });
+
+  it('email: owner escaped, links in both parts', () => {
+    const r = renderEmail(job('email', { group, t, enrichment: E }), opts);
+    expect(r.html).toContain('&lt;script&gt;');
+    expect(r.html).not.toContain('<script>');
+    expect(r.text).toContain('Team: payments');
+    expect(r.text).toContain('Grafana: https://grafana.example.com/d/svc');
+  });
+
+  it('PagerDuty: custom_details and links', () => {
+    const ev = renderPagerDutyEvent(job('pagerduty', { group, t, enrichment: E }), 'rk', opts) as PagerDutyTrigger;
+    expect(ev.payload.custom_details).toMatchObject({ team: 'payments' });
+    expect(ev.links).toEqual([{ href: 'https://grafana.example.com/d/svc', text: 'Grafana' }]);
+  });
+});
