@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { catalogFromText, type Catalog } from '../../shared/core/enrich/catalog.ts';
-import { enrichJob, type EnrichConfig, type EnrichDeps } from '../../shared/core/enrich/enrich.ts';
+import { enrichJob, LogsWaitAllowance, type EnrichConfig, type EnrichDeps } from '../../shared/core/enrich/enrich.ts';
 import { checkFollowUp, decideFollowUp, logsNoteJob } from '../../shared/core/enrich/follow-up.ts';
 import { InMemoryLogsCache, InMemoryQuerySlots } from '../../shared/core/enrich/in-memory.ts';
 import { enrichmentNotes } from '../../shared/core/enrich/types.ts';
@@ -191,5 +191,31 @@ describe('one query per alert and bucket; the in-flight ceiling', () => {
     const e = await enrichJob(g, s.deps);
     expect(e.owner).toBe('Alice');
     expect(e.logs).toBeUndefined();
+  });
+});
+
+describe('a storm stops waiting for logs (LogsWaitAllowance)', () => {
+  it.each<[string, [number, number][], number, boolean]>([
+    // nothing waited yet
+    ['fresh', [], T0, true],
+    // 3.9 s waited in the window: one more may wait
+    ['under the allowance', [[T0, 2000], [T0 + 1000, 1900]], T0 + 2000, true],
+    // 4 s waited within 30 s: the next goes at once
+    ['allowance spent', [[T0, 2000], [T0 + 1000, 2000]], T0 + 2000, false],
+    // the waits left the window: waiting again
+    ['window passed', [[T0, 2000], [T0 + 1000, 2000]], T0 + 31_001, true],
+  ])('%s', (_n, waits, now, may) => {
+    const a = new LogsWaitAllowance();
+    for (const [at, ms] of waits) a.record(at, ms);
+    expect(a.mayWait(now)).toBe(may);
+  });
+
+  it('without waiting, the query is started and the job goes at once with "logs pending"', async () => {
+    const s = setup();
+    s.source.runMs = 500;
+    const e = await enrichJob(checkout(), s.deps, { waitForLogs: false });
+    expect(e.logs?.state).toBe('pending');
+    expect(s.source.started).toHaveLength(1);
+    expect(s.clock.now() - T0).toBeLessThan(CONFIG.logs!.pollMs);
   });
 });

@@ -7,7 +7,7 @@
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { enrichJob, type EnrichDeps } from '../../core/enrich/enrich.ts';
+import { enrichJob, LogsWaitAllowance, type EnrichDeps } from '../../core/enrich/enrich.ts';
 import type { LogsFollowUp } from '../../core/enrich/follow-up.ts';
 import type { LogsPorts, LogSource } from '../../core/enrich/logs.ts';
 import type { EnrichFailureReason } from '../../core/enrich/types.ts';
@@ -59,9 +59,13 @@ export function createEnricher(w: EnricherWiring): JobEnricher {
     onError: (part, err) => w.logger.warn(`enrichment: ${part} failed`, { error: err }),
   };
   const followUpQueue = w.channel === 'slack' ? w.settings.followUp.queueUrl : undefined;
+  // Per instance (module scope in Lambda): a storm stops waiting for logs (shared/core/enrich/enrich.ts).
+  const allowance = new LogsWaitAllowance();
   return {
     async enrich(job) {
-      const e = await enrichJob(job, deps);
+      const startMs = w.clock.now();
+      const e = await enrichJob(job, deps, { waitForLogs: allowance.mayWait(startMs) });
+      allowance.record(w.clock.now(), w.clock.now() - startMs);
       for (const f of e.failures) {
         w.countFailure?.(w.channel, f.reason);
         w.logger.info('enrichment incomplete', { fingerprint: job.transition.fingerprint, part: f.part, reason: f.reason });

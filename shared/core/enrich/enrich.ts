@@ -70,13 +70,38 @@ export function within<T>(p: Promise<T>, ms: number, sleep: (ms: number) => Prom
 }
 
 /**
+ * How long an instance may wait for logs in a storm (docs/enrichment.md, "Budget"): a channel
+ * handles a batch's jobs one after another, so ten distinct alerts each waiting 2 s would delay
+ * the tenth by 18 s. Once the waits of the last `windowMs` add up to `allowanceMs`, the next jobs
+ * start their query (or find it) and go at once with `logs pending`: the lines follow in the thread.
+ */
+export const LOGS_WAIT_ALLOWANCE = { allowanceMs: 4_000, windowMs: 30_000 } as const;
+
+/** The waits of one instance in a sliding window (clock time), deciding whether the next job may wait for logs. */
+export class LogsWaitAllowance {
+  readonly #waits: { atMs: number; ms: number }[] = [];
+  constructor(private readonly limits: { readonly allowanceMs: number; readonly windowMs: number } = LOGS_WAIT_ALLOWANCE) {}
+  /** Whether a job starting now may wait for its logs. */
+  mayWait(nowMs: number): boolean {
+    while (this.#waits.length && this.#waits[0]!.atMs <= nowMs - this.limits.windowMs) this.#waits.shift();
+    return this.#waits.reduce((a, w) => a + w.ms, 0) < this.limits.allowanceMs;
+  }
+  /** Records how long a job waited. */
+  record(nowMs: number, ms: number): void {
+    if (ms > 0) this.#waits.push({ atMs: nowMs, ms });
+  }
+}
+
+/**
  * Enriches a job within its budget. Per-alert jobs get catalog, links and (firing only) logs;
  * group jobs the catalog and links of their group labels (no logs: a group has no one fingerprint
- * to query for).
+ * to query for). `waitForLogs: false` (a storm, {@link LogsWaitAllowance}): the query is started or
+ * looked at once, never waited for.
  */
-export async function enrichJob(job: NotificationJob, deps: EnrichDeps): Promise<Enrichment> {
+export async function enrichJob(job: NotificationJob, deps: EnrichDeps, opts: { readonly waitForLogs?: boolean } = {}): Promise<Enrichment> {
   const start = deps.clock.now();
   const deadline = start + Math.max(0, deps.config.budgetMs[job.severity] ?? DEFAULT_ENRICH_BUDGET_MS[job.severity]);
+  const logsDeadline = opts.waitForLogs === false ? start : deadline;
   const t = job.transition;
   const labels = job.group ? job.group.labels : t.labels;
   const failures: { part: EnrichPart; reason: EnrichFailureReason }[] = [];
@@ -89,7 +114,7 @@ export async function enrichJob(job: NotificationJob, deps: EnrichDeps): Promise
         deps.onError?.('logs', err);
         return { state: 'unavailable', reason: 'error' } as const;
       })
-    : wantsLogs ? recentLogs(deps.logs!, deps.config.logs!, { fingerprint: t.fingerprint, labels, firedAtMs: t.firedAtMs, atMs: t.atMs }, deadline, (err) => deps.onError?.('logs', err)) : undefined;
+    : wantsLogs ? recentLogs(deps.logs!, deps.config.logs!, { fingerprint: t.fingerprint, labels, firedAtMs: t.firedAtMs, atMs: t.atMs }, logsDeadline, (err) => deps.onError?.('logs', err)) : undefined;
 
   const cat = await within(deps.catalog.current(), deadline - deps.clock.now(), deps.sleep);
   if (!cat.ok) {
