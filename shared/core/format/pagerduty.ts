@@ -200,6 +200,7 @@ function renderPagerDutyGroupEvent(g: GroupView, job: NotificationJob, routingKe
   }
   const andMore = g.unlistedFiring + g.unlistedResolved + dropped;
   const dashboard = safeHttpUrl(opts.dashboardUrl);
+  const groupLinks = eventLinks(dashboard ? [{ url: dashboard, text: 'Dashboard' }] : [], job.enrichment);
   return {
     routing_key: routingKey,
     event_action: 'trigger',
@@ -226,7 +227,7 @@ function renderPagerDutyGroupEvent(g: GroupView, job: NotificationJob, routingKe
         ...pagerDutyEnrichmentDetails(job.enrichment),
       },
     },
-    ...(dashboard || job.enrichment ? { links: eventLinks(dashboard ? [{ url: dashboard, text: 'Dashboard' }] : [], job.enrichment) } : {}),
+    ...(groupLinks.length ? { links: groupLinks } : {}),
     ...(dashboard ? { client_url: dashboard } : {}),
     client: opts.productName,
   };
