@@ -21,7 +21,7 @@ try {
     contextOverrides: app.node.tryGetContext('klaxon'),
     cwd: process.cwd(),
   });
-  createKlaxonApp({ app, config: loaded.config, routesDocument: loaded.routesDocument, ...(loaded.eventsDocument !== undefined ? { eventsDocument: loaded.eventsDocument } : {}), projectRoot: process.cwd() });
+  createKlaxonApp({ app, config: loaded.config, routesDocument: loaded.routesDocument, ...(loaded.eventsDocument !== undefined ? { eventsDocument: loaded.eventsDocument } : {}), ...(loaded.catalogDocument !== undefined ? { catalogDocument: loaded.catalogDocument } : {}), projectRoot: process.cwd() });
   app.synth();
 } catch (err) {
   if (err instanceof ConfigError) {

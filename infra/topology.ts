@@ -65,14 +65,19 @@ export type Grant =
   | { readonly deadLetterQueue: QueueName }
   | { readonly secret: SecretName }
   | { readonly ses: true }
-  | { readonly ssmParameters: 'rules' | 'routes' | 'events' }
+  | { readonly ssmParameters: 'rules' | 'routes' | 'events' | 'catalog' }
   /**
    * Run the deployment's remediation actions (deployment config `remediation.actions`;
    * docs/remediation.md): ssm:StartAutomationExecution on exactly those documents,
    * lambda:InvokeFunction on exactly those functions, GetSecretValue on exactly those webhook
    * secrets, iam:PassRole on exactly the automation roles given. Rendered from the config, not here.
    */
-  | { readonly remediationActions: true };
+  | { readonly remediationActions: true }
+  /**
+   * Logs Insights queries for the enrichment (docs/enrichment.md): StartQuery on the configured log
+   * groups only; GetQueryResults and StopQuery, which take no resource (infra/render/wire.ts).
+   */
+  | { readonly logsInsights: true };
 
 /** One Lambda function. */
 export interface FunctionSpec {
@@ -115,6 +120,10 @@ export const CONFIG_KEYS = [
   'maxSampleAgeSeconds',
   'kafkaPartialBatchResponse',
   'remediationActions',
+  /** The `enrichment` settings as JSON (shared/config/enrich.ts ENRICH_CONFIG); empty: links and logs off. */
+  'enrichment',
+  /** The service catalog's SSM parameter (docs/enrichment.md). */
+  'catalogSsmParameter',
 ] as const;
 /** One of {@link CONFIG_KEYS}. */
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
@@ -208,6 +217,12 @@ export const TABLES = {
     sortKey: { name: 'sk', type: 'S' },
     ttlAttribute: 'expiresAt',
   },
+  catalog: {
+    description:
+      'Service catalog entries (docs/enrichment.md), one item per entry keyed by id: match (a map of labels), owner, team, on_call, runbook, links. ' +
+      'Read by the channel functions when enrichment.catalogSource is dynamodb (otherwise the SSM parameter is the catalog).',
+    partitionKey: { name: 'id', type: 'S' },
+  },
   samples: {
     description:
       'Sample log: per Kafka partition (pk), the decoded samples of each evaluated batch, keyed by the ' +
@@ -271,6 +286,13 @@ export const QUEUES = {
     deadLetter: { maxReceiveCount: 10 },
     retentionDays: 4,
   },
+  enrichFollowUp: {
+    description: 'Logs follow-ups of Slack notifications sent with "logs pending": one look at the Logs Insights query per delivery (standard queue: per-message delays).',
+    fifo: false,
+    deadLetter: { maxReceiveCount: 5 },
+    // Log lines are moot after a day.
+    retentionDays: 1,
+  },
   interactions: {
     description: 'Verified Slack clicks and PagerDuty webhook events, for the interactions worker (standard queue: each is idempotent, none needs an order).',
     fifo: false,
@@ -305,11 +327,19 @@ const channelEnv = {
   BREAKER_CONFIG: { config: 'breaker' },
   PRODUCT_NAME: { config: 'productName' },
   DASHBOARD_URL: { config: 'dashboardUrl' },
+  // The enrichment stage (docs/enrichment.md): settings and the catalog.
+  ENRICH_CONFIG: { config: 'enrichment' },
+  // Empty when the catalog is the table (enrichment.catalogSource: dynamodb): the parameter would win.
+  CATALOG_SSM_PARAMETER: { config: 'catalogSsmParameter' },
+  CATALOG_TABLE: { tableName: 'catalog' },
 } as const satisfies Record<string, EnvSource>;
 
 const channelGrants = [
   { table: 'delivery', access: 'readWrite' },
   { table: 'alerts', access: 'readWrite' },
+  { ssmParameters: 'catalog' },
+  { table: 'catalog', access: 'read' },
+  { logsInsights: true },
 ] as const satisfies readonly Grant[];
 
 /** What the evaluator and timers both read (shared/config/evaluator.ts `ruleSourceEnv` + state + output). */
@@ -462,8 +492,9 @@ export const FUNCTIONS = {
       QUEUE_URL: { queueUrl: 'slack' },
       DEAD_LETTER_QUEUE_URL: { deadLetterQueueUrl: 'slack' },
       SLACK_SECRET_NAME: { config: 'slackSecretName' },
+      ENRICH_FOLLOWUP_QUEUE_URL: { queueUrl: 'enrichFollowUp' },
     },
-    grants: [...channelGrants, { queue: 'slack', access: 'consume' }, { deadLetterQueue: 'slack' }, { secret: 'slack' }],
+    grants: [...channelGrants, { queue: 'slack', access: 'consume' }, { deadLetterQueue: 'slack' }, { secret: 'slack' }, { queue: 'enrichFollowUp', access: 'send' }],
   },
   deliverEmail: {
     description: 'Delivers email notifications through SES (HTML and text).',
@@ -589,6 +620,29 @@ export const FUNCTIONS = {
       // Outcomes and approval requests as notes: dispatch posts them to the alert's thread.
       { queue: 'alertEvents', access: 'send' },
       { remediationActions: true },
+    ],
+  },
+  enrichFollowUp: {
+    description: 'Posts the log lines of Slack notifications sent with "logs pending" to their thread once the Logs Insights query ends (a note job on the Slack queue).',
+    entry: 'functions/enrich-followup/handler.ts',
+    memoryMb: 256,
+    timeoutSeconds: FUNCTION_TIMEOUT_SECONDS.channel,
+    trigger: { kind: 'sqs', queue: 'enrichFollowUp', batchSize: 10, maxBatchingWindowSeconds: 0, maxConcurrency: 2 },
+    env: {
+      DELIVERY_TABLE: { tableName: 'delivery' },
+      SLACK_QUEUE_URL: { queueUrl: 'slack' },
+      ENRICH_FOLLOWUP_QUEUE_URL: { queueUrl: 'enrichFollowUp' },
+      ENRICH_CONFIG: { config: 'enrichment' },
+      PRODUCT_NAME: { config: 'productName' },
+    },
+    grants: [
+      // The query's cache item and its slot.
+      { table: 'delivery', access: 'readWrite' },
+      { queue: 'enrichFollowUp', access: 'consume' },
+      // Looks again later.
+      { queue: 'enrichFollowUp', access: 'send' },
+      { queue: 'slack', access: 'send' },
+      { logsInsights: true },
     ],
   },
 } as const satisfies Record<string, FunctionSpec>;

@@ -42,7 +42,10 @@ import { startReceivers, type LocalReceivers } from './runtime/receivers.ts';
 import { LOCAL_SLACK_BOT_TOKEN } from './receivers/slack.ts';
 import { startRemediationTarget, type RemediationTarget } from './receivers/remediation-target.ts';
 import { startAwsActionsStandIn, type AwsActionsStandIn } from './receivers/aws-actions-standin.ts';
-import { DEFAULT_EVENTS_FILE, DEFAULT_ROUTES_FILE, DEFAULT_RULES_FILE, demoRoutesFor, LOCAL_REMEDIATION_WEBHOOK_SECRET, LOCAL_SECRET_NAMES, LOCAL_TOPIC, localConfigValues, localRemediationActions, localSecrets } from './config/index.ts';
+import { DEFAULT_CATALOG_FILE, DEFAULT_EVENTS_FILE, DEFAULT_ROUTES_FILE, DEFAULT_RULES_FILE, demoRoutesFor, LOCAL_REMEDIATION_WEBHOOK_SECRET, LOCAL_SECRET_NAMES, LOCAL_TOPIC, localConfigValues, localRemediationActions, localSecrets } from './config/index.ts';
+import { startLogsInsightsStandIn, type StandInLogLine } from './receivers/logs-insights-standin.ts';
+import { demoLogLines } from './demo/logs.ts';
+import { SCRAPE_MS } from './demo/scenario.ts';
 import { loadRulesIntoTable } from './config/rules-loader.ts';
 import { LocalObserver } from './console/observer.ts';
 import { consoleSilences } from './console/silences.ts';
@@ -100,6 +103,11 @@ export interface StartOptions {
   readonly interactionsPort?: number;
   /** Port of the local webhook receiver (default 8790, which the demo routes name; 0 = a free one). */
   readonly webhookReceiverPort?: number;
+  /**
+   * The log lines the local stand-in for Logs Insights answers with (default: the demo's, derived
+   * from its scenario when the source is the demo; none otherwise). Tests with a scripted source give theirs.
+   */
+  readonly logLines?: (logGroup: string, startMs: number, endMs: number) => readonly StandInLogLine[];
 }
 
 /** Everything a running local pipeline exposes. */
@@ -187,6 +195,13 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
     stack.push(remediationTarget);
     const awsActions = await startAwsActionsStandIn({ documents: { 'Klaxon-RestartConsumer': 'succeed' }, now: () => clock.now() });
     stack.push(awsActions);
+    // The local stand-in for Logs Insights (nothing emulates it here): the demo's checkout logs, queries that run 3 s of event time.
+    let demoStartMs: number | undefined;
+    const logsStandIn = await startLogsInsightsStandIn({
+      clock,
+      lines: opts.logLines ?? ((group, from, to) => (demoStartMs === undefined ? [] : demoLogLines(group, from, to, demoStartMs))),
+    });
+    stack.push(logsStandIn);
 
     // The handlers build their SDK clients with no endpoint: the SDK reads these (as in AWS, with none set).
     setProcessEnv({
@@ -201,6 +216,7 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
       AWS_ENDPOINT_URL_SECRETS_MANAGER: receivers.secretsManager.url,
       AWS_ENDPOINT_URL_SSM: awsActions.url,
       AWS_ENDPOINT_URL_LAMBDA: awsActions.url,
+      AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: logsStandIn.url,
       POWERTOOLS_METRICS_DISABLED: 'true',
       // No X-Ray daemon locally (the Tracer also disables itself outside Lambda): say so explicitly.
       POWERTOOLS_TRACE_ENABLED: 'false',
@@ -227,7 +243,7 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
       dynamodb,
       sqs,
       prefix,
-      visibilityTimeoutSeconds: { alertEvents: vt, groupFlush: vt, slack: vt, email: vt, pagerduty: vt, webhook: vt, interactions: vt, remediation: vt, rejected: 30 },
+      visibilityTimeoutSeconds: { alertEvents: vt, groupFlush: vt, slack: vt, email: vt, pagerduty: vt, webhook: vt, interactions: vt, remediation: vt, enrichFollowUp: vt, rejected: 30 },
     });
 
     // 3. Secrets, rules, routes.
@@ -284,8 +300,10 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
       timers: { ...(rulesSource === 'file' ? { RULES_FILE: rulesFile } : {}), EVENTS_FILE: eventsFile },
       dispatch: { ROUTES_FILE: routesFile },
       flushGroups: { ROUTES_FILE: routesFile },
-      deliverSlack: { SLACK_API_URL: receivers.slack.apiUrl },
-      deliverPagerduty: { PAGERDUTY_EVENTS_URL: receivers.pagerduty.eventsUrl },
+      // The catalog comes from CATALOG_FILE (it wins over the SSM parameter), as routes do.
+      deliverSlack: { SLACK_API_URL: receivers.slack.apiUrl, CATALOG_FILE: DEFAULT_CATALOG_FILE },
+      deliverEmail: { CATALOG_FILE: DEFAULT_CATALOG_FILE },
+      deliverPagerduty: { PAGERDUTY_EVENTS_URL: receivers.pagerduty.eventsUrl, CATALOG_FILE: DEFAULT_CATALOG_FILE },
       // The local Slack's response URLs and usergroups.users.list.
       interactions: { SLACK_API_URL: receivers.slack.apiUrl },
       interactionsWorker: { ROUTES_FILE: routesFile, SLACK_API_URL: receivers.slack.apiUrl },
@@ -438,6 +456,8 @@ export async function startLocal(opts: StartOptions = {}): Promise<LocalPipeline
     // 7. The source of records.
     const source = opts.source ?? { kind: 'demo' };
     if (source.kind === 'demo') {
+      // The demo's logs are derived from its scenario time (local/demo/logs.ts), aligned as DemoStream aligns its start.
+      demoStartMs = Math.floor(clock.now() / SCRAPE_MS) * SCRAPE_MS;
       const demo = new DemoStream({
         clock,
         send: (value, timestampMs) => void send(value, { timestampMs }),

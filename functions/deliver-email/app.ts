@@ -22,7 +22,7 @@ export function createDeliverEmailHandler(deps: DeliverEmailDeps): ChannelHandle
 /** Builds the dependencies from the environment (topology's `deliverEmail` entry); clients may be injected. */
 export async function deliverEmailDepsFromEnv(env: NodeJS.ProcessEnv, clients: ChannelClients & { ses?: SESClient } = {}): Promise<DeliverEmailDeps> {
   const s = emailConfig(env);
-  const common = commonChannelDeps('deliverEmail', s, clients);
+  const common = commonChannelDeps('deliverEmail', s, clients, { channel: 'email', env });
   const notifier = createSesNotifier({
     ses: clients.ses ?? new SESClient(sesClientConfig()),
     sender: s.sender,

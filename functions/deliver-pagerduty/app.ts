@@ -22,7 +22,7 @@ export function createDeliverPagerdutyHandler(deps: DeliverPagerdutyDeps): Chann
 /** Builds the dependencies from the environment (topology's `deliverPagerduty` entry); clients may be injected. */
 export async function deliverPagerdutyDepsFromEnv(env: NodeJS.ProcessEnv, clients: ChannelClients & { secrets?: SecretSource; fetch?: typeof fetch } = {}): Promise<DeliverPagerdutyDeps> {
   const s = pagerDutyConfig(env);
-  const common = commonChannelDeps('deliverPagerduty', s, clients);
+  const common = commonChannelDeps('deliverPagerduty', s, clients, { channel: 'pagerduty', env });
   const notifier = createPagerDutyNotifier({
     secrets: clients.secrets ?? new SecretsManagerSecretSource(new SecretsManagerClient({})),
     secretName: s.pagerDutySecretName,

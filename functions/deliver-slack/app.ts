@@ -25,7 +25,7 @@ export function createDeliverSlackHandler(deps: DeliverSlackDeps): ChannelHandle
 export async function deliverSlackDepsFromEnv(env: NodeJS.ProcessEnv, clients: ChannelClients & { secrets?: SecretSource; fetch?: typeof fetch } = {}): Promise<DeliverSlackDeps> {
   const s = slackConfig(env);
   const dynamodb = clients.dynamodb ?? new DynamoDBClient({});
-  const common = commonChannelDeps('deliverSlack', s, { ...clients, dynamodb });
+  const common = commonChannelDeps('deliverSlack', s, { ...clients, dynamodb }, { channel: 'slack', env });
   const notifier = createSlackNotifier({
     secrets: clients.secrets ?? new SecretsManagerSecretSource(new SecretsManagerClient({})),
     secretName: s.slackSecretName,

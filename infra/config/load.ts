@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, parseConfig, type KlaxonConfig } from './schema.ts';
+import { catalogFromText } from '../../shared/core/enrich/catalog.ts';
 
 /** The configuration file used when none is named. */
 export const DEFAULT_CONFIG_FILE = 'examples/klaxon.config.yaml';
@@ -32,6 +33,8 @@ export interface LoadedConfig {
   readonly routesDocument: string;
   /** The error-events configuration YAML (absent: the built-in classification). */
   readonly eventsDocument?: string;
+  /** The service catalog YAML (`enrichment.catalogFile`), checked here so a bad catalog fails the synth with the entry named. */
+  readonly catalogDocument?: string;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -81,5 +84,22 @@ export function loadConfig(sources: ConfigSources): LoadedConfig {
     if (!existsSync(eventsFile)) throw new ConfigError(configFile, [`events.file: ${eventsFile} not found`]);
     eventsDocument = readFileSync(eventsFile, 'utf8');
   }
-  return { config, configFile, routesDocument: readFileSync(routesFile, 'utf8'), ...(eventsDocument !== undefined ? { eventsDocument } : {}) };
+  let catalogDocument: string | undefined;
+  if (config.enrichment.catalogFile !== undefined) {
+    const catalogFile = isAbsolute(config.enrichment.catalogFile) ? config.enrichment.catalogFile : resolve(sources.cwd, config.enrichment.catalogFile);
+    if (!existsSync(catalogFile)) throw new ConfigError(configFile, [`enrichment.catalogFile: ${catalogFile} not found`]);
+    catalogDocument = readFileSync(catalogFile, 'utf8');
+    try {
+      catalogFromText(catalogDocument, catalogFile);
+    } catch (cause) {
+      throw new ConfigError(configFile, [`enrichment.catalogFile: ${(cause as Error).message}`], { cause });
+    }
+  }
+  return {
+    config,
+    configFile,
+    routesDocument: readFileSync(routesFile, 'utf8'),
+    ...(eventsDocument !== undefined ? { eventsDocument } : {}),
+    ...(catalogDocument !== undefined ? { catalogDocument } : {}),
+  };
 }

@@ -54,5 +54,9 @@ export function renderConfigValues(config: KlaxonConfig, names: DeployedNames): 
     kafkaPartialBatchResponse: String(config.msk.mode === 'provisioned'),
     // The remediate function's REMEDIATION_ACTIONS: the same document the CDK app grants IAM from.
     remediationActions: JSON.stringify(config.remediation),
+    // The functions parse it again with the same schema (shared/config/enrich.ts); empty: no links or logs.
+    enrichment: config.enrichment.settings ? JSON.stringify(config.enrichment.settings) : '',
+    // Empty when the catalog is the table: the functions read the parameter first (shared/config/enrich.ts).
+    catalogSsmParameter: config.enrichment.catalogSource === 'ssm' ? config.enrichment.catalogParameterName : '',
   };
 }

@@ -10,6 +10,7 @@ import { remediationActionsConfigSchema } from '../../shared/core/remediate/spec
 import { z } from 'zod';
 import { EMAIL_MAX_RECIPIENTS } from '../../shared/core/format/email.ts';
 import { FUNCTIONS } from '../topology.ts';
+import { EnrichConfigJson } from '../../shared/config/enrich.ts';
 
 // https://docs.aws.amazon.com/service-authorization/latest/reference/list-amazonmanagedstreamingforapachekafka.html#amazonmanagedstreamingforapachekafka-resources-for-iam-policies
 const MSK_CLUSTER_ARN = /^arn:aws[a-z-]*:kafka:[a-z0-9-]+:\d{12}:cluster\/[A-Za-z0-9-]{1,64}\/[A-Za-z0-9-]+$/;
@@ -174,6 +175,18 @@ export const klaxonConfigSchema = z
       })
       .strict()
       .default({ parameterName: '/klaxon/events' }),
+    enrichment: z
+      .object({
+        /** The service catalog YAML (docs/enrichment.md, "Catalog"), relative to the working directory; absent: no catalog. */
+        catalogFile: z.string().min(1).optional(),
+        /** Where the channel functions read the catalog: the SSM parameter made from catalogFile (default), or the `catalog` table's items (more than 8 KB, or edited by other tools). */
+        catalogSource: z.enum(['ssm', 'dynamodb']).default('ssm'),
+        catalogParameterName: z.string().regex(SSM_PATH, 'must be an SSM parameter name such as /klaxon/catalog').default('/klaxon/catalog'),
+        /** Budgets, link and trace templates, logs (shared/config/enrich.ts EnrichConfigJson: the functions' ENRICH_CONFIG). */
+        settings: EnrichConfigJson.optional(),
+      })
+      .strict()
+      .default({ catalogParameterName: '/klaxon/catalog', catalogSource: 'ssm' }),
     email: z
       .object({
         /** The From address; it must belong to `identity`. */

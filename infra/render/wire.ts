@@ -21,7 +21,9 @@ export interface WiringResources {
   /** ARNs the `ses` grant allows sending from: the identity and the configuration set. */
   readonly sesArns: readonly string[];
   /** ARNs of the SSM parameters: the rules path (the path and everything under it), the routes parameter. */
-  readonly ssmArns: { readonly rules: readonly string[]; readonly routes: readonly string[]; readonly events: readonly string[] };
+  readonly ssmArns: { readonly rules: readonly string[]; readonly routes: readonly string[]; readonly events: readonly string[]; readonly catalog: readonly string[] };
+  /** ARNs of the log groups the enrichment queries (`arn:…:log-group:<name>`); empty: no logs configured. */
+  readonly logGroupArns: readonly string[];
   readonly configValues: Readonly<Record<ConfigKey, string>>;
   /** The deployment's remediation actions and where they live (the `remediationActions` grant). */
   readonly remediation?: { readonly config: RemediationActionsConfigInput; readonly at: RemediationArnContext };
@@ -61,8 +63,25 @@ export function tableResourceArns(table: dynamodb.ITableV2, spec: TableSpec): st
   return [table.tableArn, ...(spec.globalIndexes ?? []).map((gsi) => `${table.tableArn}/index/${gsi.name}`)];
 }
 
-/** The IAM statement for one {@link Grant}. */
-export function grantStatement(grant: Grant, resources: WiringResources): iam.PolicyStatement {
+/**
+ * The statements of the `logsInsights` grant; none when no log groups are configured.
+ * StartQuery is authorized on the log groups it reads (resource type `log-group`), so it names
+ * exactly them (the `:*` form too: the console and the SDK docs use both). GetQueryResults and
+ * StopQuery take a query id and support no resource-level permissions ("*" in the Service
+ * Authorization Reference for CloudWatch Logs,
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatchlogs.html):
+ * a query id reads only the results of a query this account started.
+ */
+export function logsInsightsStatements(logGroupArns: readonly string[]): iam.PolicyStatement[] {
+  if (!logGroupArns.length) return [];
+  return [
+    new iam.PolicyStatement({ actions: ['logs:StartQuery'], resources: logGroupArns.flatMap((a) => [a, `${a}:*`]) }),
+    new iam.PolicyStatement({ actions: ['logs:GetQueryResults', 'logs:StopQuery'], resources: ['*'] }),
+  ];
+}
+
+/** The IAM statement for one {@link Grant} (not `logsInsights`: {@link logsInsightsStatements}). */
+export function grantStatement(grant: Exclude<Grant, { logsInsights: true }>, resources: WiringResources): iam.PolicyStatement {
   if ('table' in grant) {
     const actions =
       grant.access === 'read' ? TABLE_ACTIONS.read : grant.access === 'write' ? TABLE_ACTIONS.write : [...new Set([...TABLE_ACTIONS.read, ...TABLE_ACTIONS.write])];
@@ -147,6 +166,10 @@ export function wireFunction(target: KlaxonFunction, spec: FunctionSpec, resourc
     if ('remediationActions' in grant) {
       if (!resources.remediation) throw new Error('the remediationActions grant needs the deployment\'s remediation actions (WiringResources.remediation)');
       for (const st of remediationStatements(resources.remediation.config, resources.remediation.at)) target.role.addToPolicy(st);
+      continue;
+    }
+    if ('logsInsights' in grant) {
+      for (const st of logsInsightsStatements(resources.logGroupArns)) target.role.addToPolicy(st);
       continue;
     }
     target.role.addToPolicy(grantStatement(grant, resources));

@@ -28,6 +28,8 @@ export interface KlaxonAppOptions {
   readonly routesDocument: string;
   /** The error-events configuration YAML (absent: the built-in classification). */
   readonly eventsDocument?: string;
+  /** The service catalog YAML (absent: an empty catalog). */
+  readonly catalogDocument?: string;
   /** Repository root (function entries, package-lock.json). */
   readonly projectRoot: string;
   /** An app to add the stacks to (`infra/app.ts` reads context from it first). */
@@ -64,6 +66,7 @@ export function createKlaxonApp(options: KlaxonAppOptions): KlaxonApp {
     config: options.config,
     routesDocument: options.routesDocument,
     ...(options.eventsDocument !== undefined ? { eventsDocument: options.eventsDocument } : {}),
+    ...(options.catalogDocument !== undefined ? { catalogDocument: options.catalogDocument } : {}),
     tables: state.tables,
     projectRoot: options.projectRoot,
   });

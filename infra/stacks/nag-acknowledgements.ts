@@ -29,6 +29,10 @@ export interface NagTargets {
   readonly evaluatorInVpc: boolean;
   /** The remediate function's role when the deployment declares SSM Automation actions (docs/remediation.md). */
   readonly ssmAutomationRole?: iam.IRole;
+  /** Roles that run Logs Insights queries for the enrichment (only when log groups are configured). */
+  readonly logsQueryRoles?: readonly iam.IRole[];
+  /** The log groups they may query. */
+  readonly logGroupNames?: readonly string[];
 }
 
 const ack = (scope: IConstruct, id: string, reason: string) => Validations.of(scope).acknowledge({ id: `AwsSolutions::${id}`, reason });
@@ -81,6 +85,20 @@ export function acknowledgeNagFindings(stack: Stack, t: NagTargets): void {
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:automation-execution/*]',
       'ssm:StartAutomationExecution on the new execution, whose id SSM generates (AWS documents this resource for it); the documents it may start are named one by one in the same statement.',
     );
+  }
+  for (const role of t.logsQueryRoles ?? []) {
+    ack(
+      role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'logs:GetQueryResults and logs:StopQuery take a query id and support no resource-level permissions (Service Authorization Reference for CloudWatch Logs, https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatchlogs.html); logs:StartQuery is limited to the configured log groups.',
+    );
+    for (const g of t.logGroupNames ?? []) {
+      ack(
+        role,
+        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:${g}:*]`,
+        `logs:StartQuery on the configured log group ${g} (its \`:*\` form, as the CloudWatch Logs ARN format for log groups allows); no other log group.`,
+      );
+    }
   }
   if (t.evaluatorInVpc) {
     ack(

@@ -48,6 +48,8 @@ export interface KlaxonPipelineStackProps extends StackProps {
   readonly routesDocument: string;
   /** The error-events configuration YAML (the value of the events parameter; absent: the built-in classification). */
   readonly eventsDocument?: string;
+  /** The service catalog YAML (the value of the catalog parameter; absent: an empty catalog). */
+  readonly catalogDocument?: string;
   readonly tables: Readonly<Record<TableName, dynamodb.ITableV2>>;
   /** Repository root: function entries and package-lock.json are resolved against it. */
   readonly projectRoot: string;
@@ -211,6 +213,18 @@ export class KlaxonPipelineStack extends Stack {
       tier: eventsDocument.length > SSM_STANDARD_MAX_CHARS ? ssm.ParameterTier.ADVANCED : ssm.ParameterTier.STANDARD,
     });
 
+    // Never empty (SSM refuses an empty value): a comment is an empty catalog (docs/enrichment.md).
+    const catalogDocument = props.catalogDocument ?? '# Klaxon service catalog: empty (docs/enrichment.md)\n';
+    if (catalogDocument.length > SSM_ADVANCED_MAX_CHARS) {
+      throw new Error(`catalog file is ${catalogDocument.length} characters; an SSM parameter holds at most ${SSM_ADVANCED_MAX_CHARS} (use a catalog table for more)`);
+    }
+    const catalogParameter = new ssm.StringParameter(this, 'CatalogParameter', {
+      parameterName: config.enrichment.catalogParameterName,
+      description: 'Klaxon service catalog (YAML: owner, team, on-call, runbook, links per service), read by the channel functions',
+      stringValue: catalogDocument,
+      tier: catalogDocument.length > SSM_STANDARD_MAX_CHARS ? ssm.ParameterTier.ADVANCED : ssm.ParameterTier.STANDARD,
+    });
+
     // ── Functions and queues ────────────────────────────────────────────────────────────────
     const fnCommon: Omit<KlaxonFunctionProps, 'name' | 'spec'> = {
       projectRoot: props.projectRoot,
@@ -338,7 +352,9 @@ export class KlaxonPipelineStack extends Stack {
         identity.emailIdentityArn,
         `arn:${Aws.PARTITION}:ses:${Aws.REGION}:${Aws.ACCOUNT_ID}:configuration-set/${configurationSet.configurationSetName}`,
       ],
-      ssmArns: { rules: [ssmArn(config.rules.ssmPath), ssmArn(`${config.rules.ssmPath}/*`)], routes: [routesParameter.parameterArn], events: [eventsParameter.parameterArn] },
+      ssmArns: { rules: [ssmArn(config.rules.ssmPath), ssmArn(`${config.rules.ssmPath}/*`)], routes: [routesParameter.parameterArn], events: [eventsParameter.parameterArn], catalog: [catalogParameter.parameterArn] },
+      // StartQuery on exactly the configured log groups (docs/enrichment.md, "Permissions").
+      logGroupArns: (config.enrichment.settings?.logs?.logGroups ?? []).map((g) => `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:${g}`),
       configValues,
       remediation: { config: config.remediation, at: { partition: Aws.PARTITION, region: Aws.REGION, account: Aws.ACCOUNT_ID } },
     };
@@ -373,6 +389,10 @@ export class KlaxonPipelineStack extends Stack {
       tracedRoles: config.functions.tracing ? Object.values(this.functions).map((f) => f.role) : [],
       evaluatorInVpc: vpcPlacement !== undefined,
       ...(Object.values(config.remediation.actions).some((a) => 'ssmAutomation' in a) ? { ssmAutomationRole: this.functions.remediate.role } : {}),
+      logGroupNames: config.enrichment.settings?.logs?.logGroups ?? [],
+      logsQueryRoles: config.enrichment.settings?.logs
+        ? (Object.entries(FUNCTIONS) as [FunctionName, FunctionSpec][]).filter(([, spec]) => spec.grants.some((g) => 'logsInsights' in g)).map(([name]) => this.functions[name].role)
+        : [],
     });
   }
 }

@@ -21,6 +21,33 @@ export const DEFAULT_EVENTS_FILE = join(here, 'demo-events.yaml');
 /** The Kafka topic name local mode uses in MSK events (and `--kafka` consumes unless `--topic` says otherwise). */
 export const LOCAL_TOPIC = 'klaxon-metrics';
 
+/** The demo's service catalog (docs/enrichment.md): owners, on-call and runbooks of the demo's services. */
+export const DEFAULT_CATALOG_FILE = join(here, 'demo-catalog.yaml');
+
+/** The log group the local stand-in for Logs Insights answers for (local/receivers/logs-insights-standin.ts). */
+export const LOCAL_LOG_GROUP = '/klaxon/local/demo';
+
+/**
+ * Local mode's enrichment settings (ENRICH_CONFIG): a dashboard link to the local console, and
+ * recent error lines from the local stand-in for Logs Insights. Budgets as in AWS; the follow-up
+ * looks every 5 s (at speed 1) so the thread gets its lines within the demo.
+ */
+export function localEnrichment(consoleUrl: string): string {
+  return JSON.stringify({
+    links: [{ text: 'Console', url: `${consoleUrl.replace(/\/+$/, '')}/?service={{labels.service}}&from={{from}}&to={{to}}` }],
+    logs: {
+      logGroups: [LOCAL_LOG_GROUP],
+      query: 'fields @timestamp, @message | filter service = {{labels.service}} | filter @message like /ERROR/ | sort @timestamp desc',
+      limit: 5,
+      lookbackMinutes: 5,
+      bucketMinutes: 5,
+      maxInFlight: 5,
+      pollMs: 250,
+    },
+    followUp: { maxAttempts: 12, delaySeconds: 5 },
+  });
+}
+
 /** Names of the local secrets. */
 export const LOCAL_SECRET_NAMES = { slack: 'klaxon/local/slack', pagerduty: 'klaxon/local/pagerduty', pagerdutyWebhook: 'klaxon/local/pagerduty-webhook', webhooks: 'klaxon/local/webhooks', remediationWebhook: 'klaxon/local/remediation-webhook' } as const;
 
@@ -107,6 +134,8 @@ export function localConfigValues(input: LocalConfigInput): Record<ConfigKey, st
     routesSsmParameter: input.routesParameter,
     // Local mode reads EVENTS_FILE (local/start.ts), as it reads ROUTES_FILE.
     eventsSsmParameter: '',
+    enrichment: localEnrichment(input.consoleUrl),
+    catalogSsmParameter: '',
     historyRetentionDays: '90',
     slackSecretName: LOCAL_SECRET_NAMES.slack,
     pagerDutySecretName: LOCAL_SECRET_NAMES.pagerduty,

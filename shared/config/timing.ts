@@ -54,11 +54,17 @@ export const CLAIM_LEASE_MARGIN_MS = 5_000;
 export const CLAIM_LEASE_MS = FUNCTION_TIMEOUT_SECONDS.channel * 1000 + CLAIM_LEASE_MARGIN_MS;
 
 /**
- * Time kept back at the end of a channel invocation (ms): the record in flight may still take one
- * send ({@link CHANNEL_SEND_TIMEOUT_MS}, twice for a Slack thread reply plus its update) and a few
- * DynamoDB and SQS calls after the budget check.
+ * The longest a notification waits for its enrichment (ms; docs/enrichment.md, "Budget"): the
+ * ceiling of every per-severity budget, kept inside the channel's reserve below.
  */
-export const CHANNEL_BATCH_RESERVE_MS = 2 * CHANNEL_SEND_TIMEOUT_MS;
+export const ENRICH_BUDGET_MAX_MS = 3_000;
+
+/**
+ * Time kept back at the end of a channel invocation (ms): the record in flight may still take its
+ * enrichment ({@link ENRICH_BUDGET_MAX_MS}), one send ({@link CHANNEL_SEND_TIMEOUT_MS}, twice for
+ * a Slack thread reply plus its update) and a few DynamoDB and SQS calls after the budget check.
+ */
+export const CHANNEL_BATCH_RESERVE_MS = 2 * CHANNEL_SEND_TIMEOUT_MS + ENRICH_BUDGET_MAX_MS;
 
 /** Wall-clock budget of one channel batch (ms): after it, remaining records are handed back unsent. */
 export const CHANNEL_BATCH_BUDGET_MS = FUNCTION_TIMEOUT_SECONDS.channel * 1000 - CHANNEL_BATCH_RESERVE_MS;

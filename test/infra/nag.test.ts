@@ -29,6 +29,8 @@ const EVERYTHING_ON = {
   alarms: { topicArn: 'arn:aws:sns:eu-west-1:123456789012:ops-alarms', email: null },
   rules: { source: 'ssm', ssmPath: '/team/klaxon/rules' },
   email: { identity: 'alerts@example.com' },
+  // The enrichment with Logs Insights queries (docs/enrichment.md): StartQuery on two log groups, GetQueryResults/StopQuery acknowledged.
+  enrichment: { settings: { logs: { logGroups: ['/aws/lambda/checkout', '/ecs/payments'], query: 'fields @timestamp, @message | filter service = {{labels.service}}' } } },
 };
 
 describe('cdk-nag AwsSolutions and template validation', () => {

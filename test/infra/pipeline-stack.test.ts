@@ -230,6 +230,8 @@ describe('least privilege', () => {
       else if ('ses' in g) required.add(idOf(p.node.findChild('EmailIdentity'))).add(idOf(p.node.findChild('EmailConfigurationSet')));
       else if ('ssmParameters' in g && g.ssmParameters === 'routes') required.add(idOf(p.node.findChild('RoutesParameter')));
       else if ('ssmParameters' in g && g.ssmParameters === 'events') required.add(idOf(p.node.findChild('EventsParameter')));
+      else if ('ssmParameters' in g && g.ssmParameters === 'catalog') required.add(idOf(p.node.findChild('CatalogParameter')));
+      // logsInsights: no statement without configured log groups (the example config has none); see the enrichment test below.
     }
     const allowed = new Set([...required, idOf(f.logGroup), 'AWS::Partition', 'AWS::Region', 'AWS::AccountId']);
     if (name === 'evaluator') allowed.add(idOf(p.failedRecordsBucket));
@@ -489,8 +491,8 @@ describe('dashboard', () => {
         { label: `${name} ${gsi.name}`, stat: 'Sum' },
       ]),
     ]);
-    // 10 tables (silences, groups, errors, history, remediations among them) + by-due + by-firing (state) + by-recheck (alerts) + by-due (groups) + by-task + by-quiet (errors) + by-fingerprint (remediations).
-    expect(expected).toHaveLength(17);
+    // 11 tables (silences, groups, errors, history, remediations, catalog among them) + by-due + by-firing (state) + by-recheck (alerts) + by-due (groups) + by-task + by-quiet (errors) + by-fingerprint (remediations).
+    expect(expected).toHaveLength(18);
     expect(widget(title).metrics).toEqual(expected);
   });
 
@@ -597,5 +599,35 @@ describe('interactions endpoint', () => {
     const worker = k.pipeline.channels.interactionsWorker!;
     expect(worker.alarms.map((a) => a.node.id)).toEqual(['DeadLetterNotEmpty']);
     t.hasResourceProperties('AWS::Lambda::EventSourceMapping', { FunctionName: { Ref: idOf(worker.function.fn) }, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+  });
+});
+
+describe('enrichment permissions (docs/enrichment.md, "Permissions")', () => {
+  const withLogs = synthApp({ enrichment: { settings: { logs: { logGroups: ['/aws/lambda/checkout'], query: 'fields @message' } } } }, { validate: false });
+  const tpl = withLogs.app.synth().getStackByName(withLogs.pipeline.stackName).template as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+  const policiesOf = (name: FunctionName): { Action: string | string[]; Resource: unknown }[] => {
+    const fnId = withLogs.pipeline.getLogicalId(withLogs.pipeline.functions[name].fn.node.defaultChild as never);
+    const roleId = ((tpl.Resources[fnId]!.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'])[0]!;
+    return Object.values(tpl.Resources)
+      .filter((r) => r.Type === 'AWS::IAM::Policy' && (r.Properties.Roles as { Ref: string }[]).some((x) => x.Ref === roleId))
+      .flatMap((r) => (r.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement);
+  };
+
+  it.each(['deliverSlack', 'deliverEmail', 'deliverPagerduty', 'enrichFollowUp'] as const)('%s: StartQuery on the configured log group only; results and stop on * (no resource-level permissions)', (name) => {
+    const st = policiesOf(name);
+    const start = st.find((s) => [s.Action].flat().includes('logs:StartQuery'))!;
+    expect(JSON.stringify(start.Resource)).toContain(':log-group:/aws/lambda/checkout');
+    expect(JSON.stringify(start.Resource)).not.toContain('"*"');
+    const read = st.find((s) => [s.Action].flat().includes('logs:GetQueryResults'))!;
+    expect([read.Action].flat().sort()).toEqual(['logs:GetQueryResults', 'logs:StopQuery']);
+    expect(read.Resource).toBe('*');
+  });
+
+  it.each(['dispatch', 'evaluator', 'interactions'] as const)('%s: no Logs Insights permission', (name) => {
+    expect(JSON.stringify(policiesOf(name))).not.toContain('logs:StartQuery');
+  });
+
+  it('without log groups configured, no function may query logs', () => {
+    for (const name of Object.keys(FUNCTIONS) as FunctionName[]) expect(JSON.stringify(statementsOf(name)), name).not.toContain('logs:StartQuery');
   });
 });

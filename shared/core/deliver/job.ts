@@ -111,6 +111,7 @@ export const NotificationJobSchema = z.looseObject({
   note: z.object({ text, by: text, atMs: epochMs, source: z.string().max(32), approval: z.strictObject({ attemptId: z.string().regex(/^rem_[0-9a-f]{32}$/), expiresAtMs: epochMs }).optional() }).optional(),
   escalated: z.object({ policy: text, level: count, levels: count, step: count, steps: count, reason: text }).optional(),
   group: GroupNoticeSchema.optional(),
+  logsFollowUp: z.object({ key: z.string().min(1).max(2048), gaveUp: z.boolean().optional() }).optional(),
 }).refine((j) => !j.group || (j.transition.fingerprint === j.group.id && j.transition.kind === (j.group.firingCount === 0 ? 'resolved' : 'firing')), {
   message: "a group job's transition is the group's: fingerprint = group id, kind resolved exactly when nothing fires",
   path: ['group'],

@@ -20,6 +20,7 @@
 import { claimProbe, gate, onFailure, onSuccess, releaseProbe, type BreakerConfig, type BreakerState } from '../breaker/index.ts';
 import { FAILURE_ACTION_TEXT } from '../errors/index.ts';
 import type { Channel, Clock, NotificationJob } from '../model/index.ts';
+import type { Enrichment } from '../enrich/types.ts';
 import { effect, next, runStages, stop, type Stage } from '../pipeline/stage.ts';
 import type { SendResult } from './classify.ts';
 import {
@@ -72,6 +73,35 @@ export interface DeliveryDeps<R = unknown> {
   readonly batchBudgetMs: number;
   /** Elapsed-time source of the batch budget (ms, monotonic). */
   readonly stopwatch: () => number;
+  /** The enrichment stage (docs/enrichment.md); absent: jobs are rendered as they come. */
+  readonly enrich?: JobEnricher;
+}
+
+/**
+ * The enrichment stage of a channel (shared/core/enrich): run after the claim, just before
+ * rendering, so a duplicate or a held job costs no lookup. Neither method may delay past its
+ * budget; a throw is logged and the job goes without enrichment.
+ */
+export interface JobEnricher {
+  enrich(job: NotificationJob, nowMs: number): Promise<Enrichment | undefined>;
+  /** After the enriched job was delivered (e.g. schedule the Slack logs follow-up). */
+  delivered?(job: NotificationJob, nowMs: number): Promise<void>;
+}
+
+/**
+ * The job as rendered: the enrichment stage's result set, or (no stage, or it threw) none at all:
+ * an `enrichment` arriving on the queue is dropped, never rendered.
+ */
+async function enrichedJob(job: NotificationJob, deps: DeliveryDeps, nowMs: number): Promise<NotificationJob> {
+  const { enrichment: _ignored, ...bare } = job;
+  if (!deps.enrich) return bare;
+  try {
+    const enrichment = await deps.enrich.enrich(bare, nowMs);
+    return enrichment ? { ...bare, enrichment } : bare;
+  } catch (err) {
+    deps.logger.warn('enrichment failed; sending without it', { ...about(job), error: err });
+    return bare;
+  }
 }
 
 /** What happened to one message: done (deleted by Lambda), or handed back with a visibility delay. */
@@ -90,6 +120,8 @@ export interface DeliveryContext {
   readonly probe: boolean;
   /** claim: our claim token. */
   readonly token: string | undefined;
+  /** send: the job as rendered (with its enrichment). */
+  readonly sent?: NotificationJob;
   /** send: the destination's answer (absent when render or send threw) and what follows. */
   readonly result: SendResult | undefined;
   readonly after: Exclude<AfterSend, { action: 'fail-batch' }> | undefined;
@@ -173,9 +205,10 @@ const probeStage = effect<DeliveryContext, DeliveryDeps, MessageResult>('probe',
 const sendStage = effect<DeliveryContext, DeliveryDeps, MessageResult>('send', async (ctx, deps) => {
   const { job } = ctx;
   try {
-    const result = await deps.notifier.send(job, renderJob(deps.notifier, job), ctx.nowMs);
+    const sent = await enrichedJob(job, deps, ctx.nowMs);
+    const result = await deps.notifier.send(sent, renderJob(deps.notifier, sent), ctx.nowMs);
     const nowMs = deps.clock.now();
-    return next({ ...ctx, nowMs, result, after: decideAfterSend(result, nowMs, ctx.message.receiveCount, deps.retry) });
+    return next({ ...ctx, nowMs, sent, result, after: decideAfterSend(result, nowMs, ctx.message.receiveCount, deps.retry) });
   } catch (err) {
     const nowMs = deps.clock.now();
     const thrown = decideAfterThrow(err, deps.isTransient, ctx.message.receiveCount, deps.retry);
@@ -200,6 +233,14 @@ const settleStage = effect<DeliveryContext, DeliveryDeps, MessageResult>('settle
       await updateBreaker(breakerUpdate, ctx, deps, nowMs);
       deps.metrics.sent(deps.channel, latencyMs);
       deps.logger.info('notification sent', { ...about(job), latencyMs, pipelineMs: nowMs - job.transition.emittedAtMs });
+      if (deps.enrich?.delivered && ctx.sent) {
+        // After the one write: a failure here cannot make the notification go twice, so it is only logged.
+        try {
+          await deps.enrich.delivered(ctx.sent, nowMs);
+        } catch (err) {
+          deps.logger.warn('enrichment follow-up could not be scheduled', { ...about(job), error: err });
+        }
+      }
       return stop({ ok: true });
     }
     case 'retry': {

@@ -11,6 +11,7 @@ import { Eta } from 'eta/core';
 import type { NotificationJob, Severity } from '../model/index.ts';
 import { alertView, andMoreText, groupView, type AlertView, type GroupMemberLine, type GroupView } from '../deliver/alert-view.ts';
 import { safeHttpUrl, singleLine, truncate } from './escape.ts';
+import { enrichmentFacts, enrichmentLinks, enrichmentNotes, logLineText, type Enrichment } from '../enrich/types.ts';
 
 /** Colours of the HTML email (hex, inline). */
 export interface EmailColours {
@@ -66,6 +67,8 @@ const HTML = `<!DOCTYPE html>
 <% it.facts.forEach(function (f) { %><tr><td width="160" style="padding:6px 8px 6px 0;color:<%= it.c.muted %>;vertical-align:top;"><%= f[0] %></td><td style="padding:6px 0;vertical-align:top;word-break:break-word;"><%= f[1] %></td></tr>
 <% }) %></table></td></tr>
 <% if (it.links.length) { %><tr><td style="padding:12px 24px;font-size:14px;"><% it.links.forEach(function (l, i) { %><% if (i) { %> &nbsp;|&nbsp; <% } %><a href="<%= l.url %>" style="color:<%= it.c.link %>;font-weight:bold;text-decoration:underline;"><%= l.text %></a><% }) %></td></tr><% } %>
+<% if (it.logs.length) { %><tr><td style="padding:12px 24px;"><div style="font-size:13px;font-weight:bold;padding-bottom:4px;">Recent error logs</div><pre style="margin:0;padding:8px;font-size:12px;font-family:Menlo,Consolas,monospace;background:<%= it.c.background %>;white-space:pre-wrap;word-break:break-all;"><%= it.logs.join('\\n') %></pre></td></tr><% } %>
+<% if (it.notes.length) { %><tr><td style="padding:4px 24px;font-size:12px;color:<%= it.c.muted %>;"><%= it.notes.join(' · ') %></td></tr><% } %>
 <% if (it.labels.length) { %><tr><td style="padding:12px 24px;">
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="font-size:13px;font-family:Menlo,Consolas,monospace;background:<%= it.c.background %>;">
 <% it.labels.forEach(function (l) { %><tr><td style="padding:4px 8px;color:<%= it.c.muted %>;vertical-align:top;"><%= l[0] %></td><td style="padding:4px 8px;word-break:break-all;"><%= l[1] %></td></tr>
@@ -87,6 +90,13 @@ const TEXT = `<%~ it.banner %>
 Links:
 <% it.links.forEach(function (l) { %>  <%~ l.text %>: <%~ l.url %>
 <% }) %><% } %>
+<% if (it.logs.length) { %>
+Recent error logs:
+<% it.logs.forEach(function (l) { %>  <%~ l %>
+<% }) %><% } %>
+<% if (it.notes.length) { %>
+(<%~ it.notes.join('; ') %>)
+<% } %>
 <% if (it.labels.length) { %>
 Labels:
 <% it.labels.forEach(function (l) { %>  <%~ l[0] %>=<%~ l[1] %>
@@ -116,7 +126,7 @@ export const EMAIL_MAX_RECIPIENTS = 50;
 /** Renders the email for a firing or resolved notification. */
 export function renderEmail(job: NotificationJob, opts: EmailFormatOptions): RenderedEmail {
   const g = groupView(job);
-  if (g) return renderGroupEmail(g, opts);
+  if (g) return renderGroupEmail(g, opts, job.enrichment);
   const v = alertView(job, opts.dashboardUrl);
   const c = opts.colours ?? DEFAULT_EMAIL_COLOURS;
   const cut = (s: string): string => truncate(s, VALUE_MAX);
@@ -133,7 +143,11 @@ export function renderEmail(job: NotificationJob, opts: EmailFormatOptions): Ren
   if (v.escalationText) facts.push(['Escalation', cut(v.escalationText)]);
   if (v.reminderText) facts.push(['Reminder', v.reminderText]);
   if (v.escalatedText) facts.push(['Escalated', v.escalatedText]);
-  const links = [v.runbook, v.dashboard, ...v.sourceLinks].filter((l): l is NonNullable<typeof l> => !!l);
+  const e = job.enrichment;
+  if (e) for (const [k, val] of enrichmentFacts(e)) facts.push([k, cut(singleLine(val))]);
+  const own = [v.runbook, v.dashboard, ...v.sourceLinks].filter((l): l is NonNullable<typeof l> => !!l);
+  // The rule's runbook wins over the catalog's; a URL shown once.
+  const links = [...own, ...(e ? enrichmentLinks(e).filter((l) => !(v.runbook && l === e.runbook)) : [])].filter((l, i, all) => all.findIndex((x) => x.url === l.url) === i);
   const subject = emailSubject(v);
   const data = {
     subject,
@@ -145,6 +159,8 @@ export function renderEmail(job: NotificationJob, opts: EmailFormatOptions): Ren
     facts,
     links,
     labels: v.labels.map(([k, val]) => [cut(k), cut(val)] as const),
+    logs: e?.logs?.state === 'ready' ? e.logs.lines.map((l) => cut(logLineText(l))) : [],
+    notes: e ? enrichmentNotes(e) : [],
     product: opts.productName,
   };
   return {
@@ -180,7 +196,10 @@ const GROUP_HTML = `<!DOCTYPE html>
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="font-size:13px;font-family:Menlo,Consolas,monospace;background:<%= it.c.background %>;">
 <% it.labels.forEach(function (l) { %><tr><td style="padding:4px 8px;color:<%= it.c.muted %>;vertical-align:top;"><%= l[0] %></td><td style="padding:4px 8px;word-break:break-all;"><%= l[1] %></td></tr>
 <% }) %></table></td></tr><% } %>
+<% if (it.facts.length) { %><tr><td style="padding:8px 24px;font-size:14px;"><% it.facts.forEach(function (f, i) { %><% if (i) { %> &nbsp;·&nbsp; <% } %><span style="color:<%= it.c.muted %>;"><%= f[0] %>:</span> <%= f[1] %><% }) %></td></tr><% } %>
 <% if (it.dashboard) { %><tr><td style="padding:12px 24px;font-size:14px;"><a href="<%= it.dashboard %>" style="color:<%= it.c.link %>;font-weight:bold;text-decoration:underline;">Dashboard</a></td></tr><% } %>
+<% if (it.links.length) { %><tr><td style="padding:4px 24px 12px 24px;font-size:14px;"><% it.links.forEach(function (l, i) { %><% if (i) { %> &nbsp;|&nbsp; <% } %><a href="<%= l.url %>" style="color:<%= it.c.link %>;text-decoration:underline;"><%= l.text %></a><% }) %></td></tr><% } %>
+<% if (it.notes.length) { %><tr><td style="padding:4px 24px;font-size:12px;color:<%= it.c.muted %>;"><%= it.notes.join(' · ') %></td></tr><% } %>
 <tr><td style="padding:16px 24px;font-size:12px;color:<%= it.c.muted %>;border-top:1px solid #D0D7DE;"><%= it.product %> · route <%= it.g.routePath %> · <%= it.g.id %> · update #<%= it.g.seq %></td></tr>
 </table></td></tr></table></body></html>
 `;
@@ -197,8 +216,11 @@ const GROUP_TEXT = `<%~ it.banner %>
 Group labels:
 <% it.labels.forEach(function (l) { %>  <%~ l[0] %>=<%~ l[1] %>
 <% }) %><% } %>
-<% if (it.dashboard) { %>
+<% it.facts.forEach(function (f) { %><%~ f[0] %>: <%~ f[1] %>
+<% }) %><% if (it.dashboard) { %>
 Dashboard: <%~ it.dashboard %>
+<% } %><% it.links.forEach(function (l) { %><%~ l.text %>: <%~ l.url %>
+<% }) %><% if (it.notes.length) { %>(<%~ it.notes.join('; ') %>)
 <% } %>
 --
 <%~ it.product %> · route <%~ it.g.routePath %> · <%~ it.g.id %> · update #<%~ it.g.seq %>
@@ -217,7 +239,7 @@ export function emailGroupSubject(g: GroupView): string {
 const escapedLength = (s: string): number => s.length + 5 * (s.match(/[&<>"']/g)?.length ?? 0);
 
 /** Renders the digest email of a group notification: every listed alert in one table, firing first. */
-function renderGroupEmail(g: GroupView, opts: EmailFormatOptions): RenderedEmail {
+function renderGroupEmail(g: GroupView, opts: EmailFormatOptions, e: Enrichment | undefined): RenderedEmail {
   const c = opts.colours ?? DEFAULT_EMAIL_COLOURS;
   const rows: { status: string; colour: string; severity: string; name: string; instance: string; summary: string; since: string }[] = [];
   let used = 0;
@@ -255,6 +277,10 @@ function renderGroupEmail(g: GroupView, opts: EmailFormatOptions): RenderedEmail
     more: andMoreText(g.unlistedFiring + droppedFiring, g.unlistedResolved + droppedResolved),
     labels: g.labels.map(([k, val]) => [truncate(k, VALUE_MAX), truncate(val, VALUE_MAX)] as const),
     dashboard: safeHttpUrl(opts.dashboardUrl),
+    // The catalog's owner and links of the group labels (docs/enrichment.md); no logs for a group.
+    facts: e ? enrichmentFacts(e).map(([k, v]) => [k, truncate(singleLine(v), VALUE_MAX)] as const) : [],
+    links: e ? enrichmentLinks(e) : [],
+    notes: e ? enrichmentNotes(e) : [],
     product: opts.productName,
   };
   return {

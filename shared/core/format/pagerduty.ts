@@ -7,6 +7,7 @@
 import type { NotificationJob, Severity } from '../model/index.ts';
 import { alertView, groupView, type GroupMemberLine, type GroupView } from '../deliver/alert-view.ts';
 import { safeHttpUrl, singleLine, truncate } from './escape.ts';
+import { enrichmentFacts, enrichmentLinks, enrichmentNotes, logLineText, type Enrichment } from '../enrich/types.ts';
 
 /** PagerDuty's payload severities. */
 export type PagerDutySeverity = 'critical' | 'error' | 'warning' | 'info';
@@ -62,6 +63,36 @@ export interface PagerDutyFormatOptions {
   readonly dashboardUrl?: string;
 }
 
+/**
+ * Bounds of what an enrichment adds to an event: at most 20 links, log lines as given (at most 20
+ * of 500 characters, shared/core/enrich/logs.ts), all far below the 512 KB of an event
+ * (https://developer.pagerduty.com/docs/events-api-v2-overview#api-limits).
+ */
+export const PAGERDUTY_ENRICH_LIMITS = { links: 20 } as const;
+
+/** `custom_details` entries of an enrichment: owner, team, on_call, recent_logs, enrichment (what is missing and why). */
+export function pagerDutyEnrichmentDetails(e: Enrichment | undefined): Record<string, unknown> {
+  if (!e) return {};
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of enrichmentFacts(e)) out[k.toLowerCase().replace('-', '_')] = truncate(v, PAGERDUTY_LIMITS.customDetailValue);
+  if (e.logs?.state === 'ready' && e.logs.lines.length) out.recent_logs = e.logs.lines.map(logLineText);
+  const notes = enrichmentNotes(e);
+  if (notes.length) out.enrichment = notes.join('; ');
+  return out;
+}
+
+/** The event's `links`: the alert's own, then the enrichment's (a repeated URL once), at most {@link PAGERDUTY_ENRICH_LIMITS.links}. */
+function eventLinks(own: readonly { readonly url: string; readonly text: string }[], e: Enrichment | undefined): { href: string; text: string }[] {
+  const seen = new Set<string>();
+  const out: { href: string; text: string }[] = [];
+  for (const l of [...own, ...(e ? enrichmentLinks(e) : [])]) {
+    if (seen.has(l.url) || out.length >= PAGERDUTY_ENRICH_LIMITS.links) continue;
+    seen.add(l.url);
+    out.push({ href: l.url, text: l.text });
+  }
+  return out;
+}
+
 /** Renders the Events v2 event for a job, with the routing key resolved from the secret. */
 export function renderPagerDutyEvent(job: NotificationJob, routingKey: string, opts: PagerDutyFormatOptions): PagerDutyEvent {
   const g = groupView(job);
@@ -74,7 +105,7 @@ export function renderPagerDutyEvent(job: NotificationJob, routingKey: string, o
   const l = job.transition.labels;
   const cut = (s: string): string => truncate(s, PAGERDUTY_LIMITS.customDetailValue);
   const summary = truncate(singleLine(`[${v.severityLabel}] ${v.name} — ${v.instance}${v.summary ? `: ${v.summary}` : ''}`), PAGERDUTY_LIMITS.summary);
-  const links = [v.runbook, v.dashboard, ...v.sourceLinks].filter((x): x is NonNullable<typeof x> => !!x).map((x) => ({ href: x.url, text: x.text }));
+  const links = eventLinks([v.runbook, v.dashboard, ...v.sourceLinks].filter((x): x is NonNullable<typeof x> => !!x), job.enrichment);
   const opt = (k: 'component' | 'group' | 'class', val: string | undefined): Record<string, string> => (val ? { [k]: truncate(val, 255) } : {});
   return {
     routing_key: routingKey,
@@ -101,6 +132,7 @@ export function renderPagerDutyEvent(job: NotificationJob, routingKey: string, o
         rule_id: v.ruleId,
         fingerprint: v.fingerprint,
         labels: Object.fromEntries(v.labels.map(([k, val]) => [k, cut(val)])),
+        ...pagerDutyEnrichmentDetails(job.enrichment),
       },
     },
     ...(links.length ? { links } : {}),
@@ -168,6 +200,7 @@ function renderPagerDutyGroupEvent(g: GroupView, job: NotificationJob, routingKe
   }
   const andMore = g.unlistedFiring + g.unlistedResolved + dropped;
   const dashboard = safeHttpUrl(opts.dashboardUrl);
+  const groupLinks = eventLinks(dashboard ? [{ url: dashboard, text: 'Dashboard' }] : [], job.enrichment);
   return {
     routing_key: routingKey,
     event_action: 'trigger',
@@ -191,9 +224,11 @@ function renderPagerDutyGroupEvent(g: GroupView, job: NotificationJob, routingKe
         started: g.startedAt,
         alerts,
         ...(andMore > 0 ? { and_more: andMore } : {}),
+        ...pagerDutyEnrichmentDetails(job.enrichment),
       },
     },
-    ...(dashboard ? { links: [{ href: dashboard, text: 'Dashboard' }], client_url: dashboard } : {}),
+    ...(groupLinks.length ? { links: groupLinks } : {}),
+    ...(dashboard ? { client_url: dashboard } : {}),
     client: opts.productName,
   };
 }

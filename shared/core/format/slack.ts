@@ -12,6 +12,8 @@
 import type { NotificationJob, Severity } from '../model/index.ts';
 import { alertView, andMoreText, groupView, type AlertView, type GroupMemberLine, type GroupView } from '../deliver/alert-view.ts';
 import { escapeMrkdwn, fitEscaped, safeHttpUrl, singleLine, truncate } from './escape.ts';
+import { enrichmentFacts, enrichmentLinks, enrichmentNotes, logLineText, type Enrichment } from '../enrich/types.ts';
+
 
 /** Block Kit limits (https://docs.slack.dev/reference/block-kit/blocks). */
 export const SLACK_LIMITS = {
@@ -189,6 +191,41 @@ const field = (title: string, raw: string): SlackText => {
 };
 
 /**
+ * Link buttons an enrichment adds (its own actions block, `klaxon_links`, so the acting buttons
+ * keep theirs): at most 10, a readable row rather than Slack's 25
+ * (https://docs.slack.dev/reference/block-kit/blocks/actions-block).
+ */
+export const SLACK_ENRICH_LIMITS = { linkButtons: 10 } as const;
+
+/**
+ * Recent log lines as a mrkdwn code block: escaped, backticks replaced so no line can close the
+ * block, cut to the section limit. Raw lines are redacted and bounded by shared/core/enrich/logs.ts.
+ */
+export function slackLogsText(e: Enrichment, heading: string): string | undefined {
+  if (e.logs?.state !== 'ready' || e.logs.lines.length === 0) return undefined;
+  const head = `*${escapeMrkdwn(heading)}*\n\`\`\`\n`;
+  const tail = '\n```';
+  const raw = e.logs.lines.map((l) => logLineText(l).replace(/`/g, 'ˋ')).join('\n');
+  return head + fitEscaped(raw, SLACK_LIMITS.sectionText - head.length - tail.length) + tail;
+}
+
+/** The blocks an enrichment adds to an alert's message: owner/team/on-call fields, log lines, what is missing, link buttons. */
+export function slackEnrichmentBlocks(e: Enrichment, ruleRunbook: boolean): SlackBlock[] {
+  const blocks: SlackBlock[] = [];
+  const facts = enrichmentFacts(e);
+  if (facts.length) blocks.push({ type: 'section', fields: facts.map(([k, v]) => field(k, singleLine(v))) });
+  const logs = slackLogsText(e, 'Recent error logs');
+  if (logs) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: logs } });
+  const notes = enrichmentNotes(e);
+  if (notes.length) blocks.push({ type: 'context', elements: [md(`:hourglass_flowing_sand: ${notes.join(' · ')}`, SLACK_LIMITS.contextText)] });
+  // The rule's own runbook is the Runbook button; the catalog's is a link button only when the rule has none.
+  const links = enrichmentLinks(e).filter((l) => !(ruleRunbook && l === e.runbook) && l.url.length <= SLACK_LIMITS.buttonUrl);
+  const buttons = links.slice(0, SLACK_ENRICH_LIMITS.linkButtons).map((l, i): SlackButton => ({ type: 'button', text: plain(l.text, SLACK_LIMITS.buttonText), action_id: `klaxon_link_${i}`, url: l.url }));
+  if (buttons.length) blocks.push({ type: 'actions', block_id: 'klaxon_links', elements: buttons });
+  return blocks;
+}
+
+/**
  * `:raised_hand: Acknowledged by <@U123> (alice) at 2026-11-30 09:12 UTC, from slack`: mrkdwn, the
  * actor escaped except a leading Slack user mention (`<@U…>`, which Slack renders as the person).
  */
@@ -209,7 +246,7 @@ export function slackFallback(v: AlertView): string {
 /** Renders the Block Kit message for a firing or resolved notification. */
 export function renderSlackMessage(job: NotificationJob, opts: SlackFormatOptions): SlackMessage {
   const g = groupView(job);
-  if (g) return renderSlackGroupMessage(g, opts);
+  if (g) return renderSlackGroupMessage(g, opts, job);
   const v = alertView(job, opts.dashboardUrl);
   const blocks: SlackBlock[] = [];
   const icon = v.resolved ? ':white_check_mark:' : v.escalatedText ? ':arrow_double_up:' : v.reminderText ? ':repeat:' : v.severity === 'critical' ? ':rotating_light:' : ':warning:';
@@ -242,6 +279,8 @@ export function renderSlackMessage(job: NotificationJob, opts: SlackFormatOption
     const head = '*Labels*\n';
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: head + fitEscaped(raw, SLACK_LIMITS.sectionText - head.length) } });
   }
+
+  if (job.enrichment) blocks.push(...slackEnrichmentBlocks(job.enrichment, !!v.runbook));
 
   blocks.push({
     type: 'context',
@@ -280,12 +319,19 @@ export function renderSlackThreadReply(job: NotificationJob, opts: SlackFormatOp
     const when = `${new Date(job.note.atMs).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
     const line = `:speech_balloon: ${fitEscaped(job.note.text, SLACK_LIMITS.sectionText - 300)} (${fitEscaped(singleLine(job.note.by), 150)}, from ${escapeMrkdwn(job.note.source)}, ${when})`;
     const text = fitEscaped(`${job.note.text}`, SLACK_LIMITS.fallbackText);
-    const blocks: SlackBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: line } }];
+    const noteBlocks: SlackBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: line } }];
+    // A logs follow-up (shared/core/enrich/follow-up.ts): the lines, or why there are none.
+    if (job.logsFollowUp && job.enrichment) {
+      const logs = slackLogsText(job.enrichment, 'Recent error logs');
+      const notes = enrichmentNotes(job.enrichment).filter((n) => n !== 'logs pending');
+      if (logs) noteBlocks.push({ type: 'section', text: { type: 'mrkdwn', text: logs } });
+      else noteBlocks.push({ type: 'context', elements: [md(notes.join(' · ') || 'no error lines found', SLACK_LIMITS.contextText)] });
+    }
     const approval = job.note.approval;
     if (approval) {
       // An approval request of auto-remediation: Approve / Reject in the thread (docs/remediation.md).
       const value = truncate(remediationButtonValue(approval.attemptId, job.transition.fingerprint), SLACK_LIMITS.buttonValue);
-      blocks.push({
+      noteBlocks.push({
         type: 'actions',
         block_id: 'klaxon_remediation',
         elements: [
@@ -294,7 +340,7 @@ export function renderSlackThreadReply(job: NotificationJob, opts: SlackFormatOp
         ],
       });
     }
-    return { text, attachments: [{ color: SLACK_COLOURS[v.severity], fallback: text, blocks }] };
+    return { text, attachments: [{ color: SLACK_COLOURS[v.severity], fallback: text, blocks: noteBlocks }] };
   }
   if (job.ack) {
     const line = ackLine(job.ack, job.ack.state === 'acknowledged' ? 'Acknowledged' : 'Acknowledgement taken back');
@@ -374,14 +420,14 @@ function packSections(lists: readonly { readonly heading: string; readonly lines
  * changed, one line per listed alert (firing first), "…and N more" for what is not listed or does
  * not fit, the group labels, and Acknowledge / Silence buttons whose value is the group id.
  */
-function renderSlackGroupMessage(g: GroupView, opts: SlackFormatOptions): SlackMessage {
+function renderSlackGroupMessage(g: GroupView, opts: SlackFormatOptions, job: NotificationJob): SlackMessage {
   const icon = g.resolved ? ':white_check_mark:' : g.severity === 'critical' ? ':rotating_light:' : ':warning:';
   const title = slackGroupTitle(g);
   const blocks: SlackBlock[] = [{ type: 'header', text: plain(`${icon} ${title}`, SLACK_LIMITS.headerText) }];
   blocks.push({ type: 'section', text: md(`${g.changesText}${g.seq > 1 ? ` (update #${g.seq})` : ''}`, SLACK_LIMITS.sectionText) });
 
-  // Fixed blocks besides the list: header, changes, "and more", context, actions (and a spare).
-  const maxListSections = SLACK_LIMITS.blocks - 6;
+  // Fixed blocks besides the list: header, changes, "and more", context, actions (and a spare), and up to 4 of an enrichment.
+  const maxListSections = SLACK_LIMITS.blocks - 10;
   const { sections, dropped } = packSections(
     [
       { heading: `*Firing (${g.firingCount})*`, lines: g.firing.map(memberMrkdwn) },
@@ -393,6 +439,8 @@ function renderSlackGroupMessage(g: GroupView, opts: SlackFormatOptions): SlackM
   for (const text of sections) blocks.push({ type: 'section', text: { type: 'mrkdwn', text } });
   const more = andMoreText(g.unlistedFiring + (dropped[0] ?? 0), g.unlistedResolved + (dropped[1] ?? 0));
   if (more) blocks.push({ type: 'context', elements: [md(more, SLACK_LIMITS.contextText)] });
+
+  if (job.enrichment) blocks.push(...slackEnrichmentBlocks(job.enrichment, false));
 
   const context: SlackText[] = [];
   if (g.labels.length) context.push(md(`Group: ${g.labelsText}`, SLACK_LIMITS.contextText));

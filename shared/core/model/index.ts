@@ -6,6 +6,8 @@
  * internal types; only what two stages exchange lives in this file.
  */
 
+import type { Enrichment } from '../enrich/types.ts';
+
 /** Label set of a series or an alert. Keys and values are plain strings. */
 export type Labels = Readonly<Record<string, string>>;
 
@@ -256,6 +258,13 @@ export interface NotificationJob {
    * firing alerts), so the channel pipeline (idempotency, breaker, FIFO group) treats it like any job.
    */
   readonly group?: GroupNotice;
+  /**
+   * What the channel's enrichment stage found (docs/enrichment.md): set in the channel function just
+   * before rendering, never carried on a queue (the pipeline drops one that arrives).
+   */
+  readonly enrichment?: Enrichment;
+  /** A logs follow-up note (shared/core/enrich/follow-up.ts): the cache key of the lines to post in the alert's thread. */
+  readonly logsFollowUp?: { readonly key: string; readonly gaveUp?: boolean };
 }
 
 /** The most alerts a group job lists one by one (the rest are counted: "and 480 more"). */

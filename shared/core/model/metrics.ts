@@ -48,6 +48,8 @@ export const METRIC = {
   notificationsDeadLettered: 'NotificationsDeadLettered',
   /** Notifications held back by an open breaker or Retry-After; dimension `channel` (Count). */
   notificationsDeferred: 'NotificationsDeferred',
+  /** Parts of an enrichment that could not be added (docs/enrichment.md); dimensions `channel`, `reason` (an ENRICH_FAILURE_REASONS value) (Count). */
+  enrichmentFailures: 'EnrichmentFailures',
   /** Notifications a throttle window suppressed; dimension `channel` (Count). */
   notificationsSuppressed: 'NotificationsSuppressed',
   /** Group flushes, dimension `outcome` (`notified`: at least one channel got a notification; `quiet`; `obsolete`; `early`; `gone`) (Count). */
