@@ -14,7 +14,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { EXIT, type CliIo } from './index.ts';
-import { FUNCTIONS, SECRETS } from '../infra/topology.ts';
+import { FUNCTIONS, QUEUES, SECRETS } from '../infra/topology.ts';
+import { CHANNELS } from '../shared/core/model/index.ts';
 import { parseDuration } from '../shared/core/rules/index.ts';
 import {
   CostInputError,
@@ -39,8 +40,9 @@ const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /**
  * Pipeline-level alarms: infra/constructs/observability.ts's 7 (evaluator errors, offset lag,
  * deadman, rejected records, skipped samples, series limited, timers backlog) and the
- * interactions endpoint's 3 (refused requests, Slack and PagerDuty requests dropped); each
- * SQS-triggered function adds one more on its dead-letter queue (infra/constructs/channel.ts).
+ * interactions endpoint's 3 (refused requests, Slack and PagerDuty requests dropped). Each queue
+ * with a dead-letter queue adds one on it, and each delivery channel two (breaker open, dead
+ * lettered: infra/constructs/channel.ts); test/infra/pipeline-stack.test.ts counts the same.
  */
 const PIPELINE_ALARMS = 10;
 
@@ -65,7 +67,7 @@ const USAGE = `Usage: klaxon cost --series N --rules-per-series M --interval DUR
 export function deploymentShape(): DeploymentShape {
   const evaluatorTrigger = FUNCTIONS.evaluator.trigger;
   const sqsFunctions = Object.values(FUNCTIONS).flatMap((f) => (f.trigger.kind === 'sqs' ? [f.trigger.queue] : []));
-  const channels = sqsFunctions.filter((q) => q !== 'alertEvents').length;
+  const deadLetterQueues = Object.values(QUEUES).filter((q) => 'deadLetter' in q).length;
   return {
     memoryMb: {
       evaluator: FUNCTIONS.evaluator.memoryMb,
@@ -77,7 +79,7 @@ export function deploymentShape(): DeploymentShape {
     timersEveryMinutes: FUNCTIONS.timers.trigger.everyMinutes,
     polledQueues: sqsFunctions.length,
     secrets: Object.keys(SECRETS).length,
-    alarms: PIPELINE_ALARMS + channels,
+    alarms: PIPELINE_ALARMS + deadLetterQueues + 2 * CHANNELS.length,
     dashboards: 1,
   };
 }

@@ -48,12 +48,14 @@ describe('klaxon cost', () => {
       memoryMb: { evaluator: 1024, timers: 512, dispatch: 512, channel: 256 },
       evaluatorBatchSize: 1000,
       timersEveryMinutes: 1,
-      // dispatch, flush-groups, the four channels (webhook included), the interactions worker.
-      polledQueues: 7,
+      // dispatch, flush-groups, the four channels (webhook included), the interactions worker,
+      // remediate, enrich-followup.
+      polledQueues: 9,
       // Slack, PagerDuty, the PagerDuty webhook secret, the outgoing webhooks' signing secrets.
       secrets: 4,
-      // 7 of the pipeline, 3 of the interactions endpoint, one per SQS-triggered function but dispatch (6).
-      alarms: 16,
+      // 7 of the pipeline, 3 of the interactions endpoint, one per dead-letter queue (9), two per
+      // delivery channel (8): what test/infra/pipeline-stack.test.ts finds in the synthesized stack.
+      alarms: 27,
       dashboards: 1,
     });
   });
