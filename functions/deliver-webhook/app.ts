@@ -24,7 +24,7 @@ export function createDeliverWebhookHandler(deps: DeliverWebhookDeps): ChannelHa
 /** Builds the dependencies from the environment (topology's `deliverWebhook` entry); clients may be injected. */
 export async function deliverWebhookDepsFromEnv(env: NodeJS.ProcessEnv, clients: ChannelClients & { secrets?: SecretSource; resolve?: Resolver } = {}): Promise<DeliverWebhookDeps> {
   const s = webhookConfig(env);
-  const common = commonChannelDeps('deliverWebhook', s, clients);
+  const common = commonChannelDeps('deliverWebhook', s, clients, { channel: 'webhook', env });
   const notifier = createWebhookNotifier({
     secrets: clients.secrets ?? new SecretsManagerSecretSource(new SecretsManagerClient({})),
     secretName: s.webhookSecretName,

@@ -23,6 +23,7 @@ import {
   type AlertmanagerWebhookMessage,
   type WebhookRendered,
 } from '../../shared/core/format/webhook.ts';
+import type { Enrichment } from '../../shared/core/enrich/types.ts';
 import type { NotificationJob, WebhookDestination } from '../../shared/core/model/index.ts';
 import { HOSTILE, hostileJob, job, resolvedOf, T0 } from '../integration/deliver-fixtures.ts';
 import { groupJob, hostileGroupJob } from '../integration/group-fixtures.ts';
@@ -164,6 +165,34 @@ describe('klaxon payload (the seed notification service)', () => {
   ])('%s → event %s', (_c, over, event) => {
     const p = body(renderWebhook(asWebhook({ ...job('slack'), ...over }, { format: 'klaxon' }))) as { event: string };
     expect(p.event).toBe(event);
+  });
+
+  it('carries the enrichment: owner, team, on-call, runbook, links, ready log lines and what failed; none when absent', () => {
+    const enrichment: Enrichment = {
+      owner: 'payments',
+      team: 'checkout',
+      onCall: '@pay-oncall',
+      runbook: { text: 'Runbook', url: 'https://runbooks.example.com/checkout' },
+      links: [{ text: 'Grafana', url: 'https://grafana.example.com/d/x?var-service=checkout' }],
+      traces: [],
+      logs: { state: 'ready', lines: [{ atMs: T0, message: 'ERROR payment declined' }] },
+      failures: [{ part: 'catalog', reason: 'timeout' }],
+    };
+    const p = body(renderWebhook(asWebhook({ ...job('slack'), enrichment }, { format: 'klaxon' }))) as { enrichment: Record<string, unknown> };
+    expect(p.enrichment).toEqual({
+      owner: 'payments',
+      team: 'checkout',
+      on_call: '@pay-oncall',
+      runbook_url: 'https://runbooks.example.com/checkout',
+      links: [{ text: 'Grafana', url: 'https://grafana.example.com/d/x?var-service=checkout' }],
+      traces: [],
+      recent_logs: [{ at: new Date(T0).toISOString(), message: 'ERROR payment declined' }],
+      notes: ['catalog unavailable: timed out'],
+    });
+    // Logs still running are said, not waited for: a webhook has no thread to add them to later.
+    const pending = body(renderWebhook(asWebhook({ ...job('slack'), enrichment: { ...enrichment, failures: [], logs: { state: 'pending', key: 'k' } } }, { format: 'klaxon' }))) as { enrichment: { recent_logs: unknown[]; notes: string[] } };
+    expect(pending.enrichment).toMatchObject({ recent_logs: [], notes: ['logs pending'] });
+    expect(body(renderWebhook(asWebhook(job('slack'), { format: 'klaxon' })))).not.toHaveProperty('enrichment');
   });
 
   it('a group: its alerts listed to max_alerts, the rest counted and said (truncated)', () => {

@@ -30,6 +30,7 @@
  * {@link WEBHOOK_LIMITS}.bodyBytes, alerts beyond counted in `truncatedAlerts` (`truncated` in the
  * klaxon format). Pure.
  */
+import { enrichmentNotes, type Enrichment } from '../enrich/types.ts';
 import { alertView, formatValue, groupView } from '../deliver/alert-view.ts';
 import { sha256Hex } from '../dispatch/hash.ts';
 import type { GroupMemberView, Labels, NotificationJob, Severity, WebhookDestination } from '../model/index.ts';
@@ -283,6 +284,29 @@ function klaxonMessage(job: NotificationJob): string {
   ].join('\n');
 }
 
+/**
+ * The enrichment in the `klaxon` body (docs/enrichment.md): owner, team, on-call, runbook, links,
+ * recent log lines (when ready within the budget: a webhook has no thread to add them to later)
+ * and what could not be added. Bounded like the rest of the body.
+ */
+function klaxonEnrichment(e: Enrichment): Record<string, unknown> {
+  const link = (l: { text: string; url: string }) => ({ text: truncate(l.text, WEBHOOK_LIMITS.labelValue), url: l.url });
+  return {
+    owner: e.owner ?? null,
+    team: e.team ?? null,
+    on_call: e.onCall ?? null,
+    runbook_url: e.runbook?.url ?? null,
+    links: e.links.slice(0, WEBHOOK_ENRICHMENT_LINKS).map(link),
+    traces: e.traces.slice(0, WEBHOOK_ENRICHMENT_LINKS).map(link),
+    recent_logs: e.logs?.state === 'ready' ? e.logs.lines.slice(0, WEBHOOK_ENRICHMENT_LOG_LINES).map((l) => ({ at: l.atMs !== undefined ? new Date(l.atMs).toISOString() : null, message: truncate(l.message, WEBHOOK_LIMITS.labelValue) })) : [],
+    notes: enrichmentNotes(e),
+  };
+}
+
+/** Links and log lines of the enrichment in a `klaxon` body (each bounded by {@link WEBHOOK_LIMITS}). */
+const WEBHOOK_ENRICHMENT_LINKS = 10;
+const WEBHOOK_ENRICHMENT_LOG_LINES = 20;
+
 /** The `klaxon` body: the seed notification service's fields, then Klaxon's. */
 export function klaxonPayload(job: NotificationJob, maxAlerts: number): string {
   const t = job.transition;
@@ -317,6 +341,7 @@ export function klaxonPayload(job: NotificationJob, maxAlerts: number): string {
     ...(job.reminder ? { reminder: { last_sent_at: new Date(job.reminder.lastSentAtMs).toISOString() } } : {}),
     ...(job.ack ? { ack: { state: job.ack.state, by: job.ack.by, at: new Date(job.ack.atMs).toISOString(), source: job.ack.source } } : {}),
     ...(job.suppressed && job.suppressed.count > 0 ? { suppressed: { count: job.suppressed.count, since: new Date(job.suppressed.sinceMs).toISOString() } } : {}),
+    ...(job.enrichment ? { enrichment: klaxonEnrichment(job.enrichment) } : {}),
   };
   const g = job.group;
   if (!g) return fitBody(1, () => (cut.values ? { ...base, truncated: { values: cut.values, alerts: 0 } } : base));
