@@ -20,12 +20,13 @@ export function demoLogLines(logGroup: string, startMs: number, endMs: number, d
   const out: StandInLogLine[] = [];
   const first = Math.ceil((startMs - demoStartMs) / SCRAPE_MS);
   const last = Math.floor((endMs - demoStartMs) / SCRAPE_MS);
-  // A bounded range: at most the lookback of a query (minutes), never the whole demo.
+  // A bounded range: at most the lookback of a query (minutes), never the whole demo. A range may
+  // start before the demo did (negative steps): the index below stays in range for them.
   for (let step = Math.max(first, last - 360); step <= last; step++) {
     const atMs = demoStartMs + step * SCRAPE_MS;
     const t = (((atMs - demoStartMs) % CYCLE_MS) + CYCLE_MS) % CYCLE_MS;
     const errorHigh = Math.floor(t / 30_000) % 2 === 1;
-    if (errorHigh) out.push({ atMs, message: ERRORS[step % ERRORS.length]!.replace('{n}', String(10_000 + step)), fields: { service: 'checkout' } });
+    if (errorHigh) out.push({ atMs, message: ERRORS[((step % ERRORS.length) + ERRORS.length) % ERRORS.length]!.replace('{n}', String(10_000 + step)), fields: { service: 'checkout' } });
     else out.push({ atMs, message: 'INFO POST /api/checkout 200', fields: { service: 'checkout' } });
   }
   return out;

@@ -125,7 +125,14 @@ export async function startLogsInsightsStandIn(opts: LogsInsightsStandInOptions)
       const q = typeof input.queryId === 'string' ? queries.get(input.queryId) : undefined;
       if (target === 'Logs_20140328.GetQueryResults') {
         if (!q) return fail('ResourceNotFoundException', 'Query does not exist.');
-        return reply(200, { status: q.status, results: q.status === 'Complete' ? rowsOf(q, opts.lines) : [], statistics: { recordsMatched: 0, recordsScanned: 0, bytesScanned: 0 } });
+        let results: { field: string; value: string }[][] = [];
+        try {
+          if (q.status === 'Complete') results = rowsOf(q, opts.lines);
+        } catch (err) {
+          // A bug in the lines source answers as Logs Insights' own failures do, never a crash of the process.
+          return reply(500, { __type: 'ServiceUnavailableException', message: `local stand-in for Logs Insights: ${err instanceof Error ? err.message : String(err)}` }, 'ServiceUnavailableException');
+        }
+        return reply(200, { status: q.status, results, statistics: { recordsMatched: 0, recordsScanned: 0, bytesScanned: 0 } });
       }
       if (target === 'Logs_20140328.StopQuery') {
         if (!q) return fail('ResourceNotFoundException', 'Query does not exist.');

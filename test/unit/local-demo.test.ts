@@ -3,6 +3,8 @@ import { parseJobEvent } from '../../shared/core/events/event.ts';
 import { wantsAck } from '../../local/demo/oncall.ts';
 import { CYCLE_MS, demoRecordsAt, SCRAPE_MS, slackOutageAt, type DemoRecord } from '../../local/demo/scenario.ts';
 import { DemoStream } from '../../local/demo/stream.ts';
+import { demoLogLines } from '../../local/demo/logs.ts';
+import { LOCAL_LOG_GROUP } from '../../local/config/index.ts';
 import { createVirtualClock } from '../../local/runtime/clock.ts';
 
 const START = 1_800_000_000_000;
@@ -126,5 +128,28 @@ describe("the demo's on-call", () => {
     ['another rule', rec({ ruleId: 'disk_full' }), T + 60_000, false],
   ])('%s: %s', (_what, r, now, expected) => {
     expect(wantsAck(r, now)).toBe(expected);
+  });
+});
+
+describe("the demo's application logs (for the local stand-in for Logs Insights)", () => {
+  const start = 1_800_000_000_000;
+  it.each([
+    // a query whose range starts before the demo did (an alert in its first minutes): negative steps
+    ['before the start', start - 5 * 60_000, start + 60_000],
+    // a range inside the demo
+    ['inside', start + CYCLE_MS, start + CYCLE_MS + 5 * 60_000],
+  ])('%s: every line is a string within the range, ERROR lines while the error rate is high', (_c, from, to) => {
+    const lines = demoLogLines(LOCAL_LOG_GROUP, from, to, start);
+    expect(lines.length).toBeGreaterThan(0);
+    for (const l of lines) {
+      expect(typeof l.message).toBe('string');
+      expect(l.atMs).toBeGreaterThanOrEqual(from);
+      expect(l.atMs).toBeLessThanOrEqual(to);
+    }
+    expect(lines.some((l) => l.message.startsWith('ERROR'))).toBe(true);
+  });
+
+  it('another log group has no lines', () => {
+    expect(demoLogLines('/other', start, start + 60_000, start)).toEqual([]);
   });
 });
