@@ -342,6 +342,13 @@ export class PipelineObservability extends Construct {
       }),
     );
 
+    this.dashboard.addWidgets(text('## Interactions, enrichment and remediation'));
+    this.dashboard.addWidgets(
+      new cw.GraphWidget({ title: 'Interactions refused by reason (forged, stale, replayed…)', left: [klaxonSearch(METRIC.interactionsRefused, ['reason'], { period: p15 })], stacked: true, width: third }),
+      new cw.GraphWidget({ title: 'Enrichment failures by channel and reason', left: [klaxonSearch(METRIC.enrichmentFailures, ['channel', 'reason'], { period: p15 })], stacked: true, width: third }),
+      new cw.GraphWidget({ title: 'Remediations by status', left: [klaxonSearch(METRIC.remediations, ['status'], { period: p15 })], stacked: true, width: third }),
+    );
+
     this.dashboard.addWidgets(text('## Queues'));
     const queueList = Object.values(queues);
     this.dashboard.addWidgets(

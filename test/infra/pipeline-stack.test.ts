@@ -515,6 +515,10 @@ describe('dashboard', () => {
     // the channel functions' own count of what they delivered (no second metric of notifications)
     ['Notifications sent by channel', [`SEARCH('{Klaxon,service,channel} MetricName="${METRIC.notificationsSent}"', 'Sum', 900)`]],
     ['Notifications suppressed by reason', [`SEARCH('{Klaxon,service,reason} MetricName="${METRIC.alertsSuppressed}"', 'Sum', 900)`]],
+    // issue 13's and the interactions endpoint's counts, each by its bounded dimensions
+    ['Interactions refused by reason (forged, stale, replayed…)', [`SEARCH('{Klaxon,service,reason} MetricName="${METRIC.interactionsRefused}"', 'Sum', 900)`]],
+    ['Enrichment failures by channel and reason', [`SEARCH('{Klaxon,service,channel,reason} MetricName="${METRIC.enrichmentFailures}"', 'Sum', 900)`]],
+    ['Remediations by status', [`SEARCH('{Klaxon,service,status} MetricName="${METRIC.remediations}"', 'Sum', 900)`]],
     // MTTA and MTTR: the average and the 90th percentile per hour, in minutes
     [
       'Time to acknowledge (minutes): average and p90 by severity',
