@@ -5,12 +5,9 @@
  * pending"; its thread gets the error lines a few seconds later (the enrich-followup function).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startLocal, type LocalPipeline } from '../../local/start.ts';
+import { type LocalPipeline } from '../../local/start.ts';
 import { LOCAL_LOG_GROUP } from '../../local/config/index.ts';
-import { endpoints } from '../support/aws.ts';
+import { startScriptedPipeline } from '../support/scripted-pipeline.ts';
 import { waitFor } from '../support/wait.ts';
 
 const RULES = `rules:
@@ -41,21 +38,9 @@ interface Posted {
 const slackPosts = async (): Promise<Posted[]> => (await (await fetch(`${pipeline.endpoints.slack}/_received`)).json()) as Posted[];
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'klaxon-e2e-enrich-'));
-  writeFileSync(join(dir, 'rules.yaml'), RULES);
-  writeFileSync(join(dir, 'routes.yaml'), ROUTES);
-  pipeline = await startLocal({
-    endpoints: endpoints(),
-    source: { kind: 'none' },
-    consolePort: false,
-    rulesFile: join(dir, 'rules.yaml'),
-    routesFile: join(dir, 'routes.yaml'),
-    drainRejected: false,
-    maxBatchingWindowMs: 100,
-    handlerLogLevel: 'ERROR',
+  pipeline = await startScriptedPipeline('enrich', { rules: RULES, routes: ROUTES }, {
     logLines: (group, from, to) =>
       group === LOCAL_LOG_GROUP ? [{ atMs: Math.max(from, to - 2000), message: 'ERROR POST /api/checkout 502: payment gateway timeout (order 4711)', fields: { service: 'checkout' } }] : [],
-    log: { info() {}, warn() {}, error() {}, transition() {}, rejected() {}, delivery() {} },
   });
   pipeline.send(JSON.stringify({ name: 'http_error_rate_percent', value: 8.5, timestamp: T0, labels: { service: 'checkout' } }));
   await pipeline.drain();

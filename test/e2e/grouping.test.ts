@@ -11,13 +11,9 @@
  *  - a group that keeps firing is notified again each repeat_interval (reason repeat).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startLocal, type LocalPipeline } from '../../local/start.ts';
-import type { LocalLog } from '../../local/runtime/log.ts';
+import { type LocalPipeline } from '../../local/start.ts';
 import type { ReceivedRequest } from '../../local/receivers/http-receiver.ts';
-import { endpoints } from '../support/aws.ts';
+import { startScriptedPipeline } from '../support/scripted-pipeline.ts';
 import { waitFor } from '../support/wait.ts';
 
 const RULES = `rules:
@@ -88,24 +84,9 @@ const current = (cs: SlackCall[]): SlackCall | undefined => updates(cs).at(-1) ?
 /** Everything a call shows (fallback text and blocks). */
 const shown = (c: SlackCall | undefined): string => JSON.stringify([c?.body.text, c?.body.attachments]);
 
-const log: LocalLog = { info() {}, warn() {}, error() {}, rejected() {}, transition() {}, delivery() {} };
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'klaxon-e2e-grouping-'));
-  writeFileSync(join(dir, 'rules.yaml'), RULES);
-  writeFileSync(join(dir, 'routes.yaml'), ROUTES);
-  pipeline = await startLocal({
-    endpoints: endpoints(),
-    source: { kind: 'none' },
-    consolePort: false,
-    rulesFile: join(dir, 'rules.yaml'),
-    routesFile: join(dir, 'routes.yaml'),
-    drainRejected: false,
-    maxBatchingWindowMs: 100,
-    handlerLogLevel: 'ERROR',
-    prefix: `group${process.pid}`,
-    log,
-  });
+  pipeline = await startScriptedPipeline('group', { rules: RULES, routes: ROUTES });
   // The 20 and the repeated group together; the storm later, alone (behind it, the others' alerts
   // would reach dispatch long after they started, and a group whose first alert started more than
   // group_wait ago is flushed at once).

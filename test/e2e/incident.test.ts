@@ -15,18 +15,14 @@
  * note messages on alert-events (shared/core/dispatch/ack).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { startLocal, type LocalPipeline } from '../../local/start.ts';
-import type { LocalLog } from '../../local/runtime/log.ts';
+import { type LocalPipeline } from '../../local/start.ts';
 import type { ReceivedRequest } from '../../local/receivers/http-receiver.ts';
 import { DynamoAlertStore } from '../../shared/adapters/dynamodb/alert-store.ts';
 import { DynamoSilenceStore } from '../../shared/adapters/dynamodb/silence-store.ts';
 import { SLACK_ACTION_IDS } from '../../shared/core/format/slack.ts';
 import { parseButtonValue } from '../../shared/core/interact/slack.ts';
-import { endpoints } from '../support/aws.ts';
+import { startScriptedPipeline } from '../support/scripted-pipeline.ts';
 import { waitFor } from '../support/wait.ts';
 
 const RULES = `rules:
@@ -80,24 +76,9 @@ async function workerDone(): Promise<void> {
   await waitFor('the interactions queue drained', async () => [await depth(q.url), await depth(q.dlq!.url)], ([w, d]) => w === 0 && d === 0);
 }
 
-const log: LocalLog = { info() {}, warn() {}, error() {}, rejected() {}, transition() {}, delivery() {} };
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'klaxon-e2e-incident-'));
-  writeFileSync(join(dir, 'rules.yaml'), RULES);
-  writeFileSync(join(dir, 'routes.yaml'), ROUTES);
-  pipeline = await startLocal({
-    endpoints: endpoints(),
-    source: { kind: 'none' },
-    consolePort: false,
-    rulesFile: join(dir, 'rules.yaml'),
-    routesFile: join(dir, 'routes.yaml'),
-    drainRejected: false,
-    maxBatchingWindowMs: 100,
-    handlerLogLevel: 'ERROR',
-    prefix: `incident${process.pid}`,
-    log,
-  });
+  pipeline = await startScriptedPipeline('incident', { rules: RULES, routes: ROUTES });
 }, 120_000);
 
 afterAll(async () => {

@@ -5,12 +5,9 @@
  * alerts that still fire are notified.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startLocal, type LocalPipeline } from '../../local/start.ts';
+import { type LocalPipeline } from '../../local/start.ts';
 import type { LocalLog } from '../../local/runtime/log.ts';
-import { endpoints } from '../support/aws.ts';
+import { startScriptedPipeline } from '../support/scripted-pipeline.ts';
 import { waitFor } from '../support/wait.ts';
 
 const RULES = `rules:
@@ -35,18 +32,7 @@ const transitions: { rule: string; to: string; labels: Record<string, string>; s
 let seq = 0;
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'klaxon-e2e-inhibit-'));
-  writeFileSync(join(dir, 'rules.yaml'), RULES);
-  writeFileSync(join(dir, 'routes.yaml'), ROUTES);
-  pipeline = await startLocal({
-    endpoints: endpoints(),
-    source: { kind: 'none' },
-    consolePort: false,
-    rulesFile: join(dir, 'rules.yaml'),
-    routesFile: join(dir, 'routes.yaml'),
-    maxBatchingWindowMs: 100,
-    handlerLogLevel: 'ERROR',
-    prefix: `inhibit${process.pid}`,
+  pipeline = await startScriptedPipeline('inhibit', { rules: RULES, routes: ROUTES }, {
     log: {
       info() {},
       warn() {},
@@ -55,6 +41,7 @@ beforeAll(async () => {
       transition: (t) => void transitions.push({ rule: t.ruleId, to: t.kind, labels: t.labels, seq: ++seq }),
       delivery: (d) => void deliveries.push({ ...d, seq: ++seq } as Delivery),
     },
+    drainRejected: true,
   });
   // The critical alert of eu fires first; then eu's high and medium alerts, and us's medium one.
   pipeline.send(s('node_up', 'eu', 0, 0));

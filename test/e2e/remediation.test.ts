@@ -11,16 +11,12 @@
  *     Approve runs it, the approver in the thread and the audit log.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startLocal, type LocalPipeline } from '../../local/start.ts';
-import type { LocalLog } from '../../local/runtime/log.ts';
+import { type LocalPipeline } from '../../local/start.ts';
 import type { ReceivedRequest } from '../../local/receivers/http-receiver.ts';
 import { DynamoAlertStore } from '../../shared/adapters/dynamodb/alert-store.ts';
 import { DynamoRemediationStore } from '../../shared/adapters/remediate/store.ts';
 import { SLACK_REMEDIATION_ACTION_IDS } from '../../shared/core/format/slack.ts';
-import { endpoints } from '../support/aws.ts';
+import { startScriptedPipeline } from '../support/scripted-pipeline.ts';
 import { waitFor } from '../support/wait.ts';
 
 const RULES = `rules:
@@ -50,7 +46,6 @@ receivers:
 const USER = { id: 'U0E2E', name: 'e2e-oncall' } as const;
 
 let pipeline: LocalPipeline;
-const log: LocalLog = { info() {}, warn() {}, error() {}, rejected() {}, transition() {}, delivery() {} };
 
 interface SlackPost {
   readonly thread_ts?: string;
@@ -66,21 +61,7 @@ async function posts(): Promise<SlackPost[]> {
 const buttonsOf = (p: SlackPost): string[] => (p.attachments ?? []).flatMap((a) => a.blocks ?? []).flatMap((b) => (b.type === 'actions' ? (b.elements ?? []).map((e) => e.action_id) : []));
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'klaxon-e2e-remediation-'));
-  writeFileSync(join(dir, 'rules.yaml'), RULES);
-  writeFileSync(join(dir, 'routes.yaml'), ROUTES);
-  pipeline = await startLocal({
-    endpoints: endpoints(),
-    source: { kind: 'none' },
-    consolePort: false,
-    rulesFile: join(dir, 'rules.yaml'),
-    routesFile: join(dir, 'routes.yaml'),
-    drainRejected: false,
-    maxBatchingWindowMs: 100,
-    handlerLogLevel: 'ERROR',
-    prefix: `remediation${process.pid}`,
-    log,
-  });
+  pipeline = await startScriptedPipeline('remediation', { rules: RULES, routes: ROUTES });
 }, 120_000);
 
 afterAll(async () => {

@@ -5,15 +5,13 @@
  * ends it, the timers' next run re-checks the alert, and it is notified then.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startLocal, type LocalPipeline } from '../../local/start.ts';
+import { type LocalPipeline } from '../../local/start.ts';
 import { createLocalLog } from '../../local/runtime/log.ts';
 import { run as silenceCli } from '../../cli/silence.ts';
 import { run as alertsCli, type AlertRow } from '../../cli/alerts.ts';
 import { captureIo } from '../support/cli-io.ts';
 import { endpoints } from '../support/aws.ts';
+import { startScriptedPipeline } from '../support/scripted-pipeline.ts';
 import { waitFor } from '../support/wait.ts';
 
 const RULES = `rules:
@@ -42,18 +40,7 @@ async function cli(run: typeof silenceCli, args: string[]): Promise<{ code: numb
 const slackAbout = async (): Promise<unknown[]> => (await pipeline.observer.snapshot()).received.slack.filter((m) => JSON.stringify(m.payload).includes('db-silenced'));
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'klaxon-e2e-silence-'));
-  writeFileSync(join(dir, 'rules.yaml'), RULES);
-  writeFileSync(join(dir, 'routes.yaml'), 'routes: []\n');
-  pipeline = await startLocal({
-    endpoints: endpoints(),
-    source: { kind: 'none' },
-    consolePort: false,
-    rulesFile: join(dir, 'rules.yaml'),
-    routesFile: join(dir, 'routes.yaml'),
-    drainRejected: false,
-    maxBatchingWindowMs: 100,
-    handlerLogLevel: 'ERROR',
+  pipeline = await startScriptedPipeline('silence', { rules: RULES, routes: 'routes: []\n' }, {
     log: createLocalLog({ json: true, out: { write: () => true } as unknown as NodeJS.WritableStream }),
   });
 }, 90_000);

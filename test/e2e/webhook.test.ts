@@ -4,17 +4,14 @@
  * dispatch, the webhook queue and deliver-webhook, signed; the receiver verified every signature
  * (none refused), and so does the scheme's own library (`standardwebhooks`) here.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_WEBHOOK_SECRET } from '../../local/config/index.ts';
 import { listenOnLoopback } from '../../local/runtime/listen.ts';
 import { createLocalLog } from '../../local/runtime/log.ts';
-import { startLocal, type LocalPipeline } from '../../local/start.ts';
-import { endpoints } from '../support/aws.ts';
+import { type LocalPipeline } from '../../local/start.ts';
+import { startScriptedPipeline } from '../support/scripted-pipeline.ts';
 import { waitFor } from '../support/wait.ts';
 
 const RULES = `rules:
@@ -38,30 +35,17 @@ beforeAll(async () => {
   // A free port for the receiver, named by the routes (local mode's demo uses 8790).
   const probe = await listenOnLoopback(createServer(), 0);
   await probe.stop();
-  const dir = mkdtempSync(join(tmpdir(), 'klaxon-e2e-webhook-'));
-  writeFileSync(join(dir, 'rules.yaml'), RULES);
-  writeFileSync(
-    join(dir, 'routes.yaml'),
-    [
-      'receivers:',
-      '  - name: incident-tool',
-      `    webhook: { url: 'http://127.0.0.1:${probe.port}/hooks/incident-tool', format: alertmanager }`,
-      'routes:',
-      `  - matchers: ['severity="critical"']`,
-      '    receivers: [incident-tool]',
-      '',
-    ].join('\n'),
-  );
-  pipeline = await startLocal({
-    endpoints: endpoints(),
-    source: { kind: 'none' },
-    consolePort: false,
-    rulesFile: join(dir, 'rules.yaml'),
-    routesFile: join(dir, 'routes.yaml'),
+  const routes = [
+    'receivers:',
+    '  - name: incident-tool',
+    `    webhook: { url: 'http://127.0.0.1:${probe.port}/hooks/incident-tool', format: alertmanager }`,
+    'routes:',
+    `  - matchers: ['severity="critical"']`,
+    '    receivers: [incident-tool]',
+    '',
+  ].join('\n');
+  pipeline = await startScriptedPipeline('webhook', { rules: RULES, routes }, {
     webhookReceiverPort: probe.port,
-    drainRejected: false,
-    maxBatchingWindowMs: 100,
-    handlerLogLevel: 'ERROR',
     log: createLocalLog({ json: true, out: { write: () => true } as unknown as NodeJS.WritableStream }),
   });
   for (const r of SCRIPT) pipeline.send(r);
