@@ -35,6 +35,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   notify: { summary: 'notify test --routes FILE --alerts FILE.jsonl [--silences FILE] [--at TIME] [--json]', load: () => import('./notify.ts') },
   alerts: { summary: 'alerts list', load: () => import('./alerts.ts') },
   errors: { summary: 'errors list | resolve FINGERPRINT --by NAME', load: () => import('./errors.ts') },
+  remediations: { summary: 'remediations list [--fingerprint FP] [--status S] [--format table|json]', load: () => import('./remediations.ts') },
   report: { summary: 'report [--since 7d] [--until TIME] [--rule ID] [--team T] [--format table|json|csv]', load: () => import('./report.ts') },
   classify: {
     summary: 'classify [--rules FILE] [--fingerprints FILE] --events FILE.jsonl [--json] | test FILE... | --print-defaults',

@@ -10,7 +10,7 @@
  * status, the target's version), so two alerts racing for a target cannot both pass its cooldown.
  */
 import { TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { AttemptRecord, AttemptStatus, TargetState } from '../../core/remediate/messages.ts';
 import { RemediationConflictError, type RemediationStore } from '../../core/remediate/ports.ts';
 
@@ -76,6 +76,28 @@ export class DynamoRemediationStore implements RemediationStore {
       }
       throw err;
     }
+  }
+
+  /**
+   * The most recent attempts of every alert, newest first, at most `limit` (the audit log for an
+   * operator: `klaxon remediations list`). A Scan of the attempt items: the table holds one per
+   * request, kept AUDIT_RETENTION_DAYS; bounded by `maxItems` read, so a huge log costs a known
+   * amount (the newest are then the newest of what was read, and `truncated` says so).
+   */
+  async recentAttempts(limit: number, maxItems = 10_000): Promise<{ attempts: AttemptRecord[]; truncated: boolean }> {
+    const out: AttemptRecord[] = [];
+    let start: Record<string, unknown> | undefined;
+    let read = 0;
+    do {
+      const r = await this.#doc.send(
+        new ScanCommand({ TableName: this.table, FilterExpression: '#k = :a', ExpressionAttributeNames: { '#k': 'kind' }, ExpressionAttributeValues: { ':a': 'attempt' }, ...(start ? { ExclusiveStartKey: start } : {}) }),
+      );
+      read += r.ScannedCount ?? 0;
+      for (const i of r.Items ?? []) out.push(i.attempt as AttemptRecord);
+      start = r.LastEvaluatedKey;
+    } while (start && read < maxItems);
+    out.sort((a, b) => b.requestedAtMs - a.requestedAtMs);
+    return { attempts: out.slice(0, limit), truncated: start !== undefined };
   }
 
   async attemptsOf(fingerprint: string): Promise<AttemptRecord[]> {
