@@ -8,7 +8,7 @@
  * Environment variables of the functions are named here and nowhere else: each function's config
  * schema in `shared/config/` reads exactly the names its entry lists.
  */
-import { FUNCTION_TIMEOUT_SECONDS } from '../shared/config/timing.ts';
+import { FUNCTION_TIMEOUT_SECONDS, REMEDIATION_MAX_RECEIVES } from '../shared/config/timing.ts';
 
 /** A DynamoDB attribute definition. */
 export interface KeyAttribute {
@@ -304,7 +304,7 @@ export const QUEUES = {
     description:
       'Auto-remediation requests (dispatch), Approve / Reject clicks (interactions worker) and delayed expiry checks (remediate itself): a standard queue, for per-message delays; each message is idempotent.',
     fifo: false,
-    deadLetter: { maxReceiveCount: 5 },
+    deadLetter: { maxReceiveCount: REMEDIATION_MAX_RECEIVES },
     retentionDays: 1,
   },
 } as const satisfies Record<string, QueueSpec>;

@@ -24,7 +24,7 @@ import type { DeadLetterSender } from '../../shared/core/dispatch/ports.ts';
 import { parseRemediationMessage } from '../../shared/core/remediate/messages.ts';
 import { METRIC } from '../../shared/core/model/metrics.ts';
 import type { RemediationPorts } from '../../shared/core/remediate/ports.ts';
-import { handleRemediationMessage, type RemediationOutcome } from '../../shared/core/remediate/run.ts';
+import { giveUp, handleRemediationMessage, type RemediationOutcome } from '../../shared/core/remediate/run.ts';
 import type { RemediationActionsConfig } from '../../shared/core/remediate/spec.ts';
 import { DynamoAlertStore } from '../../shared/adapters/dynamodb/alert-store.ts';
 import { isTransientError } from '../../shared/adapters/dynamodb/batch.ts';
@@ -38,6 +38,7 @@ import { SecretsManagerSecretSource } from '../../shared/adapters/secrets/index.
 import { SqsDeadLetterSender } from '../../shared/adapters/sqs/job-publisher.ts';
 import { createLogger, createMetrics, systemClock } from '../../shared/adapters/observability/index.ts';
 import { remediateConfig } from '../../shared/config/remediate.ts';
+import { REMEDIATION_MAX_RECEIVES } from '../../shared/config/timing.ts';
 
 /** What the function needs; tests and local mode inject their own. */
 export interface RemediateDeps extends RemediationPorts {
@@ -47,6 +48,8 @@ export interface RemediateDeps extends RemediationPorts {
   readonly metrics: Metrics;
   /** Which thrown errors are transient (default: the AWS SDK's). */
   readonly isTransient?: (err: unknown) => boolean;
+  /** Receives of a message before the queue dead-letters it (default: the remediation queue's, REMEDIATION_MAX_RECEIVES). */
+  readonly maxReceives?: number;
 }
 
 /** The handler type. */
@@ -60,6 +63,7 @@ export async function handleRemediationBody(deps: RemediateDeps, body: string): 
 /** Builds the SQS handler: each message on its own; transient failures reported for redelivery. */
 export function createRemediateHandler(deps: RemediateDeps): RemediateHandler {
   const isTransient = deps.isTransient ?? isTransientError;
+  const maxReceives = deps.maxReceives ?? REMEDIATION_MAX_RECEIVES;
   return async (event) => {
     const batchItemFailures: { itemIdentifier: string }[] = [];
     for (const r of event.Records) {
@@ -78,6 +82,15 @@ export function createRemediateHandler(deps: RemediateDeps): RemediateHandler {
             continue;
           } catch (dlqErr) {
             deps.logger.error('could not dead-letter; the message will be received again', { messageId: r.messageId, error: dlqErr as Error });
+          }
+        } else if (Number(r.attributes?.ApproximateReceiveCount ?? 1) >= maxReceives) {
+          // Its last delivery: the queue dead-letters it next. The attempt it left running is failed and said.
+          try {
+            const recorded = await giveUp(deps, parseRemediationMessage(r.body), redactSecrets(errorMessage(err)));
+            deps.logger.error('remediation message failed on its last delivery; it goes to the dead-letter queue', { ...log, ...(recorded ?? {}) });
+            if (recorded?.kind === 'recorded') deps.metrics.singleMetric().addDimension('status', recorded.status).addMetric(METRIC.remediations, MetricUnit.Count, 1);
+          } catch (giveUpErr) {
+            deps.logger.error('remediation message failed on its last delivery, and its attempt could not be marked failed', { ...log, giveUpError: giveUpErr as Error });
           }
         } else if (action === 'retry') deps.logger.warn('remediation message failed; it will be received again', log);
         else deps.logger.error('remediation message failed unexpectedly; it will be received again (then dead-lettered by the queue)', log);

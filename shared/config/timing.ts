@@ -82,3 +82,10 @@ export const TIMERS_RUN_BUDGET_MS = FUNCTION_TIMEOUT_SECONDS.timers * 1000 - 15_
  * partitions, which Lambda delivers again.
  */
 export const EVALUATOR_REJECTED_BUDGET_MS = (FUNCTION_TIMEOUT_SECONDS.evaluator * 1000) / 5;
+
+/**
+ * Receives of a remediation message before its queue dead-letters it (infra/topology.ts uses it
+ * for the queue's redrive policy): the remediate function marks the attempt a message left
+ * `running` as failed on this last receive, so the audit log never keeps an unfinished run.
+ */
+export const REMEDIATION_MAX_RECEIVES = 5;

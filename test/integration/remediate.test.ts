@@ -16,6 +16,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSEvent } from 'aws-lambda';
 import { createRemediateHandler, type RemediateDeps } from '../../functions/remediate/app.ts';
+import { TransientError } from '../../shared/core/errors/index.ts';
 import { createInteractionsWorkerHandler } from '../../functions/interactions-worker/app.ts';
 import { createInteractionsHandler } from '../../functions/interactions/app.ts';
 import { DynamoRemediationStore } from '../../shared/adapters/remediate/store.ts';
@@ -211,6 +212,21 @@ describe('remediate function (DynamoDB Local, fauxqs, local target)', () => {
     const [a] = (await deps.store.attemptsOf(FP)).filter((x) => x.attemptId === attemptIdOf(req));
     expect(standIn.executions().at(-1)).toMatchObject({ documentName: 'Klaxon-RestartConsumer', parameters: { Service: ['web'] }, clientToken: a!.token, automationExecutionId: a!.executionId });
     await notes();
+  });
+
+  it('an action unreachable until the last delivery: the attempt stays running, then is failed (gave-up) and posted; never left running', async () => {
+    const req = request();
+    const unreachable = { ...deps, executor: { execute: () => Promise.reject(new TransientError('webhook 127.0.0.1: ECONNREFUSED')) } } as RemediateDeps;
+    const delivery = (n: number): SQSEvent => ({ Records: [{ messageId: `m${n}`, body: JSON.stringify(req), attributes: { ApproximateReceiveCount: String(n) } }] }) as unknown as SQSEvent;
+    const handler = createRemediateHandler({ ...unreachable, maxReceives: 3 });
+    expect((await handler(delivery(1))).batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
+    expect((await deps.store.getAttempt(attemptIdOf(req)))!.status).toBe('running');
+    expect((await handler(delivery(3))).batchItemFailures).toEqual([{ itemIdentifier: 'm3' }]);
+    expect(await deps.store.getAttempt(attemptIdOf(req))).toMatchObject({ status: 'failed', reason: 'gave-up', text: expect.stringMatching(/^gave up after the last delivery of its message: .*webhook 127\.0\.0\.1: ECONNREFUSED/) });
+    expect((await notes()).map((x) => x.text)).toEqual([expect.stringMatching(/gave up after the last delivery/)]);
+    // A redrive from the dead-letter queue finds it decided: nothing runs.
+    expect((await createRemediateHandler(deps)(sqsEvent([JSON.stringify(req)]))).batchItemFailures).toEqual([]);
+    expect((await deps.store.getAttempt(attemptIdOf(req)))!.status).toBe('failed');
   });
 
   it('an invalid message is dead-lettered at once, with why', async () => {

@@ -203,6 +203,23 @@ export async function handleExpiry(ports: RemediationPorts, m: ExpiryMessage): P
   return { kind: 'recorded', attemptId: m.attemptId, status: 'expired', reason: 'approval-expired' };
 }
 
+/**
+ * The last delivery of a message failed transiently (the queue moves it to its dead-letter queue
+ * next): an attempt it left `running` is recorded `failed` (`gave-up`, with the last error) and
+ * posted, so the audit log never keeps a run that nobody will finish. Anything else is left as it
+ * is (a request refused or done, an approval already decided). A redrive of the message then finds
+ * the attempt decided and runs nothing: the run is asked for again by the next firing.
+ */
+export async function giveUp(ports: RemediationPorts, m: RemediationMessage, lastError: string): Promise<RemediationOutcome | undefined> {
+  const attemptId = m.kind === 'request' ? attemptIdOf(m) : m.attemptId;
+  const a = await ports.store.getAttempt(attemptId);
+  if (!a || a.status !== 'running') return undefined;
+  const out: AttemptRecord = { ...a, status: 'failed', reason: 'gave-up', text: `gave up after the last delivery of its message: ${lastError.slice(0, 400)}`, finishedAtMs: ports.clock.now() };
+  await ports.store.write(out, 'running');
+  await post(ports, out);
+  return { kind: 'recorded', attemptId, status: 'failed', reason: 'gave-up' };
+}
+
 /** Handles one message of the remediation queue. */
 export async function handleRemediationMessage(ports: RemediationPorts, config: RemediationActionsConfig, m: RemediationMessage): Promise<RemediationOutcome> {
   switch (m.kind) {
