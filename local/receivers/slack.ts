@@ -95,7 +95,7 @@ export interface SlackReceiver extends Receiver {
   setInteractions(target: { readonly url: string; readonly signingSecret: string }): void;
   /** Clicks a button (what `POST /_click` does): the endpoint's status and body. */
   click(req: ClickRequest): Promise<{ readonly status: number; readonly body: string }>;
-  /** Ephemeral messages posted to this receiver's response URLs, oldest first. */
+  /** Ephemeral messages posted to this receiver's response URLs, oldest first (not the replacements of a clicked message). */
   ephemerals(): { readonly text: string; readonly path: string }[];
 }
 
@@ -172,6 +172,8 @@ export async function startSlackReceiver(opts: SlackReceiverOptions = {}): Promi
   };
   const valueNames = (value: string | undefined, fingerprint: string): boolean => value === fingerprint || (value !== undefined && (value.startsWith('a1:') || value.startsWith('r1:')) && value.slice(value.indexOf(':', 3) + 1) === fingerprint);
 
+  /** The message each click was on (its response_url can replace it). */
+  const clickedOn = new Map<number, { channel: string; ts: string }>();
   const click = async (c: ClickRequest): Promise<{ status: number; body: string }> => {
     if (!interactions) return { status: 409, body: 'no interactions endpoint set (local mode sets it when the interactions function runs)' };
     const all = [...[...messages].map(([k, message]) => ({ channel: k.slice(0, k.lastIndexOf(':')), ts: k.slice(k.lastIndexOf(':') + 1), message })), ...webhookMessages];
@@ -184,6 +186,7 @@ export async function startSlackReceiver(opts: SlackReceiverOptions = {}): Promi
     const button = buttonsOf(found.message).find((b) => b.action_id === c.action_id && (c.fingerprint === undefined || valueNames(b.value, c.fingerprint)))!;
     const user = c.user ?? LOCAL_SLACK_USER;
     const n = ++clicks;
+    clickedOn.set(n, { channel: found.channel, ts: found.ts });
     const nowS = Math.floor(Date.now() / 1000);
     const payload = {
       type: 'block_actions',
@@ -238,8 +241,17 @@ export async function startSlackReceiver(opts: SlackReceiverOptions = {}): Promi
         return users ? json(200, { ok: true, users }) : json(200, { ok: false, error: 'no_such_subteam' });
       }
       if (req.method !== 'POST') return text(404, 'not_found');
-      // response_url: Slack answers `ok` (https://api.slack.com/interactivity/handling#message_responses).
-      if (req.path.startsWith('/_response/')) return text(200, 'ok');
+      // response_url: Slack answers `ok` (https://api.slack.com/interactivity/handling#message_responses);
+      // `replace_original: true` replaces the message the button was on (its blocks go).
+      if (req.path.startsWith('/_response/')) {
+        const body = parsed as { replace_original?: unknown; text?: unknown } | undefined;
+        const on = clickedOn.get(Number(req.path.slice('/_response/'.length)));
+        const key = on ? `${on.channel}:${on.ts}` : '';
+        const old = messages.get(key);
+        // The message keeps its place (ts, thread); its content becomes the text alone.
+        if (body?.replace_original === true && old) messages.set(key, { ...old, text: String(body.text ?? ''), attachments: undefined, blocks: undefined, edited: { user: 'B0LOCAL', ts: nextTs() } });
+        return text(200, 'ok');
+      }
       if (isApi(req.path)) {
         const method = req.path.slice('/api/'.length);
         if ((req.headers.authorization ?? '') !== `Bearer ${token}`) return json(200, { ok: false, error: req.headers.authorization ? 'invalid_auth' : 'not_authed' });
@@ -307,7 +319,7 @@ export async function startSlackReceiver(opts: SlackReceiverOptions = {}): Promi
     ephemerals: () =>
       r
         .received()
-        .filter((x) => x.path.startsWith('/_response/'))
+        .filter((x) => x.path.startsWith('/_response/') && (x.json as { replace_original?: unknown } | undefined)?.replace_original !== true)
         .map((x) => ({ text: String((x.json as { text?: unknown } | undefined)?.text ?? ''), path: x.path })),
   };
 }

@@ -268,6 +268,10 @@ describe('approval through the real interactions endpoint and worker', () => {
     const a = (await deps.store.attemptsOf(FP)).find((x) => x.attemptId === attemptIdOf(req))!;
     expect(a).toMatchObject({ status: 'succeeded', approver: '<@U0ALICE> (alice)', decidedAtMs: NOW + 2 * MIN });
     expect((await notes()).map((x) => x.text)).toEqual([expect.stringMatching(/ran \(approved by <@U0ALICE> \(alice\)\)/)]);
+    // The approval message became the decision: its Approve / Reject buttons are gone.
+    // (The mention is escaped like everything from a click: it shows as text, it cannot ping.)
+    const approvalMessages = [...slack.messages().values()].filter((m) => JSON.stringify(m).includes(attemptIdOf(req)) || String(m.text).includes('approved by'));
+    expect(approvalMessages).toEqual([expect.objectContaining({ text: expect.stringMatching(/^:white_check_mark: approved by &lt;@U0ALICE&gt; \(alice\): restart-web on Service=web is running/), blocks: undefined, attachments: undefined })]);
   });
 
   it('a click after the approval expired is refused ("approval expired"), nothing run, the audit log says expired', async () => {

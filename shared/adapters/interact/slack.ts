@@ -41,6 +41,14 @@ export class FetchSlackResponder implements SlackResponder {
     const r = await postJson(this.#fetch, responseUrl, body, { timeoutMs: RESPONSE_TIMEOUT_MS, nowMs: this.#now() });
     return !isFailure(r) && r.status >= 200 && r.status < 300;
   }
+
+  async replaceOriginal(responseUrl: string, text: string): Promise<boolean> {
+    if (!this.#prefixes.some((p) => responseUrl.startsWith(p))) return false;
+    // https://api.slack.com/interactivity/handling#modifying-original: the message becomes this text, its blocks (the buttons) gone.
+    const body = { replace_original: true, text: fitEscaped(text, EPHEMERAL_MAX_CHARS) };
+    const r = await postJson(this.#fetch, responseUrl, body, { timeoutMs: RESPONSE_TIMEOUT_MS, nowMs: this.#now() });
+    return !isFailure(r) && r.status >= 200 && r.status < 300;
+  }
 }
 
 /** Slack could not list a user group's members. */

@@ -32,6 +32,11 @@ export interface ActionPublisher {
 export interface SlackResponder {
   /** Posts `text` as an ephemeral message; resolves false when Slack refused or did not answer (never throws). */
   ephemeral(responseUrl: string, text: string): Promise<boolean>;
+  /**
+   * Replaces the message the button was on with `text` (Slack's `replace_original: true`), so its
+   * buttons go once what they asked is decided; resolves false when Slack refused (never throws).
+   */
+  replaceOriginal?(responseUrl: string, text: string): Promise<boolean>;
 }
 
 /** Slack user-group membership (usergroups.users.list). */

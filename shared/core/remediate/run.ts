@@ -158,6 +158,13 @@ export async function handleApproval(ports: RemediationPorts, config: Remediatio
   const answer = async (text: string): Promise<void> => {
     if (m.responseUrl && ports.responder) await ports.responder.ephemeral(m.responseUrl, text);
   };
+  // A decided approval: the approval message becomes the decision, its buttons gone (an ephemeral
+  // answer where the responder cannot replace). The outcome is posted to the thread besides.
+  const settle = async (text: string): Promise<void> => {
+    if (!m.responseUrl || !ports.responder) return;
+    if (ports.responder.replaceOriginal) await ports.responder.replaceOriginal(m.responseUrl, text);
+    else await ports.responder.ephemeral(m.responseUrl, text);
+  };
   if (d.kind === 'ignore') {
     await answer(`:no_entry_sign: ${d.text}`);
     return { kind: 'ignored', why: d.reason };
@@ -170,7 +177,10 @@ export async function handleApproval(ports: RemediationPorts, config: Remediatio
     const out: AttemptRecord = { ...a, ...decided, status, text: d.text, ...(d.kind === 'refuse' ? { reason: d.reason } : d.kind === 'expire' ? { reason: 'approval-expired' } : {}) };
     await ports.store.write(out, 'awaiting-approval');
     await post(ports, out);
-    await answer(d.kind === 'expire' ? ':hourglass: approval expired: the remediation was not run' : `:no_entry_sign: ${outcomeText(out)}`);
+    if (d.kind === 'expire') {
+      await answer(':hourglass: approval expired: the remediation was not run');
+      if (ports.responder?.replaceOriginal && m.responseUrl) await ports.responder.replaceOriginal(m.responseUrl, `:hourglass: ${outcomeText(out)}`);
+    } else await settle(`:no_entry_sign: ${outcomeText(out)}`);
     return { kind: 'recorded', attemptId: a.attemptId, status, ...(out.reason ? { reason: out.reason } : {}) };
   }
   // Approved: only for the activation it was asked for, still firing.
@@ -179,12 +189,12 @@ export async function handleApproval(ports: RemediationPorts, config: Remediatio
     const out: AttemptRecord = { ...a, ...decided, status: 'refused', reason: 'alert-not-firing', text: 'the alert is no longer firing at this activation' };
     await ports.store.write(out, 'awaiting-approval');
     await post(ports, out);
-    await answer(`:no_entry_sign: ${outcomeText(out)}`);
+    await settle(`:no_entry_sign: ${outcomeText(out)}`);
     return { kind: 'recorded', attemptId: a.attemptId, status: 'refused', reason: 'alert-not-firing' };
   }
   const running: AttemptRecord = { ...a, ...decided, status: 'running' };
   await ports.store.write(running, 'awaiting-approval', claim(state, running, nowMs));
-  await answer(`:white_check_mark: approved: ${a.action} is running`);
+  await settle(`:white_check_mark: approved by ${m.by}: ${a.action} on ${a.target} is running`);
   return run(ports, running, d.definition);
 }
 
