@@ -80,8 +80,11 @@ export function logsInsightsStatements(logGroupArns: readonly string[]): iam.Pol
   ];
 }
 
-/** The IAM statement for one {@link Grant} (not `logsInsights`: {@link logsInsightsStatements}). */
-export function grantStatement(grant: Exclude<Grant, { logsInsights: true }>, resources: WiringResources): iam.PolicyStatement {
+/**
+ * The IAM statement for one {@link Grant}; not `logsInsights` ({@link logsInsightsStatements}) nor
+ * `remediationActions` ({@link remediationStatements}): those render from deployment config.
+ */
+export function grantStatement(grant: Exclude<Grant, { logsInsights: true } | { remediationActions: true }>, resources: WiringResources): iam.PolicyStatement {
   if ('table' in grant) {
     const actions =
       grant.access === 'read' ? TABLE_ACTIONS.read : grant.access === 'write' ? TABLE_ACTIONS.write : [...new Set([...TABLE_ACTIONS.read, ...TABLE_ACTIONS.write])];
@@ -112,7 +115,6 @@ export function grantStatement(grant: Exclude<Grant, { logsInsights: true }>, re
     // https://docs.aws.amazon.com/ses/latest/dg/control-user-access.html
     return new iam.PolicyStatement({ actions: ['ses:SendEmail', 'ses:SendRawEmail'], resources: [...resources.sesArns] });
   }
-  if ('remediationActions' in grant) throw new Error('remediationActions is rendered by remediationStatements (one statement per kind of action), not grantStatement');
   const arns = resources.ssmArns[grant.ssmParameters];
   return new iam.PolicyStatement({
     actions: grant.ssmParameters === 'rules' ? ['ssm:GetParametersByPath', 'ssm:GetParameter', 'ssm:GetParameters'] : ['ssm:GetParameter'],
