@@ -9,6 +9,7 @@
  * action message on the alert-events queue (`--queue`, else local mode's, else
  * ALERT_EVENTS_QUEUE_URL): dispatch applies it as it applies Slack's button (docs/incidents.md).
  */
+import { alignedTable } from './table.ts';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { EXIT, type CliIo } from './index.ts';
@@ -78,8 +79,7 @@ export function formatAlertTable(rows: readonly AlertRow[]): string {
     ['STATE', 'SEVERITY', 'RULE', 'SINCE', 'FIRED', 'SUPPRESSED', 'INHIBITED BY', 'SILENCED BY', 'ACKNOWLEDGED BY', 'LABELS'],
     ...rows.map((r) => [r.state, r.severity, r.rule, r.since, String(r.fireCount), String(r.suppressed), r.inhibitedBy.join(',') || '-', r.silencedBy.join(',') || '-', r.acknowledgedBy ?? '-', labels(r.labels)]),
   ];
-  const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-  return `${table.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n')}\n`;
+  return alignedTable(table);
 }
 
 /** Runs `klaxon alerts ...`. */

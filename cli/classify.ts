@@ -22,6 +22,7 @@
  *     same_fingerprint: true        # false: every two events differ
  * ```
  */
+import { alignedTable } from './table.ts';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -200,8 +201,7 @@ async function classifyFile(args: readonly string[], io: CliIo): Promise<number>
             : [String(line), out.severity, out.rule, String(out.final), out.fingerprint, `${out.normalized}  (${out.reasons.join('; ')})`],
       ),
     ];
-    const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-    io.stdout.write(`${rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n')}\n`);
+    io.stdout.write(alignedTable(rows));
   }
   const bad = lines.filter((l) => 'error' in l.out);
   for (const b of bad) io.stderr.write(`klaxon classify: ${(b.out as { error: string }).error}\n`);

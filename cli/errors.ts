@@ -12,6 +12,7 @@
  * The table is `--table`, else `<prefix>-errors` (local mode), else ERRORS_TABLE; the queue is
  * `--queue`, else local mode's alert-events queue (`--prefix`), else ALERT_EVENTS_QUEUE_URL.
  */
+import { alignedTable } from './table.ts';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { EXIT, type CliIo } from './index.ts';
@@ -66,8 +67,7 @@ export function toErrorRow(s: StoredErrorAlert): ErrorRow {
 export function formatErrorTable(rows: readonly ErrorRow[]): string {
   if (rows.length === 0) return 'no firing error alerts\n';
   const table = [['FINGERPRINT', 'SEVERITY', 'RULE', 'ERROR', 'TASK', 'COUNT', 'SINCE', 'LAST', 'MESSAGE'], ...rows.map((r) => [r.fingerprint, r.severity, r.rule, r.error, r.task, String(r.count), r.since, r.lastSeen, r.excerpt.replace(/\s+/g, ' ').slice(0, 80)])];
-  const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-  return `${table.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n')}\n`;
+  return alignedTable(table);
 }
 
 function tableName(o: AwsOptions, env: NodeJS.ProcessEnv): string {

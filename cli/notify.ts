@@ -7,6 +7,7 @@
  * or JSON, a list of `{id, matchers: [...], startsAt?, endsAt?, createdBy?, comment?}` (a silence
  * without times is active at `--at`). With `--json`, one line per input alert, in input order.
  */
+import { alignedTable } from './table.ts';
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { EXIT, type CliIo } from './index.ts';
@@ -146,8 +147,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
           .join(','),
       ]),
     ];
-    const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-    io.stdout.write(`${rows.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n')}\n`);
+    io.stdout.write(alignedTable(rows));
     return EXIT.ok;
   } catch (err) {
     if (err instanceof InputError || err instanceof RoutesConfigError) {

@@ -9,6 +9,7 @@
  * newest of the whole log (a bounded Scan). The table is `--table`, else `<prefix>-remediations`
  * (local mode), else REMEDIATIONS_TABLE.
  */
+import { alignedTable } from './table.ts';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EXIT, type CliIo } from './index.ts';
 import { CliUsageError, clientConfig, parseAwsOptions, type AwsOptions } from './aws-options.ts';
@@ -61,8 +62,7 @@ export function formatRemediationTable(rows: readonly RemediationRow[]): string 
     ['REQUESTED', 'ALERT', 'RULE', 'ACTION', 'TARGET', 'STATUS', 'APPROVER', 'EXECUTION', 'OUTCOME'],
     ...rows.map((r) => [r.requested, r.fingerprint, r.rule, r.action, r.target, r.reason ? `${r.status} (${r.reason})` : r.status, r.approver || '-', r.execution || '-', r.text.replace(/\s+/g, ' ').slice(0, 100)]),
   ];
-  const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-  return `${table.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n')}\n`;
+  return alignedTable(table);
 }
 
 function tableName(o: AwsOptions, env: NodeJS.ProcessEnv): string {

@@ -13,6 +13,7 @@
  * the virtual clock past the last sample so absence rules and staleness can act.
  * JSON output: one line per change `{"rule","fingerprint","labels","from","to","at","value"}`.
  */
+import { alignedTable } from './table.ts';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { createReadStream } from 'node:fs';
@@ -144,8 +145,7 @@ function tableRows(changes: readonly StateChange[]): string {
     const labels = Object.entries(c.labels).filter(([k]) => k !== 'alertname').map(([k, v]) => `${k}=${v}`).join(',');
     rows.push([new Date(c.atMs).toISOString(), c.ruleId, c.from, c.to, Number.isFinite(c.value) ? String(c.value) : '-', labels]);
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
+  return alignedTable(rows);
 }
 
 /** Runs `klaxon replay ...`. */

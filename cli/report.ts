@@ -9,6 +9,7 @@
  * The table is `--table`, else `<prefix>-history` (local mode), else HISTORY_TABLE. `--since` is a
  * duration before `--until` (default now) or a time (RFC 3339 or epoch ms).
  */
+import { alignedTable } from './table.ts';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EXIT, type CliIo } from './index.ts';
 import { CliUsageError, clientConfig, parseAwsOptions } from './aws-options.ts';
@@ -117,8 +118,7 @@ function trendCells(t: Trend): string[] {
 }
 
 function aligned(rows: readonly (readonly string[])[]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return `${rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n')}\n`;
+  return alignedTable(rows);
 }
 
 function groupTable(title: string, groups: readonly GroupFigures[]): string {

@@ -14,6 +14,7 @@
  * Matchers follow Alertmanager's syntax and escaping (`\"`, `\\`, `\n`; any other backslash is
  * kept: `host=~"db\.example"`); a first argument without an operator is `alertname=<it>`, as amtool.
  */
+import { alignedTable } from './table.ts';
 import { randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -67,8 +68,7 @@ export function formatSilenceTable(silences: readonly Silence[], nowMs: number):
     ['ID', 'STATE', 'MATCHERS', 'STARTS AT', 'ENDS AT', 'CREATED BY', 'COMMENT'],
     ...silences.map((s) => [s.id, silenceState(s, nowMs), formatSilenceMatchers(s.matchers), new Date(s.startsAtMs).toISOString(), new Date(s.endsAtMs).toISOString(), s.createdBy, s.comment]),
   ];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return `${rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n')}\n`;
+  return alignedTable(rows);
 }
 
 function tableName(o: AwsOptions, env: NodeJS.ProcessEnv, flag: string, logical: string, envName: string): string | undefined {
