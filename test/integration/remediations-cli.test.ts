@@ -8,6 +8,7 @@ import { PassThrough } from 'node:stream';
 import { EXIT } from '../../cli/index.ts';
 import { run } from '../../cli/remediations.ts';
 import { DynamoRemediationStore } from '../../shared/adapters/remediate/store.ts';
+import { RemediationConflictError } from '../../shared/core/remediate/ports.ts';
 import type { AttemptRecord } from '../../shared/core/remediate/messages.ts';
 import { endpoints, provisionFresh } from '../support/aws.ts';
 
@@ -107,5 +108,23 @@ describe('klaxon remediations list', () => {
     const r = await cli(['list', '--table', 'no-such-table', '--endpoint', endpoints().dynamodb]);
     expect(r.code).toBe(EXIT.external);
     expect(r.err).toMatch(/cannot read no-such-table/);
+  });
+});
+
+describe('the remediations store: each write under its condition', () => {
+  const runs = { key: 't#bench', action: 'restart-log-rotator', target: 'Service=x', runsAtMs: [T0], version: 1 };
+  it.each([
+    // a second first write of the same attempt (plain conditional Put)
+    ['an attempt written twice as new', async (s: DynamoRemediationStore) => s.write(attempt(1, {}), 'absent')],
+    // an outcome whose attempt is not in the status it expects (plain conditional Put)
+    ['an outcome over another status', async (s: DynamoRemediationStore) => s.write(attempt(2, { status: 'failed' }), 'running')],
+    // a new attempt with a target whose version moved (the transaction)
+    ['a target run over a stale version', async (s: DynamoRemediationStore) => {
+      await s.write(attempt(10, { status: 'running' }), 'absent', { state: runs, expectedVersion: 0 });
+      await s.write(attempt(11, { status: 'running' }), 'absent', { state: { ...runs, version: 2 }, expectedVersion: 0 });
+    }],
+  ])('%s: refused as a conflict, nothing written over', async (_c, act) => {
+    const store = new DynamoRemediationStore(p.dynamodb, p.tables.remediations);
+    await expect(act(store)).rejects.toBeInstanceOf(RemediationConflictError);
   });
 });

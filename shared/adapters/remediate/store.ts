@@ -7,10 +7,11 @@
  * - `t#<hash>`: one item per (action, target): the recent runs and a version. Expires after its
  *   longest window.
  * Attempt and target are written in ONE TransactWriteItems, each under its condition (the attempt's
- * status, the target's version), so two alerts racing for a target cannot both pass its cooldown.
+ * status, the target's version), so two alerts racing for a target cannot both pass its cooldown;
+ * an attempt alone (an outcome, a refusal) is one conditional PutItem.
  */
-import { TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { AttemptRecord, AttemptStatus, TargetState } from '../../core/remediate/messages.ts';
 import { RemediationConflictError, type RemediationStore } from '../../core/remediate/ports.ts';
 
@@ -66,6 +67,22 @@ export class DynamoRemediationStore implements RemediationStore {
         },
       });
     }
+    if (!target) {
+      // One item, one condition: a plain conditional write gives the same guarantee at half the
+      // write units of a transaction (an outcome, a refusal, an approval decided or expired).
+      try {
+        await this.#doc.send(new PutCommand(items[0]!.Put!));
+      } catch (err) {
+        if (err instanceof ConditionalCheckFailedException || (err as { name?: string }).name === 'ConditionalCheckFailedException') {
+          throw new RemediationConflictError(`attempt ${attempt.attemptId}: write refused (ConditionalCheckFailed)`, { cause: err });
+        }
+        throw err;
+      }
+      return;
+    }
+    // The attempt and its target's new run together: a crash between two writes would either count a
+    // run no attempt records (the redelivery then refused by its own cooldown) or record a running
+    // attempt whose run the target never counts. Two items, two conditions: a transaction.
     try {
       await this.#doc.send(new TransactWriteCommand({ TransactItems: items }));
     } catch (err) {
