@@ -20,7 +20,12 @@
  * Error events (issue 11, bench/events.ts): Airflow error events through JSON.parse, validation,
  * classification (the built-in rules) and fingerprinting, per second, as a ratio to JSON.parse of
  * the same lines (goal >= 0.5); and (bench/events-io.ts) what a batch of 1,000 failures of 50 tasks
- * and then their 50 successes cost the real evaluator in DynamoDB requests and units.
+ * and then their 50 successes cost the real evaluator in DynamoDB requests and units. Also
+ * measured, classification + fingerprinting alone (already validated events) against JSON.parse.
+ *
+ * Auto-remediation (issue 13, bench/remediation-io.ts): DynamoDB requests and units per remediation
+ * run (the attempt and the target's run in one transaction, its units computed by AWS's rules; the
+ * outcome in one conditional PutItem) and per refusal (one conditional PutItem).
  *
  * Cost (issue 9): `cost` reports, with windows derived (the default layout), state-table RRU and
  * WRU per 1,000 samples per rule kind and for the issue's mix, the quiet refreshes per (rule,
@@ -37,6 +42,7 @@ import { benchCost } from './cost.ts';
 import { benchGrouping } from './grouping.ts';
 import { benchEvents } from './events.ts';
 import { benchEventsIo } from './events-io.ts';
+import { benchRemediationIo } from './remediation-io.ts';
 
 function log(msg: string): void {
   process.stderr.write(`[bench] ${msg}\n`);
@@ -78,6 +84,10 @@ log(`  classification + fingerprinting alone (validated events): ${Math.round(ev
 log('error events through the real evaluator (DynamoDB Local, fauxqs): 1,000 failures of 50 tasks, then their successes ...');
 const eventsIo = await benchEventsIo();
 log(`  ${round(eventsIo.dynamoRequestsPer1000ErrorEvents)} DynamoDB requests and ${round(eventsIo.writeUnitsPer1000ErrorEvents)} WRU per 1,000 failures (${eventsIo.alerts} alerts); ${round(eventsIo.dynamoRequestsPerSuccess)} requests per success`);
+
+log('auto-remediation on the remediations table (DynamoDB Local): 20 remediations run, then 20 refused by cooldown ...');
+const remediation = await benchRemediationIo();
+log(`  per run: ${round(remediation.run.requests)} requests, ${round(remediation.run.writeUnits)} WRU (the attempt + target transaction, computed; the outcome PutItem), ${round(remediation.run.readUnits)} RRU; per refusal: ${round(remediation.refused.requests)} requests, ${round(remediation.refused.writeUnits)} WRU`);
 
 log('cost: DynamoDB units per 1,000 samples per rule kind (DynamoDB Local, real handler), monthly cost ...');
 const cost = await benchCost();
@@ -142,6 +152,11 @@ const result = {
       writeUnitsPerSuccess: round(eventsIo.writeUnitsPerSuccess),
       transitions: eventsIo.transitions,
     },
+  },
+  remediation: {
+    scenario: '20 automatic remediations of 20 targets, then 20 requests refused by their cooldown, through the remediate work on the remediations table (the action: a recording executor)',
+    perRun: { requests: round(remediation.run.requests), writeUnits: round(remediation.run.writeUnits), readUnits: round(remediation.run.readUnits), requestsByCommand: remediation.run.requestsByCommand },
+    perRefusal: { requests: round(remediation.refused.requests), writeUnits: round(remediation.refused.writeUnits), readUnits: round(remediation.refused.readUnits) },
   },
   hardening: {
     adversarialRegexRatio: round(adversarialRegex.ratio, 3),
