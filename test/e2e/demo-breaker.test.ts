@@ -19,6 +19,8 @@ const id = (d: Delivery): string => d.idempotencyKey ?? `${d.ruleId}|${d.kind}|$
 
 let pipeline: LocalPipeline;
 const deliveries: Delivery[] = [];
+/** The Slack jobs that failed while the breaker had not yet closed again. */
+const outageFailed = new Set<string>();
 /** Breaker states of the demo's Slack webhook, in the order they were seen. */
 const states: string[] = [];
 
@@ -48,13 +50,18 @@ beforeAll(async () => {
     // beside other e2e files on two cores the cycle runs late (it failed once at +60 s).
     { timeoutMs: CYCLE_MS / SPEED + 150_000 - (Date.now() - t0) },
   );
+  // The jobs that failed during the outage (until the breaker closed again). Later ones are the
+  // local Slack's posting limit at work (429, retried): the demo keeps posting (threads, follow-ups),
+  // so "no failed job unsent" may never hold at one instant; the dead-letter check below still sees
+  // any of them lost.
+  for (const d of deliveries) if (d.channel === 'slack' && d.outcome !== 'sent') outageFailed.add(id(d));
   // Held jobs come back when their (event-time) hold ends: wait for each failed one to be sent.
   await waitFor(
-    'every failed Slack job to be sent',
+    'every Slack job that failed during the outage to be sent',
     () => deliveries.filter((d) => d.channel === 'slack'),
     (slack) => {
       const sent = new Set(slack.filter((d) => d.outcome === 'sent').map(id));
-      return slack.filter((d) => d.outcome !== 'sent').every((d) => sent.has(id(d)));
+      return [...outageFailed].every((f) => sent.has(f));
     },
     // Generous: alone this takes seconds, but the whole suite runs beside it on two cores.
     { timeoutMs: 120_000 },
@@ -73,10 +80,9 @@ describe('the demo Slack outage', () => {
 
   it('delivers every Slack job that failed during the outage, once', () => {
     const slack = deliveries.filter((d) => d.channel === 'slack');
-    const failed = new Set(slack.filter((d) => d.outcome !== 'sent').map(id));
-    expect(failed.size).toBeGreaterThanOrEqual(5);
+    expect(outageFailed.size).toBeGreaterThanOrEqual(5);
     const sent = slack.filter((d) => d.outcome === 'sent').map(id);
-    for (const f of failed) expect(sent.filter((s) => s === f), f).toHaveLength(1);
+    for (const f of outageFailed) expect(sent.filter((s) => s === f), f).toHaveLength(1);
   });
 
   it('leaves every dead-letter queue empty', async () => {
